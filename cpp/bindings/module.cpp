@@ -1,0 +1,6 @@
+#include "pybind.hpp"
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "trackerr's compiled kernels (private: use the trackerr package).";
+    trackerr::bindings::register_full_sample(m);
+}

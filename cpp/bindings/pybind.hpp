@@ -1,0 +1,15 @@
+// The one place the bindings include pybind11, so every translation unit sees
+// the same type casters.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+
+namespace trackerr::bindings {
+
+void register_full_sample(py::module_& m);
+
+}  // namespace trackerr::bindings

@@ -1,0 +1,8 @@
+// Umbrella header: everything a C++ user of trackerr needs.
+#pragma once
+
+#include "batch.hpp"
+#include "comoments.hpp"
+#include "metrics.hpp"
+#include "panel.hpp"
+#include "view.hpp"
