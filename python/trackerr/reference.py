@@ -1,0 +1,254 @@
+"""Slow, obviously correct versions of every public metric.
+
+This module is the oracle for trackerr's tests and benchmarks. It loops over
+columns in Python, drops NaN pairs with boolean masks and sums with
+:func:`math.fsum` (exactly rounded), using the textbook formulas of
+METRICS.md. It accepts numpy arrays (1-D, or T x N against a length-T or
+T x N benchmark) and the same keyword options as the fast functions; it does
+no pandas alignment and little validation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _options
+
+__all__ = [
+    "active_return",
+    "alpha",
+    "beta",
+    "correlation",
+    "information_ratio",
+    "r_squared",
+    "tracking_difference",
+    "tracking_error",
+]
+
+Pairs = tuple[np.ndarray, np.ndarray]
+
+
+def _columns(portfolio: ArrayLike, benchmark: ArrayLike) -> tuple[list[Pairs], bool]:
+    p = np.asarray(portfolio, dtype=np.float64)
+    b = np.asarray(benchmark, dtype=np.float64)
+    if p.ndim == 1:
+        return [(p, b)], False
+    cols = []
+    for j in range(p.shape[1]):
+        cols.append((p[:, j], b if b.ndim == 1 else b[:, j]))
+    return cols, True
+
+
+def _apply(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    nan_policy: str,
+    metric: Callable[[np.ndarray, np.ndarray], float],
+) -> Any:
+    cols, is_panel = _columns(portfolio, benchmark)
+    out = []
+    for p, b in cols:
+        bad = np.isnan(p) | np.isnan(b)
+        if bad.any():
+            if nan_policy == "raise":
+                raise ValueError("nan_policy='raise' but the input holds NaN")
+            if nan_policy == "propagate":
+                out.append(math.nan)
+                continue
+        out.append(metric(p[~bad], b[~bad]))
+    return np.array(out) if is_panel else out[0]
+
+
+def _mean(x: np.ndarray) -> float:
+    return math.fsum(x.tolist()) / len(x) if len(x) else math.nan
+
+
+def _centred(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Deviations from the mean and their (exact) sum, for the corrected two-pass formula."""
+    m = _mean(x)
+    d = x - m
+    return d, math.fsum(d.tolist())
+
+
+def _sum_products(x: np.ndarray, y: np.ndarray) -> float:
+    """sum (x - mean x)(y - mean y) by the corrected two-pass formula."""
+    dx, sx = _centred(x)
+    dy, sy = _centred(y)
+    return math.fsum((dx * dy).tolist()) - sx * sy / len(x)
+
+
+def _std(a: np.ndarray, ddof: float) -> float:
+    n = len(a)
+    if n <= ddof:
+        return math.nan
+    return math.sqrt(max(_sum_products(a, a), 0.0) / (n - ddof))
+
+
+def _log_growth(x: np.ndarray) -> tuple[float, float]:
+    """(sign, log |prod (1 + x)|) of the compounded growth factor."""
+    factors = 1.0 + x
+    if (factors == 0.0).any():
+        return 0.0, -math.inf
+    sign = -1.0 if (factors < 0.0).sum() % 2 else 1.0
+    return sign, math.fsum(np.log(np.abs(factors)).tolist())
+
+
+def _growth(x: np.ndarray) -> float:
+    sign, log_g = _log_growth(x)
+    return sign * math.exp(log_g) if len(x) else math.nan
+
+
+def _cagr(x: np.ndarray, periods: float) -> float:
+    sign, log_g = _log_growth(x)
+    if not len(x) or sign < 0.0:
+        return math.nan
+    if log_g == -math.inf:
+        return -1.0
+    return math.expm1(log_g * periods / len(x))
+
+
+def _beta(p: np.ndarray, b: np.ndarray) -> float:
+    if len(p) < 2:
+        return math.nan
+    var_b = _sum_products(b, b)
+    return _sum_products(p, b) / var_b if var_b > 0.0 else math.nan
+
+
+def _correlation(p: np.ndarray, b: np.ndarray) -> float:
+    if len(p) < 2:
+        return math.nan
+    var_p, var_b = _sum_products(p, p), _sum_products(b, b)
+    if not (var_p > 0.0 and var_b > 0.0):
+        return math.nan
+    return min(1.0, max(-1.0, _sum_products(p, b) / math.sqrt(var_p * var_b)))
+
+
+def tracking_error(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    ddof: float = 1,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+) -> Any:
+    """std(p - b, ddof) * sqrt(P)."""
+    periods = _options.periods(periods_per_year)
+    scale = 1.0 if math.isnan(periods) else math.sqrt(periods)
+    return _apply(portfolio, benchmark, nan_policy, lambda p, b: _std(p - b, ddof) * scale)
+
+
+def tracking_difference(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+    method: str = "geometric",
+) -> Any:
+    """prod(1 + p) - prod(1 + b), CAGR_p - CAGR_b, sum(p - b) or mean(p - b) * P."""
+    periods = _options.periods(periods_per_year)
+
+    def metric(p: np.ndarray, b: np.ndarray) -> float:
+        if not len(p):
+            return math.nan
+        if method == "arithmetic":
+            a = p - b
+            return math.fsum(a.tolist()) if math.isnan(periods) else _mean(a) * periods
+        if math.isnan(periods):
+            return _growth(p) - _growth(b)
+        return _cagr(p, periods) - _cagr(b, periods)
+
+    return _apply(portfolio, benchmark, nan_policy, metric)
+
+
+def active_return(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+    method: str = "arithmetic",
+) -> Any:
+    """mean(p - b) * P, or (1 + R_p) / (1 + R_b) - 1 with compounded (annualized) R."""
+    periods = _options.periods(periods_per_year)
+
+    def metric(p: np.ndarray, b: np.ndarray) -> float:
+        if not len(p):
+            return math.nan
+        if method == "arithmetic":
+            return _mean(p - b) * (1.0 if math.isnan(periods) else periods)
+        if math.isnan(periods):
+            return _growth(p) / _growth(b) - 1.0
+        return (1.0 + _cagr(p, periods)) / (1.0 + _cagr(b, periods)) - 1.0
+
+    return _apply(portfolio, benchmark, nan_policy, metric)
+
+
+def information_ratio(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    ddof: float = 1,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+    method: str = "arithmetic",
+) -> Any:
+    """mean(a) / std(a) * sqrt(P), or (CAGR_p - CAGR_b) / (std(a) sqrt(P))."""
+    periods = _options.periods(periods_per_year)
+
+    def metric(p: np.ndarray, b: np.ndarray) -> float:
+        s = _std(p - b, ddof)
+        if not s > 0.0:
+            return math.nan
+        if method == "arithmetic":
+            return _mean(p - b) / s * (1.0 if math.isnan(periods) else math.sqrt(periods))
+        return (_cagr(p, periods) - _cagr(b, periods)) / (s * math.sqrt(periods))
+
+    return _apply(portfolio, benchmark, nan_policy, metric)
+
+
+def beta(portfolio: ArrayLike, benchmark: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
+    """cov(p, b) / var(b)."""
+    return _apply(portfolio, benchmark, nan_policy, _beta)
+
+
+def alpha(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    risk_free: float = 0.0,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+    method: str = "arithmetic",
+) -> Any:
+    """((mean p - rf) - beta (mean b - rf)) * P, or (1 + that per period)^P - 1."""
+    periods = _options.periods(periods_per_year)
+    per_year = 1.0 if math.isnan(periods) else periods
+
+    def metric(p: np.ndarray, b: np.ndarray) -> float:
+        a1 = (_mean(p) - risk_free) - _beta(p, b) * (_mean(b) - risk_free)
+        if method == "arithmetic":
+            return a1 * per_year
+        return float((1.0 + a1) ** per_year - 1.0)
+
+    return _apply(portfolio, benchmark, nan_policy, metric)
+
+
+def correlation(portfolio: ArrayLike, benchmark: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
+    """Pearson correlation of p and b."""
+    return _apply(portfolio, benchmark, nan_policy, _correlation)
+
+
+def r_squared(portfolio: ArrayLike, benchmark: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
+    """corr(p, b)^2."""
+    return _apply(portfolio, benchmark, nan_policy, lambda p, b: _correlation(p, b) ** 2)
