@@ -11,5 +11,6 @@ namespace py = pybind11;
 namespace trackerr::bindings {
 
 void register_full_sample(py::module_& m);
+void register_states(py::module_& m);
 
 }  // namespace trackerr::bindings

@@ -109,7 +109,8 @@ def _cagr(x: np.ndarray, periods: float) -> float:
         return math.nan
     if log_g == -math.inf:
         return -1.0
-    return math.expm1(log_g * periods / len(x))
+    exponent = log_g * periods / len(x)
+    return math.inf if exponent > 709.0 else math.expm1(exponent)
 
 
 def _beta(p: np.ndarray, b: np.ndarray) -> float:

@@ -1,0 +1,27 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261124)
+
+
+def assert_close(actual, expected, rtol=1e-12, atol=0.0):
+    """Elementwise |a - e| <= atol + rtol |e|, with NaN matching NaN."""
+    a = np.atleast_1d(np.asarray(actual, dtype=np.float64))
+    e = np.atleast_1d(np.asarray(expected, dtype=np.float64))
+    assert a.shape == e.shape, (a.shape, e.shape)
+    nan_a, nan_e = np.isnan(a), np.isnan(e)
+    assert (nan_a == nan_e).all(), f"NaN mismatch: {a} vs {e}"
+    ok = ~nan_a
+    err = np.abs(a[ok] - e[ok])
+    bound = atol + rtol * np.abs(e[ok])
+    assert (err <= bound).all(), f"max error {np.max(err - bound)} over bound; {a} vs {e}"
