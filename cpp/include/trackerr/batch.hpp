@@ -41,6 +41,9 @@ inline constexpr std::ptrdiff_t block = 256;  // pairs per block (2 x 2 KiB of d
 
 inline bool is_nan(double x) noexcept { return x != x; }
 
+/// Sums of squares can round a hair below zero; NaN passes through.
+inline double nonneg(double x) noexcept { return x < 0.0 ? 0.0 : x; }
+
 inline constexpr int lanes = 8;  // independent accumulators: vector lanes without reassociation
 
 template <int L>
@@ -51,26 +54,32 @@ inline double sum_lanes(const double* a) noexcept {
         return sum_lanes<L / 2>(a) + sum_lanes<L / 2>(a + L / 2);
 }
 
-/// First pass over a block: sum of x - y (the active return). A NaN on
-/// either side makes the sum NaN, which is how blocks needing the slow path
-/// are found.
+/// First pass over a block: the mean of a = x - y, accumulated relative to the
+/// block's first value a_0 (m = a_0 + sum (a - a_0) / k), so a constant block
+/// has an exact mean and exactly zero deviations. A NaN on either side makes
+/// the result NaN, which is how blocks needing the slow path are found.
 template <class TX, class TY>
-inline double sum_active(const TX* x, const TY* y, std::ptrdiff_t k) noexcept {
+inline double mean_active(const TX* x, const TY* y, std::ptrdiff_t k) noexcept {
+    const double a0 = static_cast<double>(x[0]) - static_cast<double>(y[0]);
     double s[lanes] = {};
     std::ptrdiff_t i = 0;
     for (; i + lanes <= k; i += lanes)
         for (int j = 0; j < lanes; ++j)
-            s[j] += static_cast<double>(x[i + j]) - static_cast<double>(y[i + j]);
-    for (; i < k; ++i) s[0] += static_cast<double>(x[i]) - static_cast<double>(y[i]);
-    return sum_lanes<lanes>(s);
+            s[j] += (static_cast<double>(x[i + j]) - static_cast<double>(y[i + j])) - a0;
+    for (; i < k; ++i) s[0] += (static_cast<double>(x[i]) - static_cast<double>(y[i])) - a0;
+    return a0 + sum_lanes<lanes>(s) / static_cast<double>(k);
 }
 
 /// Second pass of the two-pass scheme for a = x - y: given a provisional mean
 /// m of a over the block,
-///   mean = m + sum d / k,  M2 = sum d^2 - (sum d)^2 / k,  d = a - m.
-/// The correction term removes the rounding of m to first order.
+///   mean - K = (m - K) + sum d / k,  M2 = sum d^2 - (sum d)^2 / k,  d = a - m.
+/// The correction term removes the rounding of m to first order. The mean is
+/// returned relative to a reference level K shared by all blocks of a series:
+/// a mean stored near 0 keeps digits that a mean stored at the series' level
+/// (1e6, say, with noise of 1e-2) would round away, and the merges of block
+/// states depend on differences of those means.
 template <class TX, class TY>
-inline Moments centred_active(const TX* x, const TY* y, std::ptrdiff_t k, double m) noexcept {
+inline Moments centred_active(const TX* x, const TY* y, std::ptrdiff_t k, double m, double K) noexcept {
     double d1[lanes] = {}, d2[lanes] = {};
     std::ptrdiff_t i = 0;
     for (; i + lanes <= k; i += lanes)
@@ -88,39 +97,38 @@ inline Moments centred_active(const TX* x, const TY* y, std::ptrdiff_t k, double
     const double c1 = sum_lanes<lanes>(d1);
     Moments out;
     out.n = kd;
-    out.mean = m + c1 / kd;
-    out.m2 = sum_lanes<lanes>(d2) - c1 * c1 / kd;
+    out.mean = (m - K) + c1 / kd;
+    out.m2 = nonneg(sum_lanes<lanes>(d2) - c1 * c1 / kd);
     return out;
 }
 
-/// Moments of x - y over a block by two passes.
+/// First pass for a pair: the means of x and of y, accumulated relative to
+/// the block's first pair as in mean_active.
 template <class TX, class TY>
-inline Moments block_active(const TX* x, const TY* y, std::ptrdiff_t k) noexcept {
-    return centred_active(x, y, k, sum_active(x, y, k) / static_cast<double>(k));
-}
-
-/// First pass for a pair: sums of x and of y.
-template <class TX, class TY>
-inline void sum_pair(const TX* x, const TY* y, std::ptrdiff_t k, double& tx, double& ty) noexcept {
+inline void mean_pair(const TX* x, const TY* y, std::ptrdiff_t k, double& mx, double& my) noexcept {
+    const double x0 = static_cast<double>(x[0]), y0 = static_cast<double>(y[0]);
     double sx[lanes] = {}, sy[lanes] = {};
     std::ptrdiff_t i = 0;
     for (; i + lanes <= k; i += lanes)
         for (int j = 0; j < lanes; ++j) {
-            sx[j] += static_cast<double>(x[i + j]);
-            sy[j] += static_cast<double>(y[i + j]);
+            sx[j] += static_cast<double>(x[i + j]) - x0;
+            sy[j] += static_cast<double>(y[i + j]) - y0;
         }
     for (; i < k; ++i) {
-        sx[0] += static_cast<double>(x[i]);
-        sy[0] += static_cast<double>(y[i]);
+        sx[0] += static_cast<double>(x[i]) - x0;
+        sy[0] += static_cast<double>(y[i]) - y0;
     }
-    tx = sum_lanes<lanes>(sx);
-    ty = sum_lanes<lanes>(sy);
+    const double kd = static_cast<double>(k);
+    mx = x0 + sum_lanes<lanes>(sx) / kd;
+    my = y0 + sum_lanes<lanes>(sy) / kd;
 }
 
 /// Second pass for a pair: co-moments about provisional means (mx, my), with
-/// the same first-order correction as centred_active.
+/// the same first-order correction and means relative to (Kx, Ky) as in
+/// centred_active.
 template <class TX, class TY>
-inline CoMoments centred_pair(const TX* x, const TY* y, std::ptrdiff_t k, double mx, double my) noexcept {
+inline CoMoments centred_pair(const TX* x, const TY* y, std::ptrdiff_t k, double mx, double my, double Kx,
+                              double Ky) noexcept {
     constexpr int L = 4;  // five sums x four lanes fit the vector registers
     double ax[L] = {}, ay[L] = {}, axx[L] = {}, ayy[L] = {}, axy[L] = {};
     std::ptrdiff_t i = 0;
@@ -147,10 +155,10 @@ inline CoMoments centred_pair(const TX* x, const TY* y, std::ptrdiff_t k, double
     const double cx = sum_lanes<L>(ax), cy = sum_lanes<L>(ay);
     CoMoments out;
     out.n = kd;
-    out.mean_p = mx + cx / kd;
-    out.mean_b = my + cy / kd;
-    out.c_pp = sum_lanes<L>(axx) - cx * cx / kd;
-    out.c_bb = sum_lanes<L>(ayy) - cy * cy / kd;
+    out.mean_p = (mx - Kx) + cx / kd;
+    out.mean_b = (my - Ky) + cy / kd;
+    out.c_pp = nonneg(sum_lanes<L>(axx) - cx * cx / kd);
+    out.c_bb = nonneg(sum_lanes<L>(ayy) - cy * cy / kd);
     out.c_pb = sum_lanes<L>(axy) - cx * cy / kd;
     return out;
 }
@@ -206,15 +214,18 @@ std::ptrdiff_t gather(const View<TP>& p, const View<TB>& b, std::ptrdiff_t start
 }
 
 /// The block loop shared by the pairwise kernels. For each block of up to
-/// `block` pairs, `Block` is given typed pointers to the block: straight into
-/// the caller's arrays when both are contiguous (nothing is copied), else into
-/// L1 buffers gathered from the strided views. `Block::fast` returns false when
-/// the block holds a NaN; the block is then compacted to its valid pairs and
-/// handed to `Block::slow`.
+/// `block` pairs, a `Block` object is given typed pointers to the block:
+/// straight into the caller's arrays when both are contiguous (nothing is
+/// copied), else into L1 buffers gathered from the strided views.
+/// `Block::fast` returns false when the block holds a NaN; the block is then
+/// compacted to its valid pairs and handed to `Block::slow`. The Block object
+/// carries the series' reference level (set from its first non-empty block)
+/// and `Block::finish` adds it back to the merged state.
 template <class Block, class State, class TP, class TB>
 Accumulated<State> run_blocks(const View<TP>& p, const View<TB>& b) {
     alignas(64) double xs[block];
     alignas(64) double ys[block];
+    Block blk;
     Cascade<State> cascade;
     Accumulated<State> out;
     const bool contiguous = p.contiguous() && b.contiguous();
@@ -223,65 +234,87 @@ Accumulated<State> run_blocks(const View<TP>& p, const View<TB>& b) {
         const std::ptrdiff_t len = std::min(block, n - start);
         State s;
         if (contiguous) {
-            if (Block::fast(p.data + start, b.data + start, len, s)) {
+            if (blk.fast(p.data + start, b.data + start, len, s)) {
                 cascade.push(s);
                 continue;
             }
         } else {
             gather(p, b, start, len, xs, ys, false);
-            if (Block::fast(xs, ys, len, s)) {
+            if (blk.fast(xs, ys, len, s)) {
                 cascade.push(s);
                 continue;
             }
         }
         const std::ptrdiff_t k = gather(p, b, start, len, xs, ys, true);
         out.skipped += len - k;
-        if (k > 0) cascade.push(Block::slow(xs, ys, k));
+        if (k > 0) cascade.push(blk.slow(xs, ys, k));
     }
     out.state = cascade.total();
+    blk.finish(out.state);
     return out;
 }
 
 struct ActiveBlock {
+    double level = nan_v;  // reference level K of the active return
+
     template <class TX, class TY>
-    static bool fast(const TX* x, const TY* y, std::ptrdiff_t k, Moments& out) noexcept {
-        const double total = sum_active(x, y, k);
-        if (is_nan(total)) return false;
-        out = centred_active(x, y, k, total / static_cast<double>(k));
+    bool fast(const TX* x, const TY* y, std::ptrdiff_t k, Moments& out) noexcept {
+        const double m = mean_active(x, y, k);
+        if (is_nan(m)) return false;
+        if (is_nan(level)) level = m;
+        out = centred_active(x, y, k, m, level);
         return true;
     }
-    static Moments slow(const double* x, const double* y, std::ptrdiff_t k) noexcept {
-        return block_active(x, y, k);
+    Moments slow(const double* x, const double* y, std::ptrdiff_t k) noexcept {
+        const double m = mean_active(x, y, k);
+        if (is_nan(level)) level = is_nan(m) ? 0.0 : m;
+        return centred_active(x, y, k, m, level);
+    }
+    void finish(Moments& s) const noexcept {
+        if (s.n > 0.0) s.mean += level;
     }
 };
 
 struct PairBlock {
+    double level_p = nan_v, level_b = nan_v;
+
     template <class TX, class TY>
-    static bool fast(const TX* x, const TY* y, std::ptrdiff_t k, CoMoments& out) noexcept {
-        double tx = 0.0, ty = 0.0;
-        sum_pair(x, y, k, tx, ty);
-        if (is_nan(tx) || is_nan(ty)) return false;
-        const double kd = static_cast<double>(k);
-        out = centred_pair(x, y, k, tx / kd, ty / kd);
+    bool fast(const TX* x, const TY* y, std::ptrdiff_t k, CoMoments& out) noexcept {
+        double mx = 0.0, my = 0.0;
+        mean_pair(x, y, k, mx, my);
+        if (is_nan(mx) || is_nan(my)) return false;
+        set_levels(mx, my);
+        out = centred_pair(x, y, k, mx, my, level_p, level_b);
         return true;
     }
-    static CoMoments slow(const double* x, const double* y, std::ptrdiff_t k) noexcept {
-        double tx = 0.0, ty = 0.0;
-        sum_pair(x, y, k, tx, ty);
-        const double kd = static_cast<double>(k);
-        return centred_pair(x, y, k, tx / kd, ty / kd);
+    CoMoments slow(const double* x, const double* y, std::ptrdiff_t k) noexcept {
+        double mx = 0.0, my = 0.0;
+        mean_pair(x, y, k, mx, my);
+        set_levels(mx, my);
+        return centred_pair(x, y, k, mx, my, level_p, level_b);
+    }
+    void set_levels(double mx, double my) noexcept {
+        if (is_nan(level_p)) {  // first block: inf - inf may leave a NaN mean; use 0 then
+            level_p = is_nan(mx) ? 0.0 : mx;
+            level_b = is_nan(my) ? 0.0 : my;
+        }
+    }
+    void finish(CoMoments& s) const noexcept {
+        if (s.n > 0.0) {
+            s.mean_p += level_p;
+            s.mean_b += level_b;
+        }
     }
 };
 
 struct GrowthBlock {
     // Products need the NaN check per pair anyway: always take the compacting path.
     template <class TX, class TY>
-    static bool fast(const TX*, const TY*, std::ptrdiff_t, Growth&) noexcept {
+    bool fast(const TX*, const TY*, std::ptrdiff_t, Growth&) noexcept {
         return false;
     }
-    static Growth slow(const double* x, const double* y, std::ptrdiff_t k) noexcept {
-        return block_growth(x, y, k);
-    }
+    Growth slow(const double* x, const double* y, std::ptrdiff_t k) noexcept { return block_growth(x, y, k); }
+    void finish(Growth&) const noexcept {}
 };
 
 inline void check_lengths(std::ptrdiff_t np, std::ptrdiff_t nb) {

@@ -51,31 +51,40 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
     const std::ptrdiff_t T = p.rows, N = p.cols;
     constexpr std::ptrdiff_t W = tile_cols;
     std::vector<Cascade<Moments>> cascades(static_cast<std::size_t>(std::min(W, N)));
-    double cnt[W], sum[W], mean[W], s1[W], s2[W];
+    double cnt[W], sum[W], mean[W], s1[W], s2[W], level[W];  // level: see centred_active
     std::int64_t skip[W];
     for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
         const std::ptrdiff_t w = std::min(W, N - c0);
         for (std::ptrdiff_t j = 0; j < w; ++j) {
             cascades[static_cast<std::size_t>(j)] = Cascade<Moments>{};
             skip[j] = 0;
+            level[j] = nan_v;
         }
         const TP* pcol = offset(p.data, c0 * p.col_stride);
         const TB* bcol = offset(b.data, c0 * b.col_stride);
         for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
             const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
             const double rows = static_cast<double>(r1 - r0);
-            for (std::ptrdiff_t j = 0; j < w; ++j) sum[j] = s1[j] = s2[j] = 0.0;
-            // Fast path: plain sums; a NaN anywhere in a column shows up in its sum.
+            // Fast path: sums relative to the tile's first row (exact means for
+            // constant columns); a NaN anywhere in a column shows up in its sum.
+            {
+                const TP* pr = offset(pcol, r0 * p.row_stride);
+                const TB* br = offset(bcol, r0 * b.row_stride);
+                for (std::ptrdiff_t j = 0; j < w; ++j) {
+                    mean[j] = at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride);
+                    sum[j] = s1[j] = s2[j] = 0.0;
+                }
+            }
             for (std::ptrdiff_t r = r0; r < r1; ++r) {
                 const TP* pr = offset(pcol, r * p.row_stride);
                 const TB* br = offset(bcol, r * b.row_stride);
                 for (std::ptrdiff_t j = 0; j < w; ++j)
-                    sum[j] += at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride);
+                    sum[j] += (at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride)) - mean[j];
             }
             bool clean = true;
             for (std::ptrdiff_t j = 0; j < w; ++j) clean &= !is_nan(sum[j]);
             if (clean) {
-                for (std::ptrdiff_t j = 0; j < w; ++j) mean[j] = sum[j] / rows;
+                for (std::ptrdiff_t j = 0; j < w; ++j) mean[j] += sum[j] / rows;
                 for (std::ptrdiff_t r = r0; r < r1; ++r) {
                     const TP* pr = offset(pcol, r * p.row_stride);
                     const TB* br = offset(bcol, r * b.row_stride);
@@ -89,8 +98,9 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
                 for (std::ptrdiff_t j = 0; j < w; ++j) {
                     Moments m;
                     m.n = rows;
-                    m.mean = mean[j] + s1[j] / rows;
-                    m.m2 = s2[j] - s1[j] * s1[j] / rows;
+                    if (is_nan(level[j])) level[j] = mean[j];
+                    m.mean = (mean[j] - level[j]) + s1[j] / rows;
+                    m.m2 = nonneg(s2[j] - s1[j] * s1[j] / rows);
                     cascades[static_cast<std::size_t>(j)].push(m);
                 }
                 continue;
@@ -127,14 +137,16 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
                 if (cnt[j] > 0.0) {
                     Moments m;
                     m.n = cnt[j];
-                    m.mean = mean[j] + s1[j] / cnt[j];
-                    m.m2 = s2[j] - s1[j] * s1[j] / cnt[j];
+                    if (is_nan(level[j])) level[j] = is_nan(mean[j]) ? 0.0 : mean[j];
+                    m.mean = (mean[j] - level[j]) + s1[j] / cnt[j];
+                    m.m2 = nonneg(s2[j] - s1[j] * s1[j] / cnt[j]);
                     cascades[static_cast<std::size_t>(j)].push(m);
                 }
             }
         }
         for (std::ptrdiff_t j = 0; j < w; ++j) {
             out[c0 + j].state = cascades[static_cast<std::size_t>(j)].total();
+            if (out[c0 + j].state.n > 0.0) out[c0 + j].state.mean += level[j];
             out[c0 + j].skipped = skip[j];
         }
     }
@@ -146,35 +158,45 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
     constexpr std::ptrdiff_t W = tile_cols;
     std::vector<Cascade<CoMoments>> cascades(static_cast<std::size_t>(std::min(W, N)));
     double cnt[W], sp[W], sb[W], mp[W], mb[W], ap[W], ab[W], app[W], abb[W], apb[W];
+    double level_p[W], level_b[W];  // reference levels: see centred_active
     std::int64_t skip[W];
     for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
         const std::ptrdiff_t w = std::min(W, N - c0);
         for (std::ptrdiff_t j = 0; j < w; ++j) {
             cascades[static_cast<std::size_t>(j)] = Cascade<CoMoments>{};
             skip[j] = 0;
+            level_p[j] = level_b[j] = nan_v;
         }
         const TP* pcol = offset(p.data, c0 * p.col_stride);
         const TB* bcol = offset(b.data, c0 * b.col_stride);
         for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
             const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
             const double rows = static_cast<double>(r1 - r0);
-            for (std::ptrdiff_t j = 0; j < w; ++j)
-                sp[j] = sb[j] = ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
-            // Fast path: plain sums; a NaN anywhere in a column shows up in its sums.
+            // Fast path: sums relative to the tile's first row (exact means for
+            // constant columns); a NaN anywhere in a column shows up in its sums.
+            {
+                const TP* pr = offset(pcol, r0 * p.row_stride);
+                const TB* br = offset(bcol, r0 * b.row_stride);
+                for (std::ptrdiff_t j = 0; j < w; ++j) {
+                    mp[j] = at<PMode>(pr, j, p.col_stride);
+                    mb[j] = at<BMode>(br, j, b.col_stride);
+                    sp[j] = sb[j] = ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
+                }
+            }
             for (std::ptrdiff_t r = r0; r < r1; ++r) {
                 const TP* pr = offset(pcol, r * p.row_stride);
                 const TB* br = offset(bcol, r * b.row_stride);
                 for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    sp[j] += at<PMode>(pr, j, p.col_stride);
-                    sb[j] += at<BMode>(br, j, b.col_stride);
+                    sp[j] += at<PMode>(pr, j, p.col_stride) - mp[j];
+                    sb[j] += at<BMode>(br, j, b.col_stride) - mb[j];
                 }
             }
             bool clean = true;
             for (std::ptrdiff_t j = 0; j < w; ++j) clean &= !is_nan(sp[j]) && !is_nan(sb[j]);
             if (clean) {
                 for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    mp[j] = sp[j] / rows;
-                    mb[j] = sb[j] / rows;
+                    mp[j] += sp[j] / rows;
+                    mb[j] += sb[j] / rows;
                 }
                 for (std::ptrdiff_t r = r0; r < r1; ++r) {
                     const TP* pr = offset(pcol, r * p.row_stride);
@@ -232,10 +254,14 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
                     const double k = cnt[j];
                     CoMoments m;
                     m.n = k;
-                    m.mean_p = mp[j] + ap[j] / k;
-                    m.mean_b = mb[j] + ab[j] / k;
-                    m.c_pp = app[j] - ap[j] * ap[j] / k;
-                    m.c_bb = abb[j] - ab[j] * ab[j] / k;
+                    if (is_nan(level_p[j])) {
+                        level_p[j] = is_nan(mp[j]) ? 0.0 : mp[j];
+                        level_b[j] = is_nan(mb[j]) ? 0.0 : mb[j];
+                    }
+                    m.mean_p = (mp[j] - level_p[j]) + ap[j] / k;
+                    m.mean_b = (mb[j] - level_b[j]) + ab[j] / k;
+                    m.c_pp = nonneg(app[j] - ap[j] * ap[j] / k);
+                    m.c_bb = nonneg(abb[j] - ab[j] * ab[j] / k);
                     m.c_pb = apb[j] - ap[j] * ab[j] / k;
                     cascades[static_cast<std::size_t>(j)].push(m);
                 }
@@ -243,6 +269,10 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
         }
         for (std::ptrdiff_t j = 0; j < w; ++j) {
             out[c0 + j].state = cascades[static_cast<std::size_t>(j)].total();
+            if (out[c0 + j].state.n > 0.0) {
+                out[c0 + j].state.mean_p += level_p[j];
+                out[c0 + j].state.mean_b += level_b[j];
+            }
             out[c0 + j].skipped = skip[j];
         }
     }

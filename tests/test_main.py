@@ -1,0 +1,23 @@
+"""`python -m trackerr`, the README's first command, on the shipped real data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import trackerr
+from trackerr import datasets
+
+
+def test_python_m_trackerr_prints_the_real_examples():
+    out = subprocess.run(
+        [sys.executable, "-m", "trackerr"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "Lido stETH vs ETH" in out and "Spot bitcoin ETFs vs BTC" in out
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    # the printed TE is the library's value
+    r = datasets.load("steth_eth").returns(["STETH", "ETH"])
+    te = trackerr.tracking_error(r[:, 0], r[:, 1], periods_per_year="crypto-daily")
+    assert lines["STETH"][1] == f"{100 * te:.2f}%"
+    for etf in ("IBIT", "FBTC", "GBTC"):
+        assert etf in lines

@@ -1,0 +1,91 @@
+"""Hypothesis properties of the kernels and the merge algebra."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import trackerr
+from trackerr import _core
+
+finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False)
+returns = hnp.arrays(np.float64, st.integers(2, 700), elements=finite)
+
+
+def _rel(a, b):
+    scale = max(abs(a), abs(b))
+    return abs(a - b) / scale if scale else 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(returns)
+def test_tracking_error_of_identical_series_is_exactly_zero(b):
+    assert trackerr.tracking_error(b, b) == 0.0
+    assert trackerr.tracking_error(b, b, periods_per_year=252) == 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(returns)
+def test_beta_of_benchmark_on_itself_is_one(b):
+    got = trackerr.beta(b, b)
+    if not _core.comoments(b, b)[0].c_bb > 0:
+        # constant benchmark (or a variance that underflows): beta undefined
+        assert math.isnan(got)
+    else:
+        assert got == 1.0
+        assert trackerr.correlation(b, b) == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(returns, st.data())
+def test_merge_of_two_halves_equals_whole(x, data):
+    y = data.draw(hnp.arrays(np.float64, x.shape, elements=finite))
+    cut = data.draw(st.integers(0, len(x)))
+    whole, _ = _core.active_moments(x, y)
+    left, _ = _core.active_moments(x[:cut], y[:cut])
+    right, _ = _core.active_moments(x[cut:], y[cut:])
+    merged = left + right
+    assert merged.n == whole.n
+    assert _rel(merged.mean, whole.mean) <= 1e-12 or abs(merged.mean - whole.mean) <= 1e-12
+    assert abs(merged.m2 - whole.m2) <= 1e-12 * max(whole.m2, 1e-300)
+
+    cw, _ = _core.comoments(x, y)
+    cl, _ = _core.comoments(x[:cut], y[:cut])
+    cr, _ = _core.comoments(x[cut:], y[cut:])
+    cm = cl + cr
+    scale = math.sqrt(cw.c_pp) * math.sqrt(cw.c_bb)  # Cauchy-Schwarz bound on |c_pb|
+    for field in ("c_pp", "c_bb"):
+        assert abs(getattr(cm, field) - getattr(cw, field)) <= 1e-12 * max(getattr(cw, field), 1e-300)
+    assert abs(cm.c_pb - cw.c_pb) <= 1e-12 * max(scale, 1e-300)
+
+
+@settings(max_examples=100, deadline=None)
+@given(returns, st.integers(1, 5))
+def test_panel_columns_equal_1d_calls(b, n_cols):
+    rng = np.random.default_rng(len(b))
+    panel = b[:, None] + rng.normal(0, 1, (len(b), n_cols))
+    for name in ("tracking_error", "beta", "correlation", "information_ratio"):
+        f = getattr(trackerr, name)
+        cols = f(panel, b)
+        for j in range(n_cols):
+            assert cols[j] == f(np.ascontiguousarray(panel[:, j]), b) or (
+                math.isnan(cols[j]) and math.isnan(f(panel[:, j], b))
+            ) or _rel(cols[j], f(panel[:, j], b)) <= 1e-13
+
+
+@settings(max_examples=100, deadline=None)
+@given(returns, st.floats(-1e6, 1e6))
+def test_tracking_error_is_shift_invariant(a, shift):
+    # adding the same amount to portfolio and benchmark changes nothing material
+    rng = np.random.default_rng(len(a))
+    b = rng.normal(0, 1, len(a))
+    te = trackerr.tracking_error(a + b, b)
+    te_shift = trackerr.tracking_error(a + b + shift, b + shift)
+    ref = trackerr.tracking_error(a, np.zeros_like(a))
+    # both differ from the exact value only by rounding of the inputs themselves
+    tol = 1e-12 * ref + 4 * np.finfo(float).eps * (np.max(np.abs(a + b)) + abs(shift))
+    assert abs(te - ref) <= tol and abs(te_shift - ref) <= tol
