@@ -35,12 +35,14 @@ def test_regime_change(rng):
         rng.normal(0, 1e-3, 5000),
         np.full(3000, 0.125),
     ]
-    a = np.concatenate(parts)[rng.integers(0, 7):]
+    a = np.concatenate(parts)[rng.integers(0, 7) :]
     got = trackerr.tracking_error(a, np.zeros_like(a))
     assert abs(got - _exact_std(a)) <= 1e-13 * _exact_std(a)
     # the tail alone: noise then a constant stretch
     tail = np.concatenate(parts[1:])
-    assert abs(trackerr.tracking_error(tail, 0 * tail) - _exact_std(tail)) <= 1e-13 * _exact_std(tail)
+    assert abs(trackerr.tracking_error(tail, 0 * tail) - _exact_std(tail)) <= 1e-13 * _exact_std(
+        tail
+    )
     const = parts[2]
     assert trackerr.tracking_error(const, np.zeros_like(const)) == 0.0
 

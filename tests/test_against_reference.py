@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_close
-from registry import GROWTH_BASED, METRICS
 
 import trackerr
 from trackerr import reference
 
+from conftest import assert_close
+from registry import GROWTH_BASED, METRICS
+
 CASES = [(name, opts) for name, option_sets in METRICS.items() for opts in option_sets]
-CASE_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in opts.items()) or 'default'}" for name, opts in CASES]
+CASE_IDS = [
+    f"{name}-{'-'.join(f'{k}={v}' for k, v in opts.items()) or 'default'}" for name, opts in CASES
+]
 
 
 def _returns(rng, shape, dtype):
@@ -40,7 +43,7 @@ def _layout(x, layout):
     if layout == "contiguous":
         return x
     if layout == "strided":  # every other element of a twice-as-long buffer
-        buf = np.empty((2 * x.shape[0],) + x.shape[1:], dtype=x.dtype)
+        buf = np.empty((2 * x.shape[0], *x.shape[1:]), dtype=x.dtype)
         buf[::2] = x
         return buf[::2]
     if layout == "reversed":  # negative stride

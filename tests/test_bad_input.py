@@ -6,9 +6,10 @@ import re
 
 import numpy as np
 import pytest
-from registry import METRICS
 
 import trackerr
+
+from registry import METRICS
 
 P = np.array([0.01, -0.02, 0.015, 0.0, 0.005])
 B = np.array([0.008, -0.018, 0.01, 0.001, 0.004])
@@ -51,7 +52,10 @@ def test_three_d_and_scalar(name):
     ids=["str", "object", "complex", "bool", "datetime"],
 )
 def test_non_numeric(name, bad):
-    with pytest.raises(TypeError, match=re.escape(f"portfolio must hold real numbers; got an array of dtype {bad.dtype}")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(f"portfolio must hold real numbers; got an array of dtype {bad.dtype}"),
+    ):
         getattr(trackerr, name)(bad, B)
 
 
@@ -60,14 +64,17 @@ def test_ragged_list():
         trackerr.tracking_error([[0.1, 0.2], [0.3]], B)
 
 
-@pytest.mark.parametrize("name", ["tracking_error", "information_ratio", "tracking_difference",
-                                  "active_return", "alpha"])
+@pytest.mark.parametrize(
+    "name", ["tracking_error", "information_ratio", "tracking_difference", "active_return", "alpha"]
+)
 def test_periods_per_year(name):
     f = getattr(trackerr, name)
     with pytest.raises(ValueError, match=r"periods_per_year \(='yearly'\) is not a known preset"):
         f(P, B, periods_per_year="yearly")
     for bad in (0, -252, float("inf"), float("nan")):
-        with pytest.raises(ValueError, match=r"periods_per_year \(=.*\) must be positive and finite"):
+        with pytest.raises(
+            ValueError, match=r"periods_per_year \(=.*\) must be positive and finite"
+        ):
             f(P, B, periods_per_year=bad)
     with pytest.raises(TypeError, match=r"periods_per_year must be a number"):
         f(P, B, periods_per_year=True)
@@ -98,7 +105,9 @@ def test_nan_policy_unknown(name):
         getattr(trackerr, name)(P, B, nan_policy="ignore")
 
 
-@pytest.mark.parametrize("name", ["tracking_difference", "active_return", "information_ratio", "alpha"])
+@pytest.mark.parametrize(
+    "name", ["tracking_difference", "active_return", "information_ratio", "alpha"]
+)
 def test_method_unknown(name):
     with pytest.raises(ValueError, match=r"method \(='log'\) must be one of"):
         getattr(trackerr, name)(P, B, method="log")
@@ -126,9 +135,13 @@ def test_options_are_keyword_only_and_arrays_positional_only():
 @pytest.mark.parametrize("name", ALL)
 def test_benchmark_shape(name):
     panel = np.zeros((5, 3))
-    with pytest.raises(ValueError, match=r"a 2-D benchmark must have the portfolio's shape \(5, 3\); got \(5, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"a 2-D benchmark must have the portfolio's shape \(5, 3\); got \(5, 2\)"
+    ):
         getattr(trackerr, name)(panel, np.zeros((5, 2)))
-    with pytest.raises(ValueError, match=r"benchmark is 2-D with shape \(5, 3\) but portfolio is 1-D"):
+    with pytest.raises(
+        ValueError, match=r"benchmark is 2-D with shape \(5, 3\) but portfolio is 1-D"
+    ):
         getattr(trackerr, name)(P, panel)
     with pytest.raises(ValueError, match=r"portfolio has length 5 but benchmark has length 6"):
         getattr(trackerr, name)(panel, np.zeros(6))

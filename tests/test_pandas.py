@@ -7,10 +7,11 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import assert_close
-from registry import METRICS
 
 import trackerr
+
+from conftest import assert_close
+from registry import METRICS
 
 pd = pytest.importorskip("pandas")
 

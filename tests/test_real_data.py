@@ -6,10 +6,11 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import DATA, assert_close
 
 import trackerr
 from trackerr import datasets, reference
+
+from conftest import DATA, assert_close
 
 
 def _spy_vs_index():
@@ -32,8 +33,9 @@ def test_spy_vs_sp500_2010_2022():
     assert trackerr.correlation(p, b) > 0.998
     assert 0.01 < trackerr.active_return(p, b, periods_per_year=252) < 0.03
     for name in ("beta", "alpha", "correlation", "r_squared", "information_ratio"):
-        assert_close(getattr(trackerr, name)(p, b), getattr(reference, name)(p, b), rtol=1e-12,
-                     atol=1e-14)
+        assert_close(
+            getattr(trackerr, name)(p, b), getattr(reference, name)(p, b), rtol=1e-12, atol=1e-14
+        )
 
 
 def test_steth_vs_eth():

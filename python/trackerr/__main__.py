@@ -45,7 +45,9 @@ def _rows(names: list[str], p: Any, b: Any, periods: str) -> list[str]:
 
 
 def main() -> int:
-    print(f"trackerr {trackerr.__version__}: full-sample metrics on real data shipped in the package")
+    print(
+        f"trackerr {trackerr.__version__}: full-sample metrics on real data shipped in the package"
+    )
     print("TE tracking error, TD tracking difference (CAGR_p - CAGR_b), active = mean(p - b) * P,")
     print("IR information ratio, alpha = Jensen's alpha; all annualized.\n")
 

@@ -277,9 +277,7 @@ def correlation(
 
     clamped to [-1, 1]; NaN when either series is constant.
     """
-    return _evaluate(
-        "correlation", portfolio, benchmark, nan_policy=nan_policy, name="correlation"
-    )
+    return _evaluate("correlation", portfolio, benchmark, nan_policy=nan_policy, name="correlation")
 
 
 def r_squared(

@@ -81,7 +81,5 @@ def load(name: str) -> Dataset:
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], rows[1:]
     dates = np.array([r[0] for r in body], dtype="datetime64[D]")
-    prices = np.array(
-        [[float(v) if v else np.nan for v in r[1:]] for r in body], dtype=np.float64
-    )
+    prices = np.array([[float(v) if v else np.nan for v in r[1:]] for r in body], dtype=np.float64)
     return Dataset(name, dates, prices, tuple(header[1:]))
