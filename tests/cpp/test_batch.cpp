@@ -221,44 +221,77 @@ void test_identical_series() {
     CHECK_EQ(a.state.n, 5000.0);
 }
 
-// A level of 1e9 with noise of 1e-4. Within one block (<= 256 pairs) the
-// two-pass scheme is exact to rounding. The multi-block figure is printed;
-// its strict check is in test_large_level.cpp (a known issue, see there).
+// A level of 1e9 with noise of 1e-4: the variance must keep 1e-9 relative
+// accuracy against the long double reference, within one block and across
+// many (block states keep their means relative to a reference level; before
+// that, merging blocks lost ~1e-5 relative here). The worst figure is printed.
 void test_large_level() {
-    for (std::size_t n : {std::size_t{100}, std::size_t{256}}) {
-        const auto p = ref::returns<double>(n, 31, 1e9, 1e-4);
-        const std::vector<double> zero(n, 0.0);
-        const auto q = ref::returns<double>(n, 32, 1e9, 1e-4);
-        const View<double> vp(p.data(), static_cast<std::ptrdiff_t>(n));
-        const ref::Active ra = ref::active(p, zero);
-        const auto a = trackerr::active_moments(vp, View<double>(zero.data(), static_cast<std::ptrdiff_t>(n)));
-        CHECK_CLOSE(a.state.m2, ra.m2, 1e-9);
-        const ref::Pair rc = ref::pair(p, q);
-        const auto c = trackerr::comoments(vp, View<double>(q.data(), static_cast<std::ptrdiff_t>(n)));
-        CHECK_CLOSE(c.state.c_pp, rc.c_pp, 1e-9);
-        CHECK_CLOSE(c.state.c_bb, rc.c_bb, 1e-9);
-        CHECK_NEAR(c.state.c_pb, rc.c_pb, 1e-9, std::sqrt(rc.c_pp * rc.c_bb));
-        std::printf("large level 1e9, noise 1e-4, n=%zu (one block): variance rel err active %.3Le, comoments %.3Le\n",
-                    n, std::fabs(a.state.m2 - ra.m2) / ra.m2, std::fabs(c.state.c_pp - rc.c_pp) / rc.c_pp);
+    constexpr double level = 1e9, noise = 1e-4, rel = 1e-9;
+    long double worst = 0;
+    std::uint64_t seed = 300;
+    for (std::size_t n : {std::size_t{100}, std::size_t{256}, std::size_t{257}, std::size_t{512},
+                          std::size_t{100000}, std::size_t{1000000}}) {
+        for (int pattern : {0, 1}) {
+            const auto p = with_nans(ref::returns<double>(n, ++seed, level, noise), pattern);
+            const auto q = with_nans(ref::returns<double>(n, ++seed, level, noise), 2 * pattern);
+            const std::vector<double> zero(n, 0.0);
+            for (Layout l : {Layout::contiguous, Layout::every_other}) {
+                const Stored<double> sp(p, l), sq(q, l), sz(zero, l);
+                const long failures_before = check::counters().failures;
+
+                const ref::Active ra = ref::active(p, zero);
+                const auto a = trackerr::active_moments(sp.view(), sz.view());
+                CHECK_CLOSE(a.state.m2, ra.m2, rel);
+                CHECK_CLOSE(a.state.mean, ra.mean, 1e-15);  // the level itself: to a few ulp
+                const ref::Pair rc = ref::pair(p, q);
+                const auto c = trackerr::comoments(sp.view(), sq.view());
+                CHECK_CLOSE(c.state.c_pp, rc.c_pp, rel);
+                CHECK_CLOSE(c.state.c_bb, rc.c_bb, rel);
+                CHECK_NEAR(c.state.c_pb, rc.c_pb, rel, std::sqrt(rc.c_pp * rc.c_bb));
+
+                for (long double e : {std::fabs(a.state.m2 - ra.m2) / ra.m2, std::fabs(c.state.c_pp - rc.c_pp) / rc.c_pp,
+                                      std::fabs(c.state.c_bb - rc.c_bb) / rc.c_bb})
+                    worst = std::fmax(worst, e);
+                if (check::counters().failures != failures_before)
+                    std::printf("    ^ in test_large_level(n=%zu, nan pattern %d, %s)\n", n, pattern, name(l));
+            }
+        }
     }
+    std::printf("large level 1e9, noise 1e-4, n up to 1e6: worst variance rel err %.3Le (bound %.0e)\n", worst, rel);
+
     // A tracker at level 1e9 against a benchmark at level 1e9: the active
-    // return is formed first, so the level cancels exactly at any length.
-    {
-        const std::size_t n = 100000;
-        const auto p = ref::returns<double>(n, 33, 1e9, 1e-4);
-        const auto b = ref::returns<double>(n, 34, 1e9, 1e-4);
-        const std::ptrdiff_t ni = static_cast<std::ptrdiff_t>(n);
-        const ref::Active ra = ref::active(p, b);
-        const auto a = trackerr::active_moments(View<double>(p.data(), ni), View<double>(b.data(), ni));
-        CHECK_CLOSE(a.state.m2, ra.m2, 1e-9);
-        std::printf("large level 1e9 tracker vs benchmark at 1e9, n=%zu: active variance rel err %.3Le\n", n,
-                    std::fabs(a.state.m2 - ra.m2) / ra.m2);
-        // Multi-block, level not cancelled: printed only (see test_large_level).
-        const std::vector<double> zero(n, 0.0);
-        const ref::Active rl = ref::active(p, zero);
-        const auto l = trackerr::active_moments(View<double>(p.data(), ni), View<double>(zero.data(), ni));
-        std::printf("large level 1e9, noise 1e-4, n=%zu (multi-block): variance rel err %.3Le (not checked here)\n",
-                    n, std::fabs(l.state.m2 - rl.m2) / rl.m2);
+    // return is formed first, so the level cancels exactly.
+    const std::size_t n = 100000;
+    const std::ptrdiff_t ni = static_cast<std::ptrdiff_t>(n);
+    const auto p = ref::returns<double>(n, 33, level, noise);
+    const auto b = ref::returns<double>(n, 34, level, noise);
+    const ref::Active ra = ref::active(p, b);
+    const auto a = trackerr::active_moments(View<double>(p.data(), ni), View<double>(b.data(), ni));
+    CHECK_CLOSE(a.state.m2, ra.m2, 1e-13);
+}
+
+// Constant series: exact mean, exactly zero variance, through both the fast
+// and the NaN-compacting block paths.
+void test_constant() {
+    for (double v : {0.1, -0.0123, 1e9 + 0.37, 3.0}) {
+        std::vector<double> p(1000, v);
+        const std::vector<double> zero(1000, 0.0);
+        for (int pattern : {0, 1}) {
+            if (pattern == 1) p = with_nans(p, 1);
+            for (Layout l : {Layout::contiguous, Layout::reversed_gap}) {
+                const Stored<double> sp(p, l), sz(zero, l);
+                const auto a = trackerr::active_moments(sp.view(), sz.view());
+                CHECK_EQ(a.state.mean, v);
+                CHECK_EQ(a.state.m2, 0.0);
+                CHECK_EQ(trackerr::metrics::tracking_error(a.state, 1.0, 252.0), 0.0);
+                const auto c = trackerr::comoments(sz.view(), sp.view());
+                CHECK_EQ(c.state.mean_b, v);
+                CHECK_EQ(c.state.c_bb, 0.0);
+                CHECK_EQ(c.state.c_pb, 0.0);
+                CHECK_NAN(c.state.beta());
+                CHECK_NAN(c.state.correlation());
+            }
+        }
     }
 }
 
@@ -273,5 +306,6 @@ int main() {
     test_length_mismatch();
     test_identical_series();
     test_large_level();
+    test_constant();
     return check::report("test_batch");
 }

@@ -80,7 +80,7 @@ struct Stored {
     Stored(const Matrix<T>& m, Layout l) {
         const Index R = m.rows, C = m.cols, s = static_cast<Index>(sizeof(T));
         const bool gap = l == Layout::c_gap || l == Layout::fortran_gap;
-        buf.assign(idx((gap ? 2 : 1) * R * C) + 1, static_cast<T>(nan_v));
+        buf.assign(idx((gap ? 2 : 1) * R * C), static_cast<T>(nan_v));
         Index rs = 0, cs = 0, origin = 0;  // in elements
         switch (l) {
             case Layout::c_order: rs = C; cs = 1; break;
@@ -248,11 +248,71 @@ void test_broadcast() {
     CHECK_EQ(b.column(4)[0], 0.4);
 }
 
+// Level 1e9, noise 1e-4 through the row-wise tiles (32 rows): variance to
+// 1e-9 relative of the long double reference, means to a few ulp.
+void test_large_level() {
+    const Index T = 1000, N = 130;
+    Matrix<double> p = random_matrix<double>(T, N, 77, 1e9, 1e-4);
+    sprinkle(p, 3, 100, 5);
+    std::vector<double> zero(idx(T), 0.0);
+    const Stored<double> sp(p, Layout::c_order);
+    std::vector<Accumulated<Moments>> am(idx(N));
+    std::vector<Accumulated<CoMoments>> cm(idx(N));
+    const auto bench = trackerr::broadcast(View<double>(zero.data(), T), N);
+    trackerr::active_moments(sp.panel, bench, am.data());
+    trackerr::comoments(sp.panel, bench, cm.data());
+    long double worst = 0;
+    for (Index c = 0; c < N; ++c) {
+        if (c == 5) continue;  // all NaN
+        const ref::Active r = ref::active(p.column(c), zero);
+        CHECK_CLOSE(am[idx(c)].state.m2, r.m2, 1e-9);
+        CHECK_CLOSE(cm[idx(c)].state.c_pp, r.m2, 1e-9);
+        CHECK_CLOSE(am[idx(c)].state.mean, r.mean, 1e-15);
+        CHECK_CLOSE(cm[idx(c)].state.mean_p, r.mean, 1e-15);
+        worst = std::fmax(worst, std::fabs(am[idx(c)].state.m2 - r.m2) / r.m2);
+        worst = std::fmax(worst, std::fabs(cm[idx(c)].state.c_pp - r.m2) / r.m2);
+    }
+    CHECK_EQ(am[5].state.n, 0.0);
+    CHECK_EQ(am[5].skipped, std::int64_t{T});
+    std::printf("panel row-wise, level 1e9, noise 1e-4, T=%td N=%td: worst variance rel err %.3Le\n", T, N, worst);
+}
+
+// Constant columns: exact mean and exactly zero variance on the row-wise
+// path, in clean tiles and in tiles masked because of a NaN elsewhere.
+void test_constant_columns() {
+    const Index T = 103, N = 4;
+    Matrix<double> p;
+    p.rows = T;
+    p.cols = N;
+    p.v.assign(idx(T * N), 0.0);
+    const double values[N] = {0.1, 1e9 + 0.37, -0.0123, 0.0};
+    for (Index r = 0; r < T; ++r)
+        for (Index c = 0; c < N; ++c) p.v[idx(r * N + c)] = c == 3 ? 0.001 * static_cast<double>(r % 7) : values[c];
+    p.v[idx(3)] = nan_v;                // first tile masked
+    p.v[idx((T - 1) * N + 3)] = nan_v;  // last (7-row) tile masked
+    std::vector<double> zero(idx(T), 0.0);
+    const Stored<double> sp(p, Layout::c_order);
+    std::vector<Accumulated<Moments>> am(idx(N));
+    std::vector<Accumulated<CoMoments>> cm(idx(N));
+    trackerr::active_moments(sp.panel, trackerr::broadcast(View<double>(zero.data(), T), N), am.data());
+    trackerr::comoments(sp.panel, trackerr::broadcast(View<double>(zero.data(), T), N), cm.data());
+    for (Index c = 0; c < 3; ++c) {
+        CHECK_EQ(am[idx(c)].state.mean, values[c]);
+        CHECK_EQ(am[idx(c)].state.m2, 0.0);
+        CHECK_EQ(cm[idx(c)].state.mean_p, values[c]);
+        CHECK_EQ(cm[idx(c)].state.c_pp, 0.0);
+        CHECK_EQ(cm[idx(c)].state.c_pb, 0.0);
+    }
+    CHECK_EQ(am[3].skipped, std::int64_t{2});
+}
+
 }  // namespace
 
 int main() {
     test_shapes();
     test_mismatch();
     test_broadcast();
+    test_large_level();
+    test_constant_columns();
     return check::report("test_panel");
 }

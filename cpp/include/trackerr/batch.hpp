@@ -23,6 +23,7 @@
 #include <string>
 
 #include "comoments.hpp"
+#include "detail/lanes.hpp"
 #include "view.hpp"
 
 namespace trackerr {
@@ -44,14 +45,14 @@ inline bool is_nan(double x) noexcept { return x != x; }
 /// Sums of squares can round a hair below zero; NaN passes through.
 inline double nonneg(double x) noexcept { return x < 0.0 ? 0.0 : x; }
 
-inline constexpr int lanes = 8;  // independent accumulators: vector lanes without reassociation
+// Lane counts: eight independent chains for one running sum, four for the
+// five sums of a pair (which then fit the vector registers).
+inline constexpr int lanes = 8;
+inline constexpr int pair_lanes = 4;
 
-template <int L>
-inline double sum_lanes(const double* a) noexcept {
-    if constexpr (L == 1)
-        return a[0];
-    else
-        return sum_lanes<L / 2>(a) + sum_lanes<L / 2>(a + L / 2);
+template <class T>
+inline double as_double(T v) noexcept {
+    return static_cast<double>(v);
 }
 
 /// First pass over a block: the mean of a = x - y, accumulated relative to the
@@ -60,14 +61,15 @@ inline double sum_lanes(const double* a) noexcept {
 /// the result NaN, which is how blocks needing the slow path are found.
 template <class TX, class TY>
 inline double mean_active(const TX* x, const TY* y, std::ptrdiff_t k) noexcept {
-    const double a0 = static_cast<double>(x[0]) - static_cast<double>(y[0]);
-    double s[lanes] = {};
+    using V = Lanes<lanes>;
+    const double a0 = as_double(x[0]) - as_double(y[0]);
+    const V a0v = V::splat(a0);
+    V s = V::zero();
     std::ptrdiff_t i = 0;
-    for (; i + lanes <= k; i += lanes)
-        for (int j = 0; j < lanes; ++j)
-            s[j] += (static_cast<double>(x[i + j]) - static_cast<double>(y[i + j])) - a0;
-    for (; i < k; ++i) s[0] += (static_cast<double>(x[i]) - static_cast<double>(y[i])) - a0;
-    return a0 + sum_lanes<lanes>(s) / static_cast<double>(k);
+    for (; i + lanes <= k; i += lanes) s += (V::load(x + i) - V::load(y + i)) - a0v;
+    double tail = 0.0;
+    for (; i < k; ++i) tail += (as_double(x[i]) - as_double(y[i])) - a0;
+    return a0 + (s.sum() + tail) / static_cast<double>(k);
 }
 
 /// Second pass of the two-pass scheme for a = x - y: given a provisional mean
@@ -80,25 +82,27 @@ inline double mean_active(const TX* x, const TY* y, std::ptrdiff_t k) noexcept {
 /// states depend on differences of those means.
 template <class TX, class TY>
 inline Moments centred_active(const TX* x, const TY* y, std::ptrdiff_t k, double m, double K) noexcept {
-    double d1[lanes] = {}, d2[lanes] = {};
+    using V = Lanes<lanes>;
+    const V mv = V::splat(m);
+    V d1 = V::zero(), d2 = V::zero();
     std::ptrdiff_t i = 0;
-    for (; i + lanes <= k; i += lanes)
-        for (int j = 0; j < lanes; ++j) {
-            const double d = (static_cast<double>(x[i + j]) - static_cast<double>(y[i + j])) - m;
-            d1[j] += d;
-            d2[j] += d * d;
-        }
+    for (; i + lanes <= k; i += lanes) {
+        const V d = (V::load(x + i) - V::load(y + i)) - mv;
+        d1 += d;
+        d2 += d * d;
+    }
+    double t1 = 0.0, t2 = 0.0;
     for (; i < k; ++i) {
-        const double d = (static_cast<double>(x[i]) - static_cast<double>(y[i])) - m;
-        d1[0] += d;
-        d2[0] += d * d;
+        const double d = (as_double(x[i]) - as_double(y[i])) - m;
+        t1 += d;
+        t2 += d * d;
     }
     const double kd = static_cast<double>(k);
-    const double c1 = sum_lanes<lanes>(d1);
+    const double c1 = d1.sum() + t1;
     Moments out;
     out.n = kd;
     out.mean = (m - K) + c1 / kd;
-    out.m2 = nonneg(sum_lanes<lanes>(d2) - c1 * c1 / kd);
+    out.m2 = nonneg((d2.sum() + t2) - c1 * c1 / kd);
     return out;
 }
 
@@ -106,21 +110,23 @@ inline Moments centred_active(const TX* x, const TY* y, std::ptrdiff_t k, double
 /// the block's first pair as in mean_active.
 template <class TX, class TY>
 inline void mean_pair(const TX* x, const TY* y, std::ptrdiff_t k, double& mx, double& my) noexcept {
-    const double x0 = static_cast<double>(x[0]), y0 = static_cast<double>(y[0]);
-    double sx[lanes] = {}, sy[lanes] = {};
+    using V = Lanes<pair_lanes>;
+    const double x0 = as_double(x[0]), y0 = as_double(y[0]);
+    const V x0v = V::splat(x0), y0v = V::splat(y0);
+    V sx = V::zero(), sy = V::zero();
     std::ptrdiff_t i = 0;
-    for (; i + lanes <= k; i += lanes)
-        for (int j = 0; j < lanes; ++j) {
-            sx[j] += static_cast<double>(x[i + j]) - x0;
-            sy[j] += static_cast<double>(y[i + j]) - y0;
-        }
+    for (; i + pair_lanes <= k; i += pair_lanes) {
+        sx += V::load(x + i) - x0v;
+        sy += V::load(y + i) - y0v;
+    }
+    double tx = 0.0, ty = 0.0;
     for (; i < k; ++i) {
-        sx[0] += static_cast<double>(x[i]) - x0;
-        sy[0] += static_cast<double>(y[i]) - y0;
+        tx += as_double(x[i]) - x0;
+        ty += as_double(y[i]) - y0;
     }
     const double kd = static_cast<double>(k);
-    mx = x0 + sum_lanes<lanes>(sx) / kd;
-    my = y0 + sum_lanes<lanes>(sy) / kd;
+    mx = x0 + (sx.sum() + tx) / kd;
+    my = y0 + (sy.sum() + ty) / kd;
 }
 
 /// Second pass for a pair: co-moments about provisional means (mx, my), with
@@ -129,37 +135,38 @@ inline void mean_pair(const TX* x, const TY* y, std::ptrdiff_t k, double& mx, do
 template <class TX, class TY>
 inline CoMoments centred_pair(const TX* x, const TY* y, std::ptrdiff_t k, double mx, double my, double Kx,
                               double Ky) noexcept {
-    constexpr int L = 4;  // five sums x four lanes fit the vector registers
-    double ax[L] = {}, ay[L] = {}, axx[L] = {}, ayy[L] = {}, axy[L] = {};
+    using V = Lanes<pair_lanes>;
+    const V mxv = V::splat(mx), myv = V::splat(my);
+    V ax = V::zero(), ay = V::zero(), axx = V::zero(), ayy = V::zero(), axy = V::zero();
     std::ptrdiff_t i = 0;
-    for (; i + L <= k; i += L)
-        for (int j = 0; j < L; ++j) {
-            const double dx = static_cast<double>(x[i + j]) - mx;
-            const double dy = static_cast<double>(y[i + j]) - my;
-            ax[j] += dx;
-            ay[j] += dy;
-            axx[j] += dx * dx;
-            ayy[j] += dy * dy;
-            axy[j] += dx * dy;
-        }
+    for (; i + pair_lanes <= k; i += pair_lanes) {
+        const V dx = V::load(x + i) - mxv;
+        const V dy = V::load(y + i) - myv;
+        ax += dx;
+        ay += dy;
+        axx += dx * dx;
+        ayy += dy * dy;
+        axy += dx * dy;
+    }
+    double tx = 0.0, ty = 0.0, txx = 0.0, tyy = 0.0, txy = 0.0;
     for (; i < k; ++i) {
-        const double dx = static_cast<double>(x[i]) - mx;
-        const double dy = static_cast<double>(y[i]) - my;
-        ax[0] += dx;
-        ay[0] += dy;
-        axx[0] += dx * dx;
-        ayy[0] += dy * dy;
-        axy[0] += dx * dy;
+        const double dx = as_double(x[i]) - mx;
+        const double dy = as_double(y[i]) - my;
+        tx += dx;
+        ty += dy;
+        txx += dx * dx;
+        tyy += dy * dy;
+        txy += dx * dy;
     }
     const double kd = static_cast<double>(k);
-    const double cx = sum_lanes<L>(ax), cy = sum_lanes<L>(ay);
+    const double cx = ax.sum() + tx, cy = ay.sum() + ty;
     CoMoments out;
     out.n = kd;
     out.mean_p = (mx - Kx) + cx / kd;
     out.mean_b = (my - Ky) + cy / kd;
-    out.c_pp = nonneg(sum_lanes<L>(axx) - cx * cx / kd);
-    out.c_bb = nonneg(sum_lanes<L>(ayy) - cy * cy / kd);
-    out.c_pb = sum_lanes<L>(axy) - cx * cy / kd;
+    out.c_pp = nonneg((axx.sum() + txx) - cx * cx / kd);
+    out.c_bb = nonneg((ayy.sum() + tyy) - cy * cy / kd);
+    out.c_pb = (axy.sum() + txy) - cx * cy / kd;
     return out;
 }
 

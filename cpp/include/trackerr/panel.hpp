@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "batch.hpp"
@@ -46,67 +47,89 @@ inline const T* offset(const T* base, std::ptrdiff_t bytes) noexcept {
     return reinterpret_cast<const T*>(reinterpret_cast<const char*>(base) + bytes);
 }
 
+// First benchmark column of the tile that starts at column c0.
+template <class T>
+inline const T* bcol_base(const Panel<T>& b, std::ptrdiff_t c0) noexcept {
+    return offset(b.data, c0 * b.col_stride);
+}
+
+// Per-tile arithmetic shared by the row-wise kernels.
+//
+// A tile is one pass over tile_rows x w values with sums about a per-column
+// shift K (the previous tile's mean, or the first row's value):
+//   S1 = sum (a - K),  S2 = sum (a - K)^2,  M2 = S2 - S1^2 / n.
+// The rounding error of M2 is about eps (1 + r) / (1 - r) relative, with
+// r = S1^2 / (n S2) the share of S2 that cancels; with r <= 1/2 that is a few
+// ulps. A tile where some column has r > 1/2 (the level jumped) is redone in
+// two passes, about its own mean; a tile holding a NaN is redone with masks.
+inline constexpr double max_cancellation = 0.5;
+
+inline bool well_conditioned(double s1, double s2, double n) noexcept {
+    return s1 * s1 <= max_cancellation * n * s2;  // false for NaN
+}
+
 template <int PMode, int BMode, class TP, class TB>
 void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>* out) {
     const std::ptrdiff_t T = p.rows, N = p.cols;
     constexpr std::ptrdiff_t W = tile_cols;
     std::vector<Cascade<Moments>> cascades(static_cast<std::size_t>(std::min(W, N)));
-    double cnt[W], sum[W], mean[W], s1[W], s2[W], level[W];  // level: see centred_active
+    double cnt[W], shift[W], s1[W], s2[W], level[W];  // level: see centred_active
     std::int64_t skip[W];
     for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
         const std::ptrdiff_t w = std::min(W, N - c0);
         for (std::ptrdiff_t j = 0; j < w; ++j) {
             cascades[static_cast<std::size_t>(j)] = Cascade<Moments>{};
             skip[j] = 0;
-            level[j] = nan_v;
+            level[j] = shift[j] = nan_v;
         }
         const TP* pcol = offset(p.data, c0 * p.col_stride);
-        const TB* bcol = offset(b.data, c0 * b.col_stride);
-        for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
-            const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
-            const double rows = static_cast<double>(r1 - r0);
-            // Fast path: sums relative to the tile's first row (exact means for
-            // constant columns); a NaN anywhere in a column shows up in its sum.
-            {
-                const TP* pr = offset(pcol, r0 * p.row_stride);
-                const TB* br = offset(bcol, r0 * b.row_stride);
-                for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    mean[j] = at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride);
-                    sum[j] = s1[j] = s2[j] = 0.0;
-                }
-            }
+        const TB* bcol = offset(bcol_base(b, c0), 0);
+        // Sums of (a - shift) and its square over rows [r0, r1).
+        auto shifted_sums = [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
+            for (std::ptrdiff_t j = 0; j < w; ++j) s1[j] = s2[j] = 0.0;
             for (std::ptrdiff_t r = r0; r < r1; ++r) {
                 const TP* pr = offset(pcol, r * p.row_stride);
                 const TB* br = offset(bcol, r * b.row_stride);
-                for (std::ptrdiff_t j = 0; j < w; ++j)
-                    sum[j] += (at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride)) - mean[j];
-            }
-            bool clean = true;
-            for (std::ptrdiff_t j = 0; j < w; ++j) clean &= !is_nan(sum[j]);
-            if (clean) {
-                for (std::ptrdiff_t j = 0; j < w; ++j) mean[j] += sum[j] / rows;
-                for (std::ptrdiff_t r = r0; r < r1; ++r) {
-                    const TP* pr = offset(pcol, r * p.row_stride);
-                    const TB* br = offset(bcol, r * b.row_stride);
-                    for (std::ptrdiff_t j = 0; j < w; ++j) {
-                        const double d =
-                            (at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride)) - mean[j];
-                        s1[j] += d;
-                        s2[j] += d * d;
-                    }
-                }
                 for (std::ptrdiff_t j = 0; j < w; ++j) {
+                    const double d = (at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride)) - shift[j];
+                    s1[j] += d;
+                    s2[j] += d * d;
+                }
+            }
+        };
+        for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
+            const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
+            const double rows = static_cast<double>(r1 - r0);
+            {
+                const TP* pr = offset(pcol, r0 * p.row_stride);
+                const TB* br = offset(bcol, r0 * b.row_stride);
+                for (std::ptrdiff_t j = 0; j < w; ++j)
+                    if (is_nan(shift[j])) shift[j] = at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride);
+            }
+            shifted_sums(r0, r1);
+            bool ok = true;
+            for (std::ptrdiff_t j = 0; j < w; ++j) ok &= well_conditioned(s1[j], s2[j], rows);
+            if (!ok) {  // two passes: move the shift to the tile's mean, then sum again
+                for (std::ptrdiff_t j = 0; j < w; ++j) shift[j] += s1[j] / rows;
+                ok = true;
+                for (std::ptrdiff_t j = 0; j < w; ++j) ok &= !is_nan(shift[j]);
+                if (ok) shifted_sums(r0, r1);
+            }
+            if (ok) {
+                for (std::ptrdiff_t j = 0; j < w; ++j) {
+                    if (is_nan(level[j])) level[j] = shift[j];
                     Moments m;
                     m.n = rows;
-                    if (is_nan(level[j])) level[j] = mean[j];
-                    m.mean = (mean[j] - level[j]) + s1[j] / rows;
+                    m.mean = (shift[j] - level[j]) + s1[j] / rows;
                     m.m2 = nonneg(s2[j] - s1[j] * s1[j] / rows);
                     cascades[static_cast<std::size_t>(j)].push(m);
+                    shift[j] += s1[j] / rows;
                 }
                 continue;
             }
-            for (std::ptrdiff_t j = 0; j < w; ++j) cnt[j] = sum[j] = 0.0;
-            // Masked path: counts and sums of the valid active returns.
+            // Masked path: the tile holds a NaN. Counts and sums of the valid
+            // active returns, then centred sums about their mean.
+            for (std::ptrdiff_t j = 0; j < w; ++j) cnt[j] = s1[j] = s2[j] = shift[j] = 0.0;
             for (std::ptrdiff_t r = r0; r < r1; ++r) {
                 const TP* pr = offset(pcol, r * p.row_stride);
                 const TB* br = offset(bcol, r * b.row_stride);
@@ -115,11 +138,10 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
                     const double y = at<BMode>(br, j, b.col_stride);
                     const bool v = !is_nan(x) && !is_nan(y);
                     cnt[j] += v ? 1.0 : 0.0;
-                    sum[j] += v ? x - y : 0.0;
+                    shift[j] += v ? x - y : 0.0;
                 }
             }
-            for (std::ptrdiff_t j = 0; j < w; ++j) mean[j] = cnt[j] > 0.0 ? sum[j] / cnt[j] : 0.0;
-            // Pass 2 (tile still in cache): centred sums with the correction term.
+            for (std::ptrdiff_t j = 0; j < w; ++j) shift[j] = cnt[j] > 0.0 ? shift[j] / cnt[j] : 0.0;
             for (std::ptrdiff_t r = r0; r < r1; ++r) {
                 const TP* pr = offset(pcol, r * p.row_stride);
                 const TB* br = offset(bcol, r * b.row_stride);
@@ -127,7 +149,7 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
                     const double x = at<PMode>(pr, j, p.col_stride);
                     const double y = at<BMode>(br, j, b.col_stride);
                     const bool v = !is_nan(x) && !is_nan(y);
-                    const double d = v ? (x - y) - mean[j] : 0.0;
+                    const double d = v ? (x - y) - shift[j] : 0.0;
                     s1[j] += d;
                     s2[j] += d * d;
                 }
@@ -135,13 +157,16 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
             for (std::ptrdiff_t j = 0; j < w; ++j) {
                 skip[j] += static_cast<std::int64_t>(rows - cnt[j]);
                 if (cnt[j] > 0.0) {
+                    if (is_nan(level[j])) level[j] = is_nan(shift[j]) ? 0.0 : shift[j];
                     Moments m;
                     m.n = cnt[j];
-                    if (is_nan(level[j])) level[j] = is_nan(mean[j]) ? 0.0 : mean[j];
-                    m.mean = (mean[j] - level[j]) + s1[j] / cnt[j];
+                    m.mean = (shift[j] - level[j]) + s1[j] / cnt[j];
                     m.m2 = nonneg(s2[j] - s1[j] * s1[j] / cnt[j]);
                     cascades[static_cast<std::size_t>(j)].push(m);
                 }
+                // next tile: shift from this tile's mean, or from its first row when there is none
+                if (!(cnt[j] > 0.0) || is_nan(shift[j]) || std::isinf(shift[j])) shift[j] = nan_v;
+                else shift[j] += s1[j] / cnt[j];
             }
         }
         for (std::ptrdiff_t j = 0; j < w; ++j) {
@@ -157,7 +182,7 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
     const std::ptrdiff_t T = p.rows, N = p.cols;
     constexpr std::ptrdiff_t W = tile_cols;
     std::vector<Cascade<CoMoments>> cascades(static_cast<std::size_t>(std::min(W, N)));
-    double cnt[W], sp[W], sb[W], mp[W], mb[W], ap[W], ab[W], app[W], abb[W], apb[W];
+    double cnt[W], kp[W], kb[W], ap[W], ab[W], app[W], abb[W], apb[W];
     double level_p[W], level_b[W];  // reference levels: see centred_active
     std::int64_t skip[W];
     for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
@@ -165,56 +190,83 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
         for (std::ptrdiff_t j = 0; j < w; ++j) {
             cascades[static_cast<std::size_t>(j)] = Cascade<CoMoments>{};
             skip[j] = 0;
-            level_p[j] = level_b[j] = nan_v;
+            level_p[j] = level_b[j] = kp[j] = kb[j] = nan_v;
         }
         const TP* pcol = offset(p.data, c0 * p.col_stride);
-        const TB* bcol = offset(b.data, c0 * b.col_stride);
-        for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
-            const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
-            const double rows = static_cast<double>(r1 - r0);
-            // Fast path: sums relative to the tile's first row (exact means for
-            // constant columns); a NaN anywhere in a column shows up in its sums.
-            {
-                const TP* pr = offset(pcol, r0 * p.row_stride);
-                const TB* br = offset(bcol, r0 * b.row_stride);
-                for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    mp[j] = at<PMode>(pr, j, p.col_stride);
-                    mb[j] = at<BMode>(br, j, b.col_stride);
-                    sp[j] = sb[j] = ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
-                }
-            }
+        const TB* bcol = offset(bcol_base(b, c0), 0);
+        // Sums of the shifted values (masked: pairs with a NaN count as zero).
+        auto shifted_sums = [&](std::ptrdiff_t r0, std::ptrdiff_t r1, auto masked) {
+            for (std::ptrdiff_t j = 0; j < w; ++j) ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
             for (std::ptrdiff_t r = r0; r < r1; ++r) {
                 const TP* pr = offset(pcol, r * p.row_stride);
                 const TB* br = offset(bcol, r * b.row_stride);
                 for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    sp[j] += at<PMode>(pr, j, p.col_stride) - mp[j];
-                    sb[j] += at<BMode>(br, j, b.col_stride) - mb[j];
+                    const double x = at<PMode>(pr, j, p.col_stride);
+                    const double y = at<BMode>(br, j, b.col_stride);
+                    double dx = x - kp[j], dy = y - kb[j];
+                    if constexpr (decltype(masked)::value) {
+                        const bool v = !is_nan(x) && !is_nan(y);
+                        dx = v ? dx : 0.0;
+                        dy = v ? dy : 0.0;
+                    }
+                    ap[j] += dx;
+                    ab[j] += dy;
+                    app[j] += dx * dx;
+                    abb[j] += dy * dy;
+                    apb[j] += dx * dy;
                 }
             }
-            bool clean = true;
-            for (std::ptrdiff_t j = 0; j < w; ++j) clean &= !is_nan(sp[j]) && !is_nan(sb[j]);
-            if (clean) {
-                for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    mp[j] += sp[j] / rows;
-                    mb[j] += sb[j] / rows;
-                }
-                for (std::ptrdiff_t r = r0; r < r1; ++r) {
-                    const TP* pr = offset(pcol, r * p.row_stride);
-                    const TB* br = offset(bcol, r * b.row_stride);
-                    for (std::ptrdiff_t j = 0; j < w; ++j) {
-                        const double dx = at<PMode>(pr, j, p.col_stride) - mp[j];
-                        const double dy = at<BMode>(br, j, b.col_stride) - mb[j];
-                        ap[j] += dx;
-                        ab[j] += dy;
-                        app[j] += dx * dx;
-                        abb[j] += dy * dy;
-                        apb[j] += dx * dy;
+        };
+        auto push = [&](std::ptrdiff_t j, double k) {
+            if (is_nan(level_p[j])) {
+                level_p[j] = is_nan(kp[j]) ? 0.0 : kp[j];
+                level_b[j] = is_nan(kb[j]) ? 0.0 : kb[j];
+            }
+            CoMoments m;
+            m.n = k;
+            m.mean_p = (kp[j] - level_p[j]) + ap[j] / k;
+            m.mean_b = (kb[j] - level_b[j]) + ab[j] / k;
+            m.c_pp = nonneg(app[j] - ap[j] * ap[j] / k);
+            m.c_bb = nonneg(abb[j] - ab[j] * ab[j] / k);
+            m.c_pb = apb[j] - ap[j] * ab[j] / k;
+            cascades[static_cast<std::size_t>(j)].push(m);
+        };
+        for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
+            const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
+            const double rows = static_cast<double>(r1 - r0);
+            {
+                const TP* pr = offset(pcol, r0 * p.row_stride);
+                const TB* br = offset(bcol, r0 * b.row_stride);
+                for (std::ptrdiff_t j = 0; j < w; ++j)
+                    if (is_nan(kp[j]) || is_nan(kb[j])) {
+                        kp[j] = at<PMode>(pr, j, p.col_stride);
+                        kb[j] = at<BMode>(br, j, b.col_stride);
                     }
-                }
-                for (std::ptrdiff_t j = 0; j < w; ++j) cnt[j] = rows;
-            } else {
+            }
+            shifted_sums(r0, r1, std::false_type{});
+            bool ok = true;
             for (std::ptrdiff_t j = 0; j < w; ++j)
-                cnt[j] = sp[j] = sb[j] = ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
+                ok &= well_conditioned(ap[j], app[j], rows) && well_conditioned(ab[j], abb[j], rows);
+            if (!ok) {  // two passes: move the shifts to the tile's means, then sum again
+                for (std::ptrdiff_t j = 0; j < w; ++j) {
+                    kp[j] += ap[j] / rows;
+                    kb[j] += ab[j] / rows;
+                }
+                ok = true;
+                for (std::ptrdiff_t j = 0; j < w; ++j) ok &= !is_nan(kp[j]) && !is_nan(kb[j]);
+                if (ok) shifted_sums(r0, r1, std::false_type{});
+            }
+            if (ok) {
+                for (std::ptrdiff_t j = 0; j < w; ++j) {
+                    push(j, rows);
+                    kp[j] += ap[j] / rows;
+                    kb[j] += ab[j] / rows;
+                }
+                continue;
+            }
+            // Masked path: the tile holds a NaN. Means of the valid pairs, then
+            // centred sums about them.
+            for (std::ptrdiff_t j = 0; j < w; ++j) cnt[j] = kp[j] = kb[j] = 0.0;
             for (std::ptrdiff_t r = r0; r < r1; ++r) {
                 const TP* pr = offset(pcol, r * p.row_stride);
                 const TB* br = offset(bcol, r * b.row_stride);
@@ -223,47 +275,23 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
                     const double y = at<BMode>(br, j, b.col_stride);
                     const bool v = !is_nan(x) && !is_nan(y);
                     cnt[j] += v ? 1.0 : 0.0;
-                    sp[j] += v ? x : 0.0;
-                    sb[j] += v ? y : 0.0;
+                    kp[j] += v ? x : 0.0;
+                    kb[j] += v ? y : 0.0;
                 }
             }
             for (std::ptrdiff_t j = 0; j < w; ++j) {
-                mp[j] = cnt[j] > 0.0 ? sp[j] / cnt[j] : 0.0;
-                mb[j] = cnt[j] > 0.0 ? sb[j] / cnt[j] : 0.0;
+                kp[j] = cnt[j] > 0.0 ? kp[j] / cnt[j] : 0.0;
+                kb[j] = cnt[j] > 0.0 ? kb[j] / cnt[j] : 0.0;
             }
-            for (std::ptrdiff_t r = r0; r < r1; ++r) {
-                const TP* pr = offset(pcol, r * p.row_stride);
-                const TB* br = offset(bcol, r * b.row_stride);
-                for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    const double x = at<PMode>(pr, j, p.col_stride);
-                    const double y = at<BMode>(br, j, b.col_stride);
-                    const bool v = !is_nan(x) && !is_nan(y);
-                    const double dx = v ? x - mp[j] : 0.0;
-                    const double dy = v ? y - mb[j] : 0.0;
-                    ap[j] += dx;
-                    ab[j] += dy;
-                    app[j] += dx * dx;
-                    abb[j] += dy * dy;
-                    apb[j] += dx * dy;
-                }
-            }
-            }
+            shifted_sums(r0, r1, std::true_type{});
             for (std::ptrdiff_t j = 0; j < w; ++j) {
                 skip[j] += static_cast<std::int64_t>(rows - cnt[j]);
-                if (cnt[j] > 0.0) {
-                    const double k = cnt[j];
-                    CoMoments m;
-                    m.n = k;
-                    if (is_nan(level_p[j])) {
-                        level_p[j] = is_nan(mp[j]) ? 0.0 : mp[j];
-                        level_b[j] = is_nan(mb[j]) ? 0.0 : mb[j];
-                    }
-                    m.mean_p = (mp[j] - level_p[j]) + ap[j] / k;
-                    m.mean_b = (mb[j] - level_b[j]) + ab[j] / k;
-                    m.c_pp = nonneg(app[j] - ap[j] * ap[j] / k);
-                    m.c_bb = nonneg(abb[j] - ab[j] * ab[j] / k);
-                    m.c_pb = apb[j] - ap[j] * ab[j] / k;
-                    cascades[static_cast<std::size_t>(j)].push(m);
+                if (cnt[j] > 0.0) push(j, cnt[j]);
+                if (cnt[j] > 0.0 && std::isfinite(kp[j]) && std::isfinite(kb[j])) {
+                    kp[j] += ap[j] / cnt[j];
+                    kb[j] += ab[j] / cnt[j];
+                } else {
+                    kp[j] = kb[j] = nan_v;  // next tile: shifts from its first row
                 }
             }
         }

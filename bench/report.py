@@ -1,0 +1,172 @@
+"""Turn a pytest-benchmark JSON file into markdown tables of medians and ratios.
+
+Usage::
+
+    python -m pytest bench --benchmark-json=bench/results/latest.json
+    python bench/report.py bench/results/latest.json
+
+With no path (and no ``--json``) the newest ``*.json`` under ``.benchmarks``
+(pytest-benchmark's ``--benchmark-autosave`` directory) is used.
+
+Within each group (``<case>-<size>``) the ratio is
+``median(implementation) / median(trackerr)``: above 1 means trackerr is faster.
+A second table pivots those ratios by size, one row per case and peer.
+Only the standard library is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+BASELINE = "trackerr"
+
+
+def newest_json(roots: list[Path]) -> Path | None:
+    """The most recently modified ``*.json`` under the first root that has any."""
+    for root in roots:
+        if root.is_dir():
+            files = sorted(root.rglob("*.json"), key=lambda p: p.stat().st_mtime)
+            if files:
+                return files[-1]
+    return None
+
+
+def format_time(seconds: float) -> str:
+    """A duration with three significant digits and a readable unit."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    return f"{ratio:.0f}" if ratio >= 100 else f"{ratio:.2f}"
+
+
+def _split_group(group: str, size: str | None) -> tuple[str, str]:
+    if size and group.endswith(f"-{size}"):
+        return group[: -len(size) - 1], size
+    case, _, rest = group.partition("-")
+    return case, rest
+
+
+def load_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per benchmark: group, case, size, impl, median, rounds (JSON order)."""
+    rows = []
+    for bench in data.get("benchmarks", []):
+        extra = bench.get("extra_info") or {}
+        group = bench.get("group") or extra.get("case", "?")
+        case, size = _split_group(group, extra.get("size"))
+        impl = extra.get("impl")
+        if impl is None:  # fall back on the test id: test_x[<case>-<size>-<impl>]
+            param = bench.get("param") or bench["name"]
+            impl = param.rsplit("-", 1)[-1].rstrip("]")
+        rows.append(
+            {
+                "group": group,
+                "case": extra.get("case", case),
+                "size": size,
+                "impl": impl,
+                "median": float(bench["stats"]["median"]),
+                "rounds": int(bench["stats"]["rounds"]),
+            }
+        )
+    return rows
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    baseline = {r["group"]: r["median"] for r in rows if r["impl"] == BASELINE}
+    for r in rows:
+        base = baseline.get(r["group"])
+        r["ratio"] = r["median"] / base if base else None
+
+
+def detail_table(rows: list[dict[str, Any]]) -> list[str]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["group"], []).append(r)
+    out = [
+        "| group | implementation | median | ratio vs trackerr | rounds |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for group, members in groups.items():
+        members = sorted(members, key=lambda r: r["impl"] != BASELINE)  # stable: baseline first
+        for r in members:
+            out.append(
+                f"| {group} | {r['impl']} | {format_time(r['median'])} "
+                f"| {format_ratio(r['ratio'])} | {r['rounds']} |"
+            )
+    return out
+
+
+def pivot_table(rows: list[dict[str, Any]]) -> list[str]:
+    sizes: list[str] = []
+    cells: dict[tuple[str, str], dict[str, float | None]] = {}
+    for r in rows:
+        if r["size"] not in sizes:
+            sizes.append(r["size"])
+        if r["impl"] != BASELINE:
+            cells.setdefault((r["case"], r["impl"]), {})[r["size"]] = r["ratio"]
+    out = [
+        "| case | peer | " + " | ".join(sizes) + " |",
+        "|---|---|" + "---:|" * len(sizes),
+    ]
+    for (case, impl), by_size in cells.items():
+        values = [format_ratio(by_size.get(s)) for s in sizes]
+        out.append(f"| {case} | {impl} | " + " | ".join(values) + " |")
+    return out
+
+
+def header(data: dict[str, Any], path: Path) -> list[str]:
+    machine = data.get("machine_info") or {}
+    cpu = (machine.get("cpu") or {}).get("brand_raw") or machine.get("processor") or "?"
+    commit = (data.get("commit_info") or {}).get("id", "?")
+    suite = machine.get("trackerr_bench") or {}
+    mode = "quick" if suite.get("quick") else "full"
+    return [
+        f"Source: `{path}` ({data.get('datetime', '?')}), commit {str(commit)[:10]}",
+        f"Machine: {cpu}; Python {machine.get('python_version', '?')}",
+        f"Suite: {mode} mode; BLAS threads {suite.get('blas_threads', '?')}; "
+        f"malloc {suite.get('malloc', '?')}",
+        "",
+        "Times are medians over the rounds; ratio = median(peer) / median(trackerr) "
+        "in the same group, so > 1 means trackerr is faster.",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", nargs="?", type=Path, help="pytest-benchmark JSON file")
+    parser.add_argument("--json", dest="json_path", type=Path, help="same as PATH")
+    parser.add_argument("--no-pivot", action="store_true", help="skip the ratio-by-size table")
+    args = parser.parse_args(argv)
+
+    path = args.path or args.json_path
+    if path is None:
+        here = Path(__file__).resolve().parent
+        path = newest_json([Path.cwd() / ".benchmarks", here.parent / ".benchmarks"])
+        if path is None:
+            parser.error("no JSON given and none found under .benchmarks")
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    rows = load_rows(data)
+    if not rows:
+        print(f"{path}: no benchmarks recorded", file=sys.stderr)
+        return 1
+    add_ratios(rows)
+
+    lines = [*header(data, Path(path)), ""]
+    if not args.no_pivot:
+        lines += ["## Ratio vs trackerr by size", "", *pivot_table(rows), ""]
+    lines += ["## All benchmarks", "", *detail_table(rows)]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
