@@ -55,9 +55,11 @@ struct Options {
 };
 
 // Which states a metric reads.
+bool needs_mean_only(Metric m) {
+    return m == Metric::tracking_difference_arithmetic || m == Metric::active_return;
+}
 bool needs_moments(Metric m) {
-    return m == Metric::tracking_error || m == Metric::tracking_difference_arithmetic ||
-           m == Metric::active_return || m == Metric::information_ratio ||
+    return m == Metric::tracking_error || needs_mean_only(m) || m == Metric::information_ratio ||
            m == Metric::information_ratio_geometric;
 }
 bool needs_growth(Metric m) {
@@ -121,7 +123,10 @@ py::tuple evaluate_typed(Metric metric, const py::array& p, const py::array& b, 
             // Safe: the views point into arrays this frame keeps alive, and
             // the kernels touch no Python object.
             py::gil_scoped_release release;
-            if (needs_moments(metric)) s.moments = active_moments(pv, bv);
+            if (needs_mean_only(metric))
+                s.moments = active_mean(pv, bv);
+            else if (needs_moments(metric))
+                s.moments = active_moments(pv, bv);
             if (needs_growth(metric)) s.growth = growth(pv, bv);
             if (needs_comoments(metric)) s.co = comoments(pv, bv);
             value = value_of(metric, s, o);

@@ -282,6 +282,29 @@ struct ActiveBlock {
     }
 };
 
+// Mean only (for the arithmetic active return): one pass per block. The
+// blocks carry M2 = 0, so the merged M2 holds only between-block terms and
+// means nothing: read n and mean.
+struct ActiveMeanBlock : ActiveBlock {
+    template <class TX, class TY>
+    bool fast(const TX* x, const TY* y, std::ptrdiff_t k, Moments& out) noexcept {
+        const double m = mean_active(x, y, k);
+        if (is_nan(m)) return false;
+        out = relative(m, k);
+        return true;
+    }
+    Moments slow(const double* x, const double* y, std::ptrdiff_t k) noexcept {
+        return relative(mean_active(x, y, k), k);
+    }
+    Moments relative(double m, std::ptrdiff_t k) noexcept {
+        if (is_nan(level)) level = is_nan(m) ? 0.0 : m;
+        Moments out;
+        out.n = static_cast<double>(k);
+        out.mean = m - level;
+        return out;
+    }
+};
+
 struct PairBlock {
     double level_p = nan_v, level_b = nan_v;
 
@@ -339,6 +362,14 @@ template <class TP, class TB>
 Accumulated<Moments> active_moments(View<TP> p, View<TB> b) {
     detail::check_lengths(p.size, b.size);
     return detail::run_blocks<detail::ActiveBlock, Moments>(p, b);
+}
+
+/// Count and mean of the active return only, in one pass, for metrics that
+/// need no dispersion. The state's m2 is not computed: read n and mean.
+template <class TP, class TB>
+Accumulated<Moments> active_mean(View<TP> p, View<TB> b) {
+    detail::check_lengths(p.size, b.size);
+    return detail::run_blocks<detail::ActiveMeanBlock, Moments>(p, b);
 }
 
 /// Joint moments (n, means, C_pp, C_bb, C_pb) over the pairs where neither is NaN.
