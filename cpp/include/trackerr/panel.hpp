@@ -6,8 +6,10 @@
 // memory (C order), the panel is read row by row in tiles of `tile_cols`
 // portfolios x `tile_rows` periods; the inner loop runs across portfolios, so
 // it is contiguous and vectorizes, and each tile is read from memory once.
-// The per-tile arithmetic is the same two-pass block scheme as the 1-D
-// kernels (batch.hpp), merged per column through a pairwise cascade. When
+// Each tile is summed in one pass about a per-column shift, with a checked
+// bound on cancellation (see well_conditioned) and a two-pass or masked
+// redo when it fails; tile states are merged per column through a pairwise
+// cascade, as in the 1-D kernels (batch.hpp). When
 // periods sit next to each other (Fortran order, or a single column), each
 // column is handed to the 1-D kernel.
 #pragma once
@@ -47,12 +49,6 @@ inline const T* offset(const T* base, std::ptrdiff_t bytes) noexcept {
     return reinterpret_cast<const T*>(reinterpret_cast<const char*>(base) + bytes);
 }
 
-// First benchmark column of the tile that starts at column c0.
-template <class T>
-inline const T* bcol_base(const Panel<T>& b, std::ptrdiff_t c0) noexcept {
-    return offset(b.data, c0 * b.col_stride);
-}
-
 // Per-tile arithmetic shared by the row-wise kernels.
 //
 // A tile is one pass over tile_rows x w values with sums about a per-column
@@ -83,7 +79,7 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
             level[j] = shift[j] = nan_v;
         }
         const TP* pcol = offset(p.data, c0 * p.col_stride);
-        const TB* bcol = offset(bcol_base(b, c0), 0);
+        const TB* bcol = offset(b.data, c0 * b.col_stride);
         // Sums of (a - shift) and its square over rows [r0, r1).
         auto shifted_sums = [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
             for (std::ptrdiff_t j = 0; j < w; ++j) s1[j] = s2[j] = 0.0;
@@ -193,7 +189,7 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
             level_p[j] = level_b[j] = kp[j] = kb[j] = nan_v;
         }
         const TP* pcol = offset(p.data, c0 * p.col_stride);
-        const TB* bcol = offset(bcol_base(b, c0), 0);
+        const TB* bcol = offset(b.data, c0 * b.col_stride);
         // Sums of the shifted values (masked: pairs with a NaN count as zero).
         auto shifted_sums = [&](std::ptrdiff_t r0, std::ptrdiff_t r1, auto masked) {
             for (std::ptrdiff_t j = 0; j < w; ++j) ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
