@@ -4,9 +4,8 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <vector>
-
 #include <trackerr/trackerr.hpp>
+#include <vector>
 
 #include "pybind.hpp"
 
@@ -81,20 +80,30 @@ struct States {
 double value_of(Metric m, const States& s, const Options& o) {
     namespace mt = trackerr::metrics;
     switch (m) {
-        case Metric::tracking_error: return mt::tracking_error(s.moments.state, o.ddof, o.periods);
-        case Metric::tracking_difference: return mt::tracking_difference(s.growth.state, o.periods);
+        case Metric::tracking_error:
+            return mt::tracking_error(s.moments.state, o.ddof, o.periods);
+        case Metric::tracking_difference:
+            return mt::tracking_difference(s.growth.state, o.periods);
         case Metric::tracking_difference_arithmetic:
             return mt::tracking_difference_arithmetic(s.moments.state, o.periods);
-        case Metric::active_return: return mt::active_return(s.moments.state, o.periods);
-        case Metric::active_return_geometric: return mt::active_return_geometric(s.growth.state, o.periods);
-        case Metric::information_ratio: return mt::information_ratio(s.moments.state, o.ddof, o.periods);
+        case Metric::active_return:
+            return mt::active_return(s.moments.state, o.periods);
+        case Metric::active_return_geometric:
+            return mt::active_return_geometric(s.growth.state, o.periods);
+        case Metric::information_ratio:
+            return mt::information_ratio(s.moments.state, o.ddof, o.periods);
         case Metric::information_ratio_geometric:
             return mt::information_ratio_geometric(s.moments.state, s.growth.state, o.ddof, o.periods);
-        case Metric::beta: return mt::beta(s.co.state);
-        case Metric::alpha: return mt::alpha(s.co.state, o.risk_free, o.periods);
-        case Metric::alpha_geometric: return mt::alpha_geometric(s.co.state, o.risk_free, o.periods);
-        case Metric::correlation: return mt::correlation(s.co.state);
-        case Metric::r_squared: return mt::r_squared(s.co.state);
+        case Metric::beta:
+            return mt::beta(s.co.state);
+        case Metric::alpha:
+            return mt::alpha(s.co.state, o.risk_free, o.periods);
+        case Metric::alpha_geometric:
+            return mt::alpha_geometric(s.co.state, o.risk_free, o.periods);
+        case Metric::correlation:
+            return mt::correlation(s.co.state);
+        case Metric::r_squared:
+            return mt::r_squared(s.co.state);
     }
     return trackerr::detail::nan_v;
 }
@@ -170,8 +179,12 @@ py::tuple evaluate_typed(Metric metric, const py::array& p, const py::array& b, 
     return py::make_tuple(values, skipped);
 }
 
-bool is_float64(const py::array& a) { return a.dtype().is(py::dtype::of<double>()); }
-bool is_float32(const py::array& a) { return a.dtype().is(py::dtype::of<float>()); }
+bool is_float64(const py::array& a) {
+    return a.dtype().is(py::dtype::of<double>());
+}
+bool is_float32(const py::array& a) {
+    return a.dtype().is(py::dtype::of<float>());
+}
 
 py::tuple evaluate(const std::string& name, const py::array& p, const py::array& b, double ddof,
                    double periods, double risk_free) {

@@ -2,7 +2,6 @@
 // streaming API builds on them). Exposed so that tests can check the merge
 // algebra on the very objects the kernels produce.
 #include <string>
-
 #include <trackerr/trackerr.hpp>
 
 #include "pybind.hpp"

@@ -40,10 +40,14 @@ namespace detail {
 
 inline constexpr std::ptrdiff_t block = 256;  // pairs per block (2 x 2 KiB of doubles)
 
-inline bool is_nan(double x) noexcept { return x != x; }
+inline bool is_nan(double x) noexcept {
+    return x != x;
+}
 
 /// Sums of squares can round a hair below zero; NaN passes through.
-inline double nonneg(double x) noexcept { return x < 0.0 ? 0.0 : x; }
+inline double nonneg(double x) noexcept {
+    return x < 0.0 ? 0.0 : x;
+}
 
 // Lane counts: eight independent chains for one running sum, four for the
 // five sums of a pair (which then fit the vector registers).

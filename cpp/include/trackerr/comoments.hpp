@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace trackerr {
 
@@ -208,6 +209,56 @@ public:
 private:
     State level_[64]{};
     std::uint64_t occupied_ = 0;
+};
+
+/// Pairwise cascades for many series at once (one per portfolio of a panel),
+/// sized for a known number of pushes per series: depth log2(pushes) + 1
+/// levels each, in one allocation.
+template <class State>
+class CascadeSet {
+public:
+    CascadeSet(std::ptrdiff_t series, int pushes)
+        : depth_(depth_for(pushes)),
+          levels_(static_cast<std::size_t>(series) * static_cast<std::size_t>(depth_)),
+          occupied_(static_cast<std::size_t>(series), 0) {}
+
+    void push(std::ptrdiff_t i, State s) noexcept {
+        State* lv = &levels_[static_cast<std::size_t>(i) * static_cast<std::size_t>(depth_)];
+        std::uint64_t& occ = occupied_[static_cast<std::size_t>(i)];
+        int level = 0;
+        while (occ >> level & 1u) {
+            State merged = lv[level];
+            merged += s;
+            s = merged;
+            occ &= ~(std::uint64_t{1} << level);
+            ++level;
+        }
+        lv[level] = s;  // level < depth_ while pushes stay within the size given
+        occ |= std::uint64_t{1} << level;
+    }
+    State total(std::ptrdiff_t i) const noexcept {
+        const State* lv = &levels_[static_cast<std::size_t>(i) * static_cast<std::size_t>(depth_)];
+        const std::uint64_t occ = occupied_[static_cast<std::size_t>(i)];
+        State t{};
+        for (int level = 0; level < depth_; ++level) {
+            if (occ >> level & 1u) {
+                State u = lv[level];
+                u += t;
+                t = u;
+            }
+        }
+        return t;
+    }
+
+private:
+    static int depth_for(int pushes) noexcept {
+        int d = 1;
+        while ((1LL << (d - 1)) < pushes) ++d;
+        return d;
+    }
+    int depth_;
+    std::vector<State> levels_;
+    std::vector<std::uint64_t> occupied_;
 };
 
 }  // namespace trackerr

@@ -11,9 +11,15 @@
 namespace trackerr::metrics {
 
 namespace detail {
-inline bool annualize(double periods) noexcept { return periods == periods; }
-inline double sqrt_periods(double periods) noexcept { return annualize(periods) ? std::sqrt(periods) : 1.0; }
-inline double per_year(double periods) noexcept { return annualize(periods) ? periods : 1.0; }
+inline bool annualize(double periods) noexcept {
+    return periods == periods;
+}
+inline double sqrt_periods(double periods) noexcept {
+    return annualize(periods) ? std::sqrt(periods) : 1.0;
+}
+inline double per_year(double periods) noexcept {
+    return annualize(periods) ? periods : 1.0;
+}
 }  // namespace detail
 
 /// std(a, ddof) * sqrt(P), a = p - b.
@@ -63,8 +69,12 @@ inline double information_ratio_geometric(const Moments& a, const Growth& g, dou
     return tracking_difference(g, periods) / te;
 }
 
-inline double beta(const CoMoments& c) noexcept { return c.beta(); }
-inline double correlation(const CoMoments& c) noexcept { return c.correlation(); }
+inline double beta(const CoMoments& c) noexcept {
+    return c.beta();
+}
+inline double correlation(const CoMoments& c) noexcept {
+    return c.correlation();
+}
 inline double r_squared(const CoMoments& c) noexcept {
     const double r = c.correlation();
     return r * r;

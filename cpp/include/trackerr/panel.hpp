@@ -29,7 +29,11 @@ namespace trackerr {
 namespace detail {
 
 inline constexpr std::ptrdiff_t tile_cols = 128;
-inline constexpr std::ptrdiff_t tile_rows = 32;
+inline constexpr std::ptrdiff_t tile_rows = 128;
+
+inline int tile_count(std::ptrdiff_t rows) noexcept {
+    return static_cast<int>((rows + tile_rows - 1) / tile_rows);
+}
 
 // Access modes for the inner loop across portfolios: 0 = one value per row
 // (broadcast benchmark), 1 = contiguous, 2 = any byte stride.
@@ -68,39 +72,43 @@ template <int PMode, int BMode, class TP, class TB>
 void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>* out) {
     const std::ptrdiff_t T = p.rows, N = p.cols;
     constexpr std::ptrdiff_t W = tile_cols;
-    std::vector<Cascade<Moments>> cascades(static_cast<std::size_t>(std::min(W, N)));
-    double cnt[W], shift[W], s1[W], s2[W], level[W];  // level: see centred_active
-    std::int64_t skip[W];
-    for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
-        const std::ptrdiff_t w = std::min(W, N - c0);
-        for (std::ptrdiff_t j = 0; j < w; ++j) {
-            cascades[static_cast<std::size_t>(j)] = Cascade<Moments>{};
-            skip[j] = 0;
-            level[j] = shift[j] = nan_v;
-        }
-        const TP* pcol = offset(p.data, c0 * p.col_stride);
-        const TB* bcol = offset(b.data, c0 * b.col_stride);
-        // Sums of (a - shift) and its square over rows [r0, r1).
-        auto shifted_sums = [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
-            for (std::ptrdiff_t j = 0; j < w; ++j) s1[j] = s2[j] = 0.0;
-            for (std::ptrdiff_t r = r0; r < r1; ++r) {
-                const TP* pr = offset(pcol, r * p.row_stride);
-                const TB* br = offset(bcol, r * b.row_stride);
-                for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    const double d = (at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride)) - shift[j];
-                    s1[j] += d;
-                    s2[j] += d * d;
+    // Per-portfolio state lives across row tiles; per-tile sums are scratch.
+    CascadeSet<Moments> cascades(N, tile_count(T));
+    std::vector<double> shift_all(static_cast<std::size_t>(N), nan_v);
+    std::vector<double> level_all(static_cast<std::size_t>(N), nan_v);  // see centred_active
+    std::vector<std::int64_t> skip_all(static_cast<std::size_t>(N), 0);
+    double cnt[W], s1[W], s2[W];
+    // Row tiles outside, column groups inside: the panel is read in memory order.
+    for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
+        const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
+        const double rows = static_cast<double>(r1 - r0);
+        for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
+            const std::ptrdiff_t w = std::min(W, N - c0);
+            double* shift = shift_all.data() + c0;
+            double* level = level_all.data() + c0;
+            std::int64_t* skip = skip_all.data() + c0;
+            const TP* pcol = offset(p.data, c0 * p.col_stride);
+            const TB* bcol = offset(b.data, c0 * b.col_stride);
+            // Sums of (a - shift) and its square over rows [r0, r1).
+            auto shifted_sums = [&](std::ptrdiff_t first, std::ptrdiff_t last) {
+                for (std::ptrdiff_t j = 0; j < w; ++j) s1[j] = s2[j] = 0.0;
+                for (std::ptrdiff_t r = first; r < last; ++r) {
+                    const TP* pr = offset(pcol, r * p.row_stride);
+                    const TB* br = offset(bcol, r * b.row_stride);
+                    for (std::ptrdiff_t j = 0; j < w; ++j) {
+                        const double d =
+                            (at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride)) - shift[j];
+                        s1[j] += d;
+                        s2[j] += d * d;
+                    }
                 }
-            }
-        };
-        for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
-            const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
-            const double rows = static_cast<double>(r1 - r0);
+            };
             {
                 const TP* pr = offset(pcol, r0 * p.row_stride);
                 const TB* br = offset(bcol, r0 * b.row_stride);
                 for (std::ptrdiff_t j = 0; j < w; ++j)
-                    if (is_nan(shift[j])) shift[j] = at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride);
+                    if (is_nan(shift[j]))
+                        shift[j] = at<PMode>(pr, j, p.col_stride) - at<BMode>(br, j, b.col_stride);
             }
             shifted_sums(r0, r1);
             bool ok = true;
@@ -118,7 +126,7 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
                     m.n = rows;
                     m.mean = (shift[j] - level[j]) + s1[j] / rows;
                     m.m2 = nonneg(s2[j] - s1[j] * s1[j] / rows);
-                    cascades[static_cast<std::size_t>(j)].push(m);
+                    cascades.push(c0 + j, m);
                     shift[j] += s1[j] / rows;
                 }
                 continue;
@@ -158,18 +166,20 @@ void active_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>
                     m.n = cnt[j];
                     m.mean = (shift[j] - level[j]) + s1[j] / cnt[j];
                     m.m2 = nonneg(s2[j] - s1[j] * s1[j] / cnt[j]);
-                    cascades[static_cast<std::size_t>(j)].push(m);
+                    cascades.push(c0 + j, m);
                 }
                 // next tile: shift from this tile's mean, or from its first row when there is none
-                if (!(cnt[j] > 0.0) || is_nan(shift[j]) || std::isinf(shift[j])) shift[j] = nan_v;
-                else shift[j] += s1[j] / cnt[j];
+                if (!(cnt[j] > 0.0) || is_nan(shift[j]) || std::isinf(shift[j]))
+                    shift[j] = nan_v;
+                else
+                    shift[j] += s1[j] / cnt[j];
             }
         }
-        for (std::ptrdiff_t j = 0; j < w; ++j) {
-            out[c0 + j].state = cascades[static_cast<std::size_t>(j)].total();
-            if (out[c0 + j].state.n > 0.0) out[c0 + j].state.mean += level[j];
-            out[c0 + j].skipped = skip[j];
-        }
+    }
+    for (std::ptrdiff_t j = 0; j < N; ++j) {
+        out[j].state = cascades.total(j);
+        if (out[j].state.n > 0.0) out[j].state.mean += level_all[static_cast<std::size_t>(j)];
+        out[j].skipped = skip_all[static_cast<std::size_t>(j)];
     }
 }
 
@@ -177,59 +187,63 @@ template <int PMode, int BMode, class TP, class TB>
 void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMoments>* out) {
     const std::ptrdiff_t T = p.rows, N = p.cols;
     constexpr std::ptrdiff_t W = tile_cols;
-    std::vector<Cascade<CoMoments>> cascades(static_cast<std::size_t>(std::min(W, N)));
-    double cnt[W], kp[W], kb[W], ap[W], ab[W], app[W], abb[W], apb[W];
-    double level_p[W], level_b[W];  // reference levels: see centred_active
-    std::int64_t skip[W];
-    for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
-        const std::ptrdiff_t w = std::min(W, N - c0);
-        for (std::ptrdiff_t j = 0; j < w; ++j) {
-            cascades[static_cast<std::size_t>(j)] = Cascade<CoMoments>{};
-            skip[j] = 0;
-            level_p[j] = level_b[j] = kp[j] = kb[j] = nan_v;
-        }
-        const TP* pcol = offset(p.data, c0 * p.col_stride);
-        const TB* bcol = offset(b.data, c0 * b.col_stride);
-        // Sums of the shifted values (masked: pairs with a NaN count as zero).
-        auto shifted_sums = [&](std::ptrdiff_t r0, std::ptrdiff_t r1, auto masked) {
-            for (std::ptrdiff_t j = 0; j < w; ++j) ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
-            for (std::ptrdiff_t r = r0; r < r1; ++r) {
-                const TP* pr = offset(pcol, r * p.row_stride);
-                const TB* br = offset(bcol, r * b.row_stride);
-                for (std::ptrdiff_t j = 0; j < w; ++j) {
-                    const double x = at<PMode>(pr, j, p.col_stride);
-                    const double y = at<BMode>(br, j, b.col_stride);
-                    double dx = x - kp[j], dy = y - kb[j];
-                    if constexpr (decltype(masked)::value) {
-                        const bool v = !is_nan(x) && !is_nan(y);
-                        dx = v ? dx : 0.0;
-                        dy = v ? dy : 0.0;
+    // Per-portfolio state lives across row tiles; per-tile sums are scratch.
+    const auto n_cols = static_cast<std::size_t>(N);
+    CascadeSet<CoMoments> cascades(N, tile_count(T));
+    std::vector<double> kp_all(n_cols, nan_v), kb_all(n_cols, nan_v);  // shifts
+    std::vector<double> lp_all(n_cols, nan_v), lb_all(n_cols, nan_v);  // levels: see centred_active
+    std::vector<std::int64_t> skip_all(n_cols, 0);
+    double cnt[W], ap[W], ab[W], app[W], abb[W], apb[W];
+    // Row tiles outside, column groups inside: the panel is read in memory order.
+    for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
+        const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
+        const double rows = static_cast<double>(r1 - r0);
+        for (std::ptrdiff_t c0 = 0; c0 < N; c0 += W) {
+            const std::ptrdiff_t w = std::min(W, N - c0);
+            double* kp = kp_all.data() + c0;
+            double* kb = kb_all.data() + c0;
+            double* level_p = lp_all.data() + c0;
+            double* level_b = lb_all.data() + c0;
+            std::int64_t* skip = skip_all.data() + c0;
+            const TP* pcol = offset(p.data, c0 * p.col_stride);
+            const TB* bcol = offset(b.data, c0 * b.col_stride);
+            // Sums of the shifted values (masked: pairs with a NaN count as zero).
+            auto shifted_sums = [&](std::ptrdiff_t first, std::ptrdiff_t last, auto masked) {
+                for (std::ptrdiff_t j = 0; j < w; ++j) ap[j] = ab[j] = app[j] = abb[j] = apb[j] = 0.0;
+                for (std::ptrdiff_t r = first; r < last; ++r) {
+                    const TP* pr = offset(pcol, r * p.row_stride);
+                    const TB* br = offset(bcol, r * b.row_stride);
+                    for (std::ptrdiff_t j = 0; j < w; ++j) {
+                        const double x = at<PMode>(pr, j, p.col_stride);
+                        const double y = at<BMode>(br, j, b.col_stride);
+                        double dx = x - kp[j], dy = y - kb[j];
+                        if constexpr (decltype(masked)::value) {
+                            const bool v = !is_nan(x) && !is_nan(y);
+                            dx = v ? dx : 0.0;
+                            dy = v ? dy : 0.0;
+                        }
+                        ap[j] += dx;
+                        ab[j] += dy;
+                        app[j] += dx * dx;
+                        abb[j] += dy * dy;
+                        apb[j] += dx * dy;
                     }
-                    ap[j] += dx;
-                    ab[j] += dy;
-                    app[j] += dx * dx;
-                    abb[j] += dy * dy;
-                    apb[j] += dx * dy;
                 }
-            }
-        };
-        auto push = [&](std::ptrdiff_t j, double k) {
-            if (is_nan(level_p[j])) {
-                level_p[j] = is_nan(kp[j]) ? 0.0 : kp[j];
-                level_b[j] = is_nan(kb[j]) ? 0.0 : kb[j];
-            }
-            CoMoments m;
-            m.n = k;
-            m.mean_p = (kp[j] - level_p[j]) + ap[j] / k;
-            m.mean_b = (kb[j] - level_b[j]) + ab[j] / k;
-            m.c_pp = nonneg(app[j] - ap[j] * ap[j] / k);
-            m.c_bb = nonneg(abb[j] - ab[j] * ab[j] / k);
-            m.c_pb = apb[j] - ap[j] * ab[j] / k;
-            cascades[static_cast<std::size_t>(j)].push(m);
-        };
-        for (std::ptrdiff_t r0 = 0; r0 < T; r0 += tile_rows) {
-            const std::ptrdiff_t r1 = std::min(T, r0 + tile_rows);
-            const double rows = static_cast<double>(r1 - r0);
+            };
+            auto push = [&](std::ptrdiff_t j, double k) {
+                if (is_nan(level_p[j])) {
+                    level_p[j] = is_nan(kp[j]) ? 0.0 : kp[j];
+                    level_b[j] = is_nan(kb[j]) ? 0.0 : kb[j];
+                }
+                CoMoments m;
+                m.n = k;
+                m.mean_p = (kp[j] - level_p[j]) + ap[j] / k;
+                m.mean_b = (kb[j] - level_b[j]) + ab[j] / k;
+                m.c_pp = nonneg(app[j] - ap[j] * ap[j] / k);
+                m.c_bb = nonneg(abb[j] - ab[j] * ab[j] / k);
+                m.c_pb = apb[j] - ap[j] * ab[j] / k;
+                cascades.push(c0 + j, m);
+            };
             {
                 const TP* pr = offset(pcol, r0 * p.row_stride);
                 const TB* br = offset(bcol, r0 * b.row_stride);
@@ -291,14 +305,15 @@ void comoments_rowwise(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMom
                 }
             }
         }
-        for (std::ptrdiff_t j = 0; j < w; ++j) {
-            out[c0 + j].state = cascades[static_cast<std::size_t>(j)].total();
-            if (out[c0 + j].state.n > 0.0) {
-                out[c0 + j].state.mean_p += level_p[j];
-                out[c0 + j].state.mean_b += level_b[j];
-            }
-            out[c0 + j].skipped = skip[j];
+    }
+    for (std::ptrdiff_t j = 0; j < N; ++j) {
+        const auto u = static_cast<std::size_t>(j);
+        out[j].state = cascades.total(j);
+        if (out[j].state.n > 0.0) {
+            out[j].state.mean_p += lp_all[u];
+            out[j].state.mean_b += lb_all[u];
         }
+        out[j].skipped = skip_all[u];
     }
 }
 

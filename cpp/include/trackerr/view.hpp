@@ -16,8 +16,7 @@ struct View {
     std::ptrdiff_t stride = sizeof(T);
 
     View() = default;
-    View(const T* d, std::ptrdiff_t n, std::ptrdiff_t s = sizeof(T)) noexcept
-        : data(d), size(n), stride(s) {}
+    View(const T* d, std::ptrdiff_t n, std::ptrdiff_t s = sizeof(T)) noexcept : data(d), size(n), stride(s) {}
 
     T operator[](std::ptrdiff_t i) const noexcept {
         return *reinterpret_cast<const T*>(reinterpret_cast<const char*>(data) + i * stride);
@@ -47,8 +46,8 @@ struct Panel {
                                            c * col_stride);
     }
     View<T> column(std::ptrdiff_t c) const noexcept {
-        return View<T>(reinterpret_cast<const T*>(reinterpret_cast<const char*>(data) + c * col_stride),
-                       rows, row_stride);
+        return View<T>(reinterpret_cast<const T*>(reinterpret_cast<const char*>(data) + c * col_stride), rows,
+                       row_stride);
     }
 };
 
