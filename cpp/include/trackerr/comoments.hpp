@@ -177,34 +177,47 @@ struct Growth {
     double cagr_b(double periods) const noexcept { return cagr(mant_b, exp_b, n, periods); }
 };
 
+namespace detail {
+
+/// Binary-counter insert into a cascade of levels: merging carries upwards
+/// like an increment, so level l holds the merge of 2^l pushed states.
+template <class State>
+void cascade_push(State* levels, std::uint64_t& occupied, State s) noexcept {
+    int level = 0;
+    while (occupied >> level & 1u) {
+        State merged = levels[level];
+        merged += s;
+        s = merged;
+        occupied &= ~(std::uint64_t{1} << level);
+        ++level;
+    }
+    levels[level] = s;
+    occupied |= std::uint64_t{1} << level;
+}
+
+/// Merge of every occupied level, smallest first.
+template <class State>
+State cascade_total(const State* levels, std::uint64_t occupied, int depth) noexcept {
+    State t{};
+    for (int level = 0; level < depth; ++level) {
+        if (occupied >> level & 1u) {
+            State u = levels[level];
+            u += t;
+            t = u;
+        }
+    }
+    return t;
+}
+
+}  // namespace detail
+
 /// Pairwise (binary-counter) merging of a stream of block states: the merge
 /// tree has depth log2(#blocks), so rounding error grows with log n, not n.
 template <class State>
 class Cascade {
 public:
-    void push(State s) noexcept {
-        int level = 0;
-        while (occupied_ >> level & 1u) {
-            State merged = level_[level];
-            merged += s;
-            s = merged;
-            occupied_ &= ~(std::uint64_t{1} << level);
-            ++level;
-        }
-        level_[level] = s;
-        occupied_ |= std::uint64_t{1} << level;
-    }
-    State total() const noexcept {
-        State t{};
-        for (int level = 0; level < 64; ++level) {
-            if (occupied_ >> level & 1u) {
-                State u = level_[level];
-                u += t;
-                t = u;
-            }
-        }
-        return t;
-    }
+    void push(State s) noexcept { detail::cascade_push(level_, occupied_, s); }
+    State total() const noexcept { return detail::cascade_total(level_, occupied_, 64); }
 
 private:
     State level_[64]{};
@@ -222,32 +235,12 @@ public:
           levels_(static_cast<std::size_t>(series) * static_cast<std::size_t>(depth_)),
           occupied_(static_cast<std::size_t>(series), 0) {}
 
+    /// Push a state for series i; at most `pushes` per series (the size given).
     void push(std::ptrdiff_t i, State s) noexcept {
-        State* lv = &levels_[static_cast<std::size_t>(i) * static_cast<std::size_t>(depth_)];
-        std::uint64_t& occ = occupied_[static_cast<std::size_t>(i)];
-        int level = 0;
-        while (occ >> level & 1u) {
-            State merged = lv[level];
-            merged += s;
-            s = merged;
-            occ &= ~(std::uint64_t{1} << level);
-            ++level;
-        }
-        lv[level] = s;  // level < depth_ while pushes stay within the size given
-        occ |= std::uint64_t{1} << level;
+        detail::cascade_push(levels_of(i), occupied_[static_cast<std::size_t>(i)], s);
     }
     State total(std::ptrdiff_t i) const noexcept {
-        const State* lv = &levels_[static_cast<std::size_t>(i) * static_cast<std::size_t>(depth_)];
-        const std::uint64_t occ = occupied_[static_cast<std::size_t>(i)];
-        State t{};
-        for (int level = 0; level < depth_; ++level) {
-            if (occ >> level & 1u) {
-                State u = lv[level];
-                u += t;
-                t = u;
-            }
-        }
-        return t;
+        return detail::cascade_total(&levels_[offset(i)], occupied_[static_cast<std::size_t>(i)], depth_);
     }
 
 private:
@@ -256,6 +249,11 @@ private:
         while ((1LL << (d - 1)) < pushes) ++d;
         return d;
     }
+    std::size_t offset(std::ptrdiff_t i) const noexcept {
+        return static_cast<std::size_t>(i) * static_cast<std::size_t>(depth_);
+    }
+    State* levels_of(std::ptrdiff_t i) noexcept { return &levels_[offset(i)]; }
+
     int depth_;
     std::vector<State> levels_;
     std::vector<std::uint64_t> occupied_;
