@@ -16,11 +16,23 @@ from ._fullsample import (
     tracking_error,
 )
 from ._options import PERIODS_PER_YEAR
+from ._rolling import (
+    RollingStats,
+    rolling_active_return,
+    rolling_alpha,
+    rolling_beta,
+    rolling_correlation,
+    rolling_information_ratio,
+    rolling_r_squared,
+    rolling_stats,
+    rolling_tracking_error,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "PERIODS_PER_YEAR",
+    "RollingStats",
     "__version__",
     "active_return",
     "alpha",
@@ -28,6 +40,14 @@ __all__ = [
     "correlation",
     "information_ratio",
     "r_squared",
+    "rolling_active_return",
+    "rolling_alpha",
+    "rolling_beta",
+    "rolling_correlation",
+    "rolling_information_ratio",
+    "rolling_r_squared",
+    "rolling_stats",
+    "rolling_tracking_error",
     "tracking_difference",
     "tracking_error",
 ]

@@ -44,3 +44,17 @@ def active_moments(
 def comoments(
     portfolio: npt.NDArray[np.float64], benchmark: npt.NDArray[np.float64]
 ) -> tuple[CoMoments, int]: ...
+
+def rolling(
+    metrics: list[str],
+    portfolio: npt.NDArray[np.floating[Any]],
+    benchmark: npt.NDArray[np.floating[Any]],
+    window: int,
+    min_periods: int,
+    ddof: float,
+    periods: float,
+    risk_free: float,
+    geometric_alpha: bool,
+    outputs: list[npt.NDArray[np.float64]],
+    threads: int,
+) -> None: ...

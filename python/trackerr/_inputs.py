@@ -19,6 +19,7 @@ class Inputs(NamedTuple):
     portfolio: npt.NDArray[np.floating[Any]]
     benchmark: npt.NDArray[np.floating[Any]]
     columns: Any  # pandas Index labelling the result, or None for numpy output
+    index: Any = None  # pandas index of the (aligned) rows when the portfolio is pandas
 
 
 def _pandas() -> Any:
@@ -84,12 +85,14 @@ def as_real_array(obj: Any, name: str) -> npt.NDArray[np.floating[Any]]:
 
 def prepare(portfolio: Any, benchmark: Any) -> Inputs:
     """Validate and align a portfolio and a benchmark for the kernels."""
-    columns = None
+    columns = index = None
     p_pd, b_pd = _is_pandas(portfolio), _is_pandas(benchmark)
     if p_pd and b_pd:
         portfolio, benchmark = _align(portfolio, benchmark)
-    if p_pd and portfolio.ndim == 2:
-        columns = portfolio.columns
+    if p_pd:
+        index = portfolio.index
+        if portfolio.ndim == 2:
+            columns = portfolio.columns
     p = as_real_array(portfolio, "portfolio")
     b = as_real_array(benchmark, "benchmark")
     if p.shape[0] != b.shape[0]:
@@ -106,7 +109,7 @@ def prepare(portfolio: Any, benchmark: Any) -> Inputs:
             raise ValueError(
                 f"a 2-D benchmark must have the portfolio's shape {p.shape}; got {b.shape}"
             )
-    return Inputs(p, b, columns)
+    return Inputs(p, b, columns, index)
 
 
 def first_nan_row(inputs: Inputs) -> int:

@@ -5,4 +5,6 @@
 #include "comoments.hpp"
 #include "metrics.hpp"
 #include "panel.hpp"
+#include "rolling.hpp"
 #include "view.hpp"
+#include "window.hpp"

@@ -1,0 +1,96 @@
+// Rolling metrics: argument checks, numpy -> views, output arrays, GIL
+// release, then the C++ rolling kernels.
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <trackerr/trackerr.hpp>
+
+#include "pybind.hpp"
+
+namespace trackerr::bindings {
+namespace {
+
+constexpr const char* metric_names[7] = {"tracking_error", "active_return", "information_ratio", "beta",
+                                         "alpha",          "correlation",   "r_squared"};
+
+OutView* field(RollingOutputs& o, int k) {
+    OutView* fields[7] = {&o.tracking_error, &o.active_return, &o.information_ratio, &o.beta,
+                          &o.alpha,          &o.correlation,   &o.r_squared};
+    return fields[k];
+}
+
+int metric_index(const std::string& name) {
+    for (int k = 0; k < 7; ++k)
+        if (name == metric_names[k]) return k;
+    throw std::invalid_argument("unknown rolling metric '" + name + "'");
+}
+
+template <class TP, class TB>
+void run(const py::array& p, const py::array& b, const RollingParams& prm, const OutPanel& out, int threads) {
+    if (p.ndim() == 1) {
+        const View<TP> pv(static_cast<const TP*>(p.data()), p.shape(0), p.strides(0));
+        const View<TB> bv(static_cast<const TB*>(b.data()), b.shape(0), b.strides(0));
+        py::gil_scoped_release release;  // views into arrays the caller keeps alive
+        rolling(pv, bv, prm, out.columns);
+        return;
+    }
+    const Panel<TP> pp(static_cast<const TP*>(p.data()), p.shape(0), p.shape(1), p.strides(0), p.strides(1));
+    const Panel<TB> bp =
+        b.ndim() == 1
+            ? broadcast(View<TB>(static_cast<const TB*>(b.data()), b.shape(0), b.strides(0)), p.shape(1))
+            : Panel<TB>(static_cast<const TB*>(b.data()), b.shape(0), b.shape(1), b.strides(0), b.strides(1));
+    py::gil_scoped_release release;  // as above; outputs were allocated by the caller
+    rolling(pp, bp, prm, out, threads);
+}
+
+void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, const py::array& b,
+                   std::ptrdiff_t window, std::ptrdiff_t min_periods, double ddof, double periods,
+                   double risk_free, bool geometric_alpha, const std::vector<py::array>& outputs, int threads) {
+    if (metrics.size() != outputs.size()) throw std::invalid_argument("one output array per metric");
+    const auto is64 = [](const py::array& a) { return a.dtype().is(py::dtype::of<double>()); };
+    const auto is32 = [](const py::array& a) { return a.dtype().is(py::dtype::of<float>()); };
+    for (const auto* a : {&p, &b})
+        if (!is64(*a) && !is32(*a)) throw py::type_error("trackerr._core expects float32 or float64 arrays");
+    if (p.ndim() != 1 && p.ndim() != 2) throw std::invalid_argument("portfolio must be 1-D or 2-D");
+    if (b.ndim() != 1 && !(b.ndim() == 2 && p.ndim() == 2 && b.shape(1) == p.shape(1)))
+        throw std::invalid_argument("benchmark must be 1-D or have the portfolio's shape");
+    RollingParams prm;
+    prm.window = window;
+    prm.min_periods = min_periods;
+    prm.ddof = ddof;
+    prm.periods = periods;
+    prm.risk_free = risk_free;
+    prm.geometric_alpha = geometric_alpha;
+    check_rolling(prm, p.shape(0), b.shape(0));
+    OutPanel out{};
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+        const py::array& o = outputs[i];
+        if (!is64(o) || !o.writeable()) throw py::type_error("outputs must be writeable float64 arrays");
+        if (o.ndim() != p.ndim() || o.shape(0) != p.shape(0) || (p.ndim() == 2 && o.shape(1) != p.shape(1)))
+            throw std::invalid_argument("an output array does not have the portfolio's shape");
+        const int k = metric_index(metrics[i]);
+        *field(out.columns, k) = OutView{static_cast<double*>(const_cast<void*>(o.data())), o.strides(0)};
+        out.col_stride[k] = o.ndim() == 2 ? o.strides(1) : 0;
+    }
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (is64(p)) {
+        if (is64(b)) return run<double, double>(p, b, prm, out, threads);
+        return run<double, float>(p, b, prm, out, threads);
+    }
+    if (is64(b)) return run<float, double>(p, b, prm, out, threads);
+    return run<float, float>(p, b, prm, out, threads);
+}
+
+}  // namespace
+
+void register_rolling(py::module_& m) {
+    m.def("rolling", &rolling_entry, py::arg("metrics"), py::arg("portfolio"), py::arg("benchmark"),
+          py::arg("window"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"), py::arg("risk_free"),
+          py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),
+          "Rolling metrics written into the given float64 output arrays (one per metric name),\n"
+          "each of the portfolio's shape. threads <= 0 means one per core.");
+}
+
+}  // namespace trackerr::bindings

@@ -1,0 +1,345 @@
+// Guarded, shifted fixed-window states: the moments of the values currently
+// inside a window, updated in O(1) as values enter and leave.
+//
+// Why guarded. Adding and removing values (the replace step
+//   mean' = mean + (x_new - x_old) / n,
+//   M2'   = M2 + (x_new - x_old) ((x_new - mean') + (x_old - mean)))
+// is exact algebra, but each step rounds, and the rounding is relative to the
+// *terms*, not to M2: after a large value leaves, M2 can be left with an error
+// far above its size (pandas reports nonzero std for constant windows and
+// negative variances for this reason). So every step also adds a bound on the
+// rounding it made (a few ulps of each term); when the accumulated bound
+// exceeds `recompute_tol` times M2, or M2 is not positive, the state is
+// recomputed from the values in the window with a shifted two-pass sum.
+// The trigger is driven by the error, not by a schedule, so accuracy does not
+// depend on the data's history or on where the series starts.
+//
+// Why shifted. Means are kept relative to a reference level K (re-chosen at
+// each recompute as the window's mean), so they stay near 0 and keep the
+// digits that a mean stored at the series' level would round away.
+//
+// Constant windows. The trailing run of equal values is counted; when it
+// covers every value in the window the state is set exactly: M2 = 0, mean = the
+// value. Stale prices therefore give a tracking error of exactly 0.
+//
+// Non-finite values (inf, or inf - inf) count as observations but are kept
+// out of the moments; a window holding one reports NaN, and recovers when it
+// leaves.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "comoments.hpp"
+
+namespace trackerr {
+
+namespace detail {
+inline constexpr double eps = std::numeric_limits<double>::epsilon();
+/// Relative bound on accumulated rounding in M2 before a recompute.
+inline constexpr double recompute_tol = 1e-13;
+}  // namespace detail
+
+/// Guarded moments of one series over a window. `Source` is any callable
+/// `double(std::ptrdiff_t i)` giving value i of the series (NaN = missing);
+/// the window is the index range handed to `recompute`.
+struct WindowMoments {
+    double n = 0.0;      // finite values in the window
+    double n_bad = 0.0;  // non-finite (but not missing) values in the window
+    double level = 0.0;  // reference level K
+    double mean = 0.0;   // mean - K
+    double m2 = 0.0;
+    double err = 0.0;       // bound on the rounding error accumulated in m2
+    double err_mean = 0.0;  // bound on the rounding error accumulated in mean
+    double run = 0.0;       // trailing run of equal observations
+    double last = detail::nan_v;
+
+    /// Observations in the window (finite or not), for min_periods.
+    double count() const noexcept { return n + n_bad; }
+
+    void add(double x) noexcept {
+        observe(x);
+        if (!std::isfinite(x)) {
+            n_bad += 1.0;
+            return;
+        }
+        const double u = x - level;
+        n += 1.0;
+        const double d = u - mean;
+        mean += d / n;
+        const double t = d * (u - mean);
+        m2 += t;
+        err_mean += detail::eps * (std::fabs(mean) + std::fabs(d) / n);
+        err += detail::eps * (2.0 * std::fabs(t) + m2) + 2.0 * std::fabs(d) * err_mean;
+    }
+
+    void remove(double x) noexcept {
+        if (!std::isfinite(x)) {
+            n_bad -= 1.0;
+            return;
+        }
+        if (n <= 1.0) {
+            n = mean = m2 = err = err_mean = 0.0;
+            return;
+        }
+        const double u = x - level;
+        const double n1 = n - 1.0;
+        const double d = u - mean;
+        mean -= d / n1;
+        const double t = d * (u - mean);
+        m2 -= t;
+        n = n1;
+        err_mean += detail::eps * (std::fabs(mean) + std::fabs(d) / n1);
+        err += detail::eps * (2.0 * std::fabs(t) + std::fabs(m2)) + 2.0 * std::fabs(d) * err_mean;
+    }
+
+    /// Replace step for a full window (n unchanged), with 1/n precomputed.
+    void replace(double x_new, double x_old, double inv_n) noexcept {
+        observe(x_new);
+        const double u_new = x_new - level, u_old = x_old - level;
+        const double dx = u_new - u_old;
+        const double mean_old = mean;
+        mean += dx * inv_n;
+        const double a = u_new - mean, b = u_old - mean_old;
+        m2 += dx * (a + b);
+        const double adx = std::fabs(dx);
+        err_mean += detail::eps * (std::fabs(mean) + adx * inv_n);
+        err += detail::eps * (3.0 * adx * (std::fabs(a) + std::fabs(b)) + std::fabs(m2)) + 2.0 * adx * err_mean;
+    }
+
+    /// Records an observation that will not enter the moments (a missing
+    /// value breaks nothing: runs are over observations).
+    void observe(double x) noexcept {
+        run = (x == last) ? run + 1.0 : 1.0;
+        last = x;
+    }
+
+    /// True when the state must be rebuilt from the window's values.
+    bool needs_recompute() const noexcept {
+        // With a non-finite value inside, the window reports NaN whatever the
+        // moments hold; the bound keeps growing and triggers once it leaves.
+        if (n < 2.0 || n_bad > 0.0) return false;
+        return !(m2 > 0.0) || err > detail::recompute_tol * m2 ||
+               err_mean > detail::recompute_tol * std::sqrt(m2 / n);
+    }
+
+    /// When the trailing run covers the window, its values are all equal:
+    /// set the exact state and report true.
+    bool settle_constant() noexcept {
+        if (n_bad > 0.0 || n < 1.0 || run < n) return false;
+        level = last;
+        mean = m2 = err = err_mean = 0.0;
+        return true;
+    }
+
+    /// Rebuilds the state from the finite values source(i), i in [first, last).
+    template <class Source>
+    void recompute(const Source& source, std::ptrdiff_t first, std::ptrdiff_t last_) noexcept {
+        double k = 0.0, x0 = detail::nan_v, s = 0.0;
+        for (std::ptrdiff_t i = first; i < last_; ++i) {
+            const double x = source(i);
+            if (!std::isfinite(x)) continue;
+            if (x0 != x0) x0 = x;
+            s += x - x0;
+            k += 1.0;
+        }
+        n = k;
+        err = err_mean = 0.0;
+        if (k == 0.0) {
+            mean = m2 = 0.0;
+            return;
+        }
+        level = x0 + s / k;  // the window's mean becomes the new reference level
+        double s1 = 0.0, s2 = 0.0;
+        for (std::ptrdiff_t i = first; i < last_; ++i) {
+            const double x = source(i);
+            if (!std::isfinite(x)) continue;
+            const double d = x - level;
+            s1 += d;
+            s2 += d * d;
+        }
+        mean = s1 / k;
+        const double m = s2 - s1 * s1 / k;
+        m2 = m > 0.0 ? m : 0.0;
+        err = 2.0 * detail::eps * m2;  // the two-pass sum is good to a few ulps
+    }
+
+    /// Plain moments of the window (mean at the data's level).
+    Moments moments() const noexcept {
+        Moments out;
+        out.n = n;
+        out.mean = level + mean;
+        out.m2 = m2 > 0.0 ? m2 : 0.0;
+        return out;
+    }
+};
+
+/// Guarded joint moments of a pair (p, b) over a window: the same scheme as
+/// WindowMoments with levels for both series and C_pp, C_bb, C_pb. The guard
+/// watches C_pp and C_bb; C_pb's error is bounded by theirs (Cauchy-Schwarz).
+struct WindowCoMoments {
+    double n = 0.0, n_bad = 0.0;
+    double level_p = 0.0, level_b = 0.0;
+    double mean_p = 0.0, mean_b = 0.0;
+    double c_pp = 0.0, c_bb = 0.0, c_pb = 0.0;
+    double err_p = 0.0, err_b = 0.0, err_mp = 0.0, err_mb = 0.0;
+    double run_p = 0.0, run_b = 0.0;
+    double last_p = detail::nan_v, last_b = detail::nan_v;
+
+    double count() const noexcept { return n + n_bad; }
+
+    static bool finite(double p, double b) noexcept { return std::isfinite(p) && std::isfinite(b); }
+
+    void observe(double p, double b) noexcept {
+        run_p = (p == last_p) ? run_p + 1.0 : 1.0;
+        run_b = (b == last_b) ? run_b + 1.0 : 1.0;
+        last_p = p;
+        last_b = b;
+    }
+
+    void add(double p, double b) noexcept {
+        observe(p, b);
+        if (!finite(p, b)) {
+            n_bad += 1.0;
+            return;
+        }
+        const double up = p - level_p, ub = b - level_b;
+        n += 1.0;
+        const double dp = up - mean_p, db = ub - mean_b;
+        mean_p += dp / n;
+        mean_b += db / n;
+        const double tp = dp * (up - mean_p), tb = db * (ub - mean_b);
+        c_pp += tp;
+        c_bb += tb;
+        c_pb += dp * (ub - mean_b);
+        bound(std::fabs(dp), std::fabs(db), std::fabs(tp), std::fabs(tb), 1.0 / n);
+    }
+
+    void remove(double p, double b) noexcept {
+        if (!finite(p, b)) {
+            n_bad -= 1.0;
+            return;
+        }
+        if (n <= 1.0) {
+            n = mean_p = mean_b = c_pp = c_bb = c_pb = 0.0;
+            err_p = err_b = err_mp = err_mb = 0.0;
+            return;
+        }
+        const double up = p - level_p, ub = b - level_b;
+        const double n1 = n - 1.0;
+        const double dp = up - mean_p, db = ub - mean_b;
+        mean_p -= dp / n1;
+        mean_b -= db / n1;
+        const double tp = dp * (up - mean_p), tb = db * (ub - mean_b);
+        c_pp -= tp;
+        c_bb -= tb;
+        c_pb -= dp * (ub - mean_b);
+        n = n1;
+        bound(std::fabs(dp), std::fabs(db), std::fabs(tp), std::fabs(tb), 1.0 / n1);
+    }
+
+    void replace(double p_new, double b_new, double p_old, double b_old, double inv_n) noexcept {
+        observe(p_new, b_new);
+        const double up = p_new - level_p, ub = b_new - level_b;
+        const double vp = p_old - level_p, vb = b_old - level_b;
+        const double dp = up - vp, db = ub - vb;
+        const double mp_old = mean_p, mb_old = mean_b;
+        mean_p += dp * inv_n;
+        mean_b += db * inv_n;
+        const double ap = up - mean_p, bp = vp - mp_old;
+        const double ab = ub - mean_b, bb = vb - mb_old;
+        c_pp += dp * (ap + bp);
+        c_bb += db * (ab + bb);
+        c_pb += 0.5 * (dp * (ab + bb) + db * (ap + bp));
+        bound(std::fabs(dp), std::fabs(db), 1.5 * std::fabs(dp) * (std::fabs(ap) + std::fabs(bp)),
+              1.5 * std::fabs(db) * (std::fabs(ab) + std::fabs(bb)), inv_n);
+    }
+
+    bool needs_recompute() const noexcept {
+        if (n < 2.0 || n_bad > 0.0) return false;
+        return !(c_pp > 0.0) || !(c_bb > 0.0) || err_p > detail::recompute_tol * c_pp ||
+               err_b > detail::recompute_tol * c_bb || err_mp > detail::recompute_tol * std::sqrt(c_pp / n) ||
+               err_mb > detail::recompute_tol * std::sqrt(c_bb / n);
+    }
+
+    /// Exact state for windows where either series is constant; returns true
+    /// when both are (nothing left to update).
+    bool settle_constant() noexcept {
+        if (n_bad > 0.0 || n < 1.0) return false;
+        const bool const_p = run_p >= n, const_b = run_b >= n;
+        if (const_p) {
+            level_p = last_p;
+            mean_p = c_pp = c_pb = err_p = err_mp = 0.0;
+        }
+        if (const_b) {
+            level_b = last_b;
+            mean_b = c_bb = c_pb = err_b = err_mb = 0.0;
+        }
+        return const_p || const_b;
+    }
+
+    template <class SourceP, class SourceB>
+    void recompute(const SourceP& sp, const SourceB& sb, std::ptrdiff_t first, std::ptrdiff_t last) noexcept {
+        double k = 0.0, p0 = detail::nan_v, b0 = 0.0, s_p = 0.0, s_b = 0.0;
+        for (std::ptrdiff_t i = first; i < last; ++i) {
+            const double p = sp(i), b = sb(i);
+            if (!finite(p, b)) continue;
+            if (p0 != p0) {
+                p0 = p;
+                b0 = b;
+            }
+            s_p += p - p0;
+            s_b += b - b0;
+            k += 1.0;
+        }
+        n = k;
+        err_p = err_b = err_mp = err_mb = 0.0;
+        if (k == 0.0) {
+            mean_p = mean_b = c_pp = c_bb = c_pb = 0.0;
+            return;
+        }
+        level_p = p0 + s_p / k;
+        level_b = b0 + s_b / k;
+        double ap = 0.0, ab = 0.0, app = 0.0, abb = 0.0, apb = 0.0;
+        for (std::ptrdiff_t i = first; i < last; ++i) {
+            const double p = sp(i), b = sb(i);
+            if (!finite(p, b)) continue;
+            const double dp = p - level_p, db = b - level_b;
+            ap += dp;
+            ab += db;
+            app += dp * dp;
+            abb += db * db;
+            apb += dp * db;
+        }
+        mean_p = ap / k;
+        mean_b = ab / k;
+        const double cpp = app - ap * ap / k, cbb = abb - ab * ab / k;
+        c_pp = cpp > 0.0 ? cpp : 0.0;
+        c_bb = cbb > 0.0 ? cbb : 0.0;
+        c_pb = apb - ap * ab / k;
+        err_p = 2.0 * detail::eps * c_pp;
+        err_b = 2.0 * detail::eps * c_bb;
+    }
+
+    CoMoments comoments() const noexcept {
+        CoMoments out;
+        out.n = n;
+        out.mean_p = level_p + mean_p;
+        out.mean_b = level_b + mean_b;
+        out.c_pp = c_pp > 0.0 ? c_pp : 0.0;
+        out.c_bb = c_bb > 0.0 ? c_bb : 0.0;
+        out.c_pb = c_pb;
+        return out;
+    }
+
+private:
+    void bound(double adp, double adb, double tp, double tb, double inv_n) noexcept {
+        err_mp += detail::eps * (std::fabs(mean_p) + adp * inv_n);
+        err_mb += detail::eps * (std::fabs(mean_b) + adb * inv_n);
+        err_p += detail::eps * (2.0 * tp + std::fabs(c_pp)) + 2.0 * adp * err_mp;
+        err_b += detail::eps * (2.0 * tb + std::fabs(c_bb)) + 2.0 * adb * err_mb;
+    }
+};
+
+}  // namespace trackerr
