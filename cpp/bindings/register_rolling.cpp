@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <string>
 #include <thread>
-#include <vector>
-
 #include <trackerr/trackerr.hpp>
+#include <vector>
 
 #include "pybind.hpp"
 
@@ -47,7 +46,8 @@ void run(const py::array& p, const py::array& b, const RollingParams& prm, const
 
 void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, const py::array& b,
                    std::ptrdiff_t window, std::ptrdiff_t min_periods, double ddof, double periods,
-                   double risk_free, bool geometric_alpha, const std::vector<py::array>& outputs, int threads) {
+                   double risk_free, bool geometric_alpha, const std::vector<py::array>& outputs,
+                   int threads) {
     if (metrics.size() != outputs.size()) throw std::invalid_argument("one output array per metric");
     const auto is64 = [](const py::array& a) { return a.dtype().is(py::dtype::of<double>()); };
     const auto is32 = [](const py::array& a) { return a.dtype().is(py::dtype::of<float>()); };
@@ -87,8 +87,8 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
 
 void register_rolling(py::module_& m) {
     m.def("rolling", &rolling_entry, py::arg("metrics"), py::arg("portfolio"), py::arg("benchmark"),
-          py::arg("window"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"), py::arg("risk_free"),
-          py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),
+          py::arg("window"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"),
+          py::arg("risk_free"), py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),
           "Rolling metrics written into the given float64 output arrays (one per metric name),\n"
           "each of the portfolio's shape. threads <= 0 means one per core.");
 }

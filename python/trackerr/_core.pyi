@@ -44,7 +44,6 @@ def active_moments(
 def comoments(
     portfolio: npt.NDArray[np.float64], benchmark: npt.NDArray[np.float64]
 ) -> tuple[CoMoments, int]: ...
-
 def rolling(
     metrics: list[str],
     portfolio: npt.NDArray[np.floating[Any]],

@@ -160,7 +160,9 @@ def _run(
         outputs = [_check_out(out, p.shape, (p, b))]
     else:
         outputs = [np.empty_like(p, dtype=np.float64) for _ in names]
-    _core.rolling(list(names), p, b, w, mp, ddof, periods, risk_free, geometric_alpha, outputs, n_threads)
+    _core.rolling(
+        list(names), p, b, w, mp, ddof, periods, risk_free, geometric_alpha, outputs, n_threads
+    )
     if policy == "propagate" and bad is not None:
         _propagate(outputs, bad, w)
     return outputs, inputs
@@ -442,4 +444,3 @@ __all__ = [
     "rolling_stats",
     "rolling_tracking_error",
 ]
-

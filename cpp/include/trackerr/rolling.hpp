@@ -52,11 +52,9 @@ struct OutView {
 /// Where each rolling metric goes (length-T views); unset ones are not computed.
 struct RollingOutputs {
     OutView tracking_error, active_return, information_ratio;  // from the active return
-    OutView beta, alpha, correlation, r_squared;                // from the pair
+    OutView beta, alpha, correlation, r_squared;               // from the pair
 
-    bool any_active() const noexcept {
-        return tracking_error || active_return || information_ratio;
-    }
+    bool any_active() const noexcept { return tracking_error || active_return || information_ratio; }
     bool any_pair() const noexcept { return beta || alpha || correlation || r_squared; }
 };
 
@@ -88,7 +86,8 @@ inline double active_at(const View<TP>& p, const View<TB>& b, std::ptrdiff_t i) 
 // The window states rebuilt from their window, by value: the states in the
 // hot loop never have their address taken, so they live in registers.
 template <class Source>
-WindowMoments rebuilt(WindowMoments s, const Source& source, std::ptrdiff_t first, std::ptrdiff_t last) noexcept {
+WindowMoments rebuilt(WindowMoments s, const Source& source, std::ptrdiff_t first,
+                      std::ptrdiff_t last) noexcept {
     s.recompute(source, first, last);
     return s;
 }
@@ -143,9 +142,10 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
         const CoMoments c = wc.comoments();
         if (out.beta) out.beta.set(t, ok ? metrics::beta(c) : nan_v);
         if (out.alpha)
-            out.alpha.set(t, !ok ? nan_v
-                                 : (prm.geometric_alpha ? metrics::alpha_geometric(c, prm.risk_free, prm.periods)
-                                                        : metrics::alpha(c, prm.risk_free, prm.periods)));
+            out.alpha.set(t,
+                          !ok ? nan_v
+                              : (prm.geometric_alpha ? metrics::alpha_geometric(c, prm.risk_free, prm.periods)
+                                                     : metrics::alpha(c, prm.risk_free, prm.periods)));
         if (out.correlation) out.correlation.set(t, ok ? metrics::correlation(c) : nan_v);
         if (out.r_squared) out.r_squared.set(t, ok ? metrics::r_squared(c) : nan_v);
     };
@@ -227,8 +227,8 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
             const double pn = p_at(t), bn = b_at(t);
             const double po = has_old ? p_at(t - w) : nan_v, bo = has_old ? b_at(t - w) : nan_v;
             const bool vn = pn == pn && bn == bn, vo = po == po && bo == bo;
-            if (vn && vo && WindowCoMoments::finite(pn, bn) && WindowCoMoments::finite(po, bo) && wc.n_bad == 0.0 &&
-                wc.n > 0.0) {
+            if (vn && vo && WindowCoMoments::finite(pn, bn) && WindowCoMoments::finite(po, bo) &&
+                wc.n_bad == 0.0 && wc.n > 0.0) {
                 wc.replace(pn, bn, po, bo, 1.0 / wc.n);
             } else {
                 if (vo) wc.remove(po, bo);
@@ -266,7 +266,8 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
                 bn = value_at<Contig>(b, t);
                 po = value_at<Contig>(p, t - w);
                 bo = value_at<Contig>(b, t - w);
-                finite = finite && (pn - pn == 0.0) && (bn - bn == 0.0) && (po - po == 0.0) && (bo - bo == 0.0);
+                finite =
+                    finite && (pn - pn == 0.0) && (bn - bn == 0.0) && (po - po == 0.0) && (bo - bo == 0.0);
             }
             if (!finite) break;  // a NaN or inf enters or leaves: general step
             bool quiet = true;
@@ -279,7 +280,8 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
                 hc.replace(pn, bn, po, bo, inv_w);
                 quiet = quiet && hc.run_p < wd && hc.run_b < wd && hc.c_pp > 0.0 && hc.c_bb > 0.0 &&
                         hc.err_p <= recompute_tol * hc.c_pp && hc.err_b <= recompute_tol * hc.c_bb &&
-                        hc.err_mp * hc.err_mp * wd <= tol2 * hc.c_pp && hc.err_mb * hc.err_mb * wd <= tol2 * hc.c_bb;
+                        hc.err_mp * hc.err_mp * wd <= tol2 * hc.c_pp &&
+                        hc.err_mb * hc.err_mb * wd <= tol2 * hc.c_bb;
             }
             if (!quiet) {
                 wa = ha;
@@ -302,7 +304,8 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
                 if (out.alpha) {
                     const double a1 = (hc.level_p + hc.mean_p - prm.risk_free) -
                                       beta * (hc.level_b + hc.mean_b - prm.risk_free);
-                    out.alpha.set(t, prm.geometric_alpha ? std::pow(1.0 + a1, per_year) - 1.0 : a1 * per_year);
+                    out.alpha.set(t,
+                                  prm.geometric_alpha ? std::pow(1.0 + a1, per_year) - 1.0 : a1 * per_year);
                 }
                 if (out.correlation || out.r_squared) {
                     double r = hc.c_pb / std::sqrt(hc.c_pp * hc.c_bb);
@@ -338,8 +341,8 @@ void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutp
 
 /// A T x N output panel: column j of metric k is at data + j * col_stride.
 struct OutPanel {
-    RollingOutputs columns;       // views of column 0
-    std::ptrdiff_t col_stride[7]; // bytes between columns, per metric (same order as RollingOutputs)
+    RollingOutputs columns;        // views of column 0
+    std::ptrdiff_t col_stride[7];  // bytes between columns, per metric (same order as RollingOutputs)
 };
 
 /// Rolling metrics of every column of a T x N panel against its benchmark

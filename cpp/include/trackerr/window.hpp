@@ -105,7 +105,8 @@ struct WindowMoments {
         m2 += dx * (a + b);
         const double adx = std::fabs(dx);
         err_mean += detail::eps * (std::fabs(mean) + adx * inv_n);
-        err += detail::eps * (3.0 * adx * (std::fabs(a) + std::fabs(b)) + std::fabs(m2)) + 2.0 * adx * err_mean;
+        err +=
+            detail::eps * (3.0 * adx * (std::fabs(a) + std::fabs(b)) + std::fabs(m2)) + 2.0 * adx * err_mean;
     }
 
     /// Records an observation that will not enter the moments (a missing
