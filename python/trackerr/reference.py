@@ -26,6 +26,13 @@ __all__ = [
     "correlation",
     "information_ratio",
     "r_squared",
+    "rolling_active_return",
+    "rolling_alpha",
+    "rolling_beta",
+    "rolling_correlation",
+    "rolling_information_ratio",
+    "rolling_r_squared",
+    "rolling_tracking_error",
     "tracking_difference",
     "tracking_error",
 ]
@@ -253,3 +260,164 @@ def correlation(portfolio: ArrayLike, benchmark: ArrayLike, /, *, nan_policy: st
 def r_squared(portfolio: ArrayLike, benchmark: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
     """corr(p, b)^2."""
     return _apply(portfolio, benchmark, nan_policy, lambda p, b: _correlation(p, b) ** 2)
+
+
+# --- rolling -----------------------------------------------------------------
+
+
+def _rolling(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    min_periods: int | None,
+    nan_policy: str,
+    metric: Callable[[np.ndarray, np.ndarray], float],
+) -> np.ndarray:
+    """metric over every window, with pandas' rules: windows clipped at the
+    start, NaN pairs dropped ('omit') or poisoning ('propagate'), fewer than
+    min_periods observations or any inf in the window give NaN."""
+    cols, is_panel = _columns(portfolio, benchmark)
+    need = window if min_periods is None else min_periods
+    out = np.full((len(cols[0][0]), len(cols)), np.nan)
+    for j, (p, b) in enumerate(cols):
+        for t in range(len(p)):
+            pw, bw = p[max(0, t - window + 1) : t + 1], b[max(0, t - window + 1) : t + 1]
+            bad = np.isnan(pw) | np.isnan(bw)
+            if nan_policy == "propagate" and bad.any():
+                continue
+            pw, bw = pw[~bad], bw[~bad]
+            if len(pw) < need or not (np.isfinite(pw).all() and np.isfinite(bw).all()):
+                continue
+            out[t, j] = metric(pw, bw)
+    return out if is_panel else out[:, 0]
+
+
+def rolling_tracking_error(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    ddof: float = 1,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """tracking_error over each window."""
+    return _rolling(
+        portfolio,
+        benchmark,
+        window,
+        min_periods,
+        nan_policy,
+        lambda p, b: tracking_error(p, b, ddof=ddof, periods_per_year=periods_per_year),
+    )
+
+
+def rolling_active_return(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """active_return (arithmetic) over each window."""
+    return _rolling(
+        portfolio,
+        benchmark,
+        window,
+        min_periods,
+        nan_policy,
+        lambda p, b: active_return(p, b, periods_per_year=periods_per_year),
+    )
+
+
+def rolling_information_ratio(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    ddof: float = 1,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """information_ratio (arithmetic) over each window."""
+    return _rolling(
+        portfolio,
+        benchmark,
+        window,
+        min_periods,
+        nan_policy,
+        lambda p, b: information_ratio(p, b, ddof=ddof, periods_per_year=periods_per_year),
+    )
+
+
+def rolling_beta(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """beta over each window."""
+    return _rolling(portfolio, benchmark, window, min_periods, nan_policy, _beta)
+
+
+def rolling_alpha(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    risk_free: float = 0.0,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+    method: str = "arithmetic",
+) -> np.ndarray:
+    """alpha over each window."""
+    return _rolling(
+        portfolio,
+        benchmark,
+        window,
+        min_periods,
+        nan_policy,
+        lambda p, b: alpha(
+            p, b, risk_free=risk_free, periods_per_year=periods_per_year, method=method
+        ),
+    )
+
+
+def rolling_correlation(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """correlation over each window."""
+    return _rolling(portfolio, benchmark, window, min_periods, nan_policy, _correlation)
+
+
+def rolling_r_squared(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """r_squared over each window."""
+    return _rolling(
+        portfolio, benchmark, window, min_periods, nan_policy, lambda p, b: _correlation(p, b) ** 2
+    )

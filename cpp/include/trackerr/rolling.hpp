@@ -123,34 +123,39 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
     const bool annual = prm.periods == prm.periods;
     const double per_year = annual ? prm.periods : 1.0, sqrt_p = std::sqrt(per_year);
     const double inv_dof = wd > prm.ddof ? 1.0 / (wd - prm.ddof) : nan_v;
-    const double tol2 = recompute_tol * recompute_tol;
     auto a_at = [&](std::ptrdiff_t i) { return active_at(p, b, i); };
     auto p_at = [&](std::ptrdiff_t i) { return static_cast<double>(p[i]); };
     auto b_at = [&](std::ptrdiff_t i) { return static_cast<double>(b[i]); };
     WindowMoments wa;
     WindowCoMoments wc;
 
-    auto emit_a = [&](std::ptrdiff_t t, bool ok) {
-        const Moments m = wa.moments();
-        if (out.tracking_error)
-            out.tracking_error.set(t, ok ? metrics::tracking_error(m, prm.ddof, prm.periods) : nan_v);
-        if (out.active_return) out.active_return.set(t, ok ? metrics::active_return(m, prm.periods) : nan_v);
-        if (out.information_ratio)
-            out.information_ratio.set(t, ok ? metrics::information_ratio(m, prm.ddof, prm.periods) : nan_v);
+    // Outputs of one step. The fast path and the general one share these, so
+    // a metric is computed by the same arithmetic whichever path a step took
+    // and whichever other metrics were asked for.
+    auto emit_a = [&](std::ptrdiff_t t, bool ok, const WindowMoments& s) {
+        if (!ok) {
+            if (out.tracking_error) out.tracking_error.set(t, nan_v);
+            if (out.active_return) out.active_return.set(t, nan_v);
+            if (out.information_ratio) out.information_ratio.set(t, nan_v);
+            return;
+        }
+        const double idof = s.n == wd ? inv_dof : (s.n > prm.ddof ? 1.0 / (s.n - prm.ddof) : nan_v);
+        const double sd = std::sqrt((s.m2 > 0.0 ? s.m2 : 0.0) * idof);
+        const double mean = s.level + s.mean;
+        if (out.tracking_error) out.tracking_error.set(t, sd * sqrt_p);
+        if (out.active_return) out.active_return.set(t, mean * per_year);
+        if (out.information_ratio) out.information_ratio.set(t, sd > 0.0 ? mean / sd * sqrt_p : nan_v);
     };
-    auto emit_c = [&](std::ptrdiff_t t, bool ok) {
-        const CoMoments c = wc.comoments();
+    auto emit_c = [&](std::ptrdiff_t t, bool ok, const WindowCoMoments& s) {
+        const CoMoments c = s.comoments();
         if (out.beta) out.beta.set(t, ok ? metrics::beta(c) : nan_v);
         if (out.alpha)
-            out.alpha.set(t,
-                          !ok ? nan_v
-                              : (prm.geometric_alpha ? metrics::alpha_geometric(c, prm.risk_free, prm.periods)
-                                                     : metrics::alpha(c, prm.risk_free, prm.periods)));
+            out.alpha.set(t, !ok ? nan_v
+                                 : (prm.geometric_alpha ? metrics::alpha_geometric(c, prm.risk_free, prm.periods)
+                                                        : metrics::alpha(c, prm.risk_free, prm.periods)));
         if (out.correlation) out.correlation.set(t, ok ? metrics::correlation(c) : nan_v);
         if (out.r_squared) out.r_squared.set(t, ok ? metrics::r_squared(c) : nan_v);
     };
-    // Constant windows, guard, outputs: the end of every general step, and of
-    // a fast step whose guard fired.
     // Rebuilds from a window of contiguous data with the vectorized block
     // kernels of batch.hpp; false when the window holds a NaN or inf (the
     // general recompute handles those).
@@ -203,12 +208,12 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
         if constexpr (Act) {
             if (!wa.settle_constant() && wa.needs_recompute() && !block_rebuild_a(first, t + 1))
                 wa = rebuilt(wa, a_at, first, t + 1);
-            emit_a(t, wa.count() >= need && wa.n_bad == 0.0);
+            emit_a(t, wa.count() >= need && wa.n_bad == 0.0, wa);
         }
         if constexpr (Pair) {
             if (!wc.settle_constant() && wc.needs_recompute() && !block_rebuild_c(first, t + 1))
                 wc = rebuilt(wc, p_at, b_at, first, t + 1);
-            emit_c(t, wc.count() >= need && wc.n_bad == 0.0);
+            emit_c(t, wc.count() >= need && wc.n_bad == 0.0, wc);
         }
     };
     auto general_step = [&](std::ptrdiff_t t) {
@@ -273,15 +278,11 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
             bool quiet = true;
             if constexpr (Act) {
                 ha.replace(an, ao, inv_w);
-                quiet = quiet && ha.run < wd && ha.m2 > 0.0 && ha.err <= recompute_tol * ha.m2 &&
-                        ha.err_mean * ha.err_mean * wd <= tol2 * ha.m2;
+                quiet = quiet && ha.run < wd && ha.guard_quiet();
             }
             if constexpr (Pair) {
                 hc.replace(pn, bn, po, bo, inv_w);
-                quiet = quiet && hc.run_p < wd && hc.run_b < wd && hc.c_pp > 0.0 && hc.c_bb > 0.0 &&
-                        hc.err_p <= recompute_tol * hc.c_pp && hc.err_b <= recompute_tol * hc.c_bb &&
-                        hc.err_mp * hc.err_mp * wd <= tol2 * hc.c_pp &&
-                        hc.err_mb * hc.err_mb * wd <= tol2 * hc.c_bb;
+                quiet = quiet && hc.run_p < wd && hc.run_b < wd && hc.guard_quiet();
             }
             if (!quiet) {
                 wa = ha;
@@ -291,29 +292,8 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
                 hc = wc;
                 continue;
             }
-            if constexpr (Act) {
-                const double sd = std::sqrt(ha.m2 * inv_dof);
-                const double mean = ha.level + ha.mean;
-                if (out.tracking_error) out.tracking_error.set(t, sd * sqrt_p);
-                if (out.active_return) out.active_return.set(t, mean * per_year);
-                if (out.information_ratio) out.information_ratio.set(t, mean / sd * sqrt_p);
-            }
-            if constexpr (Pair) {
-                const double beta = hc.c_pb / hc.c_bb;
-                if (out.beta) out.beta.set(t, beta);
-                if (out.alpha) {
-                    const double a1 = (hc.level_p + hc.mean_p - prm.risk_free) -
-                                      beta * (hc.level_b + hc.mean_b - prm.risk_free);
-                    out.alpha.set(t,
-                                  prm.geometric_alpha ? std::pow(1.0 + a1, per_year) - 1.0 : a1 * per_year);
-                }
-                if (out.correlation || out.r_squared) {
-                    double r = hc.c_pb / std::sqrt(hc.c_pp * hc.c_bb);
-                    r = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
-                    if (out.correlation) out.correlation.set(t, r);
-                    if (out.r_squared) out.r_squared.set(t, r * r);
-                }
-            }
+            if constexpr (Act) emit_a(t, true, ha);
+            if constexpr (Pair) emit_c(t, true, hc);
         }
         wa = ha;
         wc = hc;

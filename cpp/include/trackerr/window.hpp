@@ -121,8 +121,14 @@ struct WindowMoments {
         // With a non-finite value inside, the window reports NaN whatever the
         // moments hold; the bound keeps growing and triggers once it leaves.
         if (n < 2.0 || n_bad > 0.0) return false;
-        return !(m2 > 0.0) || err > detail::recompute_tol * m2 ||
-               err_mean > detail::recompute_tol * std::sqrt(m2 / n);
+        return !guard_quiet();
+    }
+
+    /// The moments are trusted: M2 > 0 and both error bounds under the
+    /// tolerance (the mean's error compared with the standard deviation).
+    bool guard_quiet() const noexcept {
+        constexpr double tol = detail::recompute_tol;
+        return m2 > 0.0 && err <= tol * m2 && err_mean * err_mean * n <= tol * tol * m2;
     }
 
     /// When the trailing run covers the window, its values are all equal:
@@ -259,9 +265,14 @@ struct WindowCoMoments {
 
     bool needs_recompute() const noexcept {
         if (n < 2.0 || n_bad > 0.0) return false;
-        return !(c_pp > 0.0) || !(c_bb > 0.0) || err_p > detail::recompute_tol * c_pp ||
-               err_b > detail::recompute_tol * c_bb || err_mp > detail::recompute_tol * std::sqrt(c_pp / n) ||
-               err_mb > detail::recompute_tol * std::sqrt(c_bb / n);
+        return !guard_quiet();
+    }
+
+    /// As WindowMoments::guard_quiet, for both series.
+    bool guard_quiet() const noexcept {
+        constexpr double tol = detail::recompute_tol;
+        return c_pp > 0.0 && c_bb > 0.0 && err_p <= tol * c_pp && err_b <= tol * c_bb &&
+               err_mp * err_mp * n <= tol * tol * c_pp && err_mb * err_mb * n <= tol * tol * c_bb;
     }
 
     /// Exact state for windows where either series is constant; returns true
