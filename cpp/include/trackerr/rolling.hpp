@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -102,6 +103,88 @@ WindowCoMoments rebuilt(WindowCoMoments s, const SourceP& sp, const SourceB& sb,
 
 namespace detail {
 
+// Outputs of one step from a window state. Every path (fast, general,
+// 1-D, panel) goes through these, so a metric is computed by the same
+// arithmetic whichever path a step took and whichever other metrics were
+// asked for.
+struct Emit {
+    double wd, inv_dof, ddof, sqrt_p, per_year, risk_free, periods;
+    bool geometric_alpha;
+
+    explicit Emit(const RollingParams& prm) noexcept
+        : wd(static_cast<double>(prm.window)),
+          inv_dof(wd > prm.ddof ? 1.0 / (wd - prm.ddof) : nan_v),
+          ddof(prm.ddof),
+          sqrt_p(std::sqrt(prm.periods == prm.periods ? prm.periods : 1.0)),
+          per_year(prm.periods == prm.periods ? prm.periods : 1.0),
+          risk_free(prm.risk_free),
+          periods(prm.periods),
+          geometric_alpha(prm.geometric_alpha) {}
+
+    /// tracking error, active return, information ratio
+    void active(const WindowMoments& s, bool ok, double* v) const noexcept {
+        if (!ok) {
+            v[0] = v[1] = v[2] = nan_v;
+            return;
+        }
+        const double idof = s.n == wd ? inv_dof : (s.n > ddof ? 1.0 / (s.n - ddof) : nan_v);
+        const double sd = std::sqrt((s.m2 > 0.0 ? s.m2 : 0.0) * idof);
+        const double mean = s.level + s.mean;
+        v[0] = sd * sqrt_p;
+        v[1] = mean * per_year;
+        v[2] = sd > 0.0 ? mean / sd * sqrt_p : nan_v;
+    }
+    /// beta, alpha, correlation, R^2
+    void pair(const WindowCoMoments& s, bool ok, double* v) const noexcept {
+        if (!ok) {
+            v[0] = v[1] = v[2] = v[3] = nan_v;
+            return;
+        }
+        const CoMoments c = s.comoments();
+        v[0] = metrics::beta(c);
+        v[1] = geometric_alpha ? metrics::alpha_geometric(c, risk_free, periods)
+                               : metrics::alpha(c, risk_free, periods);
+        v[2] = metrics::correlation(c);
+        v[3] = v[2] * v[2];
+    }
+};
+
+// One general step of a window state: replace when both values are finite
+// and the window is steady, else remove the old and add the new. Active
+// values are coded as in active_at (NaN = missing, inf = non-finite).
+inline void update(WindowMoments& s, double an, double ao) noexcept {
+    const bool vn = an == an, vo = ao == ao;
+    if (vn && vo && std::isfinite(an) && std::isfinite(ao) && s.n_bad == 0.0 && s.n > 0.0) {
+        s.replace(an, ao, 1.0 / s.n);
+    } else {
+        if (vo) s.remove(ao);
+        if (vn) s.add(an);
+    }
+}
+inline void update(WindowCoMoments& s, double pn, double bn, double po, double bo) noexcept {
+    const bool vn = pn == pn && bn == bn, vo = po == po && bo == bo;
+    if (vn && vo && WindowCoMoments::finite(pn, bn) && WindowCoMoments::finite(po, bo) && s.n_bad == 0.0 &&
+        s.n > 0.0) {
+        s.replace(pn, bn, po, bo, 1.0 / s.n);
+    } else {
+        if (vo) s.remove(po, bo);
+        if (vn) s.add(pn, bn);
+    }
+}
+
+// Writes the outputs of one step (k = index of the first field in v).
+inline void write_active(const RollingOutputs& out, std::ptrdiff_t t, const double* v) noexcept {
+    if (out.tracking_error) out.tracking_error.set(t, v[0]);
+    if (out.active_return) out.active_return.set(t, v[1]);
+    if (out.information_ratio) out.information_ratio.set(t, v[2]);
+}
+inline void write_pair(const RollingOutputs& out, std::ptrdiff_t t, const double* v) noexcept {
+    if (out.beta) out.beta.set(t, v[0]);
+    if (out.alpha) out.alpha.set(t, v[1]);
+    if (out.correlation) out.correlation.set(t, v[2]);
+    if (out.r_squared) out.r_squared.set(t, v[3]);
+}
+
 // The rolling loop, specialised on which states it keeps. Each step either
 // takes the fast path (window full of finite values, a replace step, no
 // constant run, guard quiet: straight-line code on register copies of the
@@ -120,41 +203,22 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
     const std::ptrdiff_t T = p.size, w = prm.window;
     const double need = static_cast<double>(prm.min_periods > 0 ? prm.min_periods : w);
     const double wd = static_cast<double>(w), inv_w = 1.0 / wd;
-    const bool annual = prm.periods == prm.periods;
-    const double per_year = annual ? prm.periods : 1.0, sqrt_p = std::sqrt(per_year);
-    const double inv_dof = wd > prm.ddof ? 1.0 / (wd - prm.ddof) : nan_v;
     auto a_at = [&](std::ptrdiff_t i) { return active_at(p, b, i); };
     auto p_at = [&](std::ptrdiff_t i) { return static_cast<double>(p[i]); };
     auto b_at = [&](std::ptrdiff_t i) { return static_cast<double>(b[i]); };
     WindowMoments wa;
     WindowCoMoments wc;
 
-    // Outputs of one step. The fast path and the general one share these, so
-    // a metric is computed by the same arithmetic whichever path a step took
-    // and whichever other metrics were asked for.
+    const Emit em(prm);
     auto emit_a = [&](std::ptrdiff_t t, bool ok, const WindowMoments& s) {
-        if (!ok) {
-            if (out.tracking_error) out.tracking_error.set(t, nan_v);
-            if (out.active_return) out.active_return.set(t, nan_v);
-            if (out.information_ratio) out.information_ratio.set(t, nan_v);
-            return;
-        }
-        const double idof = s.n == wd ? inv_dof : (s.n > prm.ddof ? 1.0 / (s.n - prm.ddof) : nan_v);
-        const double sd = std::sqrt((s.m2 > 0.0 ? s.m2 : 0.0) * idof);
-        const double mean = s.level + s.mean;
-        if (out.tracking_error) out.tracking_error.set(t, sd * sqrt_p);
-        if (out.active_return) out.active_return.set(t, mean * per_year);
-        if (out.information_ratio) out.information_ratio.set(t, sd > 0.0 ? mean / sd * sqrt_p : nan_v);
+        double v[3];
+        em.active(s, ok, v);
+        write_active(out, t, v);
     };
     auto emit_c = [&](std::ptrdiff_t t, bool ok, const WindowCoMoments& s) {
-        const CoMoments c = s.comoments();
-        if (out.beta) out.beta.set(t, ok ? metrics::beta(c) : nan_v);
-        if (out.alpha)
-            out.alpha.set(t, !ok ? nan_v
-                                 : (prm.geometric_alpha ? metrics::alpha_geometric(c, prm.risk_free, prm.periods)
-                                                        : metrics::alpha(c, prm.risk_free, prm.periods)));
-        if (out.correlation) out.correlation.set(t, ok ? metrics::correlation(c) : nan_v);
-        if (out.r_squared) out.r_squared.set(t, ok ? metrics::r_squared(c) : nan_v);
+        double v[4];
+        em.pair(s, ok, v);
+        write_pair(out, t, v);
     };
     // Rebuilds from a window of contiguous data with the vectorized block
     // kernels of batch.hpp; false when the window holds a NaN or inf (the
@@ -218,28 +282,9 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
     };
     auto general_step = [&](std::ptrdiff_t t) {
         const bool has_old = t >= w;
-        if constexpr (Act) {
-            const double an = a_at(t), ao = has_old ? a_at(t - w) : nan_v;
-            const bool vn = an == an, vo = ao == ao;
-            if (vn && vo && std::isfinite(an) && std::isfinite(ao) && wa.n_bad == 0.0 && wa.n > 0.0) {
-                wa.replace(an, ao, 1.0 / wa.n);
-            } else {
-                if (vo) wa.remove(ao);
-                if (vn) wa.add(an);
-            }
-        }
-        if constexpr (Pair) {
-            const double pn = p_at(t), bn = b_at(t);
-            const double po = has_old ? p_at(t - w) : nan_v, bo = has_old ? b_at(t - w) : nan_v;
-            const bool vn = pn == pn && bn == bn, vo = po == po && bo == bo;
-            if (vn && vo && WindowCoMoments::finite(pn, bn) && WindowCoMoments::finite(po, bo) &&
-                wc.n_bad == 0.0 && wc.n > 0.0) {
-                wc.replace(pn, bn, po, bo, 1.0 / wc.n);
-            } else {
-                if (vo) wc.remove(po, bo);
-                if (vn) wc.add(pn, bn);
-            }
-        }
+        if constexpr (Act) update(wa, a_at(t), has_old ? a_at(t - w) : nan_v);
+        if constexpr (Pair)
+            update(wc, p_at(t), b_at(t), has_old ? p_at(t - w) : nan_v, has_old ? b_at(t - w) : nan_v);
         finish(t);
     };
     auto steady = [&] {
@@ -323,37 +368,391 @@ void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutp
 struct OutPanel {
     RollingOutputs columns;        // views of column 0
     std::ptrdiff_t col_stride[7];  // bytes between columns, per metric (same order as RollingOutputs)
+
+    RollingOutputs column(std::ptrdiff_t c) const noexcept {
+        const RollingOutputs& o = columns;
+        return RollingOutputs{o.tracking_error.offset_by(c * col_stride[0]),
+                              o.active_return.offset_by(c * col_stride[1]),
+                              o.information_ratio.offset_by(c * col_stride[2]),
+                              o.beta.offset_by(c * col_stride[3]),
+                              o.alpha.offset_by(c * col_stride[4]),
+                              o.correlation.offset_by(c * col_stride[5]),
+                              o.r_squared.offset_by(c * col_stride[6])};
+    }
 };
 
+namespace detail {
+
+inline constexpr std::ptrdiff_t rolling_group = 64;  // portfolios updated together per row
+
+// Row-wise rolling over a group of portfolios that sit next to each other in
+// memory: at each row, one state per portfolio is updated in a loop across
+// the group (independent chains the CPU overlaps, and a loop the compiler can
+// vectorize), with the per-portfolio fallbacks of the 1-D kernel (add/remove,
+// constant windows, recomputes, non-finite values) taken column by column
+// when a row needs them. Each column's arithmetic is exactly what the general
+// step would do, so results do not depend on the grouping.
+template <bool Act, bool Pair, int PMode, int BMode, class TP, class TB>
+void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, const OutPanel& out,
+                     std::ptrdiff_t c_begin, std::ptrdiff_t c_end) {
+    constexpr std::ptrdiff_t G = rolling_group;
+    constexpr bool soa = Act && !Pair;  // the active state alone runs on structure-of-arrays copies
+    const std::ptrdiff_t T = p.rows, w = prm.window, N = c_end - c_begin;
+    const double need = static_cast<double>(prm.min_periods > 0 ? prm.min_periods : w);
+    const double wd = static_cast<double>(w), inv_w = 1.0 / wd;
+    const Emit em(prm);
+    const auto un = static_cast<std::size_t>(N);
+    // Per-portfolio state for the whole column range; rows are read whole
+    // (in memory order), groups of G portfolios are the unit of the fast path.
+    std::vector<WindowMoments> sa(Act ? un : 0);
+    std::vector<WindowCoMoments> sc(Pair ? un : 0);
+    std::vector<RollingOutputs> outs(un);
+    for (std::ptrdiff_t j = 0; j < N; ++j) outs[static_cast<std::size_t>(j)] = out.column(c_begin + j);
+    std::vector<double> soa_buf(soa ? 7 * un : 0);
+    double* const lv_all = soa ? soa_buf.data() : nullptr;
+    std::vector<char> steady_all(static_cast<std::size_t>((N + G - 1) / G), 0);
+    double pn[G], bn[G], po[G], bo[G], xa[G], ya[G];
+    double k0[G], k1[G], s1[G], s2[G], s3[G], s4[G], s5[G], ot[G], oa[G], oi[G];
+    bool quiet[G];
+    const std::ptrdiff_t rebuild_every = std::max<std::ptrdiff_t>(128, w);
+
+    for (std::ptrdiff_t t = 0; t < T; ++t) {
+        const bool has_old = t >= w;
+        for (std::ptrdiff_t g0 = 0; g0 < N; g0 += G) {
+            const std::ptrdiff_t g = std::min(G, N - g0);
+            const std::ptrdiff_t c0 = c_begin + g0;
+            WindowMoments* sa_g = Act ? sa.data() + g0 : nullptr;
+            WindowCoMoments* sc_g = Pair ? sc.data() + g0 : nullptr;
+            const RollingOutputs* outs_g = outs.data() + g0;
+            // structure-of-arrays copies of the active state (soa only)
+            double *lv = nullptr, *mn = nullptr, *m2 = nullptr, *er = nullptr, *erm = nullptr, *rn = nullptr,
+                   *ls = nullptr;
+            if constexpr (soa) {
+                lv = lv_all + g0;
+                mn = lv + N;
+                m2 = mn + N;
+                er = m2 + N;
+                erm = er + N;
+                rn = erm + N;
+                ls = rn + N;
+            }
+            auto to_soa = [&](std::ptrdiff_t j) {
+                if constexpr (soa) {
+                    lv[j] = sa_g[j].level;
+                    mn[j] = sa_g[j].mean;
+                    m2[j] = sa_g[j].m2;
+                    er[j] = sa_g[j].err;
+                    erm[j] = sa_g[j].err_mean;
+                    rn[j] = sa_g[j].run;
+                    ls[j] = sa_g[j].last;
+                }
+            };
+            auto from_soa = [&](std::ptrdiff_t j) {
+                if constexpr (soa) {
+                    sa_g[j].level = lv[j];
+                    sa_g[j].mean = mn[j];
+                    sa_g[j].m2 = m2[j];
+                    sa_g[j].err = er[j];
+                    sa_g[j].err_mean = erm[j];
+                    sa_g[j].run = rn[j];
+                    sa_g[j].last = ls[j];
+                }
+            };
+            const TP* pcol = offset(p.data, c0 * p.col_stride);
+            const TB* bcol = offset(b.data, c0 * b.col_stride);
+            auto load_row = [&](std::ptrdiff_t r, double* xs, double* ys) {
+                const TP* pr = offset(pcol, r * p.row_stride);
+                const TB* br = offset(bcol, r * b.row_stride);
+                for (std::ptrdiff_t j = 0; j < g; ++j) {
+                    xs[j] = at<PMode>(pr, j, p.col_stride);
+                    ys[j] = at<BMode>(br, j, b.col_stride);
+                }
+            };
+            // The end of a step for column j: constant windows, guard, outputs.
+            auto finish = [&](std::ptrdiff_t j) {
+                const std::ptrdiff_t first = has_old ? t - w + 1 : 0;
+                const View<TP> pv = p.column(c0 + j);
+                const View<TB> bv = b.column(c0 + j);
+                if constexpr (Act) {
+                    WindowMoments& s = sa_g[j];
+                    if (!s.settle_constant() && s.needs_recompute())
+                        s = rebuilt(s, [&](std::ptrdiff_t i) { return active_at(pv, bv, i); }, first, t + 1);
+                    double v[3];
+                    em.active(s, s.count() >= need && s.n_bad == 0.0, v);
+                    write_active(outs_g[j], t, v);
+                }
+                if constexpr (Pair) {
+                    WindowCoMoments& s = sc_g[j];
+                    if (!s.settle_constant() && s.needs_recompute())
+                        s = rebuilt(
+                            s, [&](std::ptrdiff_t i) { return static_cast<double>(pv[i]); },
+                            [&](std::ptrdiff_t i) { return static_cast<double>(bv[i]); }, first, t + 1);
+                    double v[4];
+                    em.pair(s, s.count() >= need && s.n_bad == 0.0, v);
+                    write_pair(outs_g[j], t, v);
+                }
+            };
+            char& steady = steady_all[static_cast<std::size_t>(g0 / G)];
+
+            // Scheduled rebuild of the group from its window [t - w, t - 1],
+            // row-wise and vectorized: on ordinary data it keeps every guard
+            // quiet, so no column needs a (strided, one-column) recompute; the
+            // error-driven guard still catches what the schedule does not.
+            if (steady && t % rebuild_every == 0) {
+                const std::ptrdiff_t r0 = t - w, last = t - 1;
+                load_row(r0, xa, ya);
+                for (std::ptrdiff_t j = 0; j < g; ++j) {
+                    k0[j] = soa ? xa[j] - ya[j] : xa[j];
+                    k1[j] = ya[j];
+                    s1[j] = s2[j] = s3[j] = s4[j] = s5[j] = 0.0;
+                }
+                for (std::ptrdiff_t r = r0; r <= last; ++r) {
+                    load_row(r, xa, ya);
+                    for (std::ptrdiff_t j = 0; j < g; ++j) {
+                        if constexpr (soa) {
+                            s1[j] += (xa[j] - ya[j]) - k0[j];
+                        } else {
+                            s1[j] += xa[j] - k0[j];
+                            s2[j] += ya[j] - k1[j];
+                        }
+                    }
+                }
+                for (std::ptrdiff_t j = 0; j < g; ++j) {
+                    k0[j] += s1[j] / wd;
+                    k1[j] += s2[j] / wd;
+                    s1[j] = s2[j] = 0.0;
+                }
+                for (std::ptrdiff_t r = r0; r <= last; ++r) {
+                    load_row(r, xa, ya);
+                    for (std::ptrdiff_t j = 0; j < g; ++j) {
+                        if constexpr (soa) {
+                            const double d = (xa[j] - ya[j]) - k0[j];
+                            s1[j] += d;
+                            s2[j] += d * d;
+                        } else {
+                            const double dx = xa[j] - k0[j], dy = ya[j] - k1[j];
+                            s1[j] += dx;
+                            s2[j] += dy;
+                            s3[j] += dx * dx;
+                            s4[j] += dy * dy;
+                            s5[j] += dx * dy;
+                        }
+                    }
+                }
+                for (std::ptrdiff_t j = 0; j < g; ++j) {
+                    if constexpr (soa) {
+                        const double m = s2[j] - s1[j] * s1[j] / wd;
+                        lv[j] = k0[j];
+                        mn[j] = s1[j] / wd;
+                        m2[j] = m > 0.0 ? m : 0.0;
+                        er[j] = 2.0 * eps * m2[j];
+                        erm[j] = 0.0;
+                    } else {
+                        if constexpr (Act) {  // rolling_stats: the active state the general way
+                            WindowMoments& a = sa_g[j];
+                            a = rebuilt(
+                                a,
+                                [&](std::ptrdiff_t i) {
+                                    return active_at(p.column(c0 + j), b.column(c0 + j), i);
+                                },
+                                r0, last + 1);
+                        }
+                        WindowCoMoments& c = sc_g[j];
+                        const double cpp = s3[j] - s1[j] * s1[j] / wd, cbb = s4[j] - s2[j] * s2[j] / wd;
+                        c.level_p = k0[j];
+                        c.level_b = k1[j];
+                        c.mean_p = s1[j] / wd;
+                        c.mean_b = s2[j] / wd;
+                        c.c_pp = cpp > 0.0 ? cpp : 0.0;
+                        c.c_bb = cbb > 0.0 ? cbb : 0.0;
+                        c.c_pb = s5[j] - s1[j] * s2[j] / wd;
+                        c.err_p = 2.0 * eps * c.c_pp;
+                        c.err_b = 2.0 * eps * c.c_bb;
+                        c.err_mp = c.err_mb = 0.0;
+                    }
+                }
+            }
+
+            load_row(t, pn, bn);
+            if (has_old) load_row(t - w, po, bo);
+            if (steady) {
+                // Fast path: every value of both rows finite, then replace steps
+                // across the group; columns whose guard fires finish alone.
+                int bad = 0;
+                for (std::ptrdiff_t j = 0; j < g; ++j)
+                    bad |= static_cast<int>(!(pn[j] - pn[j] == 0.0)) |
+                           static_cast<int>(!(bn[j] - bn[j] == 0.0)) |
+                           static_cast<int>(!(po[j] - po[j] == 0.0)) |
+                           static_cast<int>(!(bo[j] - bo[j] == 0.0));
+                if (!bad) {
+                    int loud = 0;
+                    if constexpr (soa) {
+                        // WindowMoments::replace, observe and guard_quiet and
+                        // Emit::active, across the group and branch-free.
+                        constexpr double tol = recompute_tol;
+                        for (std::ptrdiff_t j = 0; j < g; ++j) {
+                            const double x_new = pn[j] - bn[j], x_old = po[j] - bo[j];
+                            const double r = (x_new == ls[j]) ? rn[j] + 1.0 : 1.0;
+                            const double u_new = x_new - lv[j], u_old = x_old - lv[j];
+                            const double dx = u_new - u_old;
+                            const double mean_old = mn[j];
+                            const double mean = mean_old + dx * inv_w;
+                            const double a = u_new - mean, bq = u_old - mean_old;
+                            const double m = m2[j] + dx * (a + bq);
+                            const double adx = std::fabs(dx);
+                            const double em_ = erm[j] + eps * (std::fabs(mean) + adx * inv_w);
+                            const double e =
+                                er[j] + (eps * (3.0 * adx * (std::fabs(a) + std::fabs(bq)) + std::fabs(m)) +
+                                         2.0 * adx * em_);
+                            rn[j] = r;
+                            ls[j] = x_new;
+                            mn[j] = mean;
+                            m2[j] = m;
+                            er[j] = e;
+                            erm[j] = em_;
+                            const bool q =
+                                (r < wd) & (m > 0.0) & (e <= tol * m) & (em_ * em_ * wd <= tol * tol * m);
+                            quiet[j] = q;
+                            loud |= static_cast<int>(!q);
+                            const double sd = std::sqrt((m > 0.0 ? m : 0.0) * em.inv_dof);
+                            const double level_mean = lv[j] + mean;
+                            const double ir = level_mean / sd * em.sqrt_p;
+                            ot[j] = sd * em.sqrt_p;
+                            oa[j] = level_mean * em.per_year;
+                            oi[j] = sd > 0.0 ? ir : nan_v;
+                        }
+                        const double* vals[3] = {ot, oa, oi};
+                        const OutView* views[3] = {&out.columns.tracking_error, &out.columns.active_return,
+                                                   &out.columns.information_ratio};
+                        for (int f = 0; f < 3; ++f) {
+                            const OutView& o = *views[f];
+                            if (!o) continue;
+                            char* row =
+                                reinterpret_cast<char*>(o.data) + t * o.stride + c0 * out.col_stride[f];
+                            const std::ptrdiff_t cs = out.col_stride[f];
+                            if (!loud && cs == static_cast<std::ptrdiff_t>(sizeof(double))) {
+                                std::memcpy(row, vals[f], static_cast<std::size_t>(g) * sizeof(double));
+                                continue;
+                            }
+                            for (std::ptrdiff_t j = 0; j < g; ++j)
+                                if (quiet[j]) *reinterpret_cast<double*>(row + j * cs) = vals[f][j];
+                        }
+                        if (loud)
+                            for (std::ptrdiff_t j = 0; j < g; ++j)
+                                if (!quiet[j]) {
+                                    from_soa(j);
+                                    finish(j);
+                                    to_soa(j);
+                                }
+                        continue;
+                    }
+                    for (std::ptrdiff_t j = 0; j < g; ++j) {
+                        bool q = true;
+                        if constexpr (Act) {
+                            sa_g[j].replace(pn[j] - bn[j], po[j] - bo[j], inv_w);
+                            q = q && sa_g[j].run < wd && sa_g[j].guard_quiet();
+                        }
+                        if constexpr (Pair) {
+                            sc_g[j].replace(pn[j], bn[j], po[j], bo[j], inv_w);
+                            q = q && sc_g[j].run_p < wd && sc_g[j].run_b < wd && sc_g[j].guard_quiet();
+                        }
+                        quiet[j] = q;
+                        loud |= static_cast<int>(!q);
+                    }
+                    for (std::ptrdiff_t j = 0; j < g; ++j) {
+                        if (loud && !quiet[j]) {
+                            finish(j);
+                            continue;
+                        }
+                        if constexpr (Act) {
+                            double v[3];
+                            em.active(sa_g[j], true, v);
+                            write_active(outs_g[j], t, v);
+                        }
+                        if constexpr (Pair) {
+                            double v[4];
+                            em.pair(sc_g[j], true, v);
+                            write_pair(outs_g[j], t, v);
+                        }
+                    }
+                    continue;
+                }
+            }
+            // General step for every column of the group.
+            if (steady)  // leaving the fast path: the arrays hold the latest state
+                for (std::ptrdiff_t j = 0; j < g; ++j) from_soa(j);
+            bool now_steady = has_old;
+            for (std::ptrdiff_t j = 0; j < g; ++j) {
+                const double x_old = has_old ? po[j] : nan_v, y_old = has_old ? bo[j] : nan_v;
+                if constexpr (Act) {
+                    const double an = (pn[j] != pn[j] || bn[j] != bn[j]) ? nan_v : pn[j] - bn[j];
+                    const double ao = (x_old != x_old || y_old != y_old) ? nan_v : x_old - y_old;
+                    update(sa_g[j], an == an || pn[j] != pn[j] || bn[j] != bn[j] ? an : HUGE_VAL,
+                           ao == ao || x_old != x_old || y_old != y_old ? ao : HUGE_VAL);
+                    now_steady = now_steady && sa_g[j].n == wd && sa_g[j].n_bad == 0.0;
+                }
+                if constexpr (Pair) {
+                    update(sc_g[j], pn[j], bn[j], x_old, y_old);
+                    now_steady = now_steady && sc_g[j].n == wd && sc_g[j].n_bad == 0.0;
+                }
+                finish(j);
+            }
+            steady = now_steady;
+            if (steady)  // entering the fast path
+                for (std::ptrdiff_t j = 0; j < g; ++j) to_soa(j);
+        }
+    }
+}
+
+template <bool Act, bool Pair, class TP, class TB>
+void rolling_rowwise_dispatch(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm,
+                              const OutPanel& out, std::ptrdiff_t c0, std::ptrdiff_t c1) {
+    const int pm = access_mode(p.col_stride, sizeof(TP)) == 1 ? 1 : 2;
+    const int bm = access_mode(b.col_stride, sizeof(TB));
+    if (pm == 1) {
+        if (bm == 0) return rolling_rowwise<Act, Pair, 1, 0>(p, b, prm, out, c0, c1);
+        if (bm == 1) return rolling_rowwise<Act, Pair, 1, 1>(p, b, prm, out, c0, c1);
+        return rolling_rowwise<Act, Pair, 1, 2>(p, b, prm, out, c0, c1);
+    }
+    if (bm == 0) return rolling_rowwise<Act, Pair, 2, 0>(p, b, prm, out, c0, c1);
+    if (bm == 1) return rolling_rowwise<Act, Pair, 2, 1>(p, b, prm, out, c0, c1);
+    return rolling_rowwise<Act, Pair, 2, 2>(p, b, prm, out, c0, c1);
+}
+
+}  // namespace detail
+
 /// Rolling metrics of every column of a T x N panel against its benchmark
-/// (a broadcast column, see `broadcast`, or a T x N panel). Columns are split
-/// into contiguous ranges across `threads` threads (1 = the calling thread
-/// only); each column's result does not depend on the split.
+/// (a broadcast column, see `broadcast`, or a T x N panel). Portfolios that
+/// sit next to each other in memory (C order) are updated row by row in
+/// groups; otherwise each column runs the 1-D kernel. Columns are split into
+/// ranges of whole groups across `threads` threads (1 = the calling thread
+/// only); no column's result depends on the split.
 template <class TP, class TB>
 void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, const OutPanel& out,
              int threads = 1) {
     detail::check_panels(p, b);
     check_rolling(prm, p.rows, b.rows);
+    const bool act = out.columns.any_active(), pair = out.columns.any_pair();
+    const bool rowwise = detail::prefer_rowwise(p);
     auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
-        for (std::ptrdiff_t c = c0; c < c1; ++c) {
-            const RollingOutputs& o = out.columns;
-            RollingOutputs oc{o.tracking_error.offset_by(c * out.col_stride[0]),
-                              o.active_return.offset_by(c * out.col_stride[1]),
-                              o.information_ratio.offset_by(c * out.col_stride[2]),
-                              o.beta.offset_by(c * out.col_stride[3]),
-                              o.alpha.offset_by(c * out.col_stride[4]),
-                              o.correlation.offset_by(c * out.col_stride[5]),
-                              o.r_squared.offset_by(c * out.col_stride[6])};
-            rolling(p.column(c), b.column(c), prm, oc);
+        if (rowwise) {
+            if (act && pair) return detail::rolling_rowwise_dispatch<true, true>(p, b, prm, out, c0, c1);
+            if (act) return detail::rolling_rowwise_dispatch<true, false>(p, b, prm, out, c0, c1);
+            if (pair) return detail::rolling_rowwise_dispatch<false, true>(p, b, prm, out, c0, c1);
+            return;
         }
+        for (std::ptrdiff_t c = c0; c < c1; ++c) rolling(p.column(c), b.column(c), prm, out.column(c));
     };
     const std::ptrdiff_t N = p.cols;
-    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, N));
+    const std::ptrdiff_t G = detail::rolling_group;
+    const std::ptrdiff_t groups = (N + G - 1) / G;
+    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, groups));
+    auto bound = [&](std::ptrdiff_t i) { return std::min(N, (groups * i / k) * G); };
     if (k == 1) return run_columns(0, N);
     std::vector<std::thread> pool;
     pool.reserve(static_cast<std::size_t>(k - 1));
-    for (std::ptrdiff_t i = 1; i < k; ++i) pool.emplace_back(run_columns, N * i / k, N * (i + 1) / k);
-    run_columns(0, N / k);
+    for (std::ptrdiff_t i = 1; i < k; ++i) pool.emplace_back(run_columns, bound(i), bound(i + 1));
+    run_columns(0, bound(1));
     for (auto& th : pool) th.join();
 }
 
