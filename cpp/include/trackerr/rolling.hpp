@@ -384,6 +384,8 @@ struct OutPanel {
 namespace detail {
 
 inline constexpr std::ptrdiff_t rolling_group = 64;  // portfolios updated together per row
+inline constexpr std::ptrdiff_t rolling_block =
+    128;  // portfolios whose state stays in L1 (a multiple of the group)
 
 // Row-wise rolling over a group of portfolios that sit next to each other in
 // memory: at each row, one state per portfolio is updated in a loop across
@@ -411,297 +413,379 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
     std::vector<double> soa_buf(soa ? 7 * un : 0);
     double* const lv_all = soa ? soa_buf.data() : nullptr;
     std::vector<char> steady_all(static_cast<std::size_t>((N + G - 1) / G), 0);
-    double pn[G], bn[G], po[G], bo[G], xa[G], ya[G];
+    double pn_buf[G], bn_buf[G], po_buf[G], bo_buf[G], xa_buf[G], ya_buf[G];
+    const double *pn = pn_buf, *bn = bn_buf, *po = po_buf, *bo = bo_buf, *xa = xa_buf, *ya = ya_buf;
     double k0[G], k1[G], s1[G], s2[G], s3[G], s4[G], s5[G], ot[G], oa[G], oi[G];
     bool quiet[G];
     const std::ptrdiff_t rebuild_every = std::max<std::ptrdiff_t>(128, w);
 
-    for (std::ptrdiff_t t = 0; t < T; ++t) {
-        const bool has_old = t >= w;
-        for (std::ptrdiff_t g0 = 0; g0 < N; g0 += G) {
-            const std::ptrdiff_t g = std::min(G, N - g0);
-            const std::ptrdiff_t c0 = c_begin + g0;
-            WindowMoments* sa_g = Act ? sa.data() + g0 : nullptr;
-            WindowCoMoments* sc_g = Pair ? sc.data() + g0 : nullptr;
-            const RollingOutputs* outs_g = outs.data() + g0;
-            // structure-of-arrays copies of the active state (soa only)
-            double *lv = nullptr, *mn = nullptr, *m2 = nullptr, *er = nullptr, *erm = nullptr, *rn = nullptr,
-                   *ls = nullptr;
-            if constexpr (soa) {
-                lv = lv_all + g0;
-                mn = lv + N;
-                m2 = mn + N;
-                er = m2 + N;
-                erm = er + N;
-                rn = erm + N;
-                ls = rn + N;
-            }
-            auto to_soa = [&](std::ptrdiff_t j) {
+    // Blocks of columns outside, rows inside, groups innermost: a block's
+    // state stays in L1 while its rows stream by.
+    for (std::ptrdiff_t cb = 0; cb < N; cb += rolling_block)
+        for (std::ptrdiff_t t = 0; t < T; ++t) {
+            const bool has_old = t >= w;
+            for (std::ptrdiff_t g0 = cb; g0 < std::min(N, cb + rolling_block); g0 += G) {
+                const std::ptrdiff_t g = std::min(G, N - g0);
+                const std::ptrdiff_t c0 = c_begin + g0;
+                WindowMoments* sa_g = Act ? sa.data() + g0 : nullptr;
+                WindowCoMoments* sc_g = Pair ? sc.data() + g0 : nullptr;
+                const RollingOutputs* outs_g = outs.data() + g0;
+                // structure-of-arrays copies of the active state (soa only)
+                double *lv = nullptr, *mn = nullptr, *m2 = nullptr, *er = nullptr, *erm = nullptr,
+                       *rn = nullptr, *ls = nullptr;
                 if constexpr (soa) {
-                    lv[j] = sa_g[j].level;
-                    mn[j] = sa_g[j].mean;
-                    m2[j] = sa_g[j].m2;
-                    er[j] = sa_g[j].err;
-                    erm[j] = sa_g[j].err_mean;
-                    rn[j] = sa_g[j].run;
-                    ls[j] = sa_g[j].last;
+                    lv = lv_all + g0;
+                    mn = lv + N;
+                    m2 = mn + N;
+                    er = m2 + N;
+                    erm = er + N;
+                    rn = erm + N;
+                    ls = rn + N;
                 }
-            };
-            auto from_soa = [&](std::ptrdiff_t j) {
-                if constexpr (soa) {
-                    sa_g[j].level = lv[j];
-                    sa_g[j].mean = mn[j];
-                    sa_g[j].m2 = m2[j];
-                    sa_g[j].err = er[j];
-                    sa_g[j].err_mean = erm[j];
-                    sa_g[j].run = rn[j];
-                    sa_g[j].last = ls[j];
-                }
-            };
-            const TP* pcol = offset(p.data, c0 * p.col_stride);
-            const TB* bcol = offset(b.data, c0 * b.col_stride);
-            auto load_row = [&](std::ptrdiff_t r, double* xs, double* ys) {
-                const TP* pr = offset(pcol, r * p.row_stride);
-                const TB* br = offset(bcol, r * b.row_stride);
-                for (std::ptrdiff_t j = 0; j < g; ++j) {
-                    xs[j] = at<PMode>(pr, j, p.col_stride);
-                    ys[j] = at<BMode>(br, j, b.col_stride);
-                }
-            };
-            // The end of a step for column j: constant windows, guard, outputs.
-            auto finish = [&](std::ptrdiff_t j) {
-                const std::ptrdiff_t first = has_old ? t - w + 1 : 0;
-                const View<TP> pv = p.column(c0 + j);
-                const View<TB> bv = b.column(c0 + j);
-                if constexpr (Act) {
-                    WindowMoments& s = sa_g[j];
-                    if (!s.settle_constant() && s.needs_recompute())
-                        s = rebuilt(s, [&](std::ptrdiff_t i) { return active_at(pv, bv, i); }, first, t + 1);
-                    double v[3];
-                    em.active(s, s.count() >= need && s.n_bad == 0.0, v);
-                    write_active(outs_g[j], t, v);
-                }
-                if constexpr (Pair) {
-                    WindowCoMoments& s = sc_g[j];
-                    if (!s.settle_constant() && s.needs_recompute())
-                        s = rebuilt(
-                            s, [&](std::ptrdiff_t i) { return static_cast<double>(pv[i]); },
-                            [&](std::ptrdiff_t i) { return static_cast<double>(bv[i]); }, first, t + 1);
-                    double v[4];
-                    em.pair(s, s.count() >= need && s.n_bad == 0.0, v);
-                    write_pair(outs_g[j], t, v);
-                }
-            };
-            char& steady = steady_all[static_cast<std::size_t>(g0 / G)];
-
-            // Scheduled rebuild of the group from its window [t - w, t - 1],
-            // row-wise and vectorized: on ordinary data it keeps every guard
-            // quiet, so no column needs a (strided, one-column) recompute; the
-            // error-driven guard still catches what the schedule does not.
-            if (steady && t % rebuild_every == 0) {
-                const std::ptrdiff_t r0 = t - w, last = t - 1;
-                load_row(r0, xa, ya);
-                for (std::ptrdiff_t j = 0; j < g; ++j) {
-                    k0[j] = soa ? xa[j] - ya[j] : xa[j];
-                    k1[j] = ya[j];
-                    s1[j] = s2[j] = s3[j] = s4[j] = s5[j] = 0.0;
-                }
-                for (std::ptrdiff_t r = r0; r <= last; ++r) {
-                    load_row(r, xa, ya);
-                    for (std::ptrdiff_t j = 0; j < g; ++j) {
-                        if constexpr (soa) {
-                            s1[j] += (xa[j] - ya[j]) - k0[j];
-                        } else {
-                            s1[j] += xa[j] - k0[j];
-                            s2[j] += ya[j] - k1[j];
-                        }
-                    }
-                }
-                for (std::ptrdiff_t j = 0; j < g; ++j) {
-                    k0[j] += s1[j] / wd;
-                    k1[j] += s2[j] / wd;
-                    s1[j] = s2[j] = 0.0;
-                }
-                for (std::ptrdiff_t r = r0; r <= last; ++r) {
-                    load_row(r, xa, ya);
-                    for (std::ptrdiff_t j = 0; j < g; ++j) {
-                        if constexpr (soa) {
-                            const double d = (xa[j] - ya[j]) - k0[j];
-                            s1[j] += d;
-                            s2[j] += d * d;
-                        } else {
-                            const double dx = xa[j] - k0[j], dy = ya[j] - k1[j];
-                            s1[j] += dx;
-                            s2[j] += dy;
-                            s3[j] += dx * dx;
-                            s4[j] += dy * dy;
-                            s5[j] += dx * dy;
-                        }
-                    }
-                }
-                for (std::ptrdiff_t j = 0; j < g; ++j) {
+                auto to_soa = [&](std::ptrdiff_t j) {
                     if constexpr (soa) {
-                        const double m = s2[j] - s1[j] * s1[j] / wd;
-                        lv[j] = k0[j];
-                        mn[j] = s1[j] / wd;
-                        m2[j] = m > 0.0 ? m : 0.0;
-                        er[j] = 2.0 * eps * m2[j];
-                        erm[j] = 0.0;
+                        lv[j] = sa_g[j].level;
+                        mn[j] = sa_g[j].mean;
+                        m2[j] = sa_g[j].m2;
+                        er[j] = sa_g[j].err;
+                        erm[j] = sa_g[j].err_mean;
+                        rn[j] = sa_g[j].run;
+                        ls[j] = sa_g[j].last;
+                    }
+                };
+                auto from_soa = [&](std::ptrdiff_t j) {
+                    if constexpr (soa) {
+                        sa_g[j].level = lv[j];
+                        sa_g[j].mean = mn[j];
+                        sa_g[j].m2 = m2[j];
+                        sa_g[j].err = er[j];
+                        sa_g[j].err_mean = erm[j];
+                        sa_g[j].run = rn[j];
+                        sa_g[j].last = ls[j];
+                    }
+                };
+                const TP* pcol = offset(p.data, c0 * p.col_stride);
+                const TB* bcol = offset(b.data, c0 * b.col_stride);
+                // Row r of the group as doubles: a pointer straight into the panel
+                // when it already holds contiguous doubles, else a converted copy.
+                auto load_row = [&](std::ptrdiff_t r, const double*& xs, const double*& ys, double* xbuf,
+                                    double* ybuf) {
+                    const TP* pr = offset(pcol, r * p.row_stride);
+                    const TB* br = offset(bcol, r * b.row_stride);
+                    if constexpr (PMode == 1 && std::is_same_v<TP, double>) {
+                        xs = pr;
                     } else {
-                        if constexpr (Act) {  // rolling_stats: the active state the general way
-                            WindowMoments& a = sa_g[j];
-                            a = rebuilt(
-                                a,
-                                [&](std::ptrdiff_t i) {
-                                    return active_at(p.column(c0 + j), b.column(c0 + j), i);
-                                },
-                                r0, last + 1);
+                        for (std::ptrdiff_t j = 0; j < g; ++j) xbuf[j] = at<PMode>(pr, j, p.col_stride);
+                        xs = xbuf;
+                    }
+                    if constexpr (BMode == 1 && std::is_same_v<TB, double>) {
+                        ys = br;
+                    } else {
+                        const double y0 = static_cast<double>(br[0]);
+                        for (std::ptrdiff_t j = 0; j < g; ++j)
+                            ybuf[j] = BMode == 0 ? y0 : at<BMode>(br, j, b.col_stride);
+                        ys = ybuf;
+                    }
+                };
+                // The end of a step for column j: constant windows, guard, outputs.
+                auto finish = [&](std::ptrdiff_t j) {
+                    const std::ptrdiff_t first = has_old ? t - w + 1 : 0;
+                    const View<TP> pv = p.column(c0 + j);
+                    const View<TB> bv = b.column(c0 + j);
+                    if constexpr (Act) {
+                        WindowMoments& s = sa_g[j];
+                        if (!s.settle_constant() && s.needs_recompute())
+                            s = rebuilt(
+                                s, [&](std::ptrdiff_t i) { return active_at(pv, bv, i); }, first, t + 1);
+                        double v[3];
+                        em.active(s, s.count() >= need && s.n_bad == 0.0, v);
+                        write_active(outs_g[j], t, v);
+                    }
+                    if constexpr (Pair) {
+                        WindowCoMoments& s = sc_g[j];
+                        if (!s.settle_constant() && s.needs_recompute())
+                            s = rebuilt(
+                                s, [&](std::ptrdiff_t i) { return static_cast<double>(pv[i]); },
+                                [&](std::ptrdiff_t i) { return static_cast<double>(bv[i]); }, first, t + 1);
+                        double v[4];
+                        em.pair(s, s.count() >= need && s.n_bad == 0.0, v);
+                        write_pair(outs_g[j], t, v);
+                    }
+                };
+                char& steady = steady_all[static_cast<std::size_t>(g0 / G)];
+
+                // Scheduled rebuild of the group from its window [t - w, t - 1],
+                // row-wise and vectorized: on ordinary data it keeps every guard
+                // quiet, so no column needs a (strided, one-column) recompute; the
+                // error-driven guard still catches what the schedule does not.
+                if (steady && t % rebuild_every == 0) {
+                    const std::ptrdiff_t r0 = t - w, last = t - 1;
+                    load_row(r0, xa, ya, xa_buf, ya_buf);
+                    for (std::ptrdiff_t j = 0; j < g; ++j) {
+                        k0[j] = soa ? xa[j] - ya[j] : xa[j];
+                        k1[j] = ya[j];
+                        s1[j] = s2[j] = s3[j] = s4[j] = s5[j] = 0.0;
+                    }
+                    for (std::ptrdiff_t r = r0; r <= last; ++r) {
+                        load_row(r, xa, ya, xa_buf, ya_buf);
+                        for (std::ptrdiff_t j = 0; j < g; ++j) {
+                            if constexpr (soa) {
+                                s1[j] += (xa[j] - ya[j]) - k0[j];
+                            } else {
+                                s1[j] += xa[j] - k0[j];
+                                s2[j] += ya[j] - k1[j];
+                            }
                         }
-                        WindowCoMoments& c = sc_g[j];
-                        const double cpp = s3[j] - s1[j] * s1[j] / wd, cbb = s4[j] - s2[j] * s2[j] / wd;
-                        c.level_p = k0[j];
-                        c.level_b = k1[j];
-                        c.mean_p = s1[j] / wd;
-                        c.mean_b = s2[j] / wd;
-                        c.c_pp = cpp > 0.0 ? cpp : 0.0;
-                        c.c_bb = cbb > 0.0 ? cbb : 0.0;
-                        c.c_pb = s5[j] - s1[j] * s2[j] / wd;
-                        c.err_p = 2.0 * eps * c.c_pp;
-                        c.err_b = 2.0 * eps * c.c_bb;
-                        c.err_mp = c.err_mb = 0.0;
+                    }
+                    for (std::ptrdiff_t j = 0; j < g; ++j) {
+                        k0[j] += s1[j] / wd;
+                        k1[j] += s2[j] / wd;
+                        s1[j] = s2[j] = 0.0;
+                    }
+                    for (std::ptrdiff_t r = r0; r <= last; ++r) {
+                        load_row(r, xa, ya, xa_buf, ya_buf);
+                        for (std::ptrdiff_t j = 0; j < g; ++j) {
+                            if constexpr (soa) {
+                                const double d = (xa[j] - ya[j]) - k0[j];
+                                s1[j] += d;
+                                s2[j] += d * d;
+                            } else {
+                                const double dx = xa[j] - k0[j], dy = ya[j] - k1[j];
+                                s1[j] += dx;
+                                s2[j] += dy;
+                                s3[j] += dx * dx;
+                                s4[j] += dy * dy;
+                                s5[j] += dx * dy;
+                            }
+                        }
+                    }
+                    for (std::ptrdiff_t j = 0; j < g; ++j) {
+                        if constexpr (soa) {
+                            const double m = s2[j] - s1[j] * s1[j] / wd;
+                            lv[j] = k0[j];
+                            mn[j] = s1[j] / wd;
+                            m2[j] = m > 0.0 ? m : 0.0;
+                            er[j] = 2.0 * eps * m2[j];
+                            erm[j] = 0.0;
+                        } else {
+                            if constexpr (Act) {  // rolling_stats: the active state the general way
+                                WindowMoments& a = sa_g[j];
+                                a = rebuilt(
+                                    a,
+                                    [&](std::ptrdiff_t i) {
+                                        return active_at(p.column(c0 + j), b.column(c0 + j), i);
+                                    },
+                                    r0, last + 1);
+                            }
+                            WindowCoMoments& c = sc_g[j];
+                            const double cpp = s3[j] - s1[j] * s1[j] / wd, cbb = s4[j] - s2[j] * s2[j] / wd;
+                            c.level_p = k0[j];
+                            c.level_b = k1[j];
+                            c.mean_p = s1[j] / wd;
+                            c.mean_b = s2[j] / wd;
+                            c.c_pp = cpp > 0.0 ? cpp : 0.0;
+                            c.c_bb = cbb > 0.0 ? cbb : 0.0;
+                            c.c_pb = s5[j] - s1[j] * s2[j] / wd;
+                            c.err_p = 2.0 * eps * c.c_pp;
+                            c.err_b = 2.0 * eps * c.c_bb;
+                            c.err_mp = c.err_mb = 0.0;
+                        }
                     }
                 }
-            }
 
-            load_row(t, pn, bn);
-            if (has_old) load_row(t - w, po, bo);
-            if (steady) {
-                // Fast path: every value of both rows finite, then replace steps
-                // across the group; columns whose guard fires finish alone.
-                int bad = 0;
-                for (std::ptrdiff_t j = 0; j < g; ++j)
-                    bad |= static_cast<int>(!(pn[j] - pn[j] == 0.0)) |
-                           static_cast<int>(!(bn[j] - bn[j] == 0.0)) |
-                           static_cast<int>(!(po[j] - po[j] == 0.0)) |
-                           static_cast<int>(!(bo[j] - bo[j] == 0.0));
-                if (!bad) {
-                    int loud = 0;
-                    if constexpr (soa) {
-                        // WindowMoments::replace, observe and guard_quiet and
-                        // Emit::active, across the group and branch-free.
-                        constexpr double tol = recompute_tol;
-                        for (std::ptrdiff_t j = 0; j < g; ++j) {
-                            const double x_new = pn[j] - bn[j], x_old = po[j] - bo[j];
-                            const double r = (x_new == ls[j]) ? rn[j] + 1.0 : 1.0;
-                            const double u_new = x_new - lv[j], u_old = x_old - lv[j];
-                            const double dx = u_new - u_old;
-                            const double mean_old = mn[j];
-                            const double mean = mean_old + dx * inv_w;
-                            const double a = u_new - mean, bq = u_old - mean_old;
-                            const double m = m2[j] + dx * (a + bq);
-                            const double adx = std::fabs(dx);
-                            const double em_ = erm[j] + eps * (std::fabs(mean) + adx * inv_w);
-                            const double e =
-                                er[j] + (eps * (3.0 * adx * (std::fabs(a) + std::fabs(bq)) + std::fabs(m)) +
-                                         2.0 * adx * em_);
-                            rn[j] = r;
-                            ls[j] = x_new;
-                            mn[j] = mean;
-                            m2[j] = m;
-                            er[j] = e;
-                            erm[j] = em_;
-                            const bool q =
-                                (r < wd) & (m > 0.0) & (e <= tol * m) & (em_ * em_ * wd <= tol * tol * m);
-                            quiet[j] = q;
-                            loud |= static_cast<int>(!q);
-                            const double sd = std::sqrt((m > 0.0 ? m : 0.0) * em.inv_dof);
-                            const double level_mean = lv[j] + mean;
-                            const double ir = level_mean / sd * em.sqrt_p;
-                            ot[j] = sd * em.sqrt_p;
-                            oa[j] = level_mean * em.per_year;
-                            oi[j] = sd > 0.0 ? ir : nan_v;
+                load_row(t, pn, bn, pn_buf, bn_buf);
+                if (has_old) load_row(t - w, po, bo, po_buf, bo_buf);
+                if (steady) {
+                    // Fast path: every value of both rows finite, then replace steps
+                    // across the group; columns whose guard fires finish alone.
+                    // x - x is 0 for finite x and NaN otherwise: summed over the
+                    // rows, one NaN test tells whether every value is finite.
+                    int bad = 0;
+                    std::ptrdiff_t jb = 0;
+#ifdef TRACKERR_VECTOR_LANES
+                    {
+                        vd2 chk = splat2(0.0);
+                        for (; jb + 2 <= g; jb += 2) {
+                            const vd2 x1 = load2(pn + jb), x2 = load2(bn + jb), x3 = load2(po + jb),
+                                      x4 = load2(bo + jb);
+                            chk += ((x1 - x1) + (x2 - x2)) + ((x3 - x3) + (x4 - x4));
                         }
-                        const double* vals[3] = {ot, oa, oi};
-                        const OutView* views[3] = {&out.columns.tracking_error, &out.columns.active_return,
-                                                   &out.columns.information_ratio};
-                        for (int f = 0; f < 3; ++f) {
-                            const OutView& o = *views[f];
-                            if (!o) continue;
-                            char* row =
-                                reinterpret_cast<char*>(o.data) + t * o.stride + c0 * out.col_stride[f];
-                            const std::ptrdiff_t cs = out.col_stride[f];
-                            if (!loud && cs == static_cast<std::ptrdiff_t>(sizeof(double))) {
-                                std::memcpy(row, vals[f], static_cast<std::size_t>(g) * sizeof(double));
-                                continue;
-                            }
-                            for (std::ptrdiff_t j = 0; j < g; ++j)
-                                if (quiet[j]) *reinterpret_cast<double*>(row + j * cs) = vals[f][j];
-                        }
-                        if (loud)
-                            for (std::ptrdiff_t j = 0; j < g; ++j)
-                                if (!quiet[j]) {
-                                    from_soa(j);
-                                    finish(j);
-                                    to_soa(j);
+                        bad = static_cast<int>(!(chk[0] + chk[1] == 0.0));
+                    }
+#endif
+                    {
+                        double chk = 0.0;
+                        for (std::ptrdiff_t j = jb; j < g; ++j)
+                            chk += ((pn[j] - pn[j]) + (bn[j] - bn[j])) + ((po[j] - po[j]) + (bo[j] - bo[j]));
+                        bad |= static_cast<int>(!(chk == 0.0));
+                    }
+                    if (!bad) {
+                        int loud = 0;
+                        if constexpr (soa) {
+                            // WindowMoments::replace, observe and guard_quiet and
+                            // Emit::active, across the group and branch-free.
+                            constexpr double tol = recompute_tol;
+                            std::ptrdiff_t j0 = 0;
+#ifdef TRACKERR_VECTOR_LANES
+                            {  // two portfolios per step in vector registers; same arithmetic as below
+                                const vd2 inv = splat2(inv_w), width = splat2(wd), one = splat2(1.0);
+                                const vd2 epsv = splat2(eps), tolv = splat2(tol), tol2 = splat2(tol * tol);
+                                const vd2 zero = splat2(0.0), three = splat2(3.0), two = splat2(2.0);
+                                const vd2 idof = splat2(em.inv_dof), sp = splat2(em.sqrt_p),
+                                          py = splat2(em.per_year);
+                                const vd2 nanv = splat2(nan_v);
+                                vi2 loud2 = {0, 0};
+                                for (; j0 + 2 <= g; j0 += 2) {
+                                    const vd2 x_new = load2(pn + j0) - load2(bn + j0);
+                                    const vd2 x_old = load2(po + j0) - load2(bo + j0);
+                                    const vd2 r = select2(x_new == load2(ls + j0), load2(rn + j0) + one, one);
+                                    const vd2 lvl = load2(lv + j0);
+                                    const vd2 u_new = x_new - lvl, u_old = x_old - lvl;
+                                    const vd2 dx = u_new - u_old;
+                                    const vd2 mean_old = load2(mn + j0);
+                                    const vd2 mean = mean_old + dx * inv;
+                                    const vd2 a = u_new - mean, bq = u_old - mean_old;
+                                    const vd2 m = load2(m2 + j0) + dx * (a + bq);
+                                    const vd2 adx = abs2(dx);
+                                    const vd2 em_ = load2(erm + j0) + epsv * (abs2(mean) + adx * inv);
+                                    const vd2 e = load2(er + j0) +
+                                                  (epsv * (three * adx * (abs2(a) + abs2(bq)) + abs2(m)) +
+                                                   two * adx * em_);
+                                    store2(rn + j0, r);
+                                    store2(ls + j0, x_new);
+                                    store2(mn + j0, mean);
+                                    store2(m2 + j0, m);
+                                    store2(er + j0, e);
+                                    store2(erm + j0, em_);
+                                    const vi2 q = (r < width) & (m > zero) & (e <= tolv * m) &
+                                                  (em_ * em_ * width <= tol2 * m);
+                                    quiet[j0] = q[0] != 0;
+                                    quiet[j0 + 1] = q[1] != 0;
+                                    loud2 |= ~q;
+                                    const vd2 sd = sqrt2(select2(m > zero, m, zero) * idof);
+                                    const vd2 level_mean = lvl + mean;
+                                    const vd2 ir = level_mean / sd * sp;
+                                    store2(ot + j0, sd * sp);
+                                    store2(oa + j0, level_mean * py);
+                                    store2(oi + j0, select2(sd > zero, ir, nanv));
                                 }
-                        continue;
-                    }
-                    for (std::ptrdiff_t j = 0; j < g; ++j) {
-                        bool q = true;
-                        if constexpr (Act) {
-                            sa_g[j].replace(pn[j] - bn[j], po[j] - bo[j], inv_w);
-                            q = q && sa_g[j].run < wd && sa_g[j].guard_quiet();
-                        }
-                        if constexpr (Pair) {
-                            sc_g[j].replace(pn[j], bn[j], po[j], bo[j], inv_w);
-                            q = q && sc_g[j].run_p < wd && sc_g[j].run_b < wd && sc_g[j].guard_quiet();
-                        }
-                        quiet[j] = q;
-                        loud |= static_cast<int>(!q);
-                    }
-                    for (std::ptrdiff_t j = 0; j < g; ++j) {
-                        if (loud && !quiet[j]) {
-                            finish(j);
+                                loud |= static_cast<int>((loud2[0] | loud2[1]) != 0);
+                            }
+#endif
+                            for (std::ptrdiff_t j = j0; j < g; ++j) {
+                                const double x_new = pn[j] - bn[j], x_old = po[j] - bo[j];
+                                const double r = (x_new == ls[j]) ? rn[j] + 1.0 : 1.0;
+                                const double u_new = x_new - lv[j], u_old = x_old - lv[j];
+                                const double dx = u_new - u_old;
+                                const double mean_old = mn[j];
+                                const double mean = mean_old + dx * inv_w;
+                                const double a = u_new - mean, bq = u_old - mean_old;
+                                const double m = m2[j] + dx * (a + bq);
+                                const double adx = std::fabs(dx);
+                                const double em_ = erm[j] + eps * (std::fabs(mean) + adx * inv_w);
+                                const double e =
+                                    er[j] +
+                                    (eps * (3.0 * adx * (std::fabs(a) + std::fabs(bq)) + std::fabs(m)) +
+                                     2.0 * adx * em_);
+                                rn[j] = r;
+                                ls[j] = x_new;
+                                mn[j] = mean;
+                                m2[j] = m;
+                                er[j] = e;
+                                erm[j] = em_;
+                                const bool q =
+                                    (r < wd) & (m > 0.0) & (e <= tol * m) & (em_ * em_ * wd <= tol * tol * m);
+                                quiet[j] = q;
+                                loud |= static_cast<int>(!q);
+                                const double sd = std::sqrt((m > 0.0 ? m : 0.0) * em.inv_dof);
+                                const double level_mean = lv[j] + mean;
+                                const double ir = level_mean / sd * em.sqrt_p;
+                                ot[j] = sd * em.sqrt_p;
+                                oa[j] = level_mean * em.per_year;
+                                oi[j] = sd > 0.0 ? ir : nan_v;
+                            }
+                            const double* vals[3] = {ot, oa, oi};
+                            const OutView* views[3] = {&out.columns.tracking_error,
+                                                       &out.columns.active_return,
+                                                       &out.columns.information_ratio};
+                            for (int f = 0; f < 3; ++f) {
+                                const OutView& o = *views[f];
+                                if (!o) continue;
+                                char* row =
+                                    reinterpret_cast<char*>(o.data) + t * o.stride + c0 * out.col_stride[f];
+                                const std::ptrdiff_t cs = out.col_stride[f];
+                                if (!loud && cs == static_cast<std::ptrdiff_t>(sizeof(double))) {
+                                    std::memcpy(row, vals[f], static_cast<std::size_t>(g) * sizeof(double));
+                                    continue;
+                                }
+                                for (std::ptrdiff_t j = 0; j < g; ++j)
+                                    if (quiet[j]) *reinterpret_cast<double*>(row + j * cs) = vals[f][j];
+                            }
+                            if (loud)
+                                for (std::ptrdiff_t j = 0; j < g; ++j)
+                                    if (!quiet[j]) {
+                                        from_soa(j);
+                                        finish(j);
+                                        to_soa(j);
+                                    }
                             continue;
                         }
-                        if constexpr (Act) {
-                            double v[3];
-                            em.active(sa_g[j], true, v);
-                            write_active(outs_g[j], t, v);
+                        for (std::ptrdiff_t j = 0; j < g; ++j) {
+                            bool q = true;
+                            if constexpr (Act) {
+                                sa_g[j].replace(pn[j] - bn[j], po[j] - bo[j], inv_w);
+                                q = q && sa_g[j].run < wd && sa_g[j].guard_quiet();
+                            }
+                            if constexpr (Pair) {
+                                sc_g[j].replace(pn[j], bn[j], po[j], bo[j], inv_w);
+                                q = q && sc_g[j].run_p < wd && sc_g[j].run_b < wd && sc_g[j].guard_quiet();
+                            }
+                            quiet[j] = q;
+                            loud |= static_cast<int>(!q);
                         }
-                        if constexpr (Pair) {
-                            double v[4];
-                            em.pair(sc_g[j], true, v);
-                            write_pair(outs_g[j], t, v);
+                        for (std::ptrdiff_t j = 0; j < g; ++j) {
+                            if (loud && !quiet[j]) {
+                                finish(j);
+                                continue;
+                            }
+                            if constexpr (Act) {
+                                double v[3];
+                                em.active(sa_g[j], true, v);
+                                write_active(outs_g[j], t, v);
+                            }
+                            if constexpr (Pair) {
+                                double v[4];
+                                em.pair(sc_g[j], true, v);
+                                write_pair(outs_g[j], t, v);
+                            }
                         }
+                        continue;
                     }
-                    continue;
                 }
+                // General step for every column of the group.
+                if (steady)  // leaving the fast path: the arrays hold the latest state
+                    for (std::ptrdiff_t j = 0; j < g; ++j) from_soa(j);
+                bool now_steady = has_old;
+                for (std::ptrdiff_t j = 0; j < g; ++j) {
+                    const double x_old = has_old ? po[j] : nan_v, y_old = has_old ? bo[j] : nan_v;
+                    if constexpr (Act) {
+                        const double an = (pn[j] != pn[j] || bn[j] != bn[j]) ? nan_v : pn[j] - bn[j];
+                        const double ao = (x_old != x_old || y_old != y_old) ? nan_v : x_old - y_old;
+                        update(sa_g[j], an == an || pn[j] != pn[j] || bn[j] != bn[j] ? an : HUGE_VAL,
+                               ao == ao || x_old != x_old || y_old != y_old ? ao : HUGE_VAL);
+                        now_steady = now_steady && sa_g[j].n == wd && sa_g[j].n_bad == 0.0;
+                    }
+                    if constexpr (Pair) {
+                        update(sc_g[j], pn[j], bn[j], x_old, y_old);
+                        now_steady = now_steady && sc_g[j].n == wd && sc_g[j].n_bad == 0.0;
+                    }
+                    finish(j);
+                }
+                steady = now_steady;
+                if (steady)  // entering the fast path
+                    for (std::ptrdiff_t j = 0; j < g; ++j) to_soa(j);
             }
-            // General step for every column of the group.
-            if (steady)  // leaving the fast path: the arrays hold the latest state
-                for (std::ptrdiff_t j = 0; j < g; ++j) from_soa(j);
-            bool now_steady = has_old;
-            for (std::ptrdiff_t j = 0; j < g; ++j) {
-                const double x_old = has_old ? po[j] : nan_v, y_old = has_old ? bo[j] : nan_v;
-                if constexpr (Act) {
-                    const double an = (pn[j] != pn[j] || bn[j] != bn[j]) ? nan_v : pn[j] - bn[j];
-                    const double ao = (x_old != x_old || y_old != y_old) ? nan_v : x_old - y_old;
-                    update(sa_g[j], an == an || pn[j] != pn[j] || bn[j] != bn[j] ? an : HUGE_VAL,
-                           ao == ao || x_old != x_old || y_old != y_old ? ao : HUGE_VAL);
-                    now_steady = now_steady && sa_g[j].n == wd && sa_g[j].n_bad == 0.0;
-                }
-                if constexpr (Pair) {
-                    update(sc_g[j], pn[j], bn[j], x_old, y_old);
-                    now_steady = now_steady && sc_g[j].n == wd && sc_g[j].n_bad == 0.0;
-                }
-                finish(j);
-            }
-            steady = now_steady;
-            if (steady)  // entering the fast path
-                for (std::ptrdiff_t j = 0; j < g; ++j) to_soa(j);
         }
-    }
 }
 
 template <bool Act, bool Pair, class TP, class TB>

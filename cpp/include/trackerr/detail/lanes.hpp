@@ -97,4 +97,38 @@ private:
     }
 };
 
+#ifdef TRACKERR_VECTOR_LANES
+// Two-lane helpers for kernels written directly in vector-extension code.
+// Every operation is the IEEE operation of each lane, so a lane computes
+// exactly what the scalar code computes.
+typedef long long vi2 __attribute__((vector_size(16)));
+
+inline vd2 load2(const double* p) noexcept {
+    vd2 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store2(double* p, vd2 v) noexcept {
+    std::memcpy(p, &v, sizeof v);
+}
+inline vd2 splat2(double x) noexcept {
+    return vd2{x, x};
+}
+inline vd2 abs2(vd2 v) noexcept {
+    const vi2 magnitude = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
+    return reinterpret_cast<vd2>(reinterpret_cast<vi2>(v) & magnitude);
+}
+/// mask ? a : b, lane by lane (mask lanes all ones or all zeros).
+inline vd2 select2(vi2 mask, vd2 a, vd2 b) noexcept {
+    return reinterpret_cast<vd2>((reinterpret_cast<vi2>(a) & mask) | (reinterpret_cast<vi2>(b) & ~mask));
+}
+inline vd2 sqrt2(vd2 v) noexcept {
+#if defined(__SSE2__)
+    return __builtin_ia32_sqrtpd(v);
+#else
+    return vd2{__builtin_sqrt(v[0]), __builtin_sqrt(v[1])};
+#endif
+}
+#endif
+
 }  // namespace trackerr::detail
