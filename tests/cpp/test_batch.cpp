@@ -1,13 +1,12 @@
 // 1-D full-sample kernels (batch.hpp) over strided views, against a long
 // double two-pass reference computed here (reference.hpp).
-#include <trackerr/batch.hpp>
-#include <trackerr/metrics.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <trackerr/batch.hpp>
+#include <trackerr/metrics.hpp>
 #include <vector>
 
 #include "check.hpp"
@@ -29,10 +28,14 @@ enum class Layout {
 };
 const char* name(Layout l) {
     switch (l) {
-        case Layout::contiguous: return "contiguous";
-        case Layout::every_other: return "every_other";
-        case Layout::reversed: return "reversed";
-        case Layout::reversed_gap: return "reversed_gap";
+        case Layout::contiguous:
+            return "contiguous";
+        case Layout::every_other:
+            return "every_other";
+        case Layout::reversed:
+            return "reversed";
+        case Layout::reversed_gap:
+            return "reversed_gap";
     }
     return "?";
 }
@@ -51,10 +54,18 @@ struct Stored {
         buf.assign(gap ? 2 * size : size, static_cast<T>(nan_v));
         for (std::size_t i = 0; i < size; ++i) {
             switch (l) {
-                case Layout::contiguous: buf[i] = x[i]; break;
-                case Layout::every_other: buf[2 * i] = x[i]; break;
-                case Layout::reversed: buf[size - 1 - i] = x[i]; break;
-                case Layout::reversed_gap: buf[2 * (size - 1 - i)] = x[i]; break;
+                case Layout::contiguous:
+                    buf[i] = x[i];
+                    break;
+                case Layout::every_other:
+                    buf[2 * i] = x[i];
+                    break;
+                case Layout::reversed:
+                    buf[size - 1 - i] = x[i];
+                    break;
+                case Layout::reversed_gap:
+                    buf[2 * (size - 1 - i)] = x[i];
+                    break;
             }
         }
     }
@@ -62,10 +73,14 @@ struct Stored {
         const std::ptrdiff_t item = static_cast<std::ptrdiff_t>(sizeof(T));
         if (n == 0) return View<T>(buf.data(), 0, item);
         switch (layout) {
-            case Layout::contiguous: return View<T>(buf.data(), n, item);
-            case Layout::every_other: return View<T>(buf.data(), n, 2 * item);
-            case Layout::reversed: return View<T>(buf.data() + (n - 1), n, -item);
-            case Layout::reversed_gap: return View<T>(buf.data() + 2 * (n - 1), n, -2 * item);
+            case Layout::contiguous:
+                return View<T>(buf.data(), n, item);
+            case Layout::every_other:
+                return View<T>(buf.data(), n, 2 * item);
+            case Layout::reversed:
+                return View<T>(buf.data() + (n - 1), n, -item);
+            case Layout::reversed_gap:
+                return View<T>(buf.data() + 2 * (n - 1), n, -2 * item);
         }
         return {};
     }
@@ -78,7 +93,7 @@ std::vector<T> with_nans(std::vector<T> x, int pattern) {
     for (std::size_t i = 0; i < n; ++i) {
         if (pattern == 1 && i % 37 == 5) x[i] = nan_t;
         if (pattern == 2 && i % 53 == 7) x[i] = nan_t;
-        if ((pattern == 1 || pattern == 2) && i % 101 == 3) x[i] = nan_t;  // both sides NaN
+        if ((pattern == 1 || pattern == 2) && i % 101 == 3) x[i] = nan_t;          // both sides NaN
         if (pattern == 3 && ((i >= 256 && i < 512) || i % 41 == 0)) x[i] = nan_t;  // a whole block
     }
     return x;
@@ -122,16 +137,17 @@ void compare(const std::vector<TP>& p, const std::vector<TB>& b, Layout lp, Layo
     }
 
     if (check::counters().failures != failures_before)
-        std::printf("    ^ in compare(n=%zu, p %s %s, b %s %s)\n", p.size(), sizeof(TP) == 4 ? "float" : "double",
-                    name(lp), sizeof(TB) == 4 ? "float" : "double", name(lb));
+        std::printf("    ^ in compare(n=%zu, p %s %s, b %s %s)\n", p.size(),
+                    sizeof(TP) == 4 ? "float" : "double", name(lp), sizeof(TB) == 4 ? "float" : "double",
+                    name(lb));
 }
 
 template <class TP, class TB>
 void test_layouts_and_types() {
     const Layout pairs[][2] = {
-        {Layout::contiguous, Layout::contiguous},   {Layout::every_other, Layout::every_other},
-        {Layout::reversed, Layout::reversed},       {Layout::reversed_gap, Layout::reversed_gap},
-        {Layout::contiguous, Layout::every_other},  {Layout::reversed, Layout::contiguous},
+        {Layout::contiguous, Layout::contiguous},    {Layout::every_other, Layout::every_other},
+        {Layout::reversed, Layout::reversed},        {Layout::reversed_gap, Layout::reversed_gap},
+        {Layout::contiguous, Layout::every_other},   {Layout::reversed, Layout::contiguous},
         {Layout::every_other, Layout::reversed_gap},
     };
     std::uint64_t seed = 100;
@@ -180,7 +196,8 @@ void test_length_mismatch() {
     CHECK_THROWS(trackerr::comoments(vp, vb), std::invalid_argument);
     CHECK_THROWS(trackerr::growth(vp, vb), std::invalid_argument);
     CHECK_THROWS(trackerr::active_moments(vb, vp), std::invalid_argument);
-    CHECK_THROWS(trackerr::comoments(View<double>(p.data(), 0), View<double>(p.data(), 1)), std::invalid_argument);
+    CHECK_THROWS(trackerr::comoments(View<double>(p.data(), 0), View<double>(p.data(), 1)),
+                 std::invalid_argument);
     // Equal lengths do not throw.
     bool threw = false;
     try {
@@ -249,15 +266,18 @@ void test_large_level() {
                 CHECK_CLOSE(c.state.c_bb, rc.c_bb, rel);
                 CHECK_NEAR(c.state.c_pb, rc.c_pb, rel, std::sqrt(rc.c_pp * rc.c_bb));
 
-                for (long double e : {std::fabs(a.state.m2 - ra.m2) / ra.m2, std::fabs(c.state.c_pp - rc.c_pp) / rc.c_pp,
-                                      std::fabs(c.state.c_bb - rc.c_bb) / rc.c_bb})
+                for (long double e :
+                     {std::fabs(a.state.m2 - ra.m2) / ra.m2, std::fabs(c.state.c_pp - rc.c_pp) / rc.c_pp,
+                      std::fabs(c.state.c_bb - rc.c_bb) / rc.c_bb})
                     worst = std::fmax(worst, e);
                 if (check::counters().failures != failures_before)
-                    std::printf("    ^ in test_large_level(n=%zu, nan pattern %d, %s)\n", n, pattern, name(l));
+                    std::printf("    ^ in test_large_level(n=%zu, nan pattern %d, %s)\n", n, pattern,
+                                name(l));
             }
         }
     }
-    std::printf("large level 1e9, noise 1e-4, n up to 1e6: worst variance rel err %.3Le (bound %.0e)\n", worst, rel);
+    std::printf("large level 1e9, noise 1e-4, n up to 1e6: worst variance rel err %.3Le (bound %.0e)\n",
+                worst, rel);
 
     // A tracker at level 1e9 against a benchmark at level 1e9: the active
     // return is formed first, so the level cancels exactly.

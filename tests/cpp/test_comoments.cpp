@@ -1,11 +1,10 @@
 // Accumulator states (comoments.hpp): insert vs merge, the NaN contract of the
 // getters, Growth's mantissa/exponent bookkeeping, and the pairwise Cascade.
-#include <trackerr/comoments.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <trackerr/comoments.hpp>
 #include <vector>
 
 #include "check.hpp"
@@ -126,7 +125,8 @@ void test_comoments_add_vs_merge() {
     CHECK_CLOSE(whole.c_bb, r.c_bb, tol);
     CHECK_CLOSE(whole.c_pb, r.c_pb, tol);
 
-    for (std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{500}, std::size_t{777}, std::size_t{1000}}) {
+    for (std::size_t k :
+         {std::size_t{0}, std::size_t{1}, std::size_t{500}, std::size_t{777}, std::size_t{1000}}) {
         CoMoments a = comoments_of(p, b, 0, k);
         a += comoments_of(p, b, k, p.size());
         check_comoments(a, whole, tol, 2e-2);
@@ -172,15 +172,15 @@ void test_growth_add_vs_merge() {
     // Long products neither overflow nor underflow in the state.
     Growth up, down;
     for (int i = 0; i < 3000; ++i) {
-        up.add(1.0, 1.0);       // x2 each period: 2^3000 overflows a double
-        down.add(-0.5, -0.5);   // x0.5 each period: 2^-3000 underflows
+        up.add(1.0, 1.0);      // x2 each period: 2^3000 overflows a double
+        down.add(-0.5, -0.5);  // x0.5 each period: 2^-3000 underflows
     }
     CHECK_EQ(up.exp_p, std::int64_t{3001});
     CHECK_EQ(up.mant_p, 0.5);
     CHECK_EQ(down.exp_b, std::int64_t{-2999});
     CHECK(std::isinf(up.growth_p()) && up.growth_p() > 0.0);
     CHECK_EQ(down.growth_p(), 0.0);
-    CHECK_CLOSE(up.cagr_p(1.0), 1.0L, 1e-12);  // (2^3000)^(1/3000) - 1 = 1
+    CHECK_CLOSE(up.cagr_p(1.0), 1.0L, 1e-12);                    // (2^3000)^(1/3000) - 1 = 1
     CHECK_CLOSE(up.cagr_p(0.5), std::sqrt(2.0L) - 1.0L, 1e-12);  // 2^0.5 - 1
     CHECK_CLOSE(down.cagr_b(1.0), -0.5L, 1e-12);
     // Merging two huge states stays exact in the exponent.
@@ -202,14 +202,14 @@ void test_nan_getters() {
     // n <= ddof.
     Moments m1;
     m1.add(0.25);
-    CHECK_NAN(m1.variance());       // ddof 1, n 1
+    CHECK_NAN(m1.variance());  // ddof 1, n 1
     CHECK_NAN(m1.stddev(1.0));
     CHECK_EQ(m1.variance(0.0), 0.0);  // ddof 0, n 1: defined, zero
     CHECK_EQ(m1.mean_or_nan(), 0.25);
     Moments m2 = m1;
     m2.add(0.75);
-    CHECK_NAN(m2.variance(2.0));    // n == ddof
-    CHECK_NAN(m2.variance(3.0));    // n < ddof
+    CHECK_NAN(m2.variance(2.0));  // n == ddof
+    CHECK_NAN(m2.variance(3.0));  // n < ddof
     CHECK_EQ(m2.variance(1.0), 0.125);
     CHECK_EQ(m2.variance(0.0), 0.0625);
     CHECK_EQ(m2.stddev(0.0), 0.25);

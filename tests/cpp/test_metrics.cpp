@@ -1,12 +1,11 @@
 // metrics.hpp on small inputs whose results are worked out by hand (exact
 // decimals in the comments) and in long double, with and without
 // annualization (periods = NaN leaves the metric per period).
-#include <trackerr/batch.hpp>
-#include <trackerr/metrics.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <trackerr/batch.hpp>
+#include <trackerr/metrics.hpp>
 #include <vector>
 
 #include "check.hpp"
@@ -137,7 +136,8 @@ void test_values(const States& s) {
     CHECK_CLOSE(m::alpha(s.c, 1e-4, nan_v), alpha_rf, tol);
     CHECK_CLOSE(m::alpha(s.c, 1e-4, P), alpha_rf * 252.0L, tol);
     CHECK_CLOSE(m::alpha_geometric(s.c, 0.0, nan_v), alpha_v, tol);
-    CHECK_CLOSE(m::alpha_geometric(s.c, 0.0, P), std::pow(1.0L + alpha_v, 252.0L) - 1.0L, 1e-12);  // 0.996^252 - 1
+    CHECK_CLOSE(m::alpha_geometric(s.c, 0.0, P), std::pow(1.0L + alpha_v, 252.0L) - 1.0L,
+                1e-12);  // 0.996^252 - 1
     CHECK_CLOSE(m::alpha_geometric(s.c, 1e-4, 12.0), std::pow(1.0L + alpha_rf, 12.0L) - 1.0L, 1e-12);
 }
 
@@ -193,7 +193,7 @@ void test_undefined() {
     loss.add(-1.0, 0.01);
     loss.add(0.05, 0.01);
     CHECK_CLOSE(m::tracking_difference(loss, nan_v), -1.0201L, tol);
-    CHECK_CLOSE(m::tracking_difference(loss, 1.0), -1.0L - 0.01L, tol);  // CAGR_b = 1.0201^(1/2) - 1 = 1 %
+    CHECK_CLOSE(m::tracking_difference(loss, 1.0), -1.0L - 0.01L, tol);    // CAGR_b = 1.0201^(1/2) - 1 = 1 %
     CHECK_CLOSE(m::tracking_difference(loss, 2.0), -1.0L - 0.0201L, tol);  // P = n: CAGR_b = G_b - 1
     CHECK_CLOSE(m::active_return_geometric(loss, nan_v), -1.0L, tol);
     // A loss beyond -100 %: the CAGR is undefined.

@@ -3,14 +3,13 @@
 // Fortran-order (column path) panels, a panel benchmark or a broadcast
 // series, NaNs sprinkled, T not a multiple of tile_rows (32), N not a
 // multiple of tile_cols (128).
-#include <trackerr/panel.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <trackerr/panel.hpp>
 #include <vector>
 
 #include "check.hpp"
@@ -29,7 +28,9 @@ constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 constexpr double tol = 1e-13;
 
 using Index = std::ptrdiff_t;
-std::size_t idx(Index i) { return static_cast<std::size_t>(i); }
+std::size_t idx(Index i) {
+    return static_cast<std::size_t>(i);
+}
 
 /// A logical T x N matrix, row-major in `v`.
 template <class T>
@@ -54,19 +55,24 @@ Matrix<T> random_matrix(Index rows, Index cols, std::uint64_t seed, double mu, d
 }
 
 enum class Layout {
-    c_order,        // row_stride N, col_stride 1
-    fortran,        // row_stride 1, col_stride T
-    c_reversed,     // C order, rows in reverse: data at the last row, negative row_stride
-    c_gap,          // C order, every other column: col_stride 2 (strided row-wise access)
-    fortran_gap,    // Fortran order, every other row: row_stride 2
+    c_order,      // row_stride N, col_stride 1
+    fortran,      // row_stride 1, col_stride T
+    c_reversed,   // C order, rows in reverse: data at the last row, negative row_stride
+    c_gap,        // C order, every other column: col_stride 2 (strided row-wise access)
+    fortran_gap,  // Fortran order, every other row: row_stride 2
 };
 const char* name(Layout l) {
     switch (l) {
-        case Layout::c_order: return "C";
-        case Layout::fortran: return "F";
-        case Layout::c_reversed: return "C-reversed";
-        case Layout::c_gap: return "C-gap";
-        case Layout::fortran_gap: return "F-gap";
+        case Layout::c_order:
+            return "C";
+        case Layout::fortran:
+            return "F";
+        case Layout::c_reversed:
+            return "C-reversed";
+        case Layout::c_gap:
+            return "C-gap";
+        case Layout::fortran_gap:
+            return "F-gap";
     }
     return "?";
 }
@@ -83,11 +89,27 @@ struct Stored {
         buf.assign(idx((gap ? 2 : 1) * R * C), static_cast<T>(nan_v));
         Index rs = 0, cs = 0, origin = 0;  // in elements
         switch (l) {
-            case Layout::c_order: rs = C; cs = 1; break;
-            case Layout::fortran: rs = 1; cs = R; break;
-            case Layout::c_reversed: rs = -C; cs = 1; origin = (R - 1) * C; break;
-            case Layout::c_gap: rs = 2 * C; cs = 2; break;
-            case Layout::fortran_gap: rs = 2; cs = 2 * R; break;
+            case Layout::c_order:
+                rs = C;
+                cs = 1;
+                break;
+            case Layout::fortran:
+                rs = 1;
+                cs = R;
+                break;
+            case Layout::c_reversed:
+                rs = -C;
+                cs = 1;
+                origin = (R - 1) * C;
+                break;
+            case Layout::c_gap:
+                rs = 2 * C;
+                cs = 2;
+                break;
+            case Layout::fortran_gap:
+                rs = 2;
+                cs = 2 * R;
+                break;
         }
         if (R == 0) origin = 0;
         for (Index r = 0; r < R; ++r)
@@ -104,7 +126,8 @@ void sprinkle(Matrix<T>& m, std::uint64_t salt, Index upto, Index nan_column) {
     const T nan_t = static_cast<T>(nan_v);
     for (Index r = 0; r < std::min(upto, m.rows); ++r)
         for (Index c = 0; c < m.cols; ++c)
-            if ((static_cast<std::uint64_t>(r * 7 + c * 13) + salt) % 23 == 0) m.v[idx(r * m.cols + c)] = nan_t;
+            if ((static_cast<std::uint64_t>(r * 7 + c * 13) + salt) % 23 == 0)
+                m.v[idx(r * m.cols + c)] = nan_t;
     if (nan_column >= 0 && nan_column < m.cols)
         for (Index r = 0; r < m.rows; ++r) m.v[idx(r * m.cols + nan_column)] = nan_t;
 }
@@ -166,7 +189,8 @@ void run_shape(Index T, Index N, std::uint64_t seed) {
     Matrix<TP> p = random_matrix<TP>(T, N, seed, 1e-3, 2e-2);
     Matrix<TB> b = random_matrix<TB>(T, N, seed + 1, 5e-4, 1e-2);
     // Make the benchmark panel correlated with the portfolios.
-    for (std::size_t i = 0; i < b.v.size(); ++i) b.v[i] = static_cast<TB>(b.v[i] + static_cast<TB>(0.5 * p.v[i]));
+    for (std::size_t i = 0; i < b.v.size(); ++i)
+        b.v[i] = static_cast<TB>(b.v[i] + static_cast<TB>(0.5 * p.v[i]));
     Matrix<TB> s = random_matrix<TB>(T, 1, seed + 2, 5e-4, 1e-2);  // one benchmark series
     sprinkle(p, seed, 100, 5);
     sprinkle(b, seed + 3, 64, N > 140 ? 140 : -1);
@@ -199,7 +223,8 @@ void run_shape(Index T, Index N, std::uint64_t seed) {
 
 void test_shapes() {
     // (T, N): neither a multiple of the tile; several tiles each way; edge cases.
-    const Index shapes[][2] = {{1000, 300}, {33, 129}, {70, 2}, {31, 127}, {5, 1}, {1, 3}, {0, 4}, {257, 128}};
+    const Index shapes[][2] = {{1000, 300}, {33, 129}, {70, 2}, {31, 127},
+                               {5, 1},      {1, 3},    {0, 4},  {257, 128}};
     std::uint64_t seed = 500;
     for (const auto& sh : shapes) {
         run_shape<double, double>(sh[0], sh[1], seed += 10);
@@ -274,7 +299,8 @@ void test_large_level() {
     }
     CHECK_EQ(am[5].state.n, 0.0);
     CHECK_EQ(am[5].skipped, std::int64_t{T});
-    std::printf("panel row-wise, level 1e9, noise 1e-4, T=%td N=%td: worst variance rel err %.3Le\n", T, N, worst);
+    std::printf("panel row-wise, level 1e9, noise 1e-4, T=%td N=%td: worst variance rel err %.3Le\n", T, N,
+                worst);
 }
 
 // Constant columns: exact mean and exactly zero variance on the row-wise
@@ -287,7 +313,8 @@ void test_constant_columns() {
     p.v.assign(idx(T * N), 0.0);
     const double values[N] = {0.1, 1e9 + 0.37, -0.0123, 0.0};
     for (Index r = 0; r < T; ++r)
-        for (Index c = 0; c < N; ++c) p.v[idx(r * N + c)] = c == 3 ? 0.001 * static_cast<double>(r % 7) : values[c];
+        for (Index c = 0; c < N; ++c)
+            p.v[idx(r * N + c)] = c == 3 ? 0.001 * static_cast<double>(r % 7) : values[c];
     p.v[idx(3)] = nan_v;                // first tile masked
     p.v[idx((T - 1) * N + 3)] = nan_v;  // last (7-row) tile masked
     std::vector<double> zero(idx(T), 0.0);
