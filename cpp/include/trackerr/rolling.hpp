@@ -398,7 +398,10 @@ template <bool Act, bool Pair, int PMode, int BMode, class TP, class TB>
 void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, const OutPanel& out,
                      std::ptrdiff_t c_begin, std::ptrdiff_t c_end) {
     constexpr std::ptrdiff_t G = rolling_group;
-    constexpr bool soa = Act && !Pair;  // the active state alone runs on structure-of-arrays copies
+    // One kind of state alone runs on structure-of-arrays copies (the fast path
+    // vectorizes across portfolios); rolling_stats keeps both the general way.
+    constexpr bool soa = Act && !Pair;
+    constexpr bool soa_pair = Pair && !Act;
     const std::ptrdiff_t T = p.rows, w = prm.window, N = c_end - c_begin;
     const double need = static_cast<double>(prm.min_periods > 0 ? prm.min_periods : w);
     const double wd = static_cast<double>(w), inv_w = 1.0 / wd;
@@ -410,8 +413,8 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
     std::vector<WindowCoMoments> sc(Pair ? un : 0);
     std::vector<RollingOutputs> outs(un);
     for (std::ptrdiff_t j = 0; j < N; ++j) outs[static_cast<std::size_t>(j)] = out.column(c_begin + j);
-    std::vector<double> soa_buf(soa ? 7 * un : 0);
-    double* const lv_all = soa ? soa_buf.data() : nullptr;
+    std::vector<double> soa_buf(soa ? 7 * un : (soa_pair ? 15 * un : 0));
+    double* const lv_all = soa || soa_pair ? soa_buf.data() : nullptr;
     std::vector<char> steady_all(static_cast<std::size_t>((N + G - 1) / G), 0);
     double pn_buf[G], bn_buf[G], po_buf[G], bo_buf[G], xa_buf[G], ya_buf[G];
     const double *pn = pn_buf, *bn = bn_buf, *po = po_buf, *bo = bo_buf, *xa = xa_buf, *ya = ya_buf;
@@ -442,7 +445,34 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                     rn = erm + N;
                     ls = rn + N;
                 }
+                // structure-of-arrays copies of the pair state (soa_pair only)
+                double *lp = nullptr, *lb = nullptr, *mp = nullptr, *mb = nullptr, *cpp = nullptr,
+                       *cbb = nullptr, *cpb = nullptr, *ep = nullptr, *eb = nullptr, *emp = nullptr,
+                       *emb = nullptr, *rp = nullptr, *rb = nullptr, *lsp = nullptr, *lsb = nullptr;
+                if constexpr (soa_pair) {
+                    double** arrays[15] = {&lp, &lb,  &mp,  &mb, &cpp, &cbb, &cpb, &ep,
+                                           &eb, &emp, &emb, &rp, &rb,  &lsp, &lsb};
+                    for (int k = 0; k < 15; ++k) *arrays[k] = lv_all + g0 + k * N;
+                }
                 auto to_soa = [&](std::ptrdiff_t j) {
+                    if constexpr (soa_pair) {
+                        const WindowCoMoments& c = sc_g[j];
+                        lp[j] = c.level_p;
+                        lb[j] = c.level_b;
+                        mp[j] = c.mean_p;
+                        mb[j] = c.mean_b;
+                        cpp[j] = c.c_pp;
+                        cbb[j] = c.c_bb;
+                        cpb[j] = c.c_pb;
+                        ep[j] = c.err_p;
+                        eb[j] = c.err_b;
+                        emp[j] = c.err_mp;
+                        emb[j] = c.err_mb;
+                        rp[j] = c.run_p;
+                        rb[j] = c.run_b;
+                        lsp[j] = c.last_p;
+                        lsb[j] = c.last_b;
+                    }
                     if constexpr (soa) {
                         lv[j] = sa_g[j].level;
                         mn[j] = sa_g[j].mean;
@@ -454,6 +484,24 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                     }
                 };
                 auto from_soa = [&](std::ptrdiff_t j) {
+                    if constexpr (soa_pair) {
+                        WindowCoMoments& c = sc_g[j];
+                        c.level_p = lp[j];
+                        c.level_b = lb[j];
+                        c.mean_p = mp[j];
+                        c.mean_b = mb[j];
+                        c.c_pp = cpp[j];
+                        c.c_bb = cbb[j];
+                        c.c_pb = cpb[j];
+                        c.err_p = ep[j];
+                        c.err_b = eb[j];
+                        c.err_mp = emp[j];
+                        c.err_mb = emb[j];
+                        c.run_p = rp[j];
+                        c.run_b = rb[j];
+                        c.last_p = lsp[j];
+                        c.last_b = lsb[j];
+                    }
                     if constexpr (soa) {
                         sa_g[j].level = lv[j];
                         sa_g[j].mean = mn[j];
@@ -577,14 +625,27 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                                     },
                                     r0, last + 1);
                             }
+                            const double vpp = s3[j] - s1[j] * s1[j] / wd, vbb = s4[j] - s2[j] * s2[j] / wd;
+                            if constexpr (soa_pair) {
+                                lp[j] = k0[j];
+                                lb[j] = k1[j];
+                                mp[j] = s1[j] / wd;
+                                mb[j] = s2[j] / wd;
+                                cpp[j] = vpp > 0.0 ? vpp : 0.0;
+                                cbb[j] = vbb > 0.0 ? vbb : 0.0;
+                                cpb[j] = s5[j] - s1[j] * s2[j] / wd;
+                                ep[j] = 2.0 * eps * cpp[j];
+                                eb[j] = 2.0 * eps * cbb[j];
+                                emp[j] = emb[j] = 0.0;
+                                continue;
+                            }
                             WindowCoMoments& c = sc_g[j];
-                            const double cpp = s3[j] - s1[j] * s1[j] / wd, cbb = s4[j] - s2[j] * s2[j] / wd;
                             c.level_p = k0[j];
                             c.level_b = k1[j];
                             c.mean_p = s1[j] / wd;
                             c.mean_b = s2[j] / wd;
-                            c.c_pp = cpp > 0.0 ? cpp : 0.0;
-                            c.c_bb = cbb > 0.0 ? cbb : 0.0;
+                            c.c_pp = vpp > 0.0 ? vpp : 0.0;
+                            c.c_bb = vbb > 0.0 ? vbb : 0.0;
                             c.c_pb = s5[j] - s1[j] * s2[j] / wd;
                             c.err_p = 2.0 * eps * c.c_pp;
                             c.err_b = 2.0 * eps * c.c_bb;
@@ -720,6 +781,145 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                                 }
                                 for (std::ptrdiff_t j = 0; j < g; ++j)
                                     if (quiet[j]) *reinterpret_cast<double*>(row + j * cs) = vals[f][j];
+                            }
+                            if (loud)
+                                for (std::ptrdiff_t j = 0; j < g; ++j)
+                                    if (!quiet[j]) {
+                                        from_soa(j);
+                                        finish(j);
+                                        to_soa(j);
+                                    }
+                            continue;
+                        }
+                        if constexpr (soa_pair) {
+                            // WindowCoMoments::replace, observe and guard_quiet and Emit::pair,
+                            // across the group and branch-free.
+                            constexpr double tol = recompute_tol;
+                            double ob[G], oal[G], oc[G];
+                            auto lane = [&](std::ptrdiff_t j) {  // the scalar form, for the tail
+                                const double p_new = pn[j], b_new = bn[j], p_old = po[j], b_old = bo[j];
+                                const double r_p = (p_new == lsp[j]) ? rp[j] + 1.0 : 1.0;
+                                const double r_b = (b_new == lsb[j]) ? rb[j] + 1.0 : 1.0;
+                                const double up = p_new - lp[j], ub = b_new - lb[j];
+                                const double vp = p_old - lp[j], vb = b_old - lb[j];
+                                const double dp = up - vp, db = ub - vb;
+                                const double mp_old = mp[j], mb_old = mb[j];
+                                const double mpn = mp_old + dp * inv_w, mbn = mb_old + db * inv_w;
+                                const double ap = up - mpn, bp = vp - mp_old, ab = ub - mbn, bb = vb - mb_old;
+                                const double c1 = cpp[j] + dp * (ap + bp), c2 = cbb[j] + db * (ab + bb);
+                                const double c3 = cpb[j] + 0.5 * (dp * (ab + bb) + db * (ap + bp));
+                                const double adp = std::fabs(dp), adb = std::fabs(db);
+                                const double tp = 1.5 * adp * (std::fabs(ap) + std::fabs(bp));
+                                const double tb = 1.5 * adb * (std::fabs(ab) + std::fabs(bb));
+                                const double e_mp = emp[j] + eps * (std::fabs(mpn) + adp * inv_w);
+                                const double e_mb = emb[j] + eps * (std::fabs(mbn) + adb * inv_w);
+                                const double e_p =
+                                    ep[j] + (eps * (2.0 * tp + std::fabs(c1)) + 2.0 * adp * e_mp);
+                                const double e_b =
+                                    eb[j] + (eps * (2.0 * tb + std::fabs(c2)) + 2.0 * adb * e_mb);
+                                rp[j] = r_p;
+                                rb[j] = r_b;
+                                lsp[j] = p_new;
+                                lsb[j] = b_new;
+                                mp[j] = mpn;
+                                mb[j] = mbn;
+                                cpp[j] = c1;
+                                cbb[j] = c2;
+                                cpb[j] = c3;
+                                emp[j] = e_mp;
+                                emb[j] = e_mb;
+                                ep[j] = e_p;
+                                eb[j] = e_b;
+                                const bool q = (r_p < wd) & (r_b < wd) & (c1 > 0.0) & (c2 > 0.0) &
+                                               (e_p <= tol * c1) & (e_b <= tol * c2) &
+                                               (e_mp * e_mp * wd <= tol * tol * c1) &
+                                               (e_mb * e_mb * wd <= tol * tol * c2);
+                                quiet[j] = q;
+                                loud |= static_cast<int>(!q);
+                                const double beta = c3 / c2;
+                                const double a1 =
+                                    ((lp[j] + mpn) - em.risk_free) - beta * ((lb[j] + mbn) - em.risk_free);
+                                const double rr = c3 / std::sqrt(c1 * c2);
+                                ob[j] = beta;
+                                oal[j] = a1;
+                                oc[j] = rr > 1.0 ? 1.0 : (rr < -1.0 ? -1.0 : rr);
+                            };
+                            std::ptrdiff_t j0 = 0;
+#ifdef TRACKERR_VECTOR_LANES
+                            {  // two portfolios per step in vector registers; the same arithmetic as `lane`
+                                const vd2 inv = splat2(inv_w), width = splat2(wd), one = splat2(1.0),
+                                          half = splat2(0.5);
+                                const vd2 epsv = splat2(eps), tolv = splat2(tol), tol2 = splat2(tol * tol);
+                                const vd2 zero = splat2(0.0), two = splat2(2.0), onehalf = splat2(1.5);
+                                const vd2 rf = splat2(em.risk_free), mone = splat2(-1.0);
+                                vi2 loud2 = {0, 0};
+                                for (; j0 + 2 <= g; j0 += 2) {
+                                    const vd2 p_new = load2(pn + j0), b_new = load2(bn + j0);
+                                    const vd2 p_old = load2(po + j0), b_old = load2(bo + j0);
+                                    const vd2 r_p =
+                                        select2(p_new == load2(lsp + j0), load2(rp + j0) + one, one);
+                                    const vd2 r_b =
+                                        select2(b_new == load2(lsb + j0), load2(rb + j0) + one, one);
+                                    const vd2 lpv = load2(lp + j0), lbv = load2(lb + j0);
+                                    const vd2 up = p_new - lpv, ub = b_new - lbv, vp = p_old - lpv,
+                                              vb = b_old - lbv;
+                                    const vd2 dp = up - vp, db = ub - vb;
+                                    const vd2 mp_old = load2(mp + j0), mb_old = load2(mb + j0);
+                                    const vd2 mpn = mp_old + dp * inv, mbn = mb_old + db * inv;
+                                    const vd2 ap = up - mpn, bp = vp - mp_old, ab = ub - mbn,
+                                              bb = vb - mb_old;
+                                    const vd2 c1 = load2(cpp + j0) + dp * (ap + bp);
+                                    const vd2 c2 = load2(cbb + j0) + db * (ab + bb);
+                                    const vd2 c3 = load2(cpb + j0) + half * (dp * (ab + bb) + db * (ap + bp));
+                                    const vd2 adp = abs2(dp), adb = abs2(db);
+                                    const vd2 tp = onehalf * adp * (abs2(ap) + abs2(bp));
+                                    const vd2 tb = onehalf * adb * (abs2(ab) + abs2(bb));
+                                    const vd2 e_mp = load2(emp + j0) + epsv * (abs2(mpn) + adp * inv);
+                                    const vd2 e_mb = load2(emb + j0) + epsv * (abs2(mbn) + adb * inv);
+                                    const vd2 e_p =
+                                        load2(ep + j0) + (epsv * (two * tp + abs2(c1)) + two * adp * e_mp);
+                                    const vd2 e_b =
+                                        load2(eb + j0) + (epsv * (two * tb + abs2(c2)) + two * adb * e_mb);
+                                    store2(rp + j0, r_p);
+                                    store2(rb + j0, r_b);
+                                    store2(lsp + j0, p_new);
+                                    store2(lsb + j0, b_new);
+                                    store2(mp + j0, mpn);
+                                    store2(mb + j0, mbn);
+                                    store2(cpp + j0, c1);
+                                    store2(cbb + j0, c2);
+                                    store2(cpb + j0, c3);
+                                    store2(emp + j0, e_mp);
+                                    store2(emb + j0, e_mb);
+                                    store2(ep + j0, e_p);
+                                    store2(eb + j0, e_b);
+                                    const vi2 q = (r_p < width) & (r_b < width) & (c1 > zero) & (c2 > zero) &
+                                                  (e_p <= tolv * c1) & (e_b <= tolv * c2) &
+                                                  (e_mp * e_mp * width <= tol2 * c1) &
+                                                  (e_mb * e_mb * width <= tol2 * c2);
+                                    quiet[j0] = q[0] != 0;
+                                    quiet[j0 + 1] = q[1] != 0;
+                                    loud2 |= ~q;
+                                    const vd2 beta = c3 / c2;
+                                    const vd2 a1 = ((lpv + mpn) - rf) - beta * ((lbv + mbn) - rf);
+                                    const vd2 rr = c3 / sqrt2(c1 * c2);
+                                    store2(ob + j0, beta);
+                                    store2(oal + j0, a1);
+                                    store2(oc + j0, select2(rr > one, one, select2(rr < mone, mone, rr)));
+                                }
+                                loud |= static_cast<int>((loud2[0] | loud2[1]) != 0);
+                            }
+#endif
+                            for (std::ptrdiff_t j = j0; j < g; ++j) lane(j);
+                            for (std::ptrdiff_t j = 0; j < g; ++j) {
+                                if (!quiet[j]) continue;
+                                double v[4];
+                                v[0] = ob[j];
+                                v[1] = em.geometric_alpha ? std::pow(1.0 + oal[j], em.per_year) - 1.0
+                                                          : oal[j] * em.per_year;
+                                v[2] = oc[j];
+                                v[3] = oc[j] * oc[j];
+                                write_pair(outs_g[j], t, v);
                             }
                             if (loud)
                                 for (std::ptrdiff_t j = 0; j < g; ++j)
