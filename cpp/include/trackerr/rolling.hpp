@@ -41,7 +41,7 @@ struct OutView {
     std::ptrdiff_t stride = sizeof(double);
 
     explicit operator bool() const noexcept { return data != nullptr; }
-    void set(std::ptrdiff_t i, double v) const noexcept {
+    TRACKERR_HOT void set(std::ptrdiff_t i, double v) const noexcept {
         *reinterpret_cast<double*>(reinterpret_cast<char*>(data) + i * stride) = v;
     }
     OutView offset_by(std::ptrdiff_t bytes) const noexcept {
@@ -122,7 +122,7 @@ struct Emit {
           geometric_alpha(prm.geometric_alpha) {}
 
     /// tracking error, active return, information ratio
-    void active(const WindowMoments& s, bool ok, double* v) const noexcept {
+    TRACKERR_HOT void active(const WindowMoments& s, bool ok, double* v) const noexcept {
         if (!ok) {
             v[0] = v[1] = v[2] = nan_v;
             return;
@@ -135,7 +135,7 @@ struct Emit {
         v[2] = sd > 0.0 ? mean / sd * sqrt_p : nan_v;
     }
     /// beta, alpha, correlation, R^2
-    void pair(const WindowCoMoments& s, bool ok, double* v) const noexcept {
+    TRACKERR_HOT void pair(const WindowCoMoments& s, bool ok, double* v) const noexcept {
         if (!ok) {
             v[0] = v[1] = v[2] = v[3] = nan_v;
             return;
@@ -173,12 +173,12 @@ inline void update(WindowCoMoments& s, double pn, double bn, double po, double b
 }
 
 // Writes the outputs of one step (k = index of the first field in v).
-inline void write_active(const RollingOutputs& out, std::ptrdiff_t t, const double* v) noexcept {
+TRACKERR_HOT void write_active(const RollingOutputs& out, std::ptrdiff_t t, const double* v) noexcept {
     if (out.tracking_error) out.tracking_error.set(t, v[0]);
     if (out.active_return) out.active_return.set(t, v[1]);
     if (out.information_ratio) out.information_ratio.set(t, v[2]);
 }
-inline void write_pair(const RollingOutputs& out, std::ptrdiff_t t, const double* v) noexcept {
+TRACKERR_HOT void write_pair(const RollingOutputs& out, std::ptrdiff_t t, const double* v) noexcept {
     if (out.beta) out.beta.set(t, v[0]);
     if (out.alpha) out.alpha.set(t, v[1]);
     if (out.correlation) out.correlation.set(t, v[2]);
@@ -191,7 +191,7 @@ inline void write_pair(const RollingOutputs& out, std::ptrdiff_t t, const double
 // states) or the general one (add/remove, constant windows, recomputes,
 // min_periods, non-finite values).
 template <bool Contig, class T>
-inline double value_at(const View<T>& v, std::ptrdiff_t i) noexcept {
+TRACKERR_HOT double value_at(const View<T>& v, std::ptrdiff_t i) noexcept {
     if constexpr (Contig)
         return static_cast<double>(v.data[i]);
     else

@@ -6,6 +6,16 @@
 
 #include <cstddef>
 
+// Forces inlining of the few small functions on the kernels' per-element
+// paths; compilers otherwise give up on them in large instantiations.
+#if defined(__GNUC__) || defined(__clang__)
+#define TRACKERR_HOT inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define TRACKERR_HOT __forceinline
+#else
+#define TRACKERR_HOT inline
+#endif
+
 namespace trackerr {
 
 /// A 1-D run of `size` values of type T, `stride` bytes apart (may be negative).

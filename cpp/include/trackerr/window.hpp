@@ -32,6 +32,7 @@
 #include <limits>
 
 #include "comoments.hpp"
+#include "view.hpp"
 
 namespace trackerr {
 
@@ -95,7 +96,7 @@ struct WindowMoments {
     }
 
     /// Replace step for a full window (n unchanged), with 1/n precomputed.
-    void replace(double x_new, double x_old, double inv_n) noexcept {
+    TRACKERR_HOT void replace(double x_new, double x_old, double inv_n) noexcept {
         observe(x_new);
         const double u_new = x_new - level, u_old = x_old - level;
         const double dx = u_new - u_old;
@@ -111,7 +112,7 @@ struct WindowMoments {
 
     /// Records an observation that will not enter the moments (a missing
     /// value breaks nothing: runs are over observations).
-    void observe(double x) noexcept {
+    TRACKERR_HOT void observe(double x) noexcept {
         run = (x == last) ? run + 1.0 : 1.0;
         last = x;
     }
@@ -126,7 +127,7 @@ struct WindowMoments {
 
     /// The moments are trusted: M2 > 0 and both error bounds under the
     /// tolerance (the mean's error compared with the standard deviation).
-    bool guard_quiet() const noexcept {
+    TRACKERR_HOT bool guard_quiet() const noexcept {
         constexpr double tol = detail::recompute_tol;
         return m2 > 0.0 && err <= tol * m2 && err_mean * err_mean * n <= tol * tol * m2;
     }
@@ -198,7 +199,7 @@ struct WindowCoMoments {
 
     static bool finite(double p, double b) noexcept { return std::isfinite(p) && std::isfinite(b); }
 
-    void observe(double p, double b) noexcept {
+    TRACKERR_HOT void observe(double p, double b) noexcept {
         run_p = (p == last_p) ? run_p + 1.0 : 1.0;
         run_b = (b == last_b) ? run_b + 1.0 : 1.0;
         last_p = p;
@@ -246,7 +247,7 @@ struct WindowCoMoments {
         bound(std::fabs(dp), std::fabs(db), std::fabs(tp), std::fabs(tb), 1.0 / n1);
     }
 
-    void replace(double p_new, double b_new, double p_old, double b_old, double inv_n) noexcept {
+    TRACKERR_HOT void replace(double p_new, double b_new, double p_old, double b_old, double inv_n) noexcept {
         observe(p_new, b_new);
         const double up = p_new - level_p, ub = b_new - level_b;
         const double vp = p_old - level_p, vb = b_old - level_b;
@@ -269,7 +270,7 @@ struct WindowCoMoments {
     }
 
     /// As WindowMoments::guard_quiet, for both series.
-    bool guard_quiet() const noexcept {
+    TRACKERR_HOT bool guard_quiet() const noexcept {
         constexpr double tol = detail::recompute_tol;
         return c_pp > 0.0 && c_bb > 0.0 && err_p <= tol * c_pp && err_b <= tol * c_bb &&
                err_mp * err_mp * n <= tol * tol * c_pp && err_mb * err_mb * n <= tol * tol * c_bb;
@@ -346,7 +347,7 @@ struct WindowCoMoments {
     }
 
 private:
-    void bound(double adp, double adb, double tp, double tb, double inv_n) noexcept {
+    TRACKERR_HOT void bound(double adp, double adb, double tp, double tb, double inv_n) noexcept {
         err_mp += detail::eps * (std::fabs(mean_p) + adp * inv_n);
         err_mb += detail::eps * (std::fabs(mean_b) + adb * inv_n);
         err_p += detail::eps * (2.0 * tp + std::fabs(c_pp)) + 2.0 * adp * err_mp;
