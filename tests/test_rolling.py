@@ -219,3 +219,19 @@ def test_pandas_in_pandas_out(rng):
     assert isinstance(s.beta, pd.Series) and s.beta.index.equals(idx)
     want = p["A"].rolling(20).cov(b) / b.rolling(20).var()
     assert_close(s.beta.to_numpy(), want.to_numpy(), rtol=1e-10)
+
+
+def test_long_series_segments_threads_and_boundaries(rng):
+    # Series longer than one segment (2**16 rows) are cut into fixed segments
+    # that run in parallel: results must not depend on threads, and windows
+    # across a segment boundary must match the exact reference.
+    n = 200_000
+    p, b = _data(rng, (n,), "float64", "sprinkled")
+    for name in ("rolling_tracking_error", "rolling_beta", "rolling_information_ratio"):
+        one = getattr(trackerr, name)(p, b, 40, threads=1)
+        for threads in (2, 3, None):
+            assert np.array_equal(getattr(trackerr, name)(p, b, 40, threads=threads), one, equal_nan=True)
+        for boundary in (1 << 16, 2 << 16, 3 << 16):
+            lo, hi = boundary - 60, boundary + 60
+            want = getattr(reference, name)(p[lo - 40 : hi], b[lo - 40 : hi], 40)[40:]
+            assert_close(one[lo:hi], want, rtol=1e-12, atol=_atol(name))

@@ -32,7 +32,7 @@ void run(const py::array& p, const py::array& b, const RollingParams& prm, const
         const View<TP> pv(static_cast<const TP*>(p.data()), p.shape(0), p.strides(0));
         const View<TB> bv(static_cast<const TB*>(b.data()), b.shape(0), b.strides(0));
         py::gil_scoped_release release;  // views into arrays the caller keeps alive
-        rolling(pv, bv, prm, out.columns);
+        rolling(pv, bv, prm, out.columns, threads);
         return;
     }
     const Panel<TP> pp(static_cast<const TP*>(p.data()), p.shape(0), p.shape(1), p.strides(0), p.strides(1));

@@ -59,6 +59,11 @@ struct RollingOutputs {
     bool any_pair() const noexcept { return beta || alpha || correlation || r_squared; }
 };
 
+namespace detail {
+/// Length of the independent segments a long series is cut into (rows).
+inline constexpr std::ptrdiff_t rolling_segment = std::ptrdiff_t{1} << 16;
+}  // namespace detail
+
 inline void check_rolling(const RollingParams& prm, std::ptrdiff_t n_p, std::ptrdiff_t n_b) {
     if (n_p != n_b)
         throw std::invalid_argument("portfolio has length " + std::to_string(n_p) +
@@ -110,6 +115,8 @@ namespace detail {
 struct Emit {
     double wd, inv_dof, ddof, sqrt_p, per_year, risk_free, periods;
     bool geometric_alpha;
+    // Which outputs are wanted: the others are not computed (left NaN).
+    bool want_sd = true, want_alpha = true, want_corr = true;
 
     explicit Emit(const RollingParams& prm) noexcept
         : wd(static_cast<double>(prm.window)),
@@ -121,17 +128,27 @@ struct Emit {
           periods(prm.periods),
           geometric_alpha(prm.geometric_alpha) {}
 
+    Emit(const RollingParams& prm, const RollingOutputs& out) noexcept : Emit(prm) {
+        want_sd = out.tracking_error || out.information_ratio;
+        want_alpha = bool(out.alpha);
+        want_corr = out.correlation || out.r_squared;
+    }
+
     /// tracking error, active return, information ratio
     TRACKERR_HOT void active(const WindowMoments& s, bool ok, double* v) const noexcept {
         if (!ok) {
             v[0] = v[1] = v[2] = nan_v;
             return;
         }
+        const double mean = s.level + s.mean;
+        v[1] = mean * per_year;
+        if (!want_sd) {
+            v[0] = v[2] = nan_v;
+            return;
+        }
         const double idof = s.n == wd ? inv_dof : (s.n > ddof ? 1.0 / (s.n - ddof) : nan_v);
         const double sd = std::sqrt((s.m2 > 0.0 ? s.m2 : 0.0) * idof);
-        const double mean = s.level + s.mean;
         v[0] = sd * sqrt_p;
-        v[1] = mean * per_year;
         v[2] = sd > 0.0 ? mean / sd * sqrt_p : nan_v;
     }
     /// beta, alpha, correlation, R^2
@@ -142,9 +159,10 @@ struct Emit {
         }
         const CoMoments c = s.comoments();
         v[0] = metrics::beta(c);
-        v[1] = geometric_alpha ? metrics::alpha_geometric(c, risk_free, periods)
-                               : metrics::alpha(c, risk_free, periods);
-        v[2] = metrics::correlation(c);
+        v[1] = !want_alpha ? nan_v
+                           : (geometric_alpha ? metrics::alpha_geometric(c, risk_free, periods)
+                                              : metrics::alpha(c, risk_free, periods));
+        v[2] = want_corr ? metrics::correlation(c) : nan_v;
         v[3] = v[2] * v[2];
     }
 };
@@ -199,7 +217,8 @@ TRACKERR_HOT double value_at(const View<T>& v, std::ptrdiff_t i) noexcept {
 }
 
 template <bool Act, bool Pair, bool Contig, class TP, class TB>
-void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm, const RollingOutputs& out) {
+void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm, const RollingOutputs& out,
+                  std::ptrdiff_t first_out = 0) {
     const std::ptrdiff_t T = p.size, w = prm.window;
     const double need = static_cast<double>(prm.min_periods > 0 ? prm.min_periods : w);
     const double wd = static_cast<double>(w), inv_w = 1.0 / wd;
@@ -209,7 +228,7 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
     WindowMoments wa;
     WindowCoMoments wc;
 
-    const Emit em(prm);
+    const Emit em(prm, out);
     auto emit_a = [&](std::ptrdiff_t t, bool ok, const WindowMoments& s) {
         double v[3];
         em.active(s, ok, v);
@@ -272,12 +291,12 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
         if constexpr (Act) {
             if (!wa.settle_constant() && wa.needs_recompute() && !block_rebuild_a(first, t + 1))
                 wa = rebuilt(wa, a_at, first, t + 1);
-            emit_a(t, wa.count() >= need && wa.n_bad == 0.0, wa);
+            if (t >= first_out) emit_a(t, wa.count() >= need && wa.n_bad == 0.0, wa);
         }
         if constexpr (Pair) {
             if (!wc.settle_constant() && wc.needs_recompute() && !block_rebuild_c(first, t + 1))
                 wc = rebuilt(wc, p_at, b_at, first, t + 1);
-            emit_c(t, wc.count() >= need && wc.n_bad == 0.0, wc);
+            if (t >= first_out) emit_c(t, wc.count() >= need && wc.n_bad == 0.0, wc);
         }
     };
     auto general_step = [&](std::ptrdiff_t t) {
@@ -309,25 +328,24 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
             if constexpr (Act) {
                 an = value_at<Contig>(p, t) - value_at<Contig>(b, t);
                 ao = value_at<Contig>(p, t - w) - value_at<Contig>(b, t - w);
-                finite = finite && (an - an == 0.0) && (ao - ao == 0.0);
+                finite = finite & (an - an == 0.0) & (ao - ao == 0.0);
             }
             if constexpr (Pair) {
                 pn = value_at<Contig>(p, t);
                 bn = value_at<Contig>(b, t);
                 po = value_at<Contig>(p, t - w);
                 bo = value_at<Contig>(b, t - w);
-                finite =
-                    finite && (pn - pn == 0.0) && (bn - bn == 0.0) && (po - po == 0.0) && (bo - bo == 0.0);
+                finite = finite & (pn - pn == 0.0) & (bn - bn == 0.0) & (po - po == 0.0) & (bo - bo == 0.0);
             }
             if (!finite) break;  // a NaN or inf enters or leaves: general step
             bool quiet = true;
             if constexpr (Act) {
                 ha.replace(an, ao, inv_w);
-                quiet = quiet && ha.run < wd && ha.guard_quiet();
+                quiet = quiet & (ha.run < wd) & ha.guard_quiet();
             }
             if constexpr (Pair) {
                 hc.replace(pn, bn, po, bo, inv_w);
-                quiet = quiet && hc.run_p < wd && hc.run_b < wd && hc.guard_quiet();
+                quiet = quiet & (hc.run_p < wd) & (hc.run_b < wd) & hc.guard_quiet();
             }
             if (!quiet) {
                 wa = ha;
@@ -350,18 +368,52 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
 
 /// Rolling metrics of one portfolio against one benchmark (both length T).
 template <class TP, class TB>
-void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out) {
+void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads = 1) {
     check_rolling(prm, p.size, b.size);
     const bool act = out.any_active(), pair = out.any_pair();
-    if (p.contiguous() && b.contiguous()) {
-        if (act && pair) return detail::rolling_impl<true, true, true>(p, b, prm, out);
-        if (act) return detail::rolling_impl<true, false, true>(p, b, prm, out);
-        if (pair) return detail::rolling_impl<false, true, true>(p, b, prm, out);
-        return;
-    }
-    if (act && pair) return detail::rolling_impl<true, true, false>(p, b, prm, out);
-    if (act) return detail::rolling_impl<true, false, false>(p, b, prm, out);
-    if (pair) return detail::rolling_impl<false, true, false>(p, b, prm, out);
+    const bool contiguous = p.contiguous() && b.contiguous();
+    // One stretch [first, last) of the series, outputs from `from` on: the
+    // kernel starts `window` rows early so that its first output sees a
+    // full window built from scratch.
+    auto stretch = [&](std::ptrdiff_t from, std::ptrdiff_t last) {
+        const std::ptrdiff_t first = std::max<std::ptrdiff_t>(0, from - prm.window);
+        const View<TP> ps(detail::offset(p.data, first * p.stride), last - first, p.stride);
+        const View<TB> bs(detail::offset(b.data, first * b.stride), last - first, b.stride);
+        const RollingOutputs os{out.tracking_error.offset_by(first * out.tracking_error.stride),
+                                out.active_return.offset_by(first * out.active_return.stride),
+                                out.information_ratio.offset_by(first * out.information_ratio.stride),
+                                out.beta.offset_by(first * out.beta.stride),
+                                out.alpha.offset_by(first * out.alpha.stride),
+                                out.correlation.offset_by(first * out.correlation.stride),
+                                out.r_squared.offset_by(first * out.r_squared.stride)};
+        const std::ptrdiff_t k = from - first;
+        if (contiguous) {
+            if (act && pair) return detail::rolling_impl<true, true, true>(ps, bs, prm, os, k);
+            if (act) return detail::rolling_impl<true, false, true>(ps, bs, prm, os, k);
+            if (pair) return detail::rolling_impl<false, true, true>(ps, bs, prm, os, k);
+            return;
+        }
+        if (act && pair) return detail::rolling_impl<true, true, false>(ps, bs, prm, os, k);
+        if (act) return detail::rolling_impl<true, false, false>(ps, bs, prm, os, k);
+        if (pair) return detail::rolling_impl<false, true, false>(ps, bs, prm, os, k);
+    };
+    // A long series is cut into segments of fixed length (independent of
+    // `threads`, so results are too), each rebuilt from scratch over the
+    // window before it: the segments are independent and run in parallel.
+    const std::ptrdiff_t T = p.size;
+    const std::ptrdiff_t L = std::max<std::ptrdiff_t>(detail::rolling_segment, 8 * prm.window);
+    const std::ptrdiff_t segments = (T + L - 1) / L;
+    if (segments <= 1) return stretch(0, T);
+    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segments));
+    auto run = [&](std::ptrdiff_t s0, std::ptrdiff_t s1) {
+        for (std::ptrdiff_t s = s0; s < s1; ++s) stretch(s * L, std::min(T, (s + 1) * L));
+    };
+    if (k == 1) return run(0, segments);
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<std::size_t>(k - 1));
+    for (std::ptrdiff_t i = 1; i < k; ++i) pool.emplace_back(run, segments * i / k, segments * (i + 1) / k);
+    run(0, segments / k);
+    for (auto& th : pool) th.join();
 }
 
 /// A T x N output panel: column j of metric k is at data + j * col_stride.
@@ -405,7 +457,7 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
     const std::ptrdiff_t T = p.rows, w = prm.window, N = c_end - c_begin;
     const double need = static_cast<double>(prm.min_periods > 0 ? prm.min_periods : w);
     const double wd = static_cast<double>(w), inv_w = 1.0 / wd;
-    const Emit em(prm);
+    const Emit em(prm, out.columns);
     const auto un = static_cast<std::size_t>(N);
     // Per-portfolio state for the whole column range; rows are read whole
     // (in memory order), groups of G portfolios are the unit of the fast path.
@@ -1025,7 +1077,7 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
             if (pair) return detail::rolling_rowwise_dispatch<false, true>(p, b, prm, out, c0, c1);
             return;
         }
-        for (std::ptrdiff_t c = c0; c < c1; ++c) rolling(p.column(c), b.column(c), prm, out.column(c));
+        for (std::ptrdiff_t c = c0; c < c1; ++c) rolling(p.column(c), b.column(c), prm, out.column(c), 1);
     };
     const std::ptrdiff_t N = p.cols;
     const std::ptrdiff_t G = detail::rolling_group;

@@ -129,7 +129,8 @@ struct WindowMoments {
     /// tolerance (the mean's error compared with the standard deviation).
     TRACKERR_HOT bool guard_quiet() const noexcept {
         constexpr double tol = detail::recompute_tol;
-        return m2 > 0.0 && err <= tol * m2 && err_mean * err_mean * n <= tol * tol * m2;
+        // & rather than &&: no branches on the per-element path
+        return (m2 > 0.0) & (err <= tol * m2) & (err_mean * err_mean * n <= tol * tol * m2);
     }
 
     /// When the trailing run covers the window, its values are all equal:
@@ -272,8 +273,8 @@ struct WindowCoMoments {
     /// As WindowMoments::guard_quiet, for both series.
     TRACKERR_HOT bool guard_quiet() const noexcept {
         constexpr double tol = detail::recompute_tol;
-        return c_pp > 0.0 && c_bb > 0.0 && err_p <= tol * c_pp && err_b <= tol * c_bb &&
-               err_mp * err_mp * n <= tol * tol * c_pp && err_mb * err_mb * n <= tol * tol * c_bb;
+        return (c_pp > 0.0) & (c_bb > 0.0) & (err_p <= tol * c_pp) & (err_b <= tol * c_bb) &
+               (err_mp * err_mp * n <= tol * tol * c_pp) & (err_mb * err_mb * n <= tol * tol * c_bb);
     }
 
     /// Exact state for windows where either series is constant; returns true
