@@ -230,7 +230,9 @@ def test_long_series_segments_threads_and_boundaries(rng):
     for name in ("rolling_tracking_error", "rolling_beta", "rolling_information_ratio"):
         one = getattr(trackerr, name)(p, b, 40, threads=1)
         for threads in (2, 3, None):
-            assert np.array_equal(getattr(trackerr, name)(p, b, 40, threads=threads), one, equal_nan=True)
+            assert np.array_equal(
+                getattr(trackerr, name)(p, b, 40, threads=threads), one, equal_nan=True
+            )
         for boundary in (1 << 16, 2 << 16, 3 << 16):
             lo, hi = boundary - 60, boundary + 60
             want = getattr(reference, name)(p[lo - 40 : hi], b[lo - 40 : hi], 40)[40:]
