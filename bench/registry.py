@@ -10,15 +10,18 @@ relative.
 Cases whose name ends in ``_panel`` take a T x N portfolio against a length-T
 benchmark; the others take two 1-D arrays of length T.
 
-Optional peers (pandas, bottleneck, ``trackerr.reference``) are imported here
-when available; a missing one is not an error: its benchmarks are skipped at
-run time (``Impl.requires``), so collection never breaks.
+A second table, ``ROLLING_CASES``, holds the rolling-window cases: the same
+idea with ``run(portfolio, benchmark, window)`` (see :class:`RollingImpl`).
+
+Optional peers (pandas, bottleneck, numbagg, ``trackerr.reference``) are
+imported here when available; a missing one is not an error: its benchmarks
+are skipped at run time (``Impl.requires``), so collection never breaks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +37,11 @@ try:
     import bottleneck as bn
 except ImportError:  # pragma: no cover - depends on the environment
     bn = None
+
+try:
+    import numbagg
+except ImportError:  # pragma: no cover - depends on the environment
+    numbagg = None
 
 try:
     from trackerr import reference as ref
@@ -209,3 +217,164 @@ def is_panel(case: str) -> bool:
 for _case, _impls in CASES.items():
     if BASELINE not in _impls:
         raise ValueError(f"case {_case!r} has no {BASELINE!r} baseline")
+
+
+# --- rolling windows ---------------------------------------------------------
+#
+# Every rolling call returns an array of the portfolio's shape (NaN until a
+# window is full: pandas' semantics with min_periods = window) or, for
+# ``rolling_stats``, several such arrays. Results are compared field by field:
+# a RollingStats namedtuple or a dict gives its fields, a plain array is the
+# field "value". A peer may return a subset of the baseline's fields.
+#
+# Conventions of the peers (checked against their sources, numbagg 0.9 and
+# bottleneck 1.6): numbagg's move_std / move_var / move_cov take no ddof and
+# divide by n - 1 (sample moments, like pandas and trackerr's default), so no
+# rescaling is needed; bottleneck's move_std / move_var take ddof (default 0),
+# passed explicitly; bottleneck has no move_cov, so its beta is built from
+# move_mean with population moments on both sides (the ddof cancels in the
+# ratio). numbagg keeps running sums of x, x^2 (and xy) across the whole series
+# and forms (sum x^2 - (sum x)^2 / n) / (n - 1): it loses accuracy when the mean
+# is large against the spread, as do the peers' other running updates, but on
+# this zero-mean random data all agree with trackerr to ~1e-12 (measured).
+
+
+@dataclass(frozen=True)
+class RollingImpl:
+    """One implementation of one rolling case."""
+
+    run: Callable[..., Any]
+    """The timed call, ``run(portfolio, benchmark, window)``."""
+    prepare: Callable[[np.ndarray, np.ndarray], tuple[Any, Any]] | None = None
+    """Untimed conversion of the numpy inputs into ``run``'s arguments."""
+    requires: str | None = None
+    """Module that must be importable, else the benchmark is skipped."""
+    smallest_only: bool = False
+    """Too slow for big inputs: run only at the smallest 1-D size and window."""
+    max_rows: int | None = None
+    """Too slow even for that: run only on the first ``max_rows`` rows of the
+    smallest 1-D data, at the smallest window, in a size group of its own
+    (labelled by the row count, e.g. ``1e4``) where trackerr is timed and
+    compared on the same rows."""
+    warmup: bool = False
+    """Call once on a small slice before timing (numba compiles on first use)."""
+    atol: Mapping[str, float] = field(default_factory=dict)
+    """Absolute tolerance per field on top of the suite's rtol (default 0)."""
+
+
+def numbagg_impl(run: Callable[..., Any]) -> RollingImpl:
+    """A numbagg peer (numba gufuncs, parallel over the non-moving axes)."""
+    return RollingImpl(run, requires="numbagg", warmup=True)
+
+
+def bottleneck_impl(run: Callable[..., Any]) -> RollingImpl:
+    """A bottleneck peer (single-threaded C)."""
+    return RollingImpl(run, requires="bottleneck")
+
+
+def rolling_pandas_impl(run: Callable[..., Any], **kwargs: Any) -> RollingImpl:
+    """A pandas peer: ``run`` receives a Series (or DataFrame), a Series and the window."""
+    return RollingImpl(run, prepare=_to_pandas, requires="pandas", **kwargs)
+
+
+def _bn_rolling_beta(p: np.ndarray, b: np.ndarray, w: int) -> Any:
+    # (mean(pb) - mean(p) mean(b)) / var(b), population moments throughout.
+    return (bn.move_mean(p * b, w) - bn.move_mean(p, w) * bn.move_mean(b, w)) / bn.move_var(
+        b, w, ddof=0
+    )
+
+
+def _bn_rolling_beta_panel(P: np.ndarray, b: np.ndarray, w: int) -> Any:
+    cov = (
+        bn.move_mean(P * b[:, None], w, axis=0)
+        - bn.move_mean(P, w, axis=0) * bn.move_mean(b, w)[:, None]
+    )
+    return cov / bn.move_var(b, w, ddof=0)[:, None]
+
+
+def _numbagg_rolling_beta_panel(P: np.ndarray, b: np.ndarray, w: int) -> Any:
+    # move_cov needs two arrays of one shape: a zero-stride view of b, no copy.
+    cov = numbagg.move_cov(P, np.broadcast_to(b[:, None], P.shape), window=w, axis=0)
+    return cov / numbagg.move_var(b, window=w)[:, None]
+
+
+def _pandas_rolling_stats(p: Any, b: Any, w: int) -> dict[str, Any]:
+    a = p - b
+    te = a.rolling(w).std()
+    return {
+        "tracking_error": te,
+        "beta": p.rolling(w).cov(b) / b.rolling(w).var(),
+        "correlation": p.rolling(w).corr(b),
+        "information_ratio": a.rolling(w).mean() / te,
+    }
+
+
+ROLLING_CASES: dict[str, dict[str, RollingImpl]] = {
+    # 1-D: two length-T arrays, several windows.
+    "rolling_tracking_error": {
+        "trackerr": RollingImpl(lambda p, b, w: trackerr.rolling_tracking_error(p, b, w)),
+        "bottleneck": bottleneck_impl(lambda p, b, w: bn.move_std(p - b, w, ddof=1)),
+        "numbagg": numbagg_impl(lambda p, b, w: numbagg.move_std(p - b, window=w)),  # ddof=1
+        "pandas": rolling_pandas_impl(lambda p, b, w: (p - b).rolling(w).std()),
+        "reference": RollingImpl(
+            lambda p, b, w: ref.rolling_tracking_error(p, b, w),
+            requires="trackerr.reference",
+            max_rows=10_000,  # a Python loop over the windows: ~0.15 s per 1e4 rows
+        ),
+    },
+    "rolling_stats": {
+        "trackerr": RollingImpl(lambda p, b, w: trackerr.rolling_stats(p, b, w)),
+        # Not a peer: what the seven-in-one pass costs over the cheapest single
+        # metric (bench/report.py prints rolling_stats / rolling_tracking_error).
+        "trackerr_te_alone": RollingImpl(
+            lambda p, b, w: {"tracking_error": trackerr.rolling_tracking_error(p, b, w)}
+        ),
+        "pandas": rolling_pandas_impl(
+            _pandas_rolling_stats,
+            # The IR (mean / std of the window's active returns) passes through
+            # zero: at 1e7 points some windows have |mean| ~ 1e-8 of the std,
+            # where pandas' rolling mean is off by ~1e-14 absolute (trackerr
+            # matches an exact fsum there) and a relative comparison fails for
+            # no fault of either. IR is dimensionless and its condition scale,
+            # mean|a| / std(a), is ~0.8 on this data, so an absolute 1e-9 is the
+            # same 1e-9 relative to the quantity's natural size.
+            atol={"information_ratio": 1e-9},
+        ),
+    },
+    "rolling_beta": {
+        "trackerr": RollingImpl(lambda p, b, w: trackerr.rolling_beta(p, b, w)),
+        "bottleneck": bottleneck_impl(_bn_rolling_beta),
+        "numbagg": numbagg_impl(  # both ddof=1: it cancels
+            lambda p, b, w: numbagg.move_cov(p, b, window=w) / numbagg.move_var(b, window=w)
+        ),
+        "pandas": rolling_pandas_impl(lambda p, b, w: p.rolling(w).cov(b) / b.rolling(w).var()),
+    },
+    # Panels: a T x N portfolio (C order) against a length-T benchmark.
+    "rolling_tracking_error_panel": {
+        "trackerr": RollingImpl(lambda P, b, w: trackerr.rolling_tracking_error(P, b, w)),
+        "trackerr_1thread": RollingImpl(
+            lambda P, b, w: trackerr.rolling_tracking_error(P, b, w, threads=1)
+        ),
+        "numbagg": numbagg_impl(lambda P, b, w: numbagg.move_std(P - b[:, None], window=w, axis=0)),
+        "bottleneck": bottleneck_impl(
+            lambda P, b, w: bn.move_std(P - b[:, None], w, axis=0, ddof=1)
+        ),
+        "pandas": rolling_pandas_impl(lambda P, b, w: P.sub(b, axis=0).rolling(w).std()),
+    },
+    "rolling_beta_panel": {
+        "trackerr": RollingImpl(lambda P, b, w: trackerr.rolling_beta(P, b, w)),
+        "trackerr_1thread": RollingImpl(lambda P, b, w: trackerr.rolling_beta(P, b, w, threads=1)),
+        "numbagg": numbagg_impl(_numbagg_rolling_beta_panel),
+        "bottleneck": bottleneck_impl(_bn_rolling_beta_panel),
+        # Pairwise-free DataFrame.rolling.cov(Series): one covariance per column.
+        "pandas": rolling_pandas_impl(
+            lambda P, b, w: P.rolling(w).cov(b).div(b.rolling(w).var(), axis=0)
+        ),
+    },
+}
+
+for _case, _rolling_impls in ROLLING_CASES.items():
+    if BASELINE not in _rolling_impls:
+        raise ValueError(f"rolling case {_case!r} has no {BASELINE!r} baseline")
+    if _case in CASES:
+        raise ValueError(f"case {_case!r} is in both CASES and ROLLING_CASES")

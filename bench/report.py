@@ -8,9 +8,12 @@ Usage::
 With no path (and no ``--json``) the newest ``*.json`` under ``.benchmarks``
 (pytest-benchmark's ``--benchmark-autosave`` directory) is used.
 
-Within each group (``<case>-<size>``) the ratio is
-``median(implementation) / median(trackerr)``: above 1 means trackerr is faster.
-A second table pivots those ratios by size, one row per case and peer.
+Within each group (``<case>-<size>``, ``<case>-<size>-w<window>`` for the
+rolling cases) the ratio is ``median(implementation) / median(trackerr)``: above
+1 means trackerr is faster. Pivot tables show those ratios by size (and window),
+one row per case and peer, separately for the full-sample and the rolling
+cases; for the rolling cases a last table gives what the seven-metric
+``rolling_stats`` costs against ``rolling_tracking_error`` alone (target <= 2).
 Only the standard library is needed.
 """
 
@@ -23,6 +26,13 @@ from pathlib import Path
 from typing import Any
 
 BASELINE = "trackerr"
+
+# (case, implementation in its group, fallback case) for the cost table: the
+# time of `case`'s baseline over the time of that implementation (measured in
+# the same group), or, if it is missing, over the fallback case's baseline at
+# the same size and window.
+COST_RATIOS = [("rolling_stats", "trackerr_te_alone", "rolling_tracking_error")]
+COST_TARGET = 2.0
 
 
 def newest_json(roots: list[Path]) -> Path | None:
@@ -57,12 +67,16 @@ def _split_group(group: str, size: str | None) -> tuple[str, str]:
 
 
 def load_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per benchmark: group, case, size, impl, median, rounds (JSON order)."""
+    """One row per benchmark: group, case, size, impl, median, rounds, rolling
+    (JSON order). A rolling benchmark's size is ``<size>-w<window>``."""
     rows = []
     for bench in data.get("benchmarks", []):
         extra = bench.get("extra_info") or {}
         group = bench.get("group") or extra.get("case", "?")
-        case, size = _split_group(group, extra.get("size"))
+        size_label = extra.get("size")
+        if size_label is not None and extra.get("window") is not None:
+            size_label = f"{size_label}-w{extra['window']}"
+        case, size = _split_group(group, size_label)
         impl = extra.get("impl")
         if impl is None:  # fall back on the test id: test_x[<case>-<size>-<impl>]
             param = bench.get("param") or bench["name"]
@@ -75,6 +89,7 @@ def load_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
                 "impl": impl,
                 "median": float(bench["stats"]["median"]),
                 "rounds": int(bench["stats"]["rounds"]),
+                "rolling": "window" in extra or str(extra.get("case", case)).startswith("rolling_"),
             }
         )
     return rows
@@ -123,6 +138,32 @@ def pivot_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def cost_table(rows: list[dict[str, Any]]) -> list[str]:
+    """``median(case) / median(reference implementation)`` per size, for COST_RATIOS."""
+    medians = {(r["case"], r["size"], r["impl"]): r["median"] for r in rows}
+    out: list[str] = []
+    for case, impl, fallback in COST_RATIOS:
+        sizes = [r["size"] for r in rows if r["case"] == case and r["impl"] == BASELINE]
+        for size in sizes:
+            num = medians[(case, size, BASELINE)]
+            den, source = medians.get((case, size, impl)), f"{case} group ({impl})"
+            if den is None:
+                den, source = medians.get((fallback, size, BASELINE)), f"{fallback} group"
+            if den is None:
+                continue
+            ratio = num / den
+            if not out:
+                out = [
+                    f"| size | {case} | {fallback} | measured in | ratio | <= {COST_TARGET:g}? |",
+                    "|---|---:|---:|---|---:|---|",
+                ]
+            out.append(
+                f"| {size} | {format_time(num)} | {format_time(den)} | {source} "
+                f"| {format_ratio(ratio)} | {'yes' if ratio <= COST_TARGET else 'NO'} |"
+            )
+    return out
+
+
 def header(data: dict[str, Any], path: Path) -> list[str]:
     machine = data.get("machine_info") or {}
     cpu = (machine.get("cpu") or {}).get("brand_raw") or machine.get("processor") or "?"
@@ -133,7 +174,8 @@ def header(data: dict[str, Any], path: Path) -> list[str]:
         f"Source: `{path}` ({data.get('datetime', '?')}), commit {str(commit)[:10]}",
         f"Machine: {cpu}; Python {machine.get('python_version', '?')}",
         f"Suite: {mode} mode; BLAS threads {suite.get('blas_threads', '?')}; "
-        f"malloc {suite.get('malloc', '?')}",
+        f"malloc {suite.get('malloc', '?')}"
+        + (f"; numba threads {suite['numba_threads']}" if "numba_threads" in suite else ""),
         "",
         "Times are medians over the rounds; ratio = median(peer) / median(trackerr) "
         "in the same group, so > 1 means trackerr is faster.",
@@ -160,9 +202,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     add_ratios(rows)
 
+    full = [r for r in rows if not r["rolling"]]
+    rolling = [r for r in rows if r["rolling"]]
     lines = [*header(data, Path(path)), ""]
     if not args.no_pivot:
-        lines += ["## Ratio vs trackerr by size", "", *pivot_table(rows), ""]
+        if full:
+            lines += ["## Ratio vs trackerr by size", "", *pivot_table(full), ""]
+        if rolling:
+            lines += [
+                "## Rolling: ratio vs trackerr by size and window",
+                "",
+                *pivot_table(rolling),
+                "",
+            ]
+    cost = cost_table(rolling)
+    if cost:
+        lines += ["## Rolling: cost of all seven metrics vs tracking error alone", "", *cost, ""]
     lines += ["## All benchmarks", "", *detail_table(rows)]
     print("\n".join(lines))
     return 0
