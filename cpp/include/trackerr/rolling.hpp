@@ -612,6 +612,15 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                         write_pair(outs_g[j], t, v);
                     }
                 };
+                // Columns whose guard fired on a fast step finish the general way.
+                auto finish_loud = [&] {
+                    for (std::ptrdiff_t j = 0; j < g; ++j)
+                        if (!quiet[j]) {
+                            from_soa(j);
+                            finish(j);
+                            to_soa(j);
+                        }
+                };
                 char& steady = steady_all[static_cast<std::size_t>(g0 / G)];
 
                 // Scheduled rebuild of the group from its window [t - w, t - 1],
@@ -834,13 +843,7 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                                 for (std::ptrdiff_t j = 0; j < g; ++j)
                                     if (quiet[j]) *reinterpret_cast<double*>(row + j * cs) = vals[f][j];
                             }
-                            if (loud)
-                                for (std::ptrdiff_t j = 0; j < g; ++j)
-                                    if (!quiet[j]) {
-                                        from_soa(j);
-                                        finish(j);
-                                        to_soa(j);
-                                    }
+                            if (loud) finish_loud();
                             continue;
                         }
                         if constexpr (soa_pair) {
@@ -973,13 +976,7 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                                 v[3] = oc[j] * oc[j];
                                 write_pair(outs_g[j], t, v);
                             }
-                            if (loud)
-                                for (std::ptrdiff_t j = 0; j < g; ++j)
-                                    if (!quiet[j]) {
-                                        from_soa(j);
-                                        finish(j);
-                                        to_soa(j);
-                                    }
+                            if (loud) finish_loud();
                             continue;
                         }
                         for (std::ptrdiff_t j = 0; j < g; ++j) {
