@@ -5,4 +5,5 @@ PYBIND11_MODULE(_core, m) {
     trackerr::bindings::register_full_sample(m);
     trackerr::bindings::register_states(m);
     trackerr::bindings::register_rolling(m);
+    trackerr::bindings::register_stream(m);
 }

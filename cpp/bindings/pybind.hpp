@@ -13,5 +13,6 @@ namespace trackerr::bindings {
 void register_full_sample(py::module_& m);
 void register_states(py::module_& m);
 void register_rolling(py::module_& m);
+void register_stream(py::module_& m);
 
 }  // namespace trackerr::bindings

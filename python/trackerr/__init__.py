@@ -15,6 +15,7 @@ from ._fullsample import (
     tracking_difference,
     tracking_error,
 )
+from . import datasets, reference, stream
 from ._options import PERIODS_PER_YEAR
 from ._rolling import (
     RollingStats,
@@ -38,8 +39,10 @@ __all__ = [
     "alpha",
     "beta",
     "correlation",
+    "datasets",
     "information_ratio",
     "r_squared",
+    "reference",
     "rolling_active_return",
     "rolling_alpha",
     "rolling_beta",
@@ -48,6 +51,7 @@ __all__ = [
     "rolling_r_squared",
     "rolling_stats",
     "rolling_tracking_error",
+    "stream",
     "tracking_difference",
     "tracking_error",
 ]

@@ -57,3 +57,43 @@ def rolling(
     outputs: list[npt.NDArray[np.float64]],
     threads: int,
 ) -> None: ...
+
+class _StreamState:
+    tracking_error: Any
+    active_return: Any
+    information_ratio: Any
+    beta: Any
+    alpha: Any
+    correlation: Any
+    r_squared: Any
+    count: Any
+    n_portfolios: int | None
+    def update(self, p: Any, b: Any) -> None: ...
+    def reset(self) -> None: ...
+    def to_bytes(self) -> bytes: ...
+    def __setstate__(self, state: tuple[bytes]) -> None: ...
+
+class Cumulative(_StreamState):
+    def __init__(
+        self,
+        n: int,
+        scalar: bool,
+        ddof: float,
+        periods: float,
+        min_periods: int,
+        risk_free: float,
+    ) -> None: ...
+    def merge(self, other: Cumulative) -> Cumulative: ...
+
+class Window(_StreamState):
+    window: int
+    def __init__(
+        self,
+        window: int,
+        n: int,
+        scalar: bool,
+        ddof: float,
+        periods: float,
+        min_periods: int,
+        risk_free: float,
+    ) -> None: ...

@@ -6,5 +6,6 @@
 #include "metrics.hpp"
 #include "panel.hpp"
 #include "rolling.hpp"
+#include "stream.hpp"
 #include "view.hpp"
 #include "window.hpp"

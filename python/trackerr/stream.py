@@ -1,0 +1,163 @@
+"""Streaming (online) states for live monitoring: one tick at a time.
+
+``Cumulative`` covers every tick seen (Welford, mergeable); ``Window(window)``
+the last ``window`` ticks (the guarded window state of the rolling kernels on
+a ring buffer: O(1) a tick, O(window) memory). Both take one portfolio as
+floats, ``update(p, b)``, or many at once with ``n_portfolios=N``: a tick is
+then a length-N array and one benchmark value. Arrays of ticks update in one
+call, the loop running in C++.
+
+Read-outs are properties: ``tracking_error``, ``active_return``,
+``information_ratio``, ``beta``, ``alpha``, ``correlation``, ``r_squared`` and
+``count`` (floats, or length-N arrays), with the conventions of the
+full-sample functions (``periods_per_year`` annualizes; NaN when undefined).
+
+Agreement: ``Window(w)`` after T ticks equals ``rolling_*(..., w)[-1]``;
+``Cumulative`` equals the full-sample functions.
+
+Checkpoints: ``to_bytes()`` / ``from_bytes()`` (a versioned, validated
+record: truncated, corrupted or foreign bytes raise ValueError) and pickle.
+
+Thread safety: a state is a plain value; concurrent reads are safe, updates
+need one state per thread (merge ``Cumulative`` states afterwards) or a lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core, _options
+
+__all__ = ["Cumulative", "Window"]
+
+
+class _Checkpoints:
+    """from_bytes and copies that keep the Python subclass."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Any:
+        """Rebuild a state from :meth:`to_bytes`; ValueError on truncated,
+        corrupted or foreign bytes."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"from_bytes takes bytes, not {type(data).__name__}")
+        obj = cls.__new__(cls)
+        obj.__setstate__((bytes(data),))  # type: ignore[attr-defined]  # pybind11 pickle constructor
+        return obj
+
+    def copy(self) -> Any:
+        """An independent copy of the state."""
+        return type(self).from_bytes(self.to_bytes())  # type: ignore[attr-defined]
+
+    def __copy__(self) -> Any:
+        return self.copy()
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return self.copy()
+
+
+def _n(n_portfolios: int | None) -> tuple[int, bool]:
+    if n_portfolios is None:
+        return 1, True
+    if isinstance(n_portfolios, bool) or not isinstance(n_portfolios, int):
+        raise TypeError(f"n_portfolios must be a positive integer or None, not {n_portfolios!r}")
+    if n_portfolios < 1:
+        raise ValueError(f"n_portfolios (={n_portfolios}) must be at least 1")
+    return n_portfolios, False
+
+
+def _min_periods(min_periods: int | None) -> int:
+    if min_periods is None:
+        return 0
+    if isinstance(min_periods, bool) or not isinstance(min_periods, int) or min_periods < 1:
+        raise ValueError(f"min_periods (={min_periods!r}) must be a positive integer or None")
+    return min_periods
+
+
+class Cumulative(_Checkpoints, _core.Cumulative):
+    """Metrics over every tick seen.
+
+    Parameters
+    ----------
+    periods_per_year : float, str or None
+        Annualization (a number or a preset name); None leaves figures per period.
+    ddof : float, default 1
+    min_periods : int, optional
+        Observations needed before values are reported (default 1; TE needs
+        more than ``ddof``).
+    n_portfolios : int, optional
+        None: one portfolio, ticks and read-outs are floats. N: a tick is a
+        length-N array and one benchmark value; read-outs are arrays.
+    risk_free : float, default 0
+        Per-period rate for alpha.
+
+    ``a.merge(b)``, ``a += b`` and ``a + b`` combine states of two streams
+    (Chan's formulas), for chunks processed in parallel.
+    """
+
+    def __init__(
+        self,
+        *,
+        periods_per_year: float | str | None = None,
+        ddof: float = 1,
+        min_periods: int | None = None,
+        n_portfolios: int | None = None,
+        risk_free: float = 0.0,
+    ) -> None:
+        n, scalar = _n(n_portfolios)
+        super().__init__(
+            n,
+            scalar,
+            _options.ddof(ddof),
+            _options.periods(periods_per_year),
+            _min_periods(min_periods),
+            _options.real("risk_free", risk_free),
+        )
+
+    def __iadd__(self, other: Cumulative) -> Cumulative:
+        self.merge(other)
+        return self
+
+    def __add__(self, other: Cumulative) -> Cumulative:
+        out: Cumulative = self.copy()
+        out.merge(other)
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"Cumulative(n_portfolios={self.n_portfolios}, count={self.count!r}, "
+            f"tracking_error={self.tracking_error!r})"
+        )
+
+
+class Window(_Checkpoints, _core.Window):
+    """Metrics over the last ``window`` ticks (see :class:`Cumulative` for the options;
+    ``min_periods`` defaults to ``window``)."""
+
+    def __init__(
+        self,
+        window: int,
+        *,
+        periods_per_year: float | str | None = None,
+        ddof: float = 1,
+        min_periods: int | None = None,
+        n_portfolios: int | None = None,
+        risk_free: float = 0.0,
+    ) -> None:
+        if isinstance(window, bool) or not isinstance(window, int):
+            raise TypeError(f"window must be an integer, not {type(window).__name__} (={window!r})")
+        n, scalar = _n(n_portfolios)
+        super().__init__(
+            window,
+            n,
+            scalar,
+            _options.ddof(ddof),
+            _options.periods(periods_per_year),
+            _min_periods(min_periods),
+            _options.real("risk_free", risk_free),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Window(window={self.window}, n_portfolios={self.n_portfolios}, "
+            f"count={self.count!r}, tracking_error={self.tracking_error!r})"
+        )

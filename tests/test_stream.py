@@ -1,0 +1,256 @@
+"""Streaming states: agreement with the rolling and full-sample functions,
+merges, batch == tick by tick, checkpoints (including hostile bytes), pickle."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import trackerr
+from trackerr import stream
+
+FIELDS = (
+    "tracking_error",
+    "active_return",
+    "information_ratio",
+    "beta",
+    "alpha",
+    "correlation",
+    "r_squared",
+)
+ROLLING = {f: f"rolling_{f}" for f in FIELDS}
+
+
+def _data(rng, n, nans=False):
+    b = rng.normal(0.0003, 0.01, n)
+    p = 0.9 * b + rng.normal(0.0001, 0.003, n)
+    if nans:
+        p[rng.random(n) < 0.05] = np.nan
+        b[rng.random(n) < 0.05] = np.nan
+    return p, b
+
+
+def _same(a, b, rel=1e-13):
+    """Equal up to rounding: the stream rebuilds its window from the ring with
+    scalar sums where the rolling kernel may use its vectorized block sums."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    # means (alpha, active return) round relative to the data (about 0.01), not to themselves
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300) or abs(a - b) <= 1e-14
+
+
+@pytest.mark.parametrize("nans", [False, True])
+@pytest.mark.parametrize("w", [2, 10, 63])
+def test_window_equals_rolling_at_every_tick(rng, nans, w):
+    p, b = _data(rng, 300, nans)
+    s = stream.Window(w, periods_per_year=252, risk_free=1e-4)
+    rolled = {f: getattr(trackerr, ROLLING[f])(p, b, w, **_kw(f)) for f in FIELDS}
+    for t in range(len(p)):
+        s.update(p[t], b[t])
+        for f in FIELDS:
+            assert _same(getattr(s, f), rolled[f][t]), (f, t)
+
+
+def _kw(field):
+    if field in ("beta", "correlation", "r_squared"):
+        return {}
+    if field == "alpha":
+        return {"periods_per_year": 252, "risk_free": 1e-4}
+    return {"periods_per_year": 252}
+
+
+def test_window_min_periods_and_inf(rng):
+    p, b = _data(rng, 120)
+    p[50] = np.inf
+    s = stream.Window(20, min_periods=5)
+    want = trackerr.rolling_tracking_error(p, b, 20, min_periods=5)
+    got = []
+    for x, y in zip(p, b, strict=True):
+        s.update(x, y)
+        got.append(s.tracking_error)
+    np.testing.assert_allclose(np.array(got), want, rtol=1e-13)
+
+
+def test_cumulative_equals_full_sample(rng):
+    p, b = _data(rng, 1000, nans=True)
+    s = stream.Cumulative(periods_per_year="crypto-daily", risk_free=1e-4)
+    s.update(p, b)
+    kw = {"periods_per_year": "crypto-daily"}
+    assert s.tracking_error == pytest.approx(trackerr.tracking_error(p, b, **kw), rel=1e-13)
+    assert s.active_return == pytest.approx(trackerr.active_return(p, b, **kw), rel=1e-13)
+    assert s.information_ratio == pytest.approx(trackerr.information_ratio(p, b, **kw), rel=1e-12)
+    assert s.beta == pytest.approx(trackerr.beta(p, b), rel=1e-13)
+    assert s.correlation == pytest.approx(trackerr.correlation(p, b), rel=1e-13)
+    assert s.alpha == pytest.approx(trackerr.alpha(p, b, risk_free=1e-4, **kw), rel=1e-12)
+    ok = ~(np.isnan(p) | np.isnan(b))
+    assert s.count == ok.sum()
+
+
+def test_cumulative_at_a_large_level_stays_exact(rng):
+    b = 1e9 + rng.normal(0, 1e-4, 20_000)
+    p = b + rng.normal(0, 1e-4, 20_000)
+    s = stream.Cumulative()
+    for x, y in zip(p[:2000], b[:2000], strict=True):
+        s.update(x, y)
+    s.update(p[2000:], b[2000:])
+    assert s.tracking_error == pytest.approx(trackerr.tracking_error(p, b), rel=1e-12)
+    assert s.beta == pytest.approx(trackerr.beta(p, b), rel=1e-9)
+
+
+finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(2, 200), elements=finite), st.data())
+def test_merge_of_chunks_equals_one_pass(x, data):
+    y = data.draw(hnp.arrays(np.float64, x.shape, elements=finite))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(x)), max_size=4)))
+    whole = stream.Cumulative()
+    whole.update(x, y)
+    merged = stream.Cumulative()
+    for lo, hi in zip([0, *cuts], [*cuts, len(x)], strict=True):
+        part = stream.Cumulative()
+        part.update(x[lo:hi], y[lo:hi])
+        merged += part
+    assert merged.count == whole.count
+    for f in ("tracking_error", "beta", "correlation"):
+        a, b = getattr(merged, f), getattr(whole, f)
+        assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-9, abs=1e-12)
+
+
+def test_batch_equals_tick_by_tick(rng):
+    p, b = _data(rng, 400, nans=True)
+    for make in (lambda: stream.Window(30), lambda: stream.Cumulative()):
+        one, many = make(), make()
+        for x, y in zip(p, b, strict=True):
+            one.update(x, y)
+        many.update(p, b)
+        for f in FIELDS:
+            assert _same(getattr(one, f), getattr(many, f)), f
+
+
+def test_n_portfolios_equals_one_state_each(rng):
+    n = 5
+    b = rng.normal(0, 0.01, 200)
+    P = b[:, None] + rng.normal(0, 0.003, (200, n))
+    multi = stream.Window(25, n_portfolios=n)
+    multi.update(P[:100], b[:100])
+    for t in range(100, 200):
+        multi.update(P[t], b[t])
+    te = multi.tracking_error
+    assert te.shape == (n,)
+    for j in range(n):
+        single = stream.Window(25)
+        single.update(np.ascontiguousarray(P[:, j]), b)
+        assert te[j] == single.tracking_error
+    np.testing.assert_allclose(
+        te, trackerr.rolling_tracking_error(P, b, 25, threads=1)[-1], rtol=1e-13
+    )
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: stream.Window(7, n_portfolios=3), lambda: stream.Cumulative()]
+)
+def test_checkpoint_round_trip_and_pickle(rng, make):
+    s = make()
+    n = s.n_portfolios
+    p, b = _data(rng, 50)
+    if n is None:
+        s.update(p, b)
+    else:
+        s.update(np.column_stack([p] * n), b)
+    for clone in (
+        type(s).from_bytes(s.to_bytes()),
+        pickle.loads(pickle.dumps(s)),
+        copy.copy(s),
+        copy.deepcopy(s),
+        s.copy(),
+    ):
+        assert type(clone) is type(s)
+        for f in FIELDS:
+            np.testing.assert_array_equal(getattr(clone, f), getattr(s, f))
+        # the clone is independent and continues identically
+        clone.update(p[0], b[0]) if n is None else clone.update(np.full(n, p[0]), b[0])
+    s.reset()
+    assert np.all(np.asarray(s.count) == 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.sampled_from(["window", "cumulative"]))
+def test_random_bytes_never_crash(data, kind):
+    cls = stream.Window if kind == "window" else stream.Cumulative
+    try:
+        s = cls.from_bytes(data)
+    except ValueError:
+        return
+    s.update(0.01, 0.02) if s.n_portfolios is None else s.update(np.zeros(s.n_portfolios), 0.0)
+    _ = s.tracking_error, s.beta
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_corrupted_checkpoints_raise_or_stay_usable(data):
+    s = stream.Window(5, n_portfolios=2)
+    s.update(np.array([[0.01, 0.02], [0.0, -0.01], [0.03, 0.01]]), np.array([0.01, 0.0, 0.02]))
+    raw = bytearray(s.to_bytes())
+    how = data.draw(st.sampled_from(["truncate", "flip", "extend"]))
+    if how == "truncate":
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1))]
+    elif how == "flip":
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i] ^= 1 << data.draw(st.integers(0, 7))
+    else:
+        raw += bytes(data.draw(st.integers(1, 16)))
+    try:
+        t = stream.Window.from_bytes(bytes(raw))
+    except ValueError:
+        return
+    # a state that loads (possibly a different valid state) must keep working
+    for _ in range(12):
+        if t.n_portfolios is None:
+            t.update(0.01, 0.0)
+        else:
+            t.update(np.full(t.n_portfolios, 0.01), 0.0)
+    _ = t.tracking_error, t.correlation
+
+
+def test_foreign_and_wrong_kind_bytes():
+    w = stream.Window(5)
+    with pytest.raises(ValueError, match="another kind of state"):
+        stream.Cumulative.from_bytes(w.to_bytes())
+    with pytest.raises(ValueError, match="bad magic"):
+        stream.Window.from_bytes(b"PK\x03\x04" + bytes(100))
+    with pytest.raises(TypeError, match="from_bytes takes bytes"):
+        stream.Window.from_bytes("not bytes")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match=r"window \(=1\) must be at least 2"):
+        stream.Window(1)
+    with pytest.raises(TypeError, match="window must be an integer"):
+        stream.Window(2.5)
+    with pytest.raises(ValueError, match=r"n_portfolios \(=0\) must be at least 1"):
+        stream.Cumulative(n_portfolios=0)
+    with pytest.raises(ValueError, match="periods_per_year"):
+        stream.Window(5, periods_per_year="yearly")
+    s = stream.Window(5, n_portfolios=3)
+    with pytest.raises(ValueError, match="a tick has 2 portfolio values but n_portfolios is 3"):
+        s.update(np.zeros(2), 0.0)
+    with pytest.raises(ValueError, match="a tick is an array"):
+        s.update(0.1, 0.2)
+    with pytest.raises(ValueError, match="cannot merge states with different options"):
+        stream.Cumulative(ddof=0).merge(stream.Cumulative())
+
+
+def test_repr():
+    s = stream.Window(3)
+    s.update(np.array([0.01, 0.02, 0.0]), np.zeros(3))
+    assert repr(s).startswith("Window(window=3, n_portfolios=None, count=3.0, tracking_error=0.01")
+    assert repr(stream.Cumulative()).startswith("Cumulative(n_portfolios=None, count=0.0")
