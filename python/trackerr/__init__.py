@@ -5,6 +5,7 @@ Fast, exact C++ kernels behind a numpy/pandas API. Every function takes
 its formula and ``trackerr.reference`` for plain numpy versions.
 """
 
+from . import datasets, reference, stream
 from ._fullsample import (
     active_return,
     alpha,
@@ -15,7 +16,6 @@ from ._fullsample import (
     tracking_difference,
     tracking_error,
 )
-from . import datasets, reference, stream
 from ._options import PERIODS_PER_YEAR
 from ._rolling import (
     RollingStats,
