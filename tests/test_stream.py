@@ -254,3 +254,76 @@ def test_repr():
     s.update(np.array([0.01, 0.02, 0.0]), np.zeros(3))
     assert repr(s).startswith("Window(window=3, n_portfolios=None, count=3.0, tracking_error=0.01")
     assert repr(stream.Cumulative()).startswith("Cumulative(n_portfolios=None, count=0.0")
+
+
+def test_exponential_matches_pandas(rng):
+    pd = pytest.importorskip("pandas")
+    p, b = _data(rng, 600, nans=True)
+    for kw in ({"span": 30}, {"halflife": 12.0}, {"alpha": 0.2}):
+        e = stream.Exponential(**kw)
+        e.update(p, b)
+        ok = ~(np.isnan(p) | np.isnan(b))
+        ps, bs = pd.Series(p[ok]), pd.Series(b[ok])
+        ew = {"adjust": False, **kw}
+        assert e.tracking_error == pytest.approx(
+            (ps - bs).ewm(**ew).std(bias=False).iloc[-1], rel=1e-12
+        )
+        beta = (ps.ewm(**ew).cov(bs, bias=False) / bs.ewm(**ew).var(bias=False)).iloc[-1]
+        assert e.beta == pytest.approx(beta, rel=1e-12)
+        assert e.correlation == pytest.approx(ps.ewm(**ew).corr(bs).iloc[-1], rel=1e-12)
+        assert e.active_return == pytest.approx(
+            (ps - bs).ewm(**ew).mean().iloc[-1], rel=1e-12, abs=1e-16
+        )
+
+
+def test_exponential_time_based(rng):
+    p, b = _data(rng, 300)
+    ticks = stream.Exponential(halflife=7.0)
+    ticks.update(p, b)
+    timed = stream.Exponential(halflife=7.0, time_based=True)
+    timed.update(p, b, np.arange(300.0) * 1.0)
+    assert timed.tracking_error == pytest.approx(ticks.tracking_error, rel=1e-13)
+    # irregular ticks: a long gap forgets more of the past
+    gap = stream.Exponential(halflife=7.0, time_based=True)
+    t = np.arange(300.0)
+    t[150:] += 1000.0
+    gap.update(p, b, t)
+    recent = stream.Exponential(halflife=7.0)
+    recent.update(p[150:], b[150:])
+    assert gap.tracking_error == pytest.approx(recent.tracking_error, rel=1e-6)
+    with pytest.raises(ValueError, match="time-based decay needs"):
+        timed.update(0.01, 0.0)
+
+
+def test_exponential_checkpoints_and_errors(rng):
+    p, b = _data(rng, 100)
+    e = stream.Exponential(span=10, n_portfolios=2, periods_per_year=252)
+    e.update(np.column_stack([p, 2 * p]), b)
+    for clone in (
+        stream.Exponential.from_bytes(e.to_bytes()),
+        pickle.loads(pickle.dumps(e)),
+        e.copy(),
+    ):
+        np.testing.assert_array_equal(clone.tracking_error, e.tracking_error)
+    with pytest.raises(ValueError, match="exactly one of halflife, span or alpha"):
+        stream.Exponential(span=3, alpha=0.5)
+    with pytest.raises(ValueError, match=r"alpha \(=1.5\) must be in \(0, 1\]"):
+        stream.Exponential(alpha=1.5)
+    with pytest.raises(ValueError, match="ddof must be 0 or 1"):
+        stream.Exponential(span=3, ddof=2)
+    with pytest.raises(ValueError, match="another kind of state"):
+        stream.Exponential.from_bytes(stream.Cumulative().to_bytes())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_exponential_random_bytes_never_crash(data):
+    try:
+        s = stream.Exponential.from_bytes(data)
+    except ValueError:
+        return
+    if s.n_portfolios is None:
+        s.update(0.01, 0.02)
+    else:
+        s.update(np.zeros(s.n_portfolios), 0.0)
+    _ = s.tracking_error

@@ -29,6 +29,20 @@ struct Bound {
     bool scalar;
 };
 
+// Time-based exponential states need a time with every tick.
+inline bool needs_time(const stream::Cumulative&) {
+    return false;
+}
+inline bool needs_time(const stream::Window&) {
+    return false;
+}
+inline bool needs_time(const stream::Exponential& s) {
+    return s.timed();
+}
+inline void check_untimed(bool timed) {
+    if (timed) throw std::invalid_argument("time-based decay needs the ticks' times: update(p, b, t=...)");
+}
+
 template <class State>
 py::object readout(const Bound<State>& s, double Readout::* field) {
     if (s.scalar) return py::float_(s.state.read(0).*field);
@@ -42,6 +56,7 @@ py::object readout(const Bound<State>& s, double Readout::* field) {
 template <class State>
 void update_arrays(Bound<State>& s, const py::array_t<double, py::array::forcecast>& p,
                    const py::object& b_obj) {
+    check_untimed(needs_time(s.state));
     const std::ptrdiff_t n = s.state.portfolios();
     if (s.scalar) {  // a batch of ticks: p and b of one length
         const auto b = py::array_t<double, py::array::forcecast>::ensure(b_obj);
@@ -90,6 +105,7 @@ void common(Cls& cls, const char* name) {
            [](Bound<State>& s, double p, double b) {
                if (!s.scalar)
                    throw std::invalid_argument("with n_portfolios, a tick is an array of portfolio values");
+               check_untimed(needs_time(s.state));
                s.state.update(&p, b);
            },
            py::arg("p"), py::arg("b"), "One tick of floats (the fast path).")
@@ -191,6 +207,51 @@ void register_stream(py::module_& m) {
             py::arg("min_periods"), py::arg("risk_free"));
     common<stream::Window>(win, "Window");
     win.def_property_readonly("window", [](const Bound<stream::Window>& s) { return s.state.window(); });
+
+    auto ewm =
+        py::class_<Bound<stream::Exponential>>(m, "Exponential", "Exponentially weighted streaming metrics.");
+    ewm.def(py::init([](double alpha, double halflife_time, std::ptrdiff_t n, bool scalar, double ddof,
+                        double periods, std::ptrdiff_t min_periods, double risk_free) {
+                return Bound<stream::Exponential>{
+                    stream::Exponential(alpha, n, make_options(ddof, periods, min_periods, risk_free),
+                                        halflife_time),
+                    scalar};
+            }),
+            py::arg("alpha"), py::arg("halflife_time"), py::arg("n"), py::arg("scalar"), py::arg("ddof"),
+            py::arg("periods"), py::arg("min_periods"), py::arg("risk_free"));
+    ewm.def(
+        "update",
+        [](Bound<stream::Exponential>& s, double p, double b, double t) {
+            if (!s.scalar)
+                throw std::invalid_argument("with n_portfolios, a tick is an array of portfolio values");
+            if (s.state.timed() && !std::isfinite(t))
+                throw std::invalid_argument("time-based decay needs the tick's time: update(p, b, t=...)");
+            s.state.update(&p, b, t);
+        },
+        py::arg("p"), py::arg("b"), py::arg("t"), "One tick of floats at time t (time-based decay).");
+    ewm.def(
+        "update",
+        [](Bound<stream::Exponential>& s, const py::array_t<double, py::array::forcecast>& p,
+           const py::array_t<double, py::array::forcecast>& b,
+           const py::array_t<double, py::array::forcecast>& t) {
+            const std::ptrdiff_t n = s.state.portfolios();
+            const bool batch_1d = s.scalar && p.ndim() == 1;
+            const bool batch_2d = !s.scalar && p.ndim() == 2 && p.shape(1) == n;
+            if (!(batch_1d || batch_2d) || b.ndim() != 1 || t.ndim() != 1 || b.shape(0) != p.shape(0) ||
+                t.shape(0) != p.shape(0))
+                throw std::invalid_argument(
+                    "a batch of ticks with times: p (T or T x n_portfolios), b and t of length T");
+            const auto pc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(p);
+            const auto bu = b.unchecked<1>();
+            const auto tu = t.unchecked<1>();
+            const double* d = pc.data();
+            py::gil_scoped_release release;  // arrays held by this frame
+            for (py::ssize_t i = 0; i < pc.shape(0); ++i) s.state.update(d + i * n, bu(i), tu(i));
+        },
+        py::arg("p"), py::arg("b"), py::arg("t"),
+        "A batch of ticks with their times (the loop runs in C++).");
+    common<stream::Exponential>(ewm, "Exponential");
+    ewm.def_property_readonly("alpha", [](const Bound<stream::Exponential>& s) { return s.state.alpha(); });
 }
 
 }  // namespace trackerr::bindings

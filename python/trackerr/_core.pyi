@@ -68,7 +68,7 @@ class _StreamState:
     r_squared: Any
     count: Any
     n_portfolios: int | None
-    def update(self, p: Any, b: Any) -> None: ...
+    def update(self, p: Any, b: Any, t: Any = ...) -> None: ...
     def reset(self) -> None: ...
     def to_bytes(self) -> bytes: ...
     def __setstate__(self, state: tuple[bytes]) -> None: ...
@@ -90,6 +90,20 @@ class Window(_StreamState):
     def __init__(
         self,
         window: int,
+        n: int,
+        scalar: bool,
+        ddof: float,
+        periods: float,
+        min_periods: int,
+        risk_free: float,
+    ) -> None: ...
+
+class Exponential(_StreamState):
+    alpha: float
+    def __init__(
+        self,
+        alpha: float,
+        halflife_time: float,
         n: int,
         scalar: bool,
         ddof: float,

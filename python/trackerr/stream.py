@@ -24,11 +24,12 @@ need one state per thread (merge ``Cumulative`` states afterwards) or a lock.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import _core, _options
 
-__all__ = ["Cumulative", "Window"]
+__all__ = ["Cumulative", "Exponential", "Window"]
 
 
 class _Checkpoints:
@@ -159,5 +160,73 @@ class Window(_Checkpoints, _core.Window):
     def __repr__(self) -> str:
         return (
             f"Window(window={self.window}, n_portfolios={self.n_portfolios}, "
+            f"count={self.count!r}, tracking_error={self.tracking_error!r})"
+        )
+
+
+class Exponential(_Checkpoints, _core.Exponential):
+    """Exponentially weighted metrics (Finch's recurrences, pandas' bias correction).
+
+    Give exactly one of ``halflife`` (ticks), ``span`` (alpha = 2 / (span + 1))
+    or ``alpha``. With ``time_based=True``, ``halflife`` is in the units of the
+    times passed as ``update(p, b, t)`` and each tick's weight follows the time
+    elapsed (for irregular ticks). ``ddof`` is 0 (biased) or 1 (pandas'
+    ``bias=False``). Missing pairs are skipped (pandas' ``ignore_na=True``); a
+    non-finite value makes the state NaN until ``reset()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        halflife: float | None = None,
+        span: float | None = None,
+        alpha: float | None = None,
+        time_based: bool = False,
+        periods_per_year: float | str | None = None,
+        ddof: float = 1,
+        min_periods: int | None = None,
+        n_portfolios: int | None = None,
+        risk_free: float = 0.0,
+    ) -> None:
+        given = [
+            name
+            for name, v in (("halflife", halflife), ("span", span), ("alpha", alpha))
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of halflife, span or alpha (got {given or 'none'})")
+        if time_based and halflife is None:
+            raise ValueError("time_based=True needs halflife (in the units of the times)")
+        if halflife is not None and not (_options.real("halflife", halflife) > 0):
+            raise ValueError(f"halflife (={halflife!r}) must be positive")
+        if span is not None and not (_options.real("span", span) >= 1):
+            raise ValueError(f"span (={span!r}) must be at least 1")
+        if alpha is not None and not (0 < _options.real("alpha", alpha) <= 1):
+            raise ValueError(f"alpha (={alpha!r}) must be in (0, 1]")
+        if time_based:
+            a, h = 1.0, float(halflife)  # type: ignore[arg-type]
+        else:
+            h = float("nan")
+            if alpha is not None:
+                a = float(alpha)
+            elif span is not None:
+                a = 2.0 / (float(span) + 1.0)
+            else:
+                a = -math.expm1(-math.log(2.0) / float(halflife))  # type: ignore[arg-type]
+        n, scalar = _n(n_portfolios)
+        super().__init__(
+            a,
+            h,
+            n,
+            scalar,
+            _options.ddof(ddof),
+            _options.periods(periods_per_year),
+            _min_periods(min_periods),
+            _options.real("risk_free", risk_free),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Exponential(alpha={self.alpha:g}, n_portfolios={self.n_portfolios}, "
             f"count={self.count!r}, tracking_error={self.tracking_error!r})"
         )

@@ -456,4 +456,166 @@ private:
     std::vector<WindowCoMoments> c_;
 };
 
+/// Exponentially weighted metrics: Finch's recurrences (2009), seeded with
+/// the first observation and kept relative to it,
+///   d = x - mean;  mean += alpha d;  S = (1 - alpha)(S + alpha d^2),
+/// (and the same with dx dy for co-moments), with pandas' bias correction
+/// from the sum of squared weights W2 (W2 <- (1 - alpha)^2 W2 + alpha^2):
+/// var = S / (1 - W2) for ddof = 1, S for ddof = 0. With a time scale the
+/// weight of each step follows the time elapsed: alpha = 1 - 2^(-dt / halflife).
+/// A non-finite value keeps a positive weight forever, so it makes the state
+/// NaN until reset.
+class Exponential {
+public:
+    /// `alpha` in (0, 1]; or, when `halflife_time` > 0, time-based decay with
+    /// that half-life (alpha is then unused).
+    Exponential(double alpha, std::ptrdiff_t portfolios = 1, Options o = {},
+                double halflife_time = trackerr::detail::nan_v)
+        : alpha_(alpha), halflife_(halflife_time), n_(portfolios), o_(o) {
+        if (portfolios < 1) throw std::invalid_argument("n_portfolios must be at least 1");
+        const bool timed = halflife_ == halflife_;
+        if (timed && !(halflife_ > 0.0 && std::isfinite(halflife_)))
+            throw std::invalid_argument("halflife must be positive and finite");
+        if (!timed && !(alpha_ > 0.0 && alpha_ <= 1.0))
+            throw std::invalid_argument("alpha must be in (0, 1]");
+        detail::check_options(o_);
+        if (o_.ddof != 0.0 && o_.ddof != 1.0)
+            throw std::invalid_argument("ddof must be 0 or 1 for exponential weights");
+        s_.resize(static_cast<std::size_t>(n_));
+    }
+
+    bool timed() const noexcept { return halflife_ == halflife_; }
+
+    /// One tick (time is required with time-based decay, ignored otherwise).
+    void update(const double* p, double b, double time = trackerr::detail::nan_v) noexcept {
+        for (std::ptrdiff_t j = 0; j < n_; ++j) update_one(s_[static_cast<std::size_t>(j)], p[j], b, time);
+    }
+
+    Readout read(std::ptrdiff_t j) const noexcept {
+        const State& s = s_[static_cast<std::size_t>(j)];
+        const double nan = trackerr::detail::nan_v;
+        const double need = static_cast<double>(o_.min_periods > 0 ? o_.min_periods : 1);
+        Readout r{nan, nan, nan, nan, nan, nan, nan, s.n};
+        if (!(s.n >= need) || s.bad != 0.0) return r;
+        const double corr = o_.ddof == 1.0 ? 1.0 / (1.0 - s.w2) : 1.0;  // inf when one observation
+        const double per_year = o_.periods == o_.periods ? o_.periods : 1.0, sp = std::sqrt(per_year);
+        const double var_a = s.va * corr, mean_a = s.la + s.ma;
+        const double sd = std::isfinite(var_a) ? std::sqrt(var_a > 0.0 ? var_a : 0.0) : nan;
+        r.tracking_error = sd * sp;
+        r.active_return = mean_a * per_year;
+        r.information_ratio = sd > 0.0 ? mean_a / sd * sp : nan;
+        r.beta = s.vb > 0.0 ? s.cpb / s.vb : nan;
+        const double a1 = ((s.lp + s.mp) - o_.risk_free) - r.beta * ((s.lb + s.mb) - o_.risk_free);
+        r.alpha = a1 * per_year;
+        if (s.vp > 0.0 && s.vb > 0.0) {
+            const double c = s.cpb / std::sqrt(s.vp * s.vb);
+            r.correlation = c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
+            r.r_squared = r.correlation * r.correlation;
+        }
+        return r;
+    }
+
+    void reset() noexcept {
+        for (auto& s : s_) s = State{};
+    }
+    std::ptrdiff_t portfolios() const noexcept { return n_; }
+    double alpha() const noexcept { return alpha_; }
+    double halflife() const noexcept { return halflife_; }
+    const Options& options() const noexcept { return o_; }
+
+    std::string to_bytes() const {
+        detail::Writer w(3);
+        w.i64(n_);
+        w.f64(alpha_);
+        w.f64(halflife_);
+        detail::write_options(w, o_);
+        for (const State& s : s_)
+            for (double v : s.fields()) w.f64(v);
+        return w.take();
+    }
+    static Exponential from_bytes(const std::string& bytes) {
+        detail::Reader r(bytes, 3, "Exponential");
+        const std::int64_t n = r.i64();
+        const double alpha = r.f64(), halflife = r.f64();
+        const Options o = detail::read_options(r);
+        constexpr std::size_t per = State::count * 8;
+        if (n < 1 || static_cast<std::uint64_t>(n) > r.remaining() / per ||
+            r.remaining() != static_cast<std::size_t>(n) * per)
+            r.fail("corrupted or truncated checkpoint (size does not match n_portfolios)");
+        try {
+            Exponential e(alpha, static_cast<std::ptrdiff_t>(n), o, halflife);
+            for (State& s : e.s_) {
+                double v[State::count];
+                for (double& x : v) x = r.f64();
+                s.set(v);
+                if (!(s.n >= 0.0 && s.n == std::floor(s.n)) || !(s.bad == 0.0 || s.bad == 1.0))
+                    r.fail("corrupted checkpoint (bad count)");
+            }
+            return e;
+        } catch (const std::invalid_argument& e) {
+            const std::string what = e.what();
+            if (what.rfind("Exponential.from_bytes", 0) == 0) throw;
+            r.fail("corrupted checkpoint (" + what + ")");
+        }
+    }
+
+private:
+    struct State {
+        static constexpr int count = 14;
+        double n = 0.0, bad = 0.0, w2 = 0.0, t_last = trackerr::detail::nan_v;
+        double la = 0.0, ma = 0.0, va = 0.0;                                // active return
+        double lp = 0.0, lb = 0.0, mp = 0.0, mb = 0.0, vp = 0.0, vb = 0.0;  // pair
+        double cpb = 0.0;
+        std::vector<double> fields() const {
+            return {n, bad, w2, t_last, la, ma, va, lp, lb, mp, mb, vp, vb, cpb};
+        }
+        void set(const double* v) noexcept {
+            double* f[count] = {&n, &bad, &w2, &t_last, &la, &ma, &va, &lp, &lb, &mp, &mb, &vp, &vb, &cpb};
+            for (int i = 0; i < count; ++i) *f[i] = v[i];
+        }
+    };
+
+    void update_one(State& s, double x, double y, double time) const noexcept {
+        if (x != x || y != y) return;  // a missing pair is skipped (pandas' ignore_na=True)
+        const double a = detail::coded_active(x, y);
+        if (!std::isfinite(a) || !std::isfinite(x) || !std::isfinite(y)) {
+            s.bad = 1.0;
+            s.n += 1.0;
+            return;
+        }
+        if (s.n == 0.0) {  // seed: the first observation is the reference level
+            s.la = a;
+            s.lp = x;
+            s.lb = y;
+            s.w2 = 1.0;
+            s.t_last = time;
+            s.n = 1.0;
+            return;
+        }
+        double al = alpha_;
+        if (timed()) {
+            const double dt = time - s.t_last;
+            al = dt > 0.0 ? -std::expm1(-dt * 0.69314718055994530942 / halflife_) : 0.0;
+            if (dt > 0.0 || s.t_last != s.t_last) s.t_last = time;
+        }
+        const double keep = 1.0 - al;
+        const double d = (a - s.la) - s.ma;
+        s.ma += al * d;
+        s.va = keep * (s.va + al * d * d);
+        const double dp = (x - s.lp) - s.mp, db = (y - s.lb) - s.mb;
+        s.mp += al * dp;
+        s.mb += al * db;
+        s.vp = keep * (s.vp + al * dp * dp);
+        s.vb = keep * (s.vb + al * db * db);
+        s.cpb = keep * (s.cpb + al * dp * db);
+        s.w2 = keep * keep * s.w2 + al * al;
+        s.n += 1.0;
+    }
+
+    double alpha_, halflife_;
+    std::ptrdiff_t n_;
+    Options o_;
+    std::vector<State> s_;
+};
+
 }  // namespace trackerr::stream
