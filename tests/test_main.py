@@ -21,3 +21,14 @@ def test_python_m_trackerr_prints_the_real_examples():
     assert lines["STETH"][1] == f"{100 * te:.2f}%"
     for etf in ("IBIT", "FBTC", "GBTC"):
         assert etf in lines
+
+
+def test_cpp_headers_and_cmake_package_are_installed():
+    from pathlib import Path
+
+    include = Path(trackerr.get_include())
+    assert (include / "trackerr" / "trackerr.hpp").is_file()
+    assert (include / "trackerr" / "stream.hpp").is_file()
+    cmake_dir = Path(trackerr.get_cmake_dir())
+    assert (cmake_dir / "trackerrConfig.cmake").is_file()
+    assert (cmake_dir / "trackerrTargets.cmake").is_file()

@@ -31,6 +31,31 @@ from ._rolling import (
 
 __version__ = "0.1.0"
 
+
+def get_include() -> str:
+    """Directory of trackerr's C++ headers (``#include <trackerr/trackerr.hpp>``)."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "include", here.parent.parent / "cpp" / "include"):
+        if (candidate / "trackerr" / "trackerr.hpp").is_file():
+            return str(candidate)
+    raise FileNotFoundError("trackerr's C++ headers are not installed with this copy of trackerr")
+
+
+def get_cmake_dir() -> str:
+    """Directory holding trackerrConfig.cmake, for ``find_package(trackerr)``
+    (pass it as ``trackerr_DIR`` or add it to ``CMAKE_PREFIX_PATH``)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "share" / "cmake" / "trackerr"
+    if not (path / "trackerrConfig.cmake").is_file():
+        raise FileNotFoundError(
+            "trackerr's CMake package files are not installed with this copy of trackerr"
+        )
+    return str(path)
+
+
 __all__ = [
     "PERIODS_PER_YEAR",
     "RollingStats",
@@ -40,6 +65,8 @@ __all__ = [
     "beta",
     "correlation",
     "datasets",
+    "get_cmake_dir",
+    "get_include",
     "information_ratio",
     "r_squared",
     "reference",
