@@ -16,6 +16,7 @@ from ._fullsample import (
     tracking_difference,
     tracking_error,
 )
+from ._monitor import Event, Monitor
 from ._options import PERIODS_PER_YEAR
 from ._rolling import (
     RollingStats,
@@ -58,6 +59,8 @@ def get_cmake_dir() -> str:
 
 __all__ = [
     "PERIODS_PER_YEAR",
+    "Event",
+    "Monitor",
     "RollingStats",
     "__version__",
     "active_return",
