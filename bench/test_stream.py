@@ -1,0 +1,80 @@
+"""Streaming latency: per-tick cost of trackerr.stream updates against the
+floor of a pybind11 method call and against river's rolling covariance.
+
+Groups: "stream-scalar" (one float tick per call), "stream-batch" (1e6 ticks
+in one call; divide the median by 1e6 for ns per tick), "stream-panel"
+(one tick of 1000 portfolios per call). No timing assertions.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from trackerr import _core, stream
+
+QUICK = os.environ.get("TRACKERR_BENCH_QUICK") == "1"
+W = 252
+
+
+def test_noop_pybind11_call(benchmark):
+    """The floor: a bound method taking two doubles and doing nothing."""
+    benchmark.group = "stream-scalar"
+    probe = _core._Probe()
+    benchmark(probe.noop, 0.01, 0.02)
+
+
+def test_window_update_float(benchmark):
+    benchmark.group = "stream-scalar"
+    w = stream.Window(W)
+    rng = np.random.default_rng(0)
+    for x, y in rng.normal(0, 0.01, (W, 2)):
+        w.update(float(x), float(y))
+    benchmark(w.update, 0.01, 0.02)
+    assert w.count == W
+
+
+def test_cumulative_update_float(benchmark):
+    benchmark.group = "stream-scalar"
+    c = stream.Cumulative()
+    benchmark(c.update, 0.01, 0.02)
+
+
+def test_river_rolling_cov(benchmark):
+    river = pytest.importorskip("river")
+    from river import stats, utils
+
+    benchmark.group = "stream-scalar"
+    cov = utils.Rolling(stats.Cov, window_size=W)
+    for _ in range(W):
+        cov.update(0.01, 0.02)
+    benchmark(cov.update, 0.01, 0.02)
+    assert river is not None
+
+
+def test_window_batch_update(benchmark):
+    benchmark.group = "stream-batch"
+    n = 100_000 if QUICK else 1_000_000
+    rng = np.random.default_rng(1)
+    p, b = rng.normal(0, 0.01, n), rng.normal(0, 0.01, n)
+
+    def run():
+        w = stream.Window(W)
+        w.update(p, b)
+        return w
+
+    w = benchmark(run)
+    assert w.count == W
+
+
+def test_window_n_portfolios_1000(benchmark):
+    benchmark.group = "stream-panel"
+    n = 1000
+    w = stream.Window(W, n_portfolios=n)
+    rng = np.random.default_rng(2)
+    w.update(rng.normal(0, 0.01, (W, n)), rng.normal(0, 0.01, W))
+    tick = rng.normal(0, 0.01, n)
+    benchmark(w.update, tick, 0.01)
+    assert np.all(w.count == W)
