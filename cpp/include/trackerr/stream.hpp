@@ -398,7 +398,9 @@ public:
         detail::Reader r(bytes, 2, "Window");
         const std::int64_t w = r.i64(), n = r.i64(), ticks = r.i64();
         const Options o = detail::read_options(r);
-        if (w < 2 || n < 1 || ticks < 0) r.fail("corrupted checkpoint (window, n_portfolios or ticks)");
+        // ticks stays far from overflow: a checkpoint claiming more than 2^62 ticks is not ours
+        if (w < 2 || n < 1 || ticks < 0 || ticks > (std::int64_t{1} << 62))
+            r.fail("corrupted checkpoint (window, n_portfolios or ticks)");
         const std::uint64_t rest = r.remaining();
         // the exact size, checked without overflow before anything is allocated
         const std::uint64_t per_portfolio = (9 + 17) * 8 + 2 * 8 * static_cast<std::uint64_t>(w);
