@@ -168,6 +168,12 @@ def _run(
     return outputs, inputs
 
 
+def _single(field: str, portfolio: Any, benchmark: Any, window: int, **options: Any) -> Any:
+    """One rolling metric: run the kernel for `field` alone and wrap the result."""
+    (values,), inputs = _run((field,), portfolio, benchmark, window, **options)
+    return _wrap(values, inputs, field)
+
+
 def rolling_tracking_error(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
@@ -206,8 +212,8 @@ def rolling_tracking_error(
     -------
     ndarray, Series or DataFrame of the portfolio's shape.
     """
-    (values,), inputs = _run(
-        ("tracking_error",),
+    return _single(
+        "tracking_error",
         portfolio,
         benchmark,
         window,
@@ -218,7 +224,6 @@ def rolling_tracking_error(
         out=out,
         threads=threads,
     )
-    return _wrap(values, inputs, "tracking_error")
 
 
 def rolling_active_return(
@@ -235,8 +240,8 @@ def rolling_active_return(
 ) -> Any:
     r"""Rolling mean active return, :math:`\bar a \cdot P` over each window
     (arithmetic; see :func:`rolling_tracking_error` for the shared options)."""
-    (values,), inputs = _run(
-        ("active_return",),
+    return _single(
+        "active_return",
         portfolio,
         benchmark,
         window,
@@ -247,7 +252,6 @@ def rolling_active_return(
         out=out,
         threads=threads,
     )
-    return _wrap(values, inputs, "active_return")
 
 
 def rolling_information_ratio(
@@ -265,8 +269,8 @@ def rolling_information_ratio(
 ) -> Any:
     r"""Rolling information ratio :math:`\bar a / s_a \cdot \sqrt{P}` over each
     window (arithmetic); NaN where the window's tracking error is 0."""
-    (values,), inputs = _run(
-        ("information_ratio",),
+    return _single(
+        "information_ratio",
         portfolio,
         benchmark,
         window,
@@ -277,7 +281,6 @@ def rolling_information_ratio(
         out=out,
         threads=threads,
     )
-    return _wrap(values, inputs, "information_ratio")
 
 
 def rolling_beta(
@@ -294,8 +297,8 @@ def rolling_beta(
     r"""Rolling beta :math:`\mathrm{cov}(p, b) / \mathrm{var}(b)` over each window
     (exactly ``window`` rows, unlike pyfolio's w + 1); NaN where the benchmark
     is constant."""
-    (values,), inputs = _run(
-        ("beta",),
+    return _single(
+        "beta",
         portfolio,
         benchmark,
         window,
@@ -306,7 +309,6 @@ def rolling_beta(
         out=out,
         threads=threads,
     )
-    return _wrap(values, inputs, "beta")
 
 
 def rolling_alpha(
@@ -327,8 +329,8 @@ def rolling_alpha(
     :math:`[(\bar p - r_f) - \beta (\bar b - r_f)] P`, or with
     ``method='geometric'`` :math:`(1 + \alpha_1)^P - 1` (as :func:`trackerr.alpha`)."""
     _options.choice("method", method, ("arithmetic", "geometric"))
-    (values,), inputs = _run(
-        ("alpha",),
+    return _single(
+        "alpha",
         portfolio,
         benchmark,
         window,
@@ -341,7 +343,6 @@ def rolling_alpha(
         out=out,
         threads=threads,
     )
-    return _wrap(values, inputs, "alpha")
 
 
 def rolling_correlation(
@@ -356,8 +357,8 @@ def rolling_correlation(
     threads: int | None = None,
 ) -> Any:
     """Rolling Pearson correlation over each window; NaN where either side is constant."""
-    (values,), inputs = _run(
-        ("correlation",),
+    return _single(
+        "correlation",
         portfolio,
         benchmark,
         window,
@@ -368,7 +369,6 @@ def rolling_correlation(
         out=out,
         threads=threads,
     )
-    return _wrap(values, inputs, "correlation")
 
 
 def rolling_r_squared(
@@ -383,8 +383,8 @@ def rolling_r_squared(
     threads: int | None = None,
 ) -> Any:
     """Rolling R^2 (squared correlation) over each window."""
-    (values,), inputs = _run(
-        ("r_squared",),
+    return _single(
+        "r_squared",
         portfolio,
         benchmark,
         window,
@@ -395,7 +395,6 @@ def rolling_r_squared(
         out=out,
         threads=threads,
     )
-    return _wrap(values, inputs, "r_squared")
 
 
 def rolling_stats(
