@@ -224,6 +224,18 @@ std::ptrdiff_t gather(const View<TP>& p, const View<TB>& b, std::ptrdiff_t start
     return k;
 }
 
+/// Keeps the pairs of xs / ys where neither side is NaN, in order; returns how many.
+inline std::ptrdiff_t compact_buffers(double* xs, double* ys, std::ptrdiff_t len) noexcept {
+    std::ptrdiff_t k = 0;
+    for (std::ptrdiff_t i = 0; i < len; ++i) {
+        const double x = xs[i], y = ys[i];
+        xs[k] = x;
+        ys[k] = y;
+        k += static_cast<std::ptrdiff_t>(!is_nan(x) && !is_nan(y));
+    }
+    return k;
+}
+
 /// The block loop shared by the pairwise kernels. For each block of up to
 /// `block` pairs, a `Block` object is given typed pointers to the block:
 /// straight into the caller's arrays when both are contiguous (nothing is
@@ -244,19 +256,23 @@ Accumulated<State> run_blocks(const View<TP>& p, const View<TB>& b) {
     for (std::ptrdiff_t start = 0; start < n; start += block) {
         const std::ptrdiff_t len = std::min(block, n - start);
         State s;
+        std::ptrdiff_t k = 0;
         if (contiguous) {
-            if (blk.fast(p.data + start, b.data + start, len, s)) {
+            if (Block::has_fast && blk.fast(p.data + start, b.data + start, len, s)) {
                 cascade.push(s);
                 continue;
             }
-        } else {
+            k = gather(p, b, start, len, xs, ys, true);
+        } else if (Block::has_fast) {
             gather(p, b, start, len, xs, ys, false);
             if (blk.fast(xs, ys, len, s)) {
                 cascade.push(s);
                 continue;
             }
+            k = compact_buffers(xs, ys, len);  // the block is already in L1: compact it there
+        } else {
+            k = gather(p, b, start, len, xs, ys, true);
         }
-        const std::ptrdiff_t k = gather(p, b, start, len, xs, ys, true);
         out.skipped += len - k;
         if (k > 0) cascade.push(blk.slow(xs, ys, k));
     }
@@ -266,6 +282,7 @@ Accumulated<State> run_blocks(const View<TP>& p, const View<TB>& b) {
 }
 
 struct ActiveBlock {
+    static constexpr bool has_fast = true;
     double level = nan_v;  // reference level K of the active return
 
     template <class TX, class TY>
@@ -310,6 +327,7 @@ struct ActiveMeanBlock : ActiveBlock {
 };
 
 struct PairBlock {
+    static constexpr bool has_fast = true;
     double level_p = nan_v, level_b = nan_v;
 
     template <class TX, class TY>
@@ -342,7 +360,9 @@ struct PairBlock {
 };
 
 struct GrowthBlock {
-    // Products need the NaN check per pair anyway: always take the compacting path.
+    // Products need the NaN check per pair anyway: every block takes the
+    // compacting path, read once.
+    static constexpr bool has_fast = false;
     template <class TX, class TY>
     bool fast(const TX*, const TY*, std::ptrdiff_t, Growth&) noexcept {
         return false;

@@ -211,12 +211,10 @@ public:
         const WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
         const double need = static_cast<double>(o_.min_periods > 0 ? o_.min_periods : 1);
         const trackerr::detail::Emit em(params());
-        Readout r{};
         double va[3], vc[4];
         em.active(a, a.count() >= need && a.n_bad == 0.0, va);
         em.pair(c, c.count() >= need && c.n_bad == 0.0, vc);
-        r = Readout{va[0], va[1], va[2], vc[0], vc[1], vc[2], vc[3], a.count()};
-        return r;
+        return Readout{va[0], va[1], va[2], vc[0], vc[1], vc[2], vc[3], a.count()};
     }
 
     void reset() noexcept {
