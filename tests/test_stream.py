@@ -4,6 +4,7 @@ merges, batch == tick by tick, checkpoints (including hostile bytes), pickle."""
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import pickle
 
@@ -147,8 +148,10 @@ def test_n_portfolios_equals_one_state_each(rng):
     te = multi.tracking_error
     assert te.shape == (n,)
     for j in range(n):
-        single = stream.Window(25)
-        single.update(np.ascontiguousarray(P[:, j]), b)
+        single = stream.Window(25)  # fed the same way: the same steps, bit for bit
+        single.update(np.ascontiguousarray(P[:100, j]), b[:100])
+        for t in range(100, 200):
+            single.update(P[t, j], b[t])
         assert te[j] == single.tracking_error
     np.testing.assert_allclose(
         te, trackerr.rolling_tracking_error(P, b, 25, threads=1)[-1], rtol=1e-13
@@ -327,3 +330,129 @@ def test_exponential_random_bytes_never_crash(data):
     else:
         s.update(np.zeros(s.n_portfolios), 0.0)
     _ = s.tracking_error
+
+
+def _chunks(n, cuts):
+    edges = [0, *sorted(cuts), n]
+    return list(itertools.pairwise(edges))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    hnp.arrays(np.float64, st.integers(1, 150), elements=finite),
+    st.data(),
+    st.sampled_from([{"span": 9}, {"alpha": 0.5}, {"halflife": 3.0, "ddof": 0}]),
+)
+def test_exponential_merge_of_chunks_equals_one_pass(x, data, kw):
+    y = data.draw(hnp.arrays(np.float64, x.shape, elements=finite))
+    cuts = data.draw(st.lists(st.integers(0, len(x)), max_size=4))
+    whole = stream.Exponential(**kw)
+    whole.update(x, y)
+    merged = stream.Exponential(**kw)
+    for lo, hi in _chunks(len(x), cuts):
+        part = stream.Exponential(**kw)
+        part.update(x[lo:hi], y[lo:hi])
+        merged += part
+    assert merged.count == whole.count
+    for f in ("tracking_error", "active_return", "beta", "correlation"):
+        a, b = getattr(merged, f), getattr(whole, f)
+        assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-9, abs=1e-9), f
+
+
+def test_exponential_merge_time_based_and_panels(rng):
+    p, b = _data(rng, 400)
+    t = np.cumsum(rng.exponential(1.0, 400))
+    t[200] = t[199]  # a tick at the same time as the last one of the first chunk
+    whole = stream.Exponential(halflife=10.0, time_based=True)
+    whole.update(p, b, t)
+    first = stream.Exponential(halflife=10.0, time_based=True)
+    first.update(p[:200], b[:200], t[:200])
+    second = stream.Exponential(halflife=10.0, time_based=True)
+    second.update(p[200:], b[200:], t[200:])
+    merged = first + second
+    for f in FIELDS:
+        assert getattr(merged, f) == pytest.approx(getattr(whole, f), rel=1e-12, abs=1e-15), f
+    with pytest.raises(ValueError, match="start before this state's last tick"):
+        second + first
+    # n_portfolios: each column merges as its own stream
+    P = np.column_stack([p, b + 0.5 * (p - b)])
+    whole = stream.Exponential(span=20, n_portfolios=2)
+    whole.update(P, b)
+    merged = stream.Exponential(span=20, n_portfolios=2)
+    merged.update(P[:150], b[:150])
+    rest = stream.Exponential(span=20, n_portfolios=2)
+    rest.update(P[150:], b[150:])
+    merged.merge(rest)
+    np.testing.assert_allclose(merged.tracking_error, whole.tracking_error, rtol=1e-12)
+    np.testing.assert_allclose(merged.beta, whole.beta, rtol=1e-12)
+    for bad in (
+        stream.Exponential(span=21),
+        stream.Exponential(span=20, ddof=0),
+        stream.Exponential(span=20, periods_per_year=252),
+    ):
+        with pytest.raises(ValueError, match="different"):
+            stream.Exponential(span=20) + bad
+    with pytest.raises(ValueError, match="n_portfolios"):
+        stream.Exponential(span=20) + stream.Exponential(span=20, n_portfolios=1)
+
+
+def test_exponential_merge_keeps_nan_and_empty(rng):
+    p, b = _data(rng, 50)
+    e = stream.Exponential(span=5)
+    e.update(p, b)
+    empty = stream.Exponential(span=5)
+    assert (e + empty).tracking_error == e.tracking_error
+    assert (empty + e).tracking_error == e.tracking_error
+    poisoned = stream.Exponential(span=5)
+    poisoned.update(np.inf, 0.0)
+    merged = e + poisoned
+    assert math.isnan(merged.tracking_error)
+    assert merged.count == e.count + 1
+
+
+@pytest.mark.parametrize("w", [5, 64])
+@pytest.mark.parametrize("sizes", [[3], [70], [1, 200, 2, 64, 7], [64, 64], [500]])
+def test_window_batches_of_any_length_equal_ticks(rng, w, sizes):
+    """Batches shorter than the window step tick by tick; longer ones replay
+    only the last window: both agree with feeding the ticks one at a time."""
+    n = sum(sizes)
+    p, b = _data(rng, n, nans=True)
+    p[n // 2] = np.inf
+    one, many = stream.Window(w, min_periods=2), stream.Window(w, min_periods=2)
+    for x, y in zip(p, b, strict=True):
+        one.update(x, y)
+    for lo, hi in _chunks(n, np.cumsum(sizes)[:-1].tolist()):
+        many.update(p[lo:hi], b[lo:hi])
+    assert many.count == one.count
+    for f in FIELDS:
+        assert _same(getattr(one, f), getattr(many, f)), f
+    # and the state keeps stepping correctly from there
+    for x, y in zip(p[:w], b[:w], strict=True):
+        one.update(x, y)
+        many.update(x, y)
+    for f in FIELDS:
+        assert _same(getattr(one, f), getattr(many, f)), f
+
+
+def test_cumulative_batch_paths(rng):
+    """Long batches run the blocked kernels per column; an infinity sends its
+    column down the tick path, which counts it; NaN pairs are skipped."""
+    T, n = 1000, 3
+    b = rng.normal(0, 0.01, T)
+    P = b[:, None] + rng.normal(0, 0.003, (T, n))
+    P[rng.random((T, n)) < 0.05] = np.nan
+    P[500, 2] = np.inf
+    batch = stream.Cumulative(n_portfolios=n)
+    batch.update(P[:10], b[:10])  # short: tick path
+    batch.update(P[10:], b[10:])  # long: blocks
+    ticks = stream.Cumulative(n_portfolios=n)
+    for t in range(T):
+        ticks.update(P[t], b[t])
+    np.testing.assert_array_equal(batch.count, ticks.count)
+    for f in FIELDS:
+        np.testing.assert_allclose(getattr(batch, f), getattr(ticks, f), rtol=1e-12, atol=1e-16)
+    assert math.isnan(batch.tracking_error[2])
+    # an all-NaN column leaves the state empty
+    empty = stream.Cumulative()
+    empty.update(np.full(100, np.nan), b[:100])
+    assert empty.count == 0 and math.isnan(empty.tracking_error)

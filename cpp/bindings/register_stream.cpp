@@ -63,13 +63,10 @@ void update_arrays(Bound<State>& s, const py::array_t<double, py::array::forceca
         if (!b || p.ndim() != 1 || b.ndim() != 1 || p.shape(0) != b.shape(0))
             throw std::invalid_argument(
                 "update(p, b) takes floats, or 1-D arrays of ticks of the same length");
-        const auto pu = p.unchecked<1>();
-        const auto bu = b.unchecked<1>();
+        const auto pc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(p);
+        const auto bc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(b);
         py::gil_scoped_release release;  // reads arrays held by this frame; the state is ours
-        for (py::ssize_t t = 0; t < pu.shape(0); ++t) {
-            const double x = pu(t);
-            s.state.update(&x, bu(t));
-        }
+        s.state.update(pc.data(), bc.data(), pc.shape(0));
         return;
     }
     if (p.ndim() == 1) {  // one tick across the portfolios, one benchmark value
@@ -92,10 +89,9 @@ void update_arrays(Bound<State>& s, const py::array_t<double, py::array::forceca
     if (p.ndim() != 2 || p.shape(1) != n || !b || b.ndim() != 1 || b.shape(0) != p.shape(0))
         throw std::invalid_argument("a batch of ticks is a T x n_portfolios array and a length-T benchmark");
     const auto pc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(p);
-    const double* d = pc.data();
-    const auto bu = b.unchecked<1>();
+    const auto bc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(b);
     py::gil_scoped_release release;
-    for (py::ssize_t t = 0; t < pc.shape(0); ++t) s.state.update(d + t * n, bu(t));
+    s.state.update(pc.data(), bc.data(), pc.shape(0));
 }
 
 template <class State, class Cls>
@@ -258,6 +254,17 @@ void register_stream(py::module_& m) {
         py::arg("p"), py::arg("b"), py::arg("t"),
         "A batch of ticks with their times (the loop runs in C++).");
     common<stream::Exponential>(ewm, "Exponential");
+    ewm.def(
+        "merge",
+        [](Bound<stream::Exponential>& a,
+           const Bound<stream::Exponential>& b) -> Bound<stream::Exponential>& {
+            if (a.scalar != b.scalar)
+                throw std::invalid_argument("cannot merge states of different n_portfolios");
+            a.state += b.state;
+            return a;
+        },
+        py::arg("other"), py::return_value_policy::reference_internal,
+        "Append another state's stream (its ticks come after this one's).");
     ewm.def_property_readonly("alpha", [](const Bound<stream::Exponential>& s) { return s.state.alpha(); });
 }
 

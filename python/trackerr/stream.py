@@ -173,6 +173,11 @@ class Exponential(_Checkpoints, _core.Exponential):
     elapsed (for irregular ticks). ``ddof`` is 0 (biased) or 1 (pandas'
     ``bias=False``). Missing pairs are skipped (pandas' ``ignore_na=True``); a
     non-finite value makes the state NaN until ``reset()``.
+
+    ``a.merge(b)``, ``a += b`` and ``a + b`` append stream ``b`` to stream ``a``
+    (``b``'s ticks come after ``a``'s; the order matters): the result equals one
+    pass over both, up to rounding. Parameters must match; with time-based
+    decay ``b``'s first tick must not be earlier than ``a``'s last.
     """
 
     def __init__(
@@ -224,6 +229,15 @@ class Exponential(_Checkpoints, _core.Exponential):
             _min_periods(min_periods),
             _options.real("risk_free", risk_free),
         )
+
+    def __iadd__(self, other: Exponential) -> Exponential:
+        self.merge(other)
+        return self
+
+    def __add__(self, other: Exponential) -> Exponential:
+        out: Exponential = self.copy()
+        out.merge(other)
+        return out
 
     def __repr__(self) -> str:
         return (

@@ -245,10 +245,9 @@ inline std::ptrdiff_t compact_buffers(double* xs, double* ys, std::ptrdiff_t len
 /// carries the series' reference level (set from its first non-empty block)
 /// and `Block::finish` adds it back to the merged state.
 template <class Block, class State, class TP, class TB>
-Accumulated<State> run_blocks(const View<TP>& p, const View<TB>& b) {
+Accumulated<State> run_blocks(const View<TP>& p, const View<TB>& b, Block blk = Block{}) {
     alignas(64) double xs[block];
     alignas(64) double ys[block];
-    Block blk;
     Cascade<State> cascade;
     Accumulated<State> out;
     const bool contiguous = p.contiguous() && b.contiguous();

@@ -63,7 +63,7 @@ inline void check_options(const Options& o) {
 // Checkpoint record: "TRKR", format version, kind, then fixed fields and
 // the states, all little-endian 8-byte values.
 inline constexpr char magic[4] = {'T', 'R', 'K', 'R'};
-inline constexpr std::uint32_t format_version = 1;
+inline constexpr std::uint32_t format_version = 2;  // 2: Exponential keeps its first tick's time
 
 class Writer {
 public:
@@ -165,6 +165,16 @@ inline Options read_options(Reader& r) {
 
 }  // namespace detail
 
+namespace detail {
+// A block kernel of batch.hpp whose reference level is given and whose
+// merged state stays relative to it.
+template <class Block>
+struct Relative : Block {
+    template <class State>
+    void finish(State&) const noexcept {}
+};
+}  // namespace detail
+
 /// Metrics over every tick seen, for `portfolios` portfolios.
 class Cumulative {
 public:
@@ -191,6 +201,77 @@ public:
             c.level_b = y;
         }
         c.add(x, y);
+    }
+
+    /// `rows` ticks at once: tick t is p[t * portfolios + j] and b[t]. Each
+    /// portfolio's column goes through the blocked two-pass kernels of the
+    /// full-sample functions and is merged in (Chan); a column holding an
+    /// infinity takes the tick-by-tick path, which counts it.
+    void update(const double* p, const double* b, std::ptrdiff_t rows) noexcept {
+        if (rows < 64) {
+            for (std::ptrdiff_t t = 0; t < rows; ++t) update(p + t * n_, b[t]);
+            return;
+        }
+        const View<double> bv(b, rows, static_cast<std::ptrdiff_t>(sizeof(double)));
+        for (std::ptrdiff_t j = 0; j < n_; ++j) {
+            WindowMoments& a = a_[static_cast<std::size_t>(j)];
+            WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
+            auto tick_by_tick = [&] {
+                for (std::ptrdiff_t t = 0; t < rows; ++t) update_one(j, p[t * n_ + j], b[t]);
+            };
+            // The batch's means are kept relative to the state's levels (or,
+            // for an empty state, to its first finite pair, as update_one does).
+            WindowMoments wa;
+            WindowCoMoments wc;
+            wa.level = a.level;
+            wc.level_p = c.level_p;
+            wc.level_b = c.level_b;
+            if (c.count() == 0.0 || a.count() == 0.0) {
+                std::ptrdiff_t t = 0;
+                while (t < rows && !(std::isfinite(p[t * n_ + j]) && std::isfinite(b[t]))) ++t;
+                if (t == rows) {
+                    tick_by_tick();
+                    continue;
+                }
+                if (a.count() == 0.0) wa.level = p[t * n_ + j] - b[t];
+                if (c.count() == 0.0) {
+                    wc.level_p = p[t * n_ + j];
+                    wc.level_b = b[t];
+                }
+            }
+            const View<double> pv(p + j, rows, n_ * static_cast<std::ptrdiff_t>(sizeof(double)));
+            trackerr::detail::ActiveBlock ab;
+            ab.level = wa.level;
+            trackerr::detail::PairBlock pb;
+            pb.level_p = wc.level_p;
+            pb.level_b = wc.level_b;
+            const Moments m =
+                trackerr::detail::run_blocks<detail::Relative<trackerr::detail::ActiveBlock>, Moments>(
+                    pv, bv, detail::Relative<trackerr::detail::ActiveBlock>{ab})
+                    .state;
+            const CoMoments k =
+                trackerr::detail::run_blocks<detail::Relative<trackerr::detail::PairBlock>, CoMoments>(
+                    pv, bv, detail::Relative<trackerr::detail::PairBlock>{pb})
+                    .state;
+            const bool finite = std::isfinite(m.mean) && std::isfinite(m.m2) && std::isfinite(k.mean_p) &&
+                                std::isfinite(k.mean_b) && std::isfinite(k.c_pp) && std::isfinite(k.c_bb) &&
+                                std::isfinite(k.c_pb);
+            if (!finite) {  // an infinity: counted by the tick path
+                tick_by_tick();
+                continue;
+            }
+            wa.n = m.n;
+            wa.mean = m.mean;
+            wa.m2 = m.m2;
+            wc.n = k.n;
+            wc.mean_p = k.mean_p;
+            wc.mean_b = k.mean_b;
+            wc.c_pp = k.c_pp;
+            wc.c_bb = k.c_bb;
+            wc.c_pb = k.c_pb;
+            merge(a, wa);
+            merge(c, wc);
+        }
     }
 
     /// Chan's merge: the state of the two streams concatenated.
@@ -355,6 +436,21 @@ public:
         for (std::ptrdiff_t j = 0; j < n_; ++j) settle(j, first, ticks_);
     }
 
+    /// `rows` ticks at once: tick t is p[t * portfolios + j] and b[t]. The
+    /// state after them depends only on the last `window` ticks, so a batch at
+    /// least a window long forgets the ring and replays just those, the same
+    /// steps as a fresh state fed them: O(window) work for any batch length.
+    void update(const double* p, const double* b, std::ptrdiff_t rows) noexcept {
+        std::ptrdiff_t start = 0;
+        if (rows >= w_) {
+            start = rows - w_;
+            const std::int64_t ticks = ticks_ + start;
+            reset();
+            ticks_ = ticks;
+        }
+        for (std::ptrdiff_t t = start; t < rows; ++t) update(p + t * n_, b[t]);
+    }
+
     Readout read(std::ptrdiff_t j) const noexcept {
         const WindowMoments& a = a_[static_cast<std::size_t>(j)];
         const WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
@@ -491,6 +587,40 @@ public:
         for (std::ptrdiff_t j = 0; j < n_; ++j) update_one(s_[static_cast<std::size_t>(j)], p[j], b, time);
     }
 
+    /// `rows` ticks at once (untimed states): tick t is p[t * portfolios + j]
+    /// and b[t]. The recurrence is sequential, so this is the tick loop.
+    void update(const double* p, const double* b, std::ptrdiff_t rows) noexcept {
+        for (std::ptrdiff_t t = 0; t < rows; ++t) update(p + t * n_, b[t]);
+    }
+
+    /// Merge: this stream followed by `o`'s ticks, as one pass over both.
+    /// Over the concatenation the weights of this stream's ticks decay by
+    /// kappa, the product of (1 - alpha) over o's ticks, and o's first tick
+    /// (its seed, which o alone weighs D = kappa / (1 - alpha_1)) weighs
+    /// alpha_1 D instead; alpha_1 is the weight o's first tick gets after this
+    /// stream's last one. The merged weights are o's plus kappa times
+    /// (this stream's minus a unit weight at o's seed), so with mu the merged
+    /// mean and m, s the means and seed relative to o's seed level,
+    ///   mu = m_o + kappa (m_this - s_o),  S = S_o + (m_o - mu)^2
+    ///        + kappa (S_this + (m_this - mu)^2 - (s_o - mu)^2),
+    /// likewise for co-moments, and W2 = W2_o - D^2 + (alpha_1 D)^2 + kappa^2 W2_this.
+    /// With time-based decay, o's ticks must not start before this state's
+    /// last tick.
+    Exponential& operator+=(const Exponential& o) {
+        if (o.n_ != n_) throw std::invalid_argument("cannot merge states of different n_portfolios");
+        if (!same(o.alpha_, alpha_) || !same(o.halflife_, halflife_) || o.o_.ddof != o_.ddof ||
+            !same(o.o_.periods, o_.periods) || o.o_.min_periods != o_.min_periods ||
+            o.o_.risk_free != o_.risk_free)
+            throw std::invalid_argument("cannot merge exponential states with different parameters");
+        if (timed())
+            for (std::size_t j = 0; j < s_.size(); ++j)
+                if (s_[j].n > 0.0 && o.s_[j].n > 0.0 && o.s_[j].t_first < s_[j].t_last)
+                    throw std::invalid_argument(
+                        "cannot merge: the other state's ticks start before this state's last tick");
+        for (std::size_t j = 0; j < s_.size(); ++j) merge(s_[j], o.s_[j]);
+        return *this;
+    }
+
     Readout read(std::ptrdiff_t j) const noexcept {
         const State& s = s_[static_cast<std::size_t>(j)];
         const double nan = trackerr::detail::nan_v;
@@ -561,19 +691,73 @@ public:
 
 private:
     struct State {
-        static constexpr int count = 14;
-        double n = 0.0, bad = 0.0, w2 = 0.0, t_last = trackerr::detail::nan_v;
+        static constexpr int count = 15;
+        double n = 0.0, bad = 0.0, w2 = 0.0, t_first = trackerr::detail::nan_v,
+               t_last = trackerr::detail::nan_v;
         double la = 0.0, ma = 0.0, va = 0.0;                                // active return
         double lp = 0.0, lb = 0.0, mp = 0.0, mb = 0.0, vp = 0.0, vb = 0.0;  // pair
         double cpb = 0.0;
         std::vector<double> fields() const {
-            return {n, bad, w2, t_last, la, ma, va, lp, lb, mp, mb, vp, vb, cpb};
+            return {n, bad, w2, t_first, t_last, la, ma, va, lp, lb, mp, mb, vp, vb, cpb};
         }
         void set(const double* v) noexcept {
-            double* f[count] = {&n, &bad, &w2, &t_last, &la, &ma, &va, &lp, &lb, &mp, &mb, &vp, &vb, &cpb};
+            double* f[count] = {&n,  &bad, &w2, &t_first, &t_last, &la, &ma, &va,
+                                &lp, &lb,  &mp, &mb,      &vp,     &vb, &cpb};
             for (int i = 0; i < count; ++i) *f[i] = v[i];
         }
     };
+
+    static bool same(double a, double b) noexcept { return a == b || (a != a && b != b); }
+
+    void merge(State& a, const State& b) const noexcept {
+        if (b.n == 0.0) return;
+        if (a.n == 0.0) {
+            a = b;
+            return;
+        }
+        if (a.bad != 0.0 || b.bad != 0.0) {  // NaN until reset either way
+            a.n += b.n;
+            a.bad = 1.0;
+            if (b.t_last > a.t_last) a.t_last = b.t_last;
+            return;
+        }
+        constexpr double ln2 = 0.69314718055994530942;
+        double al1 = alpha_, log_d = 0.0;  // log of D, the weight o alone gives its seed
+        if (timed()) {
+            const double dt = b.t_first - a.t_last;
+            al1 = dt > 0.0 ? -std::expm1(-dt * ln2 / halflife_) : 0.0;
+            log_d = -(b.t_last - b.t_first) * ln2 / halflife_;
+        } else if (b.n > 1.0) {
+            log_d = (b.n - 1.0) * std::log1p(-alpha_);  // -inf when alpha = 1
+        }
+        const double d = std::exp(log_d), kappa = (1.0 - al1) * d;
+        // one series: level l, mean m (relative to l), weighted variance v
+        auto one = [kappa](double la, double ma, double lb, double mb, double& mu_out, double& dm_out) {
+            const double dm = (la - lb) + ma;  // this stream's mean relative to o's seed
+            mu_out = mb + kappa * dm;
+            dm_out = dm;
+        };
+        double mu_a, dm_a, mu_p, dm_p, mu_b, dm_b;
+        one(a.la, a.ma, b.la, b.ma, mu_a, dm_a);
+        one(a.lp, a.mp, b.lp, b.mp, mu_p, dm_p);
+        one(a.lb, a.mb, b.lb, b.mb, mu_b, dm_b);
+        auto co = [kappa](double sb, double sa, double dmx, double mux, double dmy, double muy, double mbx,
+                          double mby) {
+            return sb + (mbx - mux) * (mby - muy) + kappa * (sa + (dmx - mux) * (dmy - muy) - mux * muy);
+        };
+        auto nonneg = [](double v) { return v > 0.0 ? v : 0.0; };
+        a.va = nonneg(co(b.va, a.va, dm_a, mu_a, dm_a, mu_a, b.ma, b.ma));
+        a.vp = nonneg(co(b.vp, a.vp, dm_p, mu_p, dm_p, mu_p, b.mp, b.mp));
+        a.vb = nonneg(co(b.vb, a.vb, dm_b, mu_b, dm_b, mu_b, b.mb, b.mb));
+        a.cpb = co(b.cpb, a.cpb, dm_p, mu_p, dm_b, mu_b, b.mp, b.mb);
+        // the merged state keeps this stream's seed as its level
+        a.ma = (b.la - a.la) + mu_a;
+        a.mp = (b.lp - a.lp) + mu_p;
+        a.mb = (b.lb - a.lb) + mu_b;
+        a.w2 = (b.w2 - d * d) + (al1 * d) * (al1 * d) + kappa * kappa * a.w2;
+        a.n += b.n;
+        if (b.t_last > a.t_last) a.t_last = b.t_last;
+    }
 
     void update_one(State& s, double x, double y, double time) const noexcept {
         if (x != x || y != y) return;  // a missing pair is skipped (pandas' ignore_na=True)
@@ -588,7 +772,7 @@ private:
             s.lp = x;
             s.lb = y;
             s.w2 = 1.0;
-            s.t_last = time;
+            s.t_first = s.t_last = time;
             s.n = 1.0;
             return;
         }
