@@ -2,8 +2,10 @@
 floor of a pybind11 method call and against river's rolling covariance.
 
 Groups: "stream-scalar" (one float tick per call), "stream-batch" (1e6 ticks
-in one call; divide the median by 1e6 for ns per tick), "stream-panel"
-(one tick of 1000 portfolios per call). No timing assertions.
+in one call; divide the median by 1e6 for ns per tick; a Window replays only
+the last window of a long batch, so its figure is mostly call overhead),
+"stream-batch-64" (64 ticks per call into a warm Window: every tick stepped),
+"stream-panel" (one tick of 1000 portfolios per call). No timing assertions.
 """
 
 from __future__ import annotations
@@ -67,6 +69,33 @@ def test_window_batch_update(benchmark):
 
     w = benchmark(run)
     assert w.count == W
+
+
+def test_window_batch_shorter_than_window(benchmark):
+    """64 ticks a call into a warm window: every tick is stepped (no replay)."""
+    benchmark.group = "stream-batch-64"
+    rng = np.random.default_rng(3)
+    w = stream.Window(W)
+    w.update(rng.normal(0, 0.01, W), rng.normal(0, 0.01, W))
+    p, b = rng.normal(0, 0.01, 64), rng.normal(0, 0.01, 64)
+    benchmark(w.update, p, b)
+    assert w.count == W
+
+
+@pytest.mark.parametrize("kind", ["cumulative", "exponential"])
+def test_batch_update_other_states(benchmark, kind):
+    benchmark.group = "stream-batch"
+    n = 100_000 if QUICK else 1_000_000
+    rng = np.random.default_rng(4)
+    p, b = rng.normal(0, 0.01, n), rng.normal(0, 0.01, n)
+
+    def run():
+        s = stream.Cumulative() if kind == "cumulative" else stream.Exponential(span=W)
+        s.update(p, b)
+        return s
+
+    s = benchmark(run)
+    assert s.count == n
 
 
 def test_window_n_portfolios_1000(benchmark):

@@ -2,10 +2,13 @@
 
 ``Cumulative`` covers every tick seen (Welford, mergeable); ``Window(window)``
 the last ``window`` ticks (the guarded window state of the rolling kernels on
-a ring buffer: O(1) a tick, O(window) memory). Both take one portfolio as
+a ring buffer: O(1) a tick, O(window) memory); ``Exponential`` weights ticks
+by age (Finch; mergeable with a later stream). All take one portfolio as
 floats, ``update(p, b)``, or many at once with ``n_portfolios=N``: a tick is
 then a length-N array and one benchmark value. Arrays of ticks update in one
-call, the loop running in C++.
+call in C++: ``Cumulative`` runs the blocked full-sample kernels on them and
+``Window`` replays only the last ``window`` ticks of a batch at least that
+long (the state depends on nothing older).
 
 Read-outs are properties: ``tracking_error``, ``active_return``,
 ``information_ratio``, ``beta``, ``alpha``, ``correlation``, ``r_squared`` and

@@ -417,7 +417,7 @@ public:
 
     /// One tick: p[j] for each portfolio, one benchmark value.
     void update(const double* p, double b) noexcept {
-        const std::ptrdiff_t slot = static_cast<std::ptrdiff_t>(ticks_ % w_);
+        const std::ptrdiff_t slot = slot_;  // ticks_ % w_, kept without a division
         const bool full = ticks_ >= w_;
         double* rp = ring_p_.data() + slot * n_;
         double* rb = ring_b_.data() + slot * n_;
@@ -432,6 +432,7 @@ public:
             rb[j] = b;
         }
         ++ticks_;
+        if (++slot_ == w_) slot_ = 0;
         const std::int64_t first = ticks_ > w_ ? ticks_ - w_ : 0;
         for (std::ptrdiff_t j = 0; j < n_; ++j) settle(j, first, ticks_);
     }
@@ -447,6 +448,7 @@ public:
             const std::int64_t ticks = ticks_ + start;
             reset();
             ticks_ = ticks;
+            slot_ = static_cast<std::ptrdiff_t>(ticks_ % w_);
         }
         for (std::ptrdiff_t t = start; t < rows; ++t) update(p + t * n_, b[t]);
     }
@@ -468,6 +470,7 @@ public:
         for (auto& s : a_) s = WindowMoments{};
         for (auto& s : c_) s = WindowCoMoments{};
         ticks_ = 0;
+        slot_ = 0;
     }
     std::ptrdiff_t window() const noexcept { return w_; }
     std::ptrdiff_t portfolios() const noexcept { return n_; }
@@ -506,6 +509,7 @@ public:
             r.fail("corrupted checkpoint (min_periods or ddof do not fit the window)");
         Window s(static_cast<std::ptrdiff_t>(w), static_cast<std::ptrdiff_t>(n), o);
         s.ticks_ = ticks;
+        s.slot_ = static_cast<std::ptrdiff_t>(ticks % w);
         const double cap = static_cast<double>(w);
         for (std::size_t j = 0; j < s.a_.size(); ++j) {
             s.a_[j] = detail::read_moments(r, cap);
@@ -547,6 +551,7 @@ private:
     std::ptrdiff_t w_, n_;
     Options o_;
     std::int64_t ticks_ = 0;
+    std::ptrdiff_t slot_ = 0;  // ring slot of the next tick
     std::vector<double> ring_p_, ring_b_;  // slot-major: value of portfolio j at slot s is [s * n + j]
     std::vector<WindowMoments> a_;
     std::vector<WindowCoMoments> c_;
