@@ -456,3 +456,33 @@ def test_cumulative_batch_paths(rng):
     empty = stream.Cumulative()
     empty.update(np.full(100, np.nan), b[:100])
     assert empty.count == 0 and math.isnan(empty.tracking_error)
+
+
+wild = st.one_of(
+    st.sampled_from([np.nan, np.inf, -np.inf, 1e300, -1e300, 1e-300, 0.0, 5e-324]),
+    st.floats(-1e3, 1e3),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(wild, wild), min_size=1, max_size=80), st.integers(2, 12))
+def test_wild_ticks_never_break_a_state(ticks, w):
+    """NaN, inf, huge and tiny values: read-outs stay in range or NaN, and a
+    Window recovers exactly once clean ticks have pushed the wild ones out."""
+    states = [stream.Window(w, min_periods=2), stream.Cumulative(), stream.Exponential(span=5)]
+    for x, y in ticks:
+        for s in states:
+            s.update(x, y)
+            te, rho, r2 = s.tracking_error, s.correlation, s.r_squared
+            assert math.isnan(te) or te >= 0.0
+            assert math.isnan(rho) or -1.0 <= rho <= 1.0
+            assert math.isnan(r2) or 0.0 <= r2 <= 1.0
+    rng = np.random.default_rng(len(ticks))
+    p, b = _data(rng, w)
+    want = trackerr.rolling_tracking_error(p, b, w)[-1]
+    batch = states[0].copy()
+    batch.update(p, b)  # a batch as long as the window: only clean ticks remain
+    assert batch.tracking_error == pytest.approx(want, rel=1e-13)
+    for x, y in zip(p, b, strict=True):  # the tick path gets there too
+        states[0].update(float(x), float(y))
+    assert states[0].tracking_error == pytest.approx(want, rel=1e-12)
