@@ -18,6 +18,7 @@ from ._fullsample import (
 )
 from ._monitor import Event, Monitor
 from ._options import PERIODS_PER_YEAR
+from ._prices import PeriodsInference, infer_periods_per_year, returns_from_prices
 from ._rolling import (
     RollingStats,
     rolling_active_return,
@@ -61,6 +62,7 @@ __all__ = [
     "PERIODS_PER_YEAR",
     "Event",
     "Monitor",
+    "PeriodsInference",
     "RollingStats",
     "__version__",
     "active_return",
@@ -70,9 +72,11 @@ __all__ = [
     "datasets",
     "get_cmake_dir",
     "get_include",
+    "infer_periods_per_year",
     "information_ratio",
     "r_squared",
     "reference",
+    "returns_from_prices",
     "rolling_active_return",
     "rolling_alpha",
     "rolling_beta",

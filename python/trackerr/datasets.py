@@ -18,12 +18,23 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Dataset", "available", "load", "sources"]
+__all__ = ["DEMOS", "DPI_CONSTITUENTS", "Dataset", "available", "load", "sources"]
 
 _FILES = {
     "steth_eth": "steth_eth.csv",
     "btc_etfs": "btc_etfs.csv",
+    "dpi": "dpi_cmc_2020.csv",
 }
+
+DPI_CONSTITUENTS = ("AAVE", "COMP", "MKR", "SNX", "REN", "KNC", "SUSHI", "UMA", "LINK")
+"""The DeFi Pulse Index members present in the shipped file (see SOURCES.txt)."""
+
+DEMOS = (
+    ("steth_eth", "Lido stETH vs ETH (daily, 24/7)", "ETH", ["STETH"]),
+    ("btc_etfs", "Spot bitcoin ETFs vs BTC (US trading days)", "BTC_USD", ["IBIT", "FBTC", "GBTC"]),
+    ("dpi", "DeFi Pulse Index vs an equal-weight basket of its members", "EW_BASKET", ["DPI"]),
+)
+"""What ``trackerr demo`` reports: (dataset, title, benchmark column, portfolio columns)."""
 
 
 @dataclass(frozen=True)
@@ -82,4 +93,17 @@ def load(name: str) -> Dataset:
     header, body = rows[0], rows[1:]
     dates = np.array([r[0] for r in body], dtype="datetime64[D]")
     prices = np.array([[float(v) if v else np.nan for v in r[1:]] for r in body], dtype=np.float64)
+    if name == "dpi":
+        return _dpi(dates, prices, header[1:])
     return Dataset(name, dates, prices, tuple(header[1:]))
+
+
+def _dpi(dates: npt.NDArray[np.datetime64], prices: npt.NDArray[np.float64], cols: list[str]) -> Dataset:
+    """DPI and an equal-weight, daily rebalanced basket of its members in the file."""
+    members = prices[:, [cols.index(c) for c in DPI_CONSTITUENTS]]
+    with np.errstate(invalid="ignore"):
+        step = members[1:] / members[:-1] - 1.0  # NaN where a member has no price either day
+    basket_returns = np.nanmean(step, axis=1)
+    dpi = prices[:, cols.index("DPI")]
+    basket = dpi[0] * np.concatenate([[1.0], np.cumprod(1.0 + basket_returns)])
+    return Dataset("dpi", dates, np.column_stack([dpi, basket]), ("DPI", "EW_BASKET"))

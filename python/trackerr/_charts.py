@@ -1,0 +1,170 @@
+"""Charts and the self-contained HTML report of ``trackerr report --out``
+(private; needs matplotlib, the ``report`` extra)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .report import FIELDS, Report
+
+_PCT = {
+    "tracking_error",
+    "tracking_difference",
+    "active_return",
+    "alpha",
+    "max_drawdown",
+    "benchmark_max_drawdown",
+    "rolling_tracking_error",
+}
+
+
+def available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def fmt(field: str, value: Any) -> str:
+    """A metric as shown in tables: percentages for returns and risk, else 3 decimals."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nan"
+    return f"{100 * value:.2f}%" if field in _PCT else f"{value:.3f}"
+
+
+def write(rep: Report, out: Path, *, title: str) -> Path:
+    """Write rolling_te.png, growth.png, drawdown.png and report.html to
+    ``out``; return the HTML path. Images are also embedded in the HTML, so
+    the file stands alone."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    pngs = {
+        "rolling_te.png": _rolling_te(plt, rep),
+        "growth.png": _growth(plt, rep),
+        "drawdown.png": _drawdown(plt, rep),
+    }
+    for name, fig in pngs.items():
+        fig.savefig(out / name, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+    page = out / "report.html"
+    page.write_text(_html(rep, title, {n: (out / n).read_bytes() for n in pngs}), encoding="utf-8")
+    return page
+
+
+def _axes(plt: Any, ylabel: str) -> tuple[Any, Any]:
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def _rolling_te(plt: Any, rep: Report) -> Any:
+    fig, ax = _axes(plt, f"rolling tracking error, {rep.window} obs, annualized")
+    for name, s in rep.series.items():
+        (line,) = ax.plot(s["dates"], 100 * s["rolling_tracking_error"], lw=1.2, label=name)
+        for b in rep.breaches.get(name, []):
+            ax.axvspan(_day(b.start), _day(b.end), color=line.get_color(), alpha=0.15, lw=0)
+    if rep.limit is not None:
+        ax.axhline(100 * rep.limit, color="crimson", ls="--", lw=1, label=f"limit {rep.limit:.2%}")
+    ax.set_title(f"Rolling tracking error vs {rep.benchmark} (%)")
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def _growth(plt: Any, rep: Report) -> Any:
+    fig, ax = _axes(plt, "growth of 1")
+    first = next(iter(rep.series.values()))
+    ax.plot(
+        first["dates"], np.cumprod(1 + first["benchmark"]), color="black", lw=1.5, label=rep.benchmark
+    )
+    for name, s in rep.series.items():
+        ax.plot(s["dates"], np.cumprod(1 + np.nan_to_num(s["portfolio"])), lw=1.1, label=name)
+    ax.set_title(f"Cumulative growth: portfolios vs {rep.benchmark}")
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def _drawdown(plt: Any, rep: Report) -> Any:
+    fig, ax = _axes(plt, "drawdown (%)")
+
+    def dd(r: Any) -> Any:
+        wealth = np.cumprod(1 + np.nan_to_num(r))
+        return 100 * (wealth / np.maximum.accumulate(np.maximum(wealth, 1.0)) - 1)
+
+    first = next(iter(rep.series.values()))
+    ax.plot(first["dates"], dd(first["benchmark"]), color="black", lw=1.5, label=rep.benchmark)
+    for name, s in rep.series.items():
+        ax.plot(s["dates"], dd(s["portfolio"]), lw=1.1, label=name)
+    ax.set_title("Drawdown from the running peak (%)")
+    ax.legend(loc="lower left", fontsize="small")
+    return fig
+
+
+def _day(text: str) -> Any:
+    return np.datetime64(text)
+
+
+def _html(rep: Report, title: str, images: dict[str, bytes]) -> str:
+    esc = html.escape
+    fields = [f for f in FIELDS if any(f in m for m in rep.metrics.values())]
+    if rep.limit is not None:
+        fields.append("breach_now")
+    head = "".join(f"<th>{esc(f.replace('_', ' '))}</th>" for f in fields)
+    rows = "".join(
+        f"<tr><th>{esc(name)}</th>"
+        + "".join(f"<td>{esc(fmt(f, m.get(f)))}</td>" for f in fields)
+        + "</tr>"
+        for name, m in rep.metrics.items()
+    )
+    breaches = ""
+    if rep.limit is not None:
+        items = []
+        for name, bs in rep.breaches.items():
+            for b in bs:
+                tail = " (ongoing)" if b.ongoing else ""
+                items.append(
+                    f"<li>{esc(name)}: {esc(b.start)} to {esc(b.end)}, peak {b.peak:.2%}{tail}</li>"
+                )
+        breaches = (
+            f"<h2>Breaches of the {rep.limit:.2%} limit</h2>"
+            + (f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>")
+        )
+    figs = "".join(
+        f'<figure><img alt="{esc(n)}" src="data:image/png;base64,'
+        f'{base64.b64encode(data).decode("ascii")}"></figure>'
+        for n, data in images.items()
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.85em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: right; }}
+thead th {{ background: #f3f3f3; }}
+img {{ max-width: 100%; }}
+</style></head><body>
+<h1>{esc(title)}</h1>
+<p>Benchmark <b>{esc(rep.benchmark)}</b>, {esc(rep.start)} to {esc(rep.end)};
+{rep.periods_per_year:g} periods a year ({esc(rep.periods_reason)}); rolling window
+{rep.window} observations. Figures are annualized where that applies.</p>
+<table><thead><tr><th>portfolio</th>{head}</tr></thead><tbody>{rows}</tbody></table>
+{breaches}
+{figs}
+<p><small>Generated by trackerr.</small></p>
+</body></html>
+"""
