@@ -89,9 +89,8 @@ def _rolling_te(plt: Any, rep: Report) -> Any:
 def _growth(plt: Any, rep: Report) -> Any:
     fig, ax = _axes(plt, "growth of 1")
     first = next(iter(rep.series.values()))
-    ax.plot(
-        first["dates"], np.cumprod(1 + first["benchmark"]), color="black", lw=1.5, label=rep.benchmark
-    )
+    bench = np.cumprod(1 + np.nan_to_num(first["benchmark"]))
+    ax.plot(first["dates"], bench, color="black", lw=1.5, label=rep.benchmark)
     for name, s in rep.series.items():
         ax.plot(s["dates"], np.cumprod(1 + np.nan_to_num(s["portfolio"])), lw=1.1, label=name)
     ax.set_title(f"Cumulative growth: portfolios vs {rep.benchmark}")
@@ -140,9 +139,8 @@ def _html(rep: Report, title: str, images: dict[str, bytes]) -> str:
                 items.append(
                     f"<li>{esc(name)}: {esc(b.start)} to {esc(b.end)}, peak {b.peak:.2%}{tail}</li>"
                 )
-        breaches = (
-            f"<h2>Breaches of the {rep.limit:.2%} limit</h2>"
-            + (f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>")
+        breaches = f"<h2>Breaches of the {rep.limit:.2%} limit</h2>" + (
+            f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>"
         )
     figs = "".join(
         f'<figure><img alt="{esc(n)}" src="data:image/png;base64,'

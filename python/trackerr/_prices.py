@@ -141,7 +141,9 @@ def infer_periods_per_year(dates: Any, /) -> PeriodsInference:
         raise ValueError(f"dates must be 1-D, not {stamps.ndim}-D")
     stamps = np.unique(stamps[~np.isnat(stamps)])
     if stamps.size < 3:
-        raise ValueError(f"need at least 3 distinct dates to infer the frequency, got {stamps.size}")
+        raise ValueError(
+            f"need at least 3 distinct dates to infer the frequency, got {stamps.size}"
+        )
     gaps = np.diff(stamps).astype(np.float64) / 86400.0  # days
     days = float(np.median(gaps))
     weekend = _weekend_share(stamps)

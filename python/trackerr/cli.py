@@ -137,7 +137,9 @@ def _periods(text: str | None) -> float | str | None:
         value = float(text)
     except ValueError:
         names = ", ".join(PERIODS_PER_YEAR)
-        raise _Fail(f"--periods-per-year must be a number or one of {names}, not {text!r}") from None
+        raise _Fail(
+            f"--periods-per-year must be a number or one of {names}, not {text!r}"
+        ) from None
     if not (value > 0 and math.isfinite(value)):
         raise _Fail(f"--periods-per-year must be positive, got {text!r}")
     return value
@@ -297,7 +299,8 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         print(f"HTML reports: {out_root}/*/report.html", file=sys.stderr)
     if args.format == "text":
-        print("Data sources and terms: python -c 'import trackerr; print(trackerr.datasets.sources())'")
+        print("Data sources and terms: trackerr.datasets.sources() (python -c 'import trackerr;")
+        print("print(trackerr.datasets.sources())')")
     return 0
 
 

@@ -98,7 +98,9 @@ def load(name: str) -> Dataset:
     return Dataset(name, dates, prices, tuple(header[1:]))
 
 
-def _dpi(dates: npt.NDArray[np.datetime64], prices: npt.NDArray[np.float64], cols: list[str]) -> Dataset:
+def _dpi(
+    dates: npt.NDArray[np.datetime64], prices: npt.NDArray[np.float64], cols: list[str]
+) -> Dataset:
     """DPI and an equal-weight, daily rebalanced basket of its members in the file."""
     members = prices[:, [cols.index(c) for c in DPI_CONSTITUENTS]]
     with np.errstate(invalid="ignore"):

@@ -19,6 +19,7 @@ intervals (Friday to Monday), never over mismatched ones.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,8 +114,10 @@ def _json(v: Any) -> Any:
 def default_window(periods_per_year: float) -> int:
     """About a quarter of a year of observations, at least 8: 90 crypto days,
     63 business days, 13 weeks... but 12 months and 8 quarters."""
-    return max(8, round(periods_per_year / 4)) if periods_per_year >= 52 else {12.0: 12}.get(
-        periods_per_year, 8
+    return (
+        max(8, round(periods_per_year / 4))
+        if periods_per_year >= 52
+        else {12.0: 12}.get(periods_per_year, 8)
     )
 
 
@@ -214,7 +217,10 @@ def build(
             raise ReportError(f"periods per year must be positive, got {periods_per_year!r}")
         reason = "given"
     # by default about a quarter of a year, but at most a third of a short series
-    w = min(default_window(periods), max(8, int(rows.sum()) // 3)) if window is None else int(window)
+    if window is None:
+        w = min(default_window(periods), max(8, int(rows.sum()) // 3))
+    else:
+        w = int(window)
     if w < 2:
         raise ReportError(f"window (={w}) must be at least 2")
 
@@ -269,7 +275,10 @@ def _checked_frame(frame: Any, pd: Any) -> Any:
         raise TypeError(f"frame must be a pandas DataFrame, not {type(frame).__name__}")
     if not isinstance(frame.index, pd.DatetimeIndex):
         try:
-            frame = frame.set_axis(pd.DatetimeIndex(pd.to_datetime(frame.index)), axis=0)
+            with warnings.catch_warnings():  # pandas warns when it guesses a format per row
+                warnings.simplefilter("ignore", UserWarning)
+                index = pd.DatetimeIndex(pd.to_datetime(frame.index))
+            frame = frame.set_axis(index, axis=0)
         except (ValueError, TypeError):
             raise ReportError(
                 f"the first column must hold dates; cannot read {frame.index[0]!r} as a date"
@@ -294,7 +303,7 @@ def _metrics(
 ) -> tuple[dict[str, Any], Any]:
     p, b = simple
     dp, db = dispersion
-    kw = {"periods_per_year": periods}
+    kw: dict[str, Any] = {"periods_per_year": periods}
     rolling_te = _rolling.rolling_tracking_error(dp, db, w, **kw)
     m = {
         "observations": len(p),
