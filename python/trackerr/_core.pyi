@@ -57,6 +57,24 @@ def rolling(
     outputs: list[npt.NDArray[np.float64]],
     threads: int,
 ) -> None: ...
+def risk(
+    metric: str,
+    returns: npt.NDArray[np.floating[Any]],
+    benchmark: npt.NDArray[np.floating[Any]] | None,
+    target: float,
+    periods: float,
+) -> tuple[Any, Any]: ...
+def rolling_risk(
+    metric: str,
+    returns: npt.NDArray[np.floating[Any]],
+    benchmark: npt.NDArray[np.floating[Any]] | None,
+    window: int,
+    min_periods: int,
+    target: float,
+    periods: float,
+    out: npt.NDArray[np.float64],
+    threads: int,
+) -> None: ...
 
 class _StreamState:
     tracking_error: Any

@@ -1,0 +1,162 @@
+// Risk metrics (max drawdown, Sortino, Omega, capture ratios): argument
+// checks, numpy -> views, GIL release, then the kernels of risk.hpp.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <trackerr/trackerr.hpp>
+
+#include "pybind.hpp"
+
+namespace trackerr::bindings {
+namespace {
+
+Risk parse_risk(const std::string& name) {
+    static const std::pair<const char*, Risk> table[] = {
+        {"max_drawdown", Risk::max_drawdown}, {"sortino_ratio", Risk::sortino_ratio},
+        {"omega_ratio", Risk::omega_ratio},   {"up_capture", Risk::up_capture},
+        {"down_capture", Risk::down_capture},
+    };
+    for (const auto& [key, value] : table)
+        if (name == key) return value;
+    throw std::invalid_argument("unknown risk metric '" + name + "'");
+}
+
+bool is64(const py::array& a) {
+    return a.dtype().is(py::dtype::of<double>());
+}
+bool is32(const py::array& a) {
+    return a.dtype().is(py::dtype::of<float>());
+}
+
+template <class T>
+View<T> view_1d(const py::array& a) {
+    return View<T>(static_cast<const T*>(a.data()), a.shape(0), a.strides(0));
+}
+
+template <class T>
+Panel<T> panel_of(const py::array& a, std::ptrdiff_t cols) {
+    if (a.ndim() == 1) return broadcast(view_1d<T>(a), cols);  // one column shared by every portfolio
+    return Panel<T>(static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.strides(0), a.strides(1));
+}
+
+// The benchmark of a two-series metric, or the returns again (ignored) for a one-series one.
+const py::array& checked_pair(Risk metric, const py::array& p, const std::optional<py::array>& b) {
+    for (const py::array* a : {&p, b ? &*b : nullptr}) {
+        if (a == nullptr) continue;
+        if (!is64(*a) && !is32(*a)) throw py::type_error("trackerr._core expects float32 or float64 arrays");
+        if (a->ndim() != 1 && a->ndim() != 2)
+            throw std::invalid_argument("trackerr._core expects 1-D or 2-D arrays");
+    }
+    const bool two = metric == Risk::up_capture || metric == Risk::down_capture;
+    if (!two) return p;
+    if (!b) throw std::invalid_argument("a capture ratio needs a benchmark");
+    if (b->shape(0) != p.shape(0))
+        throw std::invalid_argument("portfolio has length " + std::to_string(p.shape(0)) +
+                                    " but benchmark has length " + std::to_string(b->shape(0)));
+    if (b->ndim() == 2 && (p.ndim() != 2 || b->shape(1) != p.shape(1)))
+        throw std::invalid_argument("a 2-D benchmark must have the portfolio's shape");
+    return *b;
+}
+
+template <class TP, class TB>
+py::object evaluate_typed(Risk metric, const py::array& p, const py::array& b, const RiskParams& prm) {
+    if (p.ndim() == 1) {
+        const View<TP> pv = view_1d<TP>(p);
+        const View<TB> bv = view_1d<TB>(b);
+        RiskResult r;
+        {
+            // Safe: the views point into arrays the caller keeps alive; no Python object is touched.
+            py::gil_scoped_release release;
+            r = risk(metric, pv, bv, prm);
+        }
+        return py::make_tuple(r.value, r.skipped);
+    }
+    const std::ptrdiff_t cols = p.shape(1);
+    const Panel<TP> pp = panel_of<TP>(p, cols);
+    const Panel<TB> bp = panel_of<TB>(b, cols);
+    py::array_t<double> values(cols);
+    py::array_t<std::int64_t> skipped(cols);
+    double* vout = values.mutable_data();
+    std::int64_t* sout = skipped.mutable_data();
+    {
+        // Safe: outputs were allocated above, inputs are alive in the caller.
+        py::gil_scoped_release release;
+        risk(metric, pp, bp, prm, vout, sout);
+    }
+    return py::make_tuple(values, skipped);
+}
+
+py::object risk_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
+                      double target, double periods) {
+    const Risk metric = parse_risk(name);
+    const py::array& bb = checked_pair(metric, p, b);
+    RiskParams prm;
+    prm.target = target;
+    prm.periods = periods;
+    if (is64(p)) {
+        if (is64(bb)) return evaluate_typed<double, double>(metric, p, bb, prm);
+        return evaluate_typed<double, float>(metric, p, bb, prm);
+    }
+    if (is64(bb)) return evaluate_typed<float, double>(metric, p, bb, prm);
+    return evaluate_typed<float, float>(metric, p, bb, prm);
+}
+
+template <class TP, class TB>
+void rolling_typed(Risk metric, const py::array& p, const py::array& b, const RiskParams& prm,
+                   const py::array& out, int threads) {
+    OutView ov{static_cast<double*>(const_cast<void*>(out.data())), out.strides(0)};
+    if (p.ndim() == 1) {
+        const View<TP> pv = view_1d<TP>(p);
+        const View<TB> bv = view_1d<TB>(b);
+        py::gil_scoped_release release;  // views into arrays the caller keeps alive
+        rolling_risk(metric, pv, bv, prm, ov);
+        return;
+    }
+    const Panel<TP> pp = panel_of<TP>(p, p.shape(1));
+    const Panel<TB> bp = panel_of<TB>(b, p.shape(1));
+    const std::ptrdiff_t col_stride = out.strides(1);
+    py::gil_scoped_release release;  // as above; the output was checked by the caller
+    rolling_risk(metric, pp, bp, prm, ov, col_stride, threads);
+}
+
+void rolling_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
+                   std::ptrdiff_t window, std::ptrdiff_t min_periods, double target, double periods,
+                   const py::array& out, int threads) {
+    const Risk metric = parse_risk(name);
+    const py::array& bb = checked_pair(metric, p, b);
+    if (!is64(out) || !out.writeable()) throw py::type_error("out must be a writeable float64 array");
+    if (out.ndim() != p.ndim() || out.shape(0) != p.shape(0) || (p.ndim() == 2 && out.shape(1) != p.shape(1)))
+        throw std::invalid_argument("out does not have the portfolio's shape");
+    RiskParams prm;
+    prm.target = target;
+    prm.periods = periods;
+    prm.window = window;
+    prm.min_periods = min_periods;
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (is64(p)) {
+        if (is64(bb)) return rolling_typed<double, double>(metric, p, bb, prm, out, threads);
+        return rolling_typed<double, float>(metric, p, bb, prm, out, threads);
+    }
+    if (is64(bb)) return rolling_typed<float, double>(metric, p, bb, prm, out, threads);
+    return rolling_typed<float, float>(metric, p, bb, prm, out, threads);
+}
+
+}  // namespace
+
+void register_risk(py::module_& m) {
+    m.def("risk", &risk_entry, py::arg("metric"), py::arg("returns"), py::arg("benchmark"), py::arg("target"),
+          py::arg("periods"),
+          "Full-sample risk metric (max_drawdown, sortino_ratio, omega_ratio, up_capture,\n"
+          "down_capture) of float32/float64 arrays (1-D or T x N). Returns (value, skipped)\n"
+          "as `evaluate` does; benchmark is None for the one-series metrics.");
+    m.def("rolling_risk", &rolling_entry, py::arg("metric"), py::arg("returns"), py::arg("benchmark"),
+          py::arg("window"), py::arg("min_periods"), py::arg("target"), py::arg("periods"), py::arg("out"),
+          py::arg("threads"),
+          "Rolling risk metric written into `out` (float64, the returns' shape).\n"
+          "threads <= 0 means one per core.");
+}
+
+}  // namespace trackerr::bindings

@@ -1,0 +1,220 @@
+// Risk kernels (risk.hpp) against long double references written from the
+// definitions: max drawdown from the wealth path, Sortino / Omega / capture
+// from plain sums; rolling == full sample on every window; strided, float and
+// panel layouts; NaN, inf and out-of-domain rows; bad arguments.
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <trackerr/trackerr.hpp>
+#include <vector>
+
+#include "check.hpp"
+
+namespace {
+
+using trackerr::OutView;
+using trackerr::Panel;
+using trackerr::Risk;
+using trackerr::RiskParams;
+using trackerr::View;
+
+constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
+
+// Wealth path in long double, NaN rows skipped.
+double ref_mdd(const std::vector<double>& r, long lo, long hi) {
+    long double w = 1, peak = 1, worst = 0;
+    long n = 0;
+    for (long i = lo; i < hi; ++i) {
+        if (std::isnan(r[i])) continue;
+        if (!std::isfinite(r[i]) || r[i] < -1) return nan_v;
+        ++n;
+        w *= 1.0L + r[i];
+        peak = std::fmax(peak, w);
+        worst = std::fmin(worst, w / peak - 1);
+    }
+    return n ? (double)worst : nan_v;
+}
+
+double ref_sortino(const std::vector<double>& r, long lo, long hi, double target) {
+    long double s1 = 0, s2 = 0;
+    long n = 0;
+    for (long i = lo; i < hi; ++i) {
+        if (std::isnan(r[i])) continue;
+        const long double d = (long double)r[i] - target;
+        s1 += d;
+        if (d < 0) s2 += d * d;
+        ++n;
+    }
+    if (n == 0 || s2 == 0) return nan_v;
+    return (double)(s1 / n / std::sqrt(s2 / n));
+}
+
+double ref_omega(const std::vector<double>& r, long lo, long hi, double thr) {
+    long double g = 0, l = 0;
+    for (long i = lo; i < hi; ++i) {
+        if (std::isnan(r[i])) continue;
+        const long double d = (long double)r[i] - thr;
+        if (d > 0) g += d;
+        if (d < 0) l -= d;
+    }
+    return l > 0 ? (double)(g / l) : nan_v;
+}
+
+double ref_capture(const std::vector<double>& p, const std::vector<double>& b, long lo, long hi, double sign,
+                   double periods) {
+    long double lp = 0, lb = 0;
+    long k = 0;
+    for (long i = lo; i < hi; ++i) {
+        if (std::isnan(p[i]) || std::isnan(b[i]) || !(sign * b[i] > 0)) continue;
+        lp += std::log1p((long double)p[i]);
+        lb += std::log1p((long double)b[i]);
+        ++k;
+    }
+    if (k == 0) return nan_v;
+    return (double)(std::expm1(lp * periods / k) / std::expm1(lb * periods / k));
+}
+
+std::vector<double> series(std::mt19937_64& gen, long n, double sd, double nan_frac) {
+    std::normal_distribution<double> nd(2e-4, sd);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::vector<double> r(n);
+    for (auto& x : r) x = u(gen) < nan_frac ? nan_v : nd(gen);
+    return r;
+}
+
+void test_full_sample(std::mt19937_64& gen) {
+    const auto r = series(gen, 3000, 0.02, 0.02);
+    const View<double> v(r.data(), (std::ptrdiff_t)r.size());
+    const long n = (long)r.size();
+    long nan_rows = 0;
+    for (double x : r) nan_rows += std::isnan(x);
+    const auto m = trackerr::max_drawdown(v);
+    CHECK_CLOSE(m.value, ref_mdd(r, 0, n), 1e-13);
+    CHECK_EQ(m.skipped, nan_rows);
+    CHECK_CLOSE(trackerr::sortino_ratio(v, 1e-4).value, ref_sortino(r, 0, n, 1e-4), 1e-13);
+    CHECK_CLOSE(trackerr::sortino_ratio(v, 0.0, 252.0).value, ref_sortino(r, 0, n, 0.0) * std::sqrt(252.0),
+                1e-13);
+    CHECK_CLOSE(trackerr::omega_ratio(v, -1e-3).value, ref_omega(r, 0, n, -1e-3), 1e-13);
+    const auto b = series(gen, 3000, 0.015, 0.0);
+    const View<double> bv(b.data(), (std::ptrdiff_t)b.size());
+    CHECK_CLOSE(trackerr::up_capture(v, bv, 252.0).value, ref_capture(r, b, 0, n, 1, 252), 1e-11);
+    CHECK_CLOSE(trackerr::down_capture(v, bv, 12.0).value, ref_capture(r, b, 0, n, -1, 12), 1e-11);
+
+    // Every other element read in place, and float input.
+    const View<double> odd(r.data() + 1, n / 2, 2 * (std::ptrdiff_t)sizeof(double));
+    std::vector<double> every_other;
+    for (long i = 1; i < n; i += 2) every_other.push_back(r[i]);
+    CHECK_CLOSE(trackerr::max_drawdown(odd).value, ref_mdd(every_other, 0, (long)every_other.size()), 1e-13);
+    std::vector<float> f(r.begin(), r.end());
+    std::vector<double> fd(f.begin(), f.end());
+    CHECK_CLOSE(trackerr::omega_ratio(View<float>(f.data(), n)).value, ref_omega(fd, 0, n, 0.0), 1e-13);
+}
+
+void test_edge_cases() {
+    const double first_loss[] = {-0.1, 0.05};
+    CHECK_CLOSE(trackerr::max_drawdown(View<double>(first_loss, 2)).value, -0.1, 1e-15);
+    const double ruin[] = {0.1, -1.0, 0.3};
+    CHECK_EQ(trackerr::max_drawdown(View<double>(ruin, 3)).value, -1.0);
+    const double negative[] = {0.1, -1.5, 0.3};
+    CHECK_NAN(trackerr::max_drawdown(View<double>(negative, 3)).value);
+    const double inf[] = {0.1, std::numeric_limits<double>::infinity()};
+    CHECK_NAN(trackerr::sortino_ratio(View<double>(inf, 2)).value);
+    const double gains[] = {0.01, 0.02};
+    CHECK_NAN(trackerr::omega_ratio(View<double>(gains, 2)).value);
+    CHECK_NAN(trackerr::sortino_ratio(View<double>(gains, 2)).value);
+    CHECK_EQ(trackerr::max_drawdown(View<double>(gains, 2)).value, 0.0);
+    const double all_nan[] = {nan_v, nan_v};
+    const auto empty = trackerr::max_drawdown(View<double>(all_nan, 2));
+    CHECK_NAN(empty.value);
+    CHECK_EQ(empty.skipped, 2);
+}
+
+void test_rolling(std::mt19937_64& gen) {
+    auto r = series(gen, 700, 0.03, 0.05);
+    r[300] = std::numeric_limits<double>::infinity();
+    auto b = series(gen, 700, 0.02, 0.0);
+    const long n = (long)r.size();
+    const View<double> v(r.data(), n), bv(b.data(), n);
+    for (long w : {2L, 9L, 64L, 700L}) {
+        RiskParams prm;
+        prm.window = w;
+        prm.min_periods = 1;
+        prm.periods = 252;
+        std::vector<double> mdd(n), sortino(n), omega(n), up(n), down(n);
+        trackerr::rolling_risk(Risk::max_drawdown, v, v, prm, OutView{mdd.data()});
+        trackerr::rolling_risk(Risk::sortino_ratio, v, v, prm, OutView{sortino.data()});
+        trackerr::rolling_risk(Risk::omega_ratio, v, v, prm, OutView{omega.data()});
+        trackerr::rolling_risk(Risk::up_capture, v, bv, prm, OutView{up.data()});
+        trackerr::rolling_risk(Risk::down_capture, v, bv, prm, OutView{down.data()});
+        for (long t = 0; t < n; ++t) {
+            const long lo = t - w + 1 > 0 ? t - w + 1 : 0;
+            const bool has_inf = lo <= 300 && 300 <= t;
+            CHECK_NEAR(mdd[t], has_inf ? nan_v : ref_mdd(r, lo, t + 1), 1e-13, 1e-3);
+            CHECK_CLOSE(sortino[t], has_inf ? nan_v : ref_sortino(r, lo, t + 1, 0.0) * std::sqrt(252.0),
+                        1e-12);
+            CHECK_CLOSE(omega[t], has_inf ? nan_v : ref_omega(r, lo, t + 1, 0.0), 1e-13);
+            CHECK_CLOSE(up[t], has_inf ? nan_v : ref_capture(r, b, lo, t + 1, 1, 252), 1e-10);
+            CHECK_CLOSE(down[t], has_inf ? nan_v : ref_capture(r, b, lo, t + 1, -1, 252), 1e-10);
+            // Each window equals the full-sample kernel on its rows.
+            const View<double> chunk(r.data() + lo, t + 1 - lo);
+            CHECK_CLOSE(mdd[t], trackerr::max_drawdown(chunk).value, 1e-14);
+        }
+    }
+}
+
+void test_panel(std::mt19937_64& gen) {
+    const long T = 400, N = 5;
+    std::vector<double> data(T * N);  // row-major T x N
+    auto s = series(gen, T * N, 0.02, 0.03);
+    data = s;
+    const Panel<double> p(data.data(), T, N, N * (long)sizeof(double), sizeof(double));
+    std::vector<double> out(T * N), one(T);
+    RiskParams prm;
+    prm.window = 30;
+    for (int threads : {1, 4}) {
+        trackerr::rolling_risk(Risk::max_drawdown, p, p, prm, OutView{out.data(), N * (long)sizeof(double)},
+                               sizeof(double), threads);
+        for (long c = 0; c < N; ++c) {
+            trackerr::rolling_risk(Risk::max_drawdown, p.column(c), p.column(c), prm, OutView{one.data()});
+            for (long t = 0; t < T; ++t) {
+                const double a = out[t * N + c], e = one[t];
+                CHECK((std::isnan(a) && std::isnan(e)) || a == e);
+            }
+        }
+    }
+    std::vector<double> values(N);
+    std::vector<std::int64_t> skipped(N);
+    trackerr::risk(Risk::omega_ratio, p, p, prm, values.data(), skipped.data());
+    for (long c = 0; c < N; ++c) CHECK_EQ(values[c], trackerr::omega_ratio(p.column(c)).value);
+}
+
+void test_bad_arguments() {
+    const double r[] = {0.1, 0.2, 0.3};
+    const View<double> v(r, 3), short_b(r, 2);
+    std::vector<double> out(3);
+    RiskParams prm;
+    prm.window = 0;
+    CHECK_THROWS(trackerr::rolling_risk(Risk::omega_ratio, v, v, prm, OutView{out.data()}),
+                 std::invalid_argument);
+    prm.window = 2;
+    prm.min_periods = 3;
+    CHECK_THROWS(trackerr::rolling_risk(Risk::omega_ratio, v, v, prm, OutView{out.data()}),
+                 std::invalid_argument);
+    CHECK_THROWS(trackerr::up_capture(v, v, nan_v), std::invalid_argument);
+    CHECK_THROWS(trackerr::up_capture(v, short_b, 252.0), std::invalid_argument);
+    CHECK_THROWS(trackerr::sortino_ratio(v, std::numeric_limits<double>::infinity()), std::invalid_argument);
+    CHECK_THROWS(trackerr::sortino_ratio(v, 0.0, -1.0), std::invalid_argument);
+}
+
+}  // namespace
+
+int main() {
+    std::mt19937_64 gen(20261124);
+    test_full_sample(gen);
+    test_edge_cases();
+    test_rolling(gen);
+    test_panel(gen);
+    test_bad_arguments();
+    return check::report("test_risk");
+}
