@@ -24,17 +24,29 @@ __all__ = [
     "alpha",
     "beta",
     "correlation",
+    "down_capture",
     "information_ratio",
+    "max_drawdown",
+    "omega_ratio",
     "r_squared",
     "rolling_active_return",
     "rolling_alpha",
     "rolling_beta",
     "rolling_correlation",
+    "rolling_down_capture",
     "rolling_information_ratio",
+    "rolling_max_drawdown",
+    "rolling_omega_ratio",
     "rolling_r_squared",
+    "rolling_sharpe_ratio",
+    "rolling_sortino_ratio",
     "rolling_tracking_error",
+    "rolling_up_capture",
+    "sharpe_ratio",
+    "sortino_ratio",
     "tracking_difference",
     "tracking_error",
+    "up_capture",
 ]
 
 Pairs = tuple[np.ndarray, np.ndarray]
@@ -421,3 +433,292 @@ def rolling_r_squared(
     return _rolling(
         portfolio, benchmark, window, min_periods, nan_policy, lambda p, b: _correlation(p, b) ** 2
     )
+
+
+# --- risk metrics ------------------------------------------------------------
+#
+# One-series metrics take the returns alone; NaN rows are dropped ('omit') or
+# make the value NaN ('propagate'). An infinite return gives NaN, as does a
+# return below -1 for the drawdown and the capture ratios.
+
+
+def _apply_one(returns: ArrayLike, nan_policy: str, metric: Callable[[np.ndarray], float]) -> Any:
+    r = np.asarray(returns, dtype=np.float64)
+    return _apply(r, r, nan_policy, lambda x, _: metric(x))
+
+
+def _max_drawdown(r: np.ndarray) -> float:
+    """min_t W_t / max_{s<=t} W_s - 1 with W_0 = 1, from exact prefix sums of log1p(r)."""
+    from fractions import Fraction
+
+    if not len(r) or not np.isfinite(r).all() or (r < -1.0).any():
+        return math.nan
+    if (r == -1.0).any():
+        return -1.0  # wealth 0 from then on: the lowest drawdown there is
+    level = peak = Fraction(0)
+    worst = Fraction(0)
+    for log_growth in np.log1p(r).tolist():
+        level += Fraction(log_growth)
+        peak = max(peak, level)
+        worst = min(worst, level - peak)
+    return math.expm1(float(worst))
+
+
+def _sortino(r: np.ndarray, target: float, scale: float) -> float:
+    if not len(r) or not np.isfinite(r).all():
+        return math.nan
+    d = r - target
+    down = np.minimum(d, 0.0)
+    dd2 = math.fsum((down * down).tolist()) / len(d)
+    return math.fsum(d.tolist()) / len(d) / math.sqrt(dd2) * scale if dd2 > 0.0 else math.nan
+
+
+def _omega(r: np.ndarray, threshold: float) -> float:
+    if not len(r) or not np.isfinite(r).all():
+        return math.nan
+    d = r - threshold
+    loss = math.fsum(np.maximum(-d, 0.0).tolist())
+    return math.fsum(np.maximum(d, 0.0).tolist()) / loss if loss > 0.0 else math.nan
+
+
+def _capture(p: np.ndarray, b: np.ndarray, periods: float, up: bool) -> float:
+    if not (np.isfinite(p).all() and np.isfinite(b).all()):
+        return math.nan
+    keep = b > 0.0 if up else b < 0.0
+    p, b = p[keep], b[keep]
+    if not len(p) or (p < -1.0).any() or (b < -1.0).any():
+        return math.nan
+
+    def cagr(x: np.ndarray) -> float:
+        if (x == -1.0).any():
+            return -1.0
+        exponent = math.fsum(np.log1p(x).tolist()) * periods / len(x)
+        return math.inf if exponent > 709.0 else math.expm1(exponent)
+
+    return cagr(p) / cagr(b)
+
+
+def max_drawdown(returns: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
+    """min over t of W_t / max_{s<=t} W_s - 1, W compounding the returns from 1."""
+    return _apply_one(returns, nan_policy, _max_drawdown)
+
+
+def sharpe_ratio(
+    returns: ArrayLike,
+    /,
+    *,
+    risk_free: float = 0.0,
+    periods_per_year: float | str | None = None,
+    ddof: float = 1,
+    nan_policy: str = "omit",
+) -> Any:
+    """mean(r - rf) / std(r - rf, ddof) * sqrt(P)."""
+    periods = _options.periods(periods_per_year)
+    scale = 1.0 if math.isnan(periods) else math.sqrt(periods)
+
+    def metric(r: np.ndarray) -> float:
+        x = r - risk_free
+        s = _std(x, ddof)
+        return _mean(x) / s * scale if s > 0.0 else math.nan
+
+    return _apply_one(returns, nan_policy, metric)
+
+
+def sortino_ratio(
+    returns: ArrayLike,
+    /,
+    *,
+    target: float = 0.0,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+) -> Any:
+    """mean(r - target) / sqrt(mean(min(r - target, 0)^2)) * sqrt(P)."""
+    periods = _options.periods(periods_per_year)
+    scale = 1.0 if math.isnan(periods) else math.sqrt(periods)
+    return _apply_one(returns, nan_policy, lambda r: _sortino(r, target, scale))
+
+
+def omega_ratio(returns: ArrayLike, /, *, threshold: float = 0.0, nan_policy: str = "omit") -> Any:
+    """sum(max(r - thr, 0)) / sum(max(thr - r, 0)); NaN when the denominator is 0."""
+    return _apply_one(returns, nan_policy, lambda r: _omega(r, threshold))
+
+
+def up_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    periods_per_year: float | str,
+    nan_policy: str = "omit",
+) -> Any:
+    """CAGR of p over the periods where b > 0 divided by CAGR of b there."""
+    periods = _options.periods(periods_per_year)
+    return _apply(portfolio, benchmark, nan_policy, lambda p, b: _capture(p, b, periods, True))
+
+
+def down_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    periods_per_year: float | str,
+    nan_policy: str = "omit",
+) -> Any:
+    """CAGR of p over the periods where b < 0 divided by CAGR of b there."""
+    periods = _options.periods(periods_per_year)
+    return _apply(portfolio, benchmark, nan_policy, lambda p, b: _capture(p, b, periods, False))
+
+
+def _rolling_one(
+    returns: ArrayLike,
+    window: int,
+    min_periods: int | None,
+    nan_policy: str,
+    metric: Callable[[np.ndarray], float],
+) -> np.ndarray:
+    """metric over every window of one series; inf rows are passed to the metric
+    (which gives NaN for them), so only the NaN rules of _rolling apply here."""
+    r = np.asarray(returns, dtype=np.float64)
+    cols = [r] if r.ndim == 1 else [r[:, j] for j in range(r.shape[1])]
+    need = window if min_periods is None else min_periods
+    out = np.full((len(cols[0]), len(cols)), np.nan)
+    for j, x in enumerate(cols):
+        for t in range(len(x)):
+            xw = x[max(0, t - window + 1) : t + 1]
+            bad = np.isnan(xw)
+            if (nan_policy == "propagate" and bad.any()) or (~bad).sum() < need:
+                continue
+            out[t, j] = metric(xw[~bad])
+    return out if r.ndim == 2 else out[:, 0]
+
+
+def rolling_max_drawdown(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """max_drawdown over each window (wealth restarts at 1 in each window)."""
+    return _rolling_one(returns, window, min_periods, nan_policy, _max_drawdown)
+
+
+def rolling_sharpe_ratio(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    risk_free: float = 0.0,
+    periods_per_year: float | str | None = None,
+    ddof: float = 1,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """sharpe_ratio over each window (NaN for windows holding an inf)."""
+
+    def metric(r: np.ndarray) -> float:
+        if not np.isfinite(r).all():
+            return math.nan
+        return float(
+            sharpe_ratio(r, risk_free=risk_free, periods_per_year=periods_per_year, ddof=ddof)
+        )
+
+    return _rolling_one(returns, window, min_periods, nan_policy, metric)
+
+
+def rolling_sortino_ratio(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    target: float = 0.0,
+    periods_per_year: float | str | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """sortino_ratio over each window."""
+    periods = _options.periods(periods_per_year)
+    scale = 1.0 if math.isnan(periods) else math.sqrt(periods)
+    return _rolling_one(
+        returns, window, min_periods, nan_policy, lambda r: _sortino(r, target, scale)
+    )
+
+
+def rolling_omega_ratio(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    threshold: float = 0.0,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """omega_ratio over each window."""
+    return _rolling_one(returns, window, min_periods, nan_policy, lambda r: _omega(r, threshold))
+
+
+def rolling_up_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    periods_per_year: float | str,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """up_capture over each window (rows where either side is NaN are not observations)."""
+    periods = _options.periods(periods_per_year)
+    return _rolling_pairs(
+        portfolio,
+        benchmark,
+        window,
+        min_periods,
+        nan_policy,
+        lambda p, b: _capture(p, b, periods, True),
+    )
+
+
+def rolling_down_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    periods_per_year: float | str,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+) -> np.ndarray:
+    """down_capture over each window."""
+    periods = _options.periods(periods_per_year)
+    return _rolling_pairs(
+        portfolio,
+        benchmark,
+        window,
+        min_periods,
+        nan_policy,
+        lambda p, b: _capture(p, b, periods, False),
+    )
+
+
+def _rolling_pairs(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    min_periods: int | None,
+    nan_policy: str,
+    metric: Callable[[np.ndarray, np.ndarray], float],
+) -> np.ndarray:
+    """metric over every window of a pair, NaN pairs dropped; infs reach the metric."""
+    cols, is_panel = _columns(portfolio, benchmark)
+    need = window if min_periods is None else min_periods
+    out = np.full((len(cols[0][0]), len(cols)), np.nan)
+    for j, (p, b) in enumerate(cols):
+        for t in range(len(p)):
+            pw, bw = p[max(0, t - window + 1) : t + 1], b[max(0, t - window + 1) : t + 1]
+            bad = np.isnan(pw) | np.isnan(bw)
+            if (nan_policy == "propagate" and bad.any()) or (~bad).sum() < need:
+                continue
+            out[t, j] = metric(pw[~bad], bw[~bad])
+    return out if is_panel else out[:, 0]

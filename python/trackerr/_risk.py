@@ -1,0 +1,542 @@
+"""Risk metrics: max drawdown, Sharpe, Sortino, Omega and the capture ratios.
+
+Full-sample and rolling forms, with the conventions of :mod:`trackerr._fullsample`
+and :mod:`trackerr._rolling`:
+
+* ``returns`` are periodic simple returns: 1-D of length T gives a float (a
+  rolling array of length T); a T x N array gives N values (a T x N rolling
+  array); a DataFrame gives a Series indexed by its columns (a DataFrame).
+* ``nan_policy='omit'`` (default) drops rows where any input is NaN,
+  ``'propagate'`` gives NaN when a (window's) row holds NaN, ``'raise'`` raises.
+* An infinite return makes the value NaN (in a rolling window, only the
+  windows that contain it); so does a return below -1 for the drawdown and
+  the capture ratios (a negative growth factor).
+* ``periods_per_year`` is a number or a preset name (``'daily'``,
+  ``'crypto-daily'``, ...); None leaves per-period figures.
+
+The C++ kernels (``risk.hpp``) summarise a stretch of rows in a form that
+combines associatively; rolling windows are aggregated with the two-stacks
+scheme, so each rolling value is computed from its own window's rows only:
+no running sum is ever decreased, nothing drifts, and each value equals the
+full-sample function applied to the window to about 1e-15 relative.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import ArrayLike
+
+from . import _core, _inputs, _options, _rolling
+from ._fullsample import _evaluate
+
+PeriodsPerYear = float | str | None
+
+
+def _single(returns: Any) -> _inputs.Inputs:
+    """Validate one return series (1-D or T x N) and remember its pandas labels."""
+    columns = index = None
+    if _inputs._is_pandas(returns):
+        index = returns.index
+        if returns.ndim == 2:
+            columns = returns.columns
+    r = _inputs.as_real_array(returns, "returns")
+    return _inputs.Inputs(r, r, columns, index)
+
+
+def _nan_rows(inputs: _inputs.Inputs, two: bool) -> npt.NDArray[np.bool_]:
+    if two:
+        return _rolling._nan_rows(inputs)
+    bad: npt.NDArray[np.bool_] = np.isnan(inputs.portfolio)
+    return bad
+
+
+def _raise_nan(bad: npt.NDArray[np.bool_]) -> None:
+    rows = bad.reshape(len(bad), -1).any(axis=1)
+    raise ValueError(
+        f"nan_policy='raise' but the input holds NaN (first at row {int(np.flatnonzero(rows)[0])}, "
+        f"{int(np.count_nonzero(bad))} value(s) in all)"
+    )
+
+
+def _full(
+    metric: str,
+    inputs: _inputs.Inputs,
+    *,
+    two: bool,
+    nan_policy: str,
+    target: float = 0.0,
+    periods: float = math.nan,
+) -> Any:
+    policy = _options.nan_policy(nan_policy)
+    values, skipped = _core.risk(
+        metric, inputs.portfolio, inputs.benchmark if two else None, target, periods
+    )
+    if policy != "omit" and np.any(skipped):
+        if policy == "raise":
+            _raise_nan(_nan_rows(inputs, two))
+        values = np.where(skipped > 0, np.nan, values) if np.ndim(values) else math.nan
+    return _inputs.wrap(values, inputs, metric)
+
+
+def _roll(
+    metric: str,
+    inputs: _inputs.Inputs,
+    window: int,
+    *,
+    two: bool,
+    min_periods: int | None,
+    nan_policy: str,
+    out: Any,
+    threads: int | None,
+    target: float = 0.0,
+    periods: float = math.nan,
+) -> Any:
+    policy = _options.nan_policy(nan_policy)
+    w = _rolling._window(window, 0.0)
+    mp = _rolling._min_periods(min_periods, w)
+    n_threads = _rolling._threads(threads)
+    r = inputs.portfolio
+    bad = _nan_rows(inputs, two) if policy != "omit" else None
+    if policy == "raise" and bad is not None and bad.any():
+        _raise_nan(bad)
+    if out is not None:
+        result = _rolling._check_out(out, r.shape, (r, inputs.benchmark))
+    else:
+        result = np.empty_like(r, dtype=np.float64)
+    _core.rolling_risk(
+        metric,
+        r,
+        inputs.benchmark if two else None,
+        w,
+        mp,
+        target,
+        periods,
+        result,
+        n_threads,
+    )
+    if policy == "propagate" and bad is not None:
+        _rolling._propagate([result], bad, w)
+    return _rolling._wrap(result, inputs, metric)
+
+
+def _capture_periods(periods_per_year: PeriodsPerYear) -> float:
+    if periods_per_year is None:
+        raise TypeError(
+            "periods_per_year is required for the capture ratios (got None); "
+            "pass a number or a preset name such as 'daily'"
+        )
+    return _options.periods(periods_per_year)
+
+
+def _constant(value: float, rows: int) -> np.ndarray:
+    """A length-`rows` read-only view of one value (stride 0: no memory per row)."""
+    return np.broadcast_to(np.float64(value), (rows,))
+
+
+# --- full sample ---------------------------------------------------------------
+
+
+def max_drawdown(returns: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
+    r"""Maximum drawdown: the worst fall of wealth from its running peak.
+
+    .. math:: MDD = \min_t \frac{W_t}{\max_{s \le t} W_s} - 1,
+              \qquad W_t = \prod_{u \le t} (1 + r_u),\; W_0 = 1
+
+    The peak includes the starting wealth 1, so a loss in the first period
+    counts.
+
+    Parameters
+    ----------
+    returns : array_like, Series or DataFrame
+        Periodic simple returns, 1-D of length T or T x N.
+    nan_policy : {'omit', 'propagate', 'raise'}, default 'omit'
+
+    Returns
+    -------
+    float, ndarray or pandas.Series
+        A number in [-1, 0]: 0 when wealth never falls below its peak, -1 after
+        a return of -100 %. NaN without valid observations, or when a return is
+        infinite or below -1 (a negative wealth; this is where we differ from
+        empyrical, whose cumulative product then goes negative).
+
+    Notes
+    -----
+    Computed in logs, :math:`\log W_t = \sum \log(1 + r_u)`, with compensated
+    sums: the result is accurate to a few ulps even for small drawdowns late
+    in a long series (a running product of :math:`1 + r` loses digits there).
+    """
+    return _full("max_drawdown", _single(returns), two=False, nan_policy=nan_policy)
+
+
+def sharpe_ratio(
+    returns: ArrayLike,
+    /,
+    *,
+    risk_free: float = 0.0,
+    periods_per_year: PeriodsPerYear = None,
+    ddof: float = 1,
+    nan_policy: str = "omit",
+) -> Any:
+    r"""Sharpe ratio: mean excess return per unit of its standard deviation.
+
+    .. math:: SR = \frac{\overline{r - r_f}}{s_{r - r_f}}\,\sqrt{P}
+
+    with :math:`s` the standard deviation with divisor ``n - ddof`` and
+    :math:`P` = ``periods_per_year`` (1 when None). ``risk_free`` is a
+    per-period rate. This is :func:`trackerr.information_ratio` against a
+    constant benchmark :math:`r_f` (and the same kernel computes it); it equals
+    ``empyrical.sharpe_ratio(r, risk_free, annualization=P)``.
+
+    NaN when the excess return is constant or fewer than ``ddof + 1`` valid
+    observations remain.
+    """
+    r = _single(returns)
+    rf = _constant(_options.real("risk_free", risk_free), r.portfolio.shape[0])
+    return _evaluate(
+        "information_ratio",
+        returns,
+        rf,
+        nan_policy=nan_policy,
+        name="sharpe_ratio",
+        ddof=_options.ddof(ddof),
+        periods=_options.periods(periods_per_year),
+    )
+
+
+def sortino_ratio(
+    returns: ArrayLike,
+    /,
+    *,
+    target: float = 0.0,
+    periods_per_year: PeriodsPerYear = None,
+    nan_policy: str = "omit",
+) -> Any:
+    r"""Sortino ratio: mean excess over target per unit of downside deviation.
+
+    .. math:: S = \frac{\bar d}{DD}\,\sqrt{P}, \qquad d_t = r_t - \tau,
+              \qquad DD = \sqrt{\frac{1}{n} \sum_{t=1}^{n} \min(d_t, 0)^2}
+
+    The downside deviation averages over all n valid periods, not only the
+    losing ones (empyrical's full-sample convention). ``target`` :math:`\tau`
+    is per period. NaN when :math:`DD = 0` (no return below target); empyrical
+    gives inf there.
+    """
+    return _full(
+        "sortino_ratio",
+        _single(returns),
+        two=False,
+        nan_policy=nan_policy,
+        target=_options.real("target", target),
+        periods=_options.periods(periods_per_year),
+    )
+
+
+def omega_ratio(
+    returns: ArrayLike,
+    /,
+    *,
+    threshold: float = 0.0,
+    nan_policy: str = "omit",
+) -> Any:
+    r"""Omega ratio: gains above a threshold over losses below it.
+
+    .. math:: \Omega = \frac{\sum_t \max(r_t - \theta, 0)}{\sum_t \max(\theta - r_t, 0)}
+
+    ``threshold`` :math:`\theta` is a per-period return (empyrical's
+    ``required_return`` is annual and converted; they agree at 0).
+    NaN when no return is below the threshold (the denominator is 0), as in
+    empyrical, rather than inf.
+    """
+    return _full(
+        "omega_ratio",
+        _single(returns),
+        two=False,
+        nan_policy=nan_policy,
+        target=_options.real("threshold", threshold),
+    )
+
+
+_CAPTURE_DOC = r"""{Side} capture ratio.
+
+    Over the k periods where the benchmark return is {cond}:
+
+    .. math:: C = \frac{{CAGR_p}}{{CAGR_b}}, \qquad
+              CAGR_x = \left(\prod (1 + x_t)\right)^{{P / k}} - 1
+
+    computed as ``expm1(P / k * sum(log1p(x)))`` so that small returns keep
+    their digits. ``periods_per_year`` (P) is required. Equals
+    ``empyrical.{side}_capture(p, b, annualization=P)``.
+
+    Parameters
+    ----------
+    portfolio : array_like, Series or DataFrame
+        Periodic returns, length T or T x N.
+    benchmark : array_like, Series or DataFrame
+        Periodic returns of length T (or T x N); pandas inputs are aligned
+        on their index.
+    periods_per_year : float or str
+    nan_policy : {{'omit', 'propagate', 'raise'}}, default 'omit'
+
+    Returns
+    -------
+    float, ndarray or pandas.Series
+        NaN when no period qualifies, or when a return in the selected periods
+        is below -1 (or any is infinite).
+    """
+
+
+def up_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    periods_per_year: PeriodsPerYear,
+    nan_policy: str = "omit",
+) -> Any:
+    periods = _capture_periods(periods_per_year)
+    inputs = _inputs.prepare(portfolio, benchmark)
+    return _full("up_capture", inputs, two=True, nan_policy=nan_policy, periods=periods)
+
+
+def down_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    /,
+    *,
+    periods_per_year: PeriodsPerYear,
+    nan_policy: str = "omit",
+) -> Any:
+    periods = _capture_periods(periods_per_year)
+    inputs = _inputs.prepare(portfolio, benchmark)
+    return _full("down_capture", inputs, two=True, nan_policy=nan_policy, periods=periods)
+
+
+up_capture.__doc__ = _CAPTURE_DOC.format(Side="Up", side="up", cond="above 0")
+down_capture.__doc__ = _CAPTURE_DOC.format(Side="Down", side="down", cond="below 0")
+
+
+# --- rolling -------------------------------------------------------------------
+
+_ROLLING_PARAMS = """
+    Parameters
+    ----------
+    window : int
+        Rows per window (at least 2); the window of row t is the rows
+        [t - window + 1, t], clipped at the start.
+    min_periods : int, optional
+        Observations a window needs for a value; default ``window``.
+    nan_policy : {'omit', 'propagate', 'raise'}, default 'omit'
+    out : ndarray, optional
+        float64 array of the input's shape to write into (returned).
+    threads : int, optional
+        Threads across the columns of a T x N input; None = one per core.
+        Results do not depend on it.
+
+    Returns
+    -------
+    ndarray, Series or DataFrame of the input's shape.
+"""
+
+
+def rolling_max_drawdown(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+    out: np.ndarray | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Rolling maximum drawdown: :func:`max_drawdown` of each window's rows,
+    with wealth starting at 1 before the window's first return.
+
+    This is the exact drawdown of each window, found in O(1) amortised time per
+    step by combining window summaries (log growth, peak, trough, drawdown)
+    with the two-stacks scheme. It is not the "drawdown from the window's
+    peak" that a monotonic deque of wealth gives (the current wealth against
+    the highest wealth in the window), a different quantity.
+    """
+    return _roll(
+        "max_drawdown",
+        _single(returns),
+        window,
+        two=False,
+        min_periods=min_periods,
+        nan_policy=nan_policy,
+        out=out,
+        threads=threads,
+    )
+
+
+def rolling_sharpe_ratio(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    risk_free: float = 0.0,
+    periods_per_year: PeriodsPerYear = None,
+    ddof: float = 1,
+    nan_policy: str = "omit",
+    out: np.ndarray | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Rolling Sharpe ratio: :func:`sharpe_ratio` of each window (the rolling
+    information ratio against a constant benchmark, with its guarded window
+    state). ``window`` must exceed ``ddof``."""
+    r = _single(returns)
+    rf = _constant(_options.real("risk_free", risk_free), r.portfolio.shape[0])
+    values = _rolling.rolling_information_ratio(
+        returns,
+        rf,
+        window,
+        min_periods=min_periods,
+        ddof=ddof,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+        out=out,
+        threads=threads,
+    )
+    if hasattr(values, "name") and values.ndim == 1:
+        values.name = "sharpe_ratio"
+    return values
+
+
+def rolling_sortino_ratio(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    target: float = 0.0,
+    periods_per_year: PeriodsPerYear = None,
+    nan_policy: str = "omit",
+    out: np.ndarray | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Rolling Sortino ratio: :func:`sortino_ratio` of each window (downside
+    deviation over all the window's observations)."""
+    return _roll(
+        "sortino_ratio",
+        _single(returns),
+        window,
+        two=False,
+        min_periods=min_periods,
+        nan_policy=nan_policy,
+        out=out,
+        threads=threads,
+        target=_options.real("target", target),
+        periods=_options.periods(periods_per_year),
+    )
+
+
+def rolling_omega_ratio(
+    returns: ArrayLike,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    threshold: float = 0.0,
+    nan_policy: str = "omit",
+    out: np.ndarray | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Rolling Omega ratio: :func:`omega_ratio` of each window."""
+    return _roll(
+        "omega_ratio",
+        _single(returns),
+        window,
+        two=False,
+        min_periods=min_periods,
+        nan_policy=nan_policy,
+        out=out,
+        threads=threads,
+        target=_options.real("threshold", threshold),
+    )
+
+
+def rolling_up_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    periods_per_year: PeriodsPerYear,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+    out: np.ndarray | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Rolling up capture: :func:`up_capture` of each window's rows (NaN for a
+    window without a period where the benchmark rose)."""
+    periods = _capture_periods(periods_per_year)
+    return _roll(
+        "up_capture",
+        _inputs.prepare(portfolio, benchmark),
+        window,
+        two=True,
+        min_periods=min_periods,
+        nan_policy=nan_policy,
+        out=out,
+        threads=threads,
+        periods=periods,
+    )
+
+
+def rolling_down_capture(
+    portfolio: ArrayLike,
+    benchmark: ArrayLike,
+    window: int,
+    /,
+    *,
+    periods_per_year: PeriodsPerYear,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+    out: np.ndarray | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Rolling down capture: :func:`down_capture` of each window's rows (NaN
+    for a window without a period where the benchmark fell)."""
+    periods = _capture_periods(periods_per_year)
+    return _roll(
+        "down_capture",
+        _inputs.prepare(portfolio, benchmark),
+        window,
+        two=True,
+        min_periods=min_periods,
+        nan_policy=nan_policy,
+        out=out,
+        threads=threads,
+        periods=periods,
+    )
+
+
+for _f in (
+    rolling_max_drawdown,
+    rolling_sortino_ratio,
+    rolling_omega_ratio,
+    rolling_up_capture,
+    rolling_down_capture,
+):
+    _f.__doc__ = (_f.__doc__ or "") + "\n" + _ROLLING_PARAMS
+del _f
+
+__all__ = [
+    "down_capture",
+    "max_drawdown",
+    "omega_ratio",
+    "rolling_down_capture",
+    "rolling_max_drawdown",
+    "rolling_omega_ratio",
+    "rolling_sharpe_ratio",
+    "rolling_sortino_ratio",
+    "rolling_up_capture",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "up_capture",
+]
