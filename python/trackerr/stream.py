@@ -28,7 +28,7 @@ need one state per thread (merge ``Cumulative`` states afterwards) or a lock.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _core, _options
 
@@ -59,6 +59,22 @@ class _Checkpoints:
         return self.copy()
 
 
+_S = TypeVar("_S", bound="_Merges")
+
+
+class _Merges:
+    """``a += b`` and ``a + b`` on top of the bound ``merge``."""
+
+    def __iadd__(self: _S, other: _S) -> _S:
+        self.merge(other)  # type: ignore[attr-defined]
+        return self
+
+    def __add__(self: _S, other: _S) -> _S:
+        out: _S = self.copy()  # type: ignore[attr-defined]
+        out.merge(other)  # type: ignore[attr-defined]
+        return out
+
+
 def _n(n_portfolios: int | None) -> tuple[int, bool]:
     if n_portfolios is None:
         return 1, True
@@ -77,7 +93,7 @@ def _min_periods(min_periods: int | None) -> int:
     return min_periods
 
 
-class Cumulative(_Checkpoints, _core.Cumulative):
+class Cumulative(_Merges, _Checkpoints, _core.Cumulative):
     """Metrics over every tick seen.
 
     Parameters
@@ -116,15 +132,6 @@ class Cumulative(_Checkpoints, _core.Cumulative):
             _min_periods(min_periods),
             _options.real("risk_free", risk_free),
         )
-
-    def __iadd__(self, other: Cumulative) -> Cumulative:
-        self.merge(other)
-        return self
-
-    def __add__(self, other: Cumulative) -> Cumulative:
-        out: Cumulative = self.copy()
-        out.merge(other)
-        return out
 
     def __repr__(self) -> str:
         return (
@@ -167,7 +174,7 @@ class Window(_Checkpoints, _core.Window):
         )
 
 
-class Exponential(_Checkpoints, _core.Exponential):
+class Exponential(_Merges, _Checkpoints, _core.Exponential):
     """Exponentially weighted metrics (Finch's recurrences, pandas' bias correction).
 
     Give exactly one of ``halflife`` (ticks), ``span`` (alpha = 2 / (span + 1))
@@ -232,15 +239,6 @@ class Exponential(_Checkpoints, _core.Exponential):
             _min_periods(min_periods),
             _options.real("risk_free", risk_free),
         )
-
-    def __iadd__(self, other: Exponential) -> Exponential:
-        self.merge(other)
-        return self
-
-    def __add__(self, other: Exponential) -> Exponential:
-        out: Exponential = self.copy()
-        out.merge(other)
-        return out
 
     def __repr__(self) -> str:
         return (
