@@ -22,8 +22,16 @@ ONE = {
     "omega_ratio": [{}, {"threshold": -2e-3}],
 }
 TWO = {
-    "up_capture": [{"periods_per_year": 252}, {"periods_per_year": "monthly"}],
-    "down_capture": [{"periods_per_year": 252}, {"periods_per_year": 365}],
+    "up_capture": [
+        {},
+        {"method": "annualized", "periods_per_year": 252},
+        {"method": "annualized", "periods_per_year": "monthly"},
+    ],
+    "down_capture": [
+        {},
+        {"method": "annualized", "periods_per_year": 252},
+        {"method": "annualized", "periods_per_year": 365},
+    ],
 }
 # Capture ratios: numpy's log1p and the C library's may differ by an ulp per
 # term, which the cancellation inside a sum of mixed-sign logs magnifies.
@@ -163,10 +171,11 @@ def test_empyrical_conformance(clean):
     # empyrical's capture functions take `period` (its annualization= keyword
     # does not reach them in 0.7.x).
     for periods, period in ((252, "daily"), (12, "monthly"), (52, "weekly")):
-        assert trackerr.up_capture(p, b, periods_per_year=periods) == pytest.approx(
+        kw = {"method": "annualized", "periods_per_year": periods}
+        assert trackerr.up_capture(p, b, **kw) == pytest.approx(
             empyrical.up_capture(p, b, period=period), rel=1e-10
         )
-        assert trackerr.down_capture(p, b, periods_per_year=periods) == pytest.approx(
+        assert trackerr.down_capture(p, b, **kw) == pytest.approx(
             empyrical.down_capture(p, b, period=period), rel=1e-10
         )
 
@@ -186,8 +195,8 @@ ROLL_ONE = {
     "rolling_sharpe_ratio": {"risk_free": 1e-4, "periods_per_year": 252},
 }
 ROLL_TWO = {
-    "rolling_up_capture": {"periods_per_year": 252},
-    "rolling_down_capture": {"periods_per_year": 12},
+    "rolling_up_capture": {"method": "annualized", "periods_per_year": 252},
+    "rolling_down_capture": {},
 }
 
 
@@ -286,8 +295,8 @@ def test_rolling_capture_adversarial(rng, name):
     b = _adversarial(rng) * 1e-3
     p = 0.9 * b + rng.normal(0.0, 1e-6, b.shape)
     p[np.isinf(b)] = 0.0
-    got = getattr(trackerr, name)(p, b, 40, periods_per_year=252)
-    want = getattr(reference, name)(p, b, 40, periods_per_year=252)
+    got = getattr(trackerr, name)(p, b, 40)
+    want = getattr(reference, name)(p, b, 40)
     assert_close(got, want, rtol=1e-11)
 
 
@@ -324,8 +333,8 @@ def test_rolling_threads_do_not_change_results(rng):
             trackerr.rolling_max_drawdown(r, 30),
         )
         np.testing.assert_array_equal(
-            trackerr.rolling_up_capture(p, b, 30, periods_per_year=252, threads=threads),
-            trackerr.rolling_up_capture(p, b, 30, periods_per_year=252),
+            trackerr.rolling_up_capture(p, b, 30, threads=threads),
+            trackerr.rolling_up_capture(p, b, 30),
         )
 
 
@@ -364,13 +373,13 @@ def test_nan_policies_capture(rng, name):
     p, b = _pair(rng, n=200)
     f = getattr(trackerr, name)
     ok = ~(np.isnan(p) | np.isnan(b))
-    assert_close(f(p, b, periods_per_year=252), f(p[ok], b[ok], periods_per_year=252), rtol=1e-15)
-    assert math.isnan(f(p, b, periods_per_year=252, nan_policy="propagate"))
+    assert_close(f(p, b), f(p[ok], b[ok]), rtol=1e-15)
+    assert math.isnan(f(p, b, nan_policy="propagate"))
     with pytest.raises(ValueError, match="nan_policy='raise'"):
-        f(p, b, periods_per_year=252, nan_policy="raise")
+        f(p, b, nan_policy="raise")
     assert_close(
-        f(p, b, periods_per_year=252, nan_policy="propagate"),
-        getattr(reference, name)(p, b, periods_per_year=252, nan_policy="propagate"),
+        f(p, b, nan_policy="propagate"),
+        getattr(reference, name)(p, b, nan_policy="propagate"),
     )
 
 
@@ -400,23 +409,54 @@ def test_capture_aligns_pandas(rng):
     p, b = _pair(rng, n=400)
     ps = pd.Series(p, index=idx)
     bs = pd.Series(b, index=idx)[::-1].iloc[5:]  # reversed and missing the last five days
-    got = trackerr.up_capture(ps, bs, periods_per_year=252)
-    assert_close(got, reference.up_capture(p[:-5], b[:-5], periods_per_year=252), rtol=1e-11)
-    rolled = trackerr.rolling_down_capture(ps, bs, 30, periods_per_year=252)
+    got = trackerr.up_capture(ps, bs)
+    assert_close(got, reference.up_capture(p[:-5], b[:-5]), rtol=1e-11)
+    rolled = trackerr.rolling_down_capture(ps, bs, 30)
     assert isinstance(rolled, pd.Series) and len(rolled) == 395
 
 
 # --- bad input -------------------------------------------------------------------------
 
 
-def test_capture_needs_periods(rng):
+def test_capture_periods_only_with_annualized(rng):
     p, b = _pair(rng, n=50)
-    with pytest.raises(TypeError, match="periods_per_year"):
-        trackerr.up_capture(p, b, periods_per_year=None)
-    with pytest.raises(TypeError, match="periods_per_year"):
-        trackerr.rolling_down_capture(p, b, 10, periods_per_year=None)
+    with pytest.raises(ValueError, match=r"method='annualized' needs periods_per_year"):
+        trackerr.up_capture(p, b, method="annualized")
+    with pytest.raises(ValueError, match=r"method='annualized' needs periods_per_year"):
+        trackerr.rolling_down_capture(p, b, 10, method="annualized", periods_per_year=None)
     with pytest.raises(ValueError, match="periods_per_year"):
-        trackerr.down_capture(p, b, periods_per_year="fortnightly")
+        trackerr.down_capture(p, b, method="annualized", periods_per_year="fortnightly")
+    # a periods_per_year the default method would ignore is refused, not ignored
+    with pytest.raises(ValueError, match=r"applies only to method='annualized'"):
+        trackerr.up_capture(p, b, periods_per_year=252)
+    with pytest.raises(ValueError, match="method"):
+        trackerr.up_capture(p, b, method="arithmetic")
+
+
+def test_capture_default_is_the_ratio_of_per_period_geometric_means():
+    p = np.array([0.02, -0.01, 0.03, -0.04, 0.01])
+    b = np.array([0.01, -0.02, 0.02, -0.03, 0.0])
+    up, down = b > 0, b < 0
+    g = lambda x: np.prod(1.0 + x) ** (1.0 / len(x)) - 1.0  # noqa: E731
+    assert trackerr.up_capture(p, b) == pytest.approx(g(p[up]) / g(b[up]), rel=1e-13)
+    assert trackerr.down_capture(p, b) == pytest.approx(g(p[down]) / g(b[down]), rel=1e-13)
+
+
+def test_down_capture_default_tells_real_portfolios_apart():
+    """On daily crypto data the annualized form saturates (every down CAGR is near
+    -100 % a year, so the ratio is near 1 for everyone); the default does not."""
+    ds = trackerr.datasets.load("btc_etfs").to_frame()
+    rets = ds.pct_change().iloc[1:].dropna()
+    names = list(rets.columns)  # BTC_USD first: its own capture is 1
+    annual = [
+        trackerr.down_capture(rets[c], rets["BTC_USD"], method="annualized", periods_per_year=365)
+        for c in names
+    ]
+    default = [trackerr.down_capture(rets[c], rets["BTC_USD"]) for c in names]
+    spread_annual, spread_default = np.ptp(annual[1:]), np.ptp(default[1:])
+    assert min(annual[1:]) > 0.9998  # saturated near 1 for all three ETFs
+    assert spread_annual < 1e-4
+    assert spread_default > 100 * spread_annual and spread_default > 2e-3, default
 
 
 def test_bad_inputs(rng):
@@ -442,7 +482,7 @@ def test_bad_inputs(rng):
     with pytest.raises(ValueError, match="returns"):
         trackerr.sortino_ratio(np.array([]))
     with pytest.raises(ValueError, match="length"):
-        trackerr.up_capture(r, r[:-1], periods_per_year=252)
+        trackerr.up_capture(r, r[:-1])
     with pytest.raises(ValueError, match="window"):
         trackerr.rolling_sharpe_ratio(r, 2, ddof=2)
 
@@ -455,8 +495,8 @@ def test_inputs_not_modified(rng):
         getattr(trackerr, name)(r)
         getattr(trackerr, "rolling_" + name)(r, 7, nan_policy="propagate")
     for name in TWO:
-        getattr(trackerr, name)(p, b, periods_per_year=252)
-        getattr(trackerr, "rolling_" + name)(p, b, 7, periods_per_year=252)
+        getattr(trackerr, name)(p, b)
+        getattr(trackerr, "rolling_" + name)(p, b, 7, method="annualized", periods_per_year=252)
     np.testing.assert_array_equal(r, r0)
     np.testing.assert_array_equal(p, p0)
     np.testing.assert_array_equal(b, b0)

@@ -47,11 +47,7 @@ def _evaluate(
     )
     if policy != "omit" and np.any(skipped):
         if policy == "raise":
-            row = _inputs.first_nan_row(inputs)
-            raise ValueError(
-                f"nan_policy='raise' but the input holds NaN (first at row {row}, "
-                f"{int(np.sum(skipped))} pair(s) in all)"
-            )
+            _inputs.raise_nan(_inputs.nan_mask(inputs), inputs)
         values = np.where(skipped > 0, np.nan, values) if np.ndim(values) else math.nan
     return _inputs.wrap(values, inputs, name)
 

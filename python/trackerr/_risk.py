@@ -27,39 +27,12 @@ import math
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from numpy.typing import ArrayLike
 
 from . import _core, _inputs, _options, _rolling
 from ._fullsample import _evaluate
 
 PeriodsPerYear = float | str | None
-
-
-def _single(returns: Any) -> _inputs.Inputs:
-    """Validate one return series (1-D or T x N) and remember its pandas labels."""
-    columns = index = None
-    if _inputs._is_pandas(returns):
-        index = returns.index
-        if returns.ndim == 2:
-            columns = returns.columns
-    r = _inputs.as_real_array(returns, "returns")
-    return _inputs.Inputs(r, r, columns, index)
-
-
-def _nan_rows(inputs: _inputs.Inputs, two: bool) -> npt.NDArray[np.bool_]:
-    if two:
-        return _rolling._nan_rows(inputs)
-    bad: npt.NDArray[np.bool_] = np.isnan(inputs.portfolio)
-    return bad
-
-
-def _raise_nan(bad: npt.NDArray[np.bool_]) -> None:
-    rows = bad.reshape(len(bad), -1).any(axis=1)
-    raise ValueError(
-        f"nan_policy='raise' but the input holds NaN (first at row {int(np.flatnonzero(rows)[0])}, "
-        f"{int(np.count_nonzero(bad))} value(s) in all)"
-    )
 
 
 def _full(
@@ -77,7 +50,7 @@ def _full(
     )
     if policy != "omit" and np.any(skipped):
         if policy == "raise":
-            _raise_nan(_nan_rows(inputs, two))
+            _inputs.raise_nan(_inputs.nan_mask(inputs, two), inputs)
         values = np.where(skipped > 0, np.nan, values) if np.ndim(values) else math.nan
     return _inputs.wrap(values, inputs, metric)
 
@@ -96,15 +69,15 @@ def _roll(
     periods: float = math.nan,
 ) -> Any:
     policy = _options.nan_policy(nan_policy)
-    w = _rolling._window(window, 0.0)
-    mp = _rolling._min_periods(min_periods, w)
-    n_threads = _rolling._threads(threads)
+    w = _inputs.window(window)
+    mp = _inputs.min_periods(min_periods, w)
+    n_threads = _inputs.threads(threads)
     r = inputs.portfolio
-    bad = _nan_rows(inputs, two) if policy != "omit" else None
-    if policy == "raise" and bad is not None and bad.any():
-        _raise_nan(bad)
+    bad = _inputs.nan_mask(inputs, two) if policy != "omit" else None
+    if policy == "raise" and bad is not None:
+        _inputs.raise_nan(bad, inputs)
     if out is not None:
-        result = _rolling._check_out(out, r.shape, (r, inputs.benchmark))
+        result = _inputs.check_out(out, r.shape, (r, inputs.benchmark))
     else:
         result = np.empty_like(r, dtype=np.float64)
     _core.rolling_risk(
@@ -119,15 +92,26 @@ def _roll(
         n_threads,
     )
     if policy == "propagate" and bad is not None:
-        _rolling._propagate([result], bad, w)
-    return _rolling._wrap(result, inputs, metric)
+        _inputs.propagate([result], bad, w)
+    return _inputs.wrap_rolling(result, inputs, metric)
 
 
-def _capture_periods(periods_per_year: PeriodsPerYear) -> float:
+def _capture_periods(method: str, periods_per_year: PeriodsPerYear) -> float:
+    """The exponent P/k of the capture kernels: P = 1 for per-period geometric
+    means (the default), periods per year for empyrical's annualized form."""
+    _options.choice("method", method, ("geometric", "annualized"))
+    if method == "geometric":
+        if periods_per_year is not None:
+            raise ValueError(
+                f"periods_per_year (={periods_per_year!r}) applies only to method='annualized'; "
+                "the default method='geometric' compares per-period geometric means, which "
+                "need no annualization"
+            )
+        return 1.0
     if periods_per_year is None:
-        raise TypeError(
-            "periods_per_year is required for the capture ratios (got None); "
-            "pass a number or a preset name such as 'daily'"
+        raise ValueError(
+            "method='annualized' needs periods_per_year (got None); pass a number or a "
+            "preset name such as 'daily'"
         )
     return _options.periods(periods_per_year)
 
@@ -169,7 +153,7 @@ def max_drawdown(returns: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
     sums: the result is accurate to a few ulps even for small drawdowns late
     in a long series (a running product of :math:`1 + r` loses digits there).
     """
-    return _full("max_drawdown", _single(returns), two=False, nan_policy=nan_policy)
+    return _full("max_drawdown", _inputs.single(returns), two=False, nan_policy=nan_policy)
 
 
 def sharpe_ratio(
@@ -194,7 +178,7 @@ def sharpe_ratio(
     NaN when the excess return is constant or fewer than ``ddof + 1`` valid
     observations remain.
     """
-    r = _single(returns)
+    r = _inputs.single(returns)
     rf = _constant(_options.real("risk_free", risk_free), r.portfolio.shape[0])
     return _evaluate(
         "information_ratio",
@@ -227,7 +211,7 @@ def sortino_ratio(
     """
     return _full(
         "sortino_ratio",
-        _single(returns),
+        _inputs.single(returns),
         two=False,
         nan_policy=nan_policy,
         target=_options.real("target", target),
@@ -253,7 +237,7 @@ def omega_ratio(
     """
     return _full(
         "omega_ratio",
-        _single(returns),
+        _inputs.single(returns),
         two=False,
         nan_policy=nan_policy,
         target=_options.real("threshold", threshold),
@@ -262,14 +246,26 @@ def omega_ratio(
 
 _CAPTURE_DOC = r"""{Side} capture ratio.
 
-    Over the k periods where the benchmark return is {cond}:
+    Over the k periods where the benchmark return is {cond}, the ratio of the
+    portfolio's to the benchmark's geometric mean return.
 
-    .. math:: C = \frac{{CAGR_p}}{{CAGR_b}}, \qquad
-              CAGR_x = \left(\prod (1 + x_t)\right)^{{P / k}} - 1
+    ``method='geometric'`` (default) compares per-period geometric means:
 
-    computed as ``expm1(P / k * sum(log1p(x)))`` so that small returns keep
-    their digits. ``periods_per_year`` (P) is required. Equals
-    ``empyrical.{side}_capture(p, b, annualization=P)``.
+    .. math:: C = \frac{{g_p}}{{g_b}}, \qquad
+              g_x = \left(\prod (1 + x_t)\right)^{{1 / k}} - 1
+
+    which means the same at any sampling frequency: 1.2 is "the portfolio's
+    average {side} period was 1.2 times the benchmark's".
+
+    ``method='annualized'`` raises each mean to a year first, as empyrical does:
+    :math:`CAGR_x = (\prod (1 + x_t))^{{P / k}} - 1` with P = ``periods_per_year``
+    (required then), and equals ``empyrical.{side}_capture(p, b, annualization=P)``.
+    Beware that on daily data the annualized down-market growth of any risky
+    asset is close to -100 %, so this ratio saturates near 1 for every
+    portfolio and tells them apart poorly.
+
+    Both are computed as ``expm1(E / k * sum(log1p(x)))`` (E = 1 or P), so that
+    small returns keep their digits.
 
     Parameters
     ----------
@@ -278,14 +274,16 @@ _CAPTURE_DOC = r"""{Side} capture ratio.
     benchmark : array_like, Series or DataFrame
         Periodic returns of length T (or T x N); pandas inputs are aligned
         on their index.
-    periods_per_year : float or str
+    method : {{'geometric', 'annualized'}}, default 'geometric'
+    periods_per_year : float or str, optional
+        Only with ``method='annualized'`` (and required there).
     nan_policy : {{'omit', 'propagate', 'raise'}}, default 'omit'
 
     Returns
     -------
     float, ndarray or pandas.Series
-        NaN when no period qualifies, or when a return in the selected periods
-        is below -1 (or any is infinite).
+        NaN when no period qualifies, when the benchmark's mean is 0, or when a
+        return in the selected periods is below -1 (or any is infinite).
     """
 
 
@@ -294,10 +292,11 @@ def up_capture(
     benchmark: ArrayLike,
     /,
     *,
-    periods_per_year: PeriodsPerYear,
+    method: str = "geometric",
+    periods_per_year: PeriodsPerYear = None,
     nan_policy: str = "omit",
 ) -> Any:
-    periods = _capture_periods(periods_per_year)
+    periods = _capture_periods(method, periods_per_year)
     inputs = _inputs.prepare(portfolio, benchmark)
     return _full("up_capture", inputs, two=True, nan_policy=nan_policy, periods=periods)
 
@@ -307,10 +306,11 @@ def down_capture(
     benchmark: ArrayLike,
     /,
     *,
-    periods_per_year: PeriodsPerYear,
+    method: str = "geometric",
+    periods_per_year: PeriodsPerYear = None,
     nan_policy: str = "omit",
 ) -> Any:
-    periods = _capture_periods(periods_per_year)
+    periods = _capture_periods(method, periods_per_year)
     inputs = _inputs.prepare(portfolio, benchmark)
     return _full("down_capture", inputs, two=True, nan_policy=nan_policy, periods=periods)
 
@@ -363,7 +363,7 @@ def rolling_max_drawdown(
     """
     return _roll(
         "max_drawdown",
-        _single(returns),
+        _inputs.single(returns),
         window,
         two=False,
         min_periods=min_periods,
@@ -389,7 +389,7 @@ def rolling_sharpe_ratio(
     """Rolling Sharpe ratio: :func:`sharpe_ratio` of each window (the rolling
     information ratio against a constant benchmark, with its guarded window
     state). ``window`` must exceed ``ddof``."""
-    r = _single(returns)
+    r = _inputs.single(returns)
     rf = _constant(_options.real("risk_free", risk_free), r.portfolio.shape[0])
     values = _rolling.rolling_information_ratio(
         returns,
@@ -423,7 +423,7 @@ def rolling_sortino_ratio(
     deviation over all the window's observations)."""
     return _roll(
         "sortino_ratio",
-        _single(returns),
+        _inputs.single(returns),
         window,
         two=False,
         min_periods=min_periods,
@@ -449,7 +449,7 @@ def rolling_omega_ratio(
     """Rolling Omega ratio: :func:`omega_ratio` of each window."""
     return _roll(
         "omega_ratio",
-        _single(returns),
+        _inputs.single(returns),
         window,
         two=False,
         min_periods=min_periods,
@@ -466,15 +466,17 @@ def rolling_up_capture(
     window: int,
     /,
     *,
-    periods_per_year: PeriodsPerYear,
+    method: str = "geometric",
+    periods_per_year: PeriodsPerYear = None,
     min_periods: int | None = None,
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
 ) -> Any:
-    """Rolling up capture: :func:`up_capture` of each window's rows (NaN for a
-    window without a period where the benchmark rose)."""
-    periods = _capture_periods(periods_per_year)
+    """Rolling up capture: :func:`up_capture` of each window's rows, with the same
+    ``method`` and ``periods_per_year`` (NaN for a window without a period where
+    the benchmark rose)."""
+    periods = _capture_periods(method, periods_per_year)
     return _roll(
         "up_capture",
         _inputs.prepare(portfolio, benchmark),
@@ -494,15 +496,17 @@ def rolling_down_capture(
     window: int,
     /,
     *,
-    periods_per_year: PeriodsPerYear,
+    method: str = "geometric",
+    periods_per_year: PeriodsPerYear = None,
     min_periods: int | None = None,
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
 ) -> Any:
-    """Rolling down capture: :func:`down_capture` of each window's rows (NaN
-    for a window without a period where the benchmark fell)."""
-    periods = _capture_periods(periods_per_year)
+    """Rolling down capture: :func:`down_capture` of each window's rows, with the
+    same ``method`` and ``periods_per_year`` (NaN for a window without a period
+    where the benchmark fell)."""
+    periods = _capture_periods(method, periods_per_year)
     return _roll(
         "down_capture",
         _inputs.prepare(portfolio, benchmark),

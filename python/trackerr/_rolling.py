@@ -16,11 +16,9 @@ relative whatever the data's history.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 from numpy.typing import ArrayLike
 
 from . import _core, _inputs, _options
@@ -51,84 +49,6 @@ class RollingStats(NamedTuple):
     r_squared: Any
 
 
-def _window(window: int, ddof: float) -> int:
-    if isinstance(window, bool) or not isinstance(window, numbers.Integral):
-        raise TypeError(f"window must be an integer, not {type(window).__name__} (={window!r})")
-    w = int(window)
-    if w < 2:
-        raise ValueError(f"window (={w}) must be at least 2")
-    if not w > ddof:
-        raise ValueError(f"window (={w}) must exceed ddof (={ddof:g})")
-    return w
-
-
-def _min_periods(min_periods: int | None, window: int) -> int:
-    if min_periods is None:
-        return window
-    if isinstance(min_periods, bool) or not isinstance(min_periods, numbers.Integral):
-        raise TypeError(
-            f"min_periods must be an integer or None, not {type(min_periods).__name__} "
-            f"(={min_periods!r})"
-        )
-    m = int(min_periods)
-    if not 1 <= m <= window:
-        raise ValueError(f"min_periods (={m}) must be between 1 and window (={window})")
-    return m
-
-
-def _threads(threads: int | None) -> int:
-    if threads is None:
-        return 0  # one per core
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
-        raise TypeError(f"threads must be a positive integer or None, not {threads!r}")
-    if threads < 1:
-        raise ValueError(f"threads (={threads}) must be at least 1 (or None for every core)")
-    return int(threads)
-
-
-def _check_out(out: Any, shape: tuple[int, ...], arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy array, not {type(out).__name__}")
-    if out.dtype != np.float64:
-        raise TypeError(f"out must have dtype float64, not {out.dtype}")
-    if out.shape != shape:
-        raise ValueError(f"out has shape {out.shape} but the result has shape {shape}")
-    if not out.flags.writeable:
-        raise ValueError("out is read-only")
-    if any(np.may_share_memory(out, a) for a in arrays):
-        raise ValueError("out must not overlap the portfolio or the benchmark")
-    return out
-
-
-def _nan_rows(inputs: _inputs.Inputs) -> npt.NDArray[np.bool_]:
-    """Per row (and column, for panels): does the pair hold a NaN?"""
-    p, b = inputs.portfolio, inputs.benchmark
-    b_bad = np.isnan(b)
-    out: npt.NDArray[np.bool_] = np.isnan(p) | (b_bad[:, None] if p.ndim > b.ndim else b_bad)
-    return out
-
-
-def _propagate(values: list[np.ndarray], bad: npt.NDArray[np.bool_], window: int) -> None:
-    """Set every window that contains a NaN row to NaN (nan_policy='propagate')."""
-    if not bad.any():
-        return
-    counts = np.cumsum(bad, axis=0, dtype=np.int64)
-    lagged = np.zeros_like(counts)
-    lagged[window:] = counts[:-window]
-    hit = (counts - lagged) > 0
-    for v in values:
-        v[hit] = np.nan
-
-
-def _wrap(values: np.ndarray, inputs: _inputs.Inputs, name: str) -> Any:
-    if inputs.index is None:
-        return values
-    pd = _inputs._pandas()
-    if values.ndim == 1:
-        return pd.Series(values, index=inputs.index, name=name, copy=False)
-    return pd.DataFrame(values, index=inputs.index, columns=inputs.columns, copy=False)
-
-
 def _run(
     names: tuple[str, ...],
     portfolio: Any,
@@ -147,31 +67,30 @@ def _run(
     policy = _options.nan_policy(nan_policy)
     ddof = _options.ddof(ddof)
     periods = _options.periods(periods_per_year)
-    w = _window(window, ddof)
-    mp = _min_periods(min_periods, w)
-    n_threads = _threads(threads)
+    w = _inputs.window(window, ddof)
+    mp = _inputs.min_periods(min_periods, w)
+    n_threads = _inputs.threads(threads)
     inputs = _inputs.prepare(portfolio, benchmark)
     p, b = inputs.portfolio, inputs.benchmark
-    bad = _nan_rows(inputs) if policy != "omit" else None
-    if policy == "raise" and bad is not None and bad.any():
-        row = int(np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[0])
-        raise ValueError(f"nan_policy='raise' but the input holds NaN (first at row {row})")
+    bad = _inputs.nan_mask(inputs) if policy != "omit" else None
+    if policy == "raise" and bad is not None:
+        _inputs.raise_nan(bad, inputs)
     if out is not None:
-        outputs = [_check_out(out, p.shape, (p, b))]
+        outputs = [_inputs.check_out(out, p.shape, (p, b))]
     else:
         outputs = [np.empty_like(p, dtype=np.float64) for _ in names]
     _core.rolling(
         list(names), p, b, w, mp, ddof, periods, risk_free, geometric_alpha, outputs, n_threads
     )
     if policy == "propagate" and bad is not None:
-        _propagate(outputs, bad, w)
+        _inputs.propagate(outputs, bad, w)
     return outputs, inputs
 
 
 def _single(field: str, portfolio: Any, benchmark: Any, window: int, **options: Any) -> Any:
     """One rolling metric: run the kernel for `field` alone and wrap the result."""
     (values,), inputs = _run((field,), portfolio, benchmark, window, **options)
-    return _wrap(values, inputs, field)
+    return _inputs.wrap_rolling(values, inputs, field)
 
 
 def rolling_tracking_error(
@@ -429,7 +348,9 @@ def rolling_stats(
         risk_free=_options.real("risk_free", risk_free),
         threads=threads,
     )
-    return RollingStats(*(_wrap(v, inputs, name) for v, name in zip(values, _FIELDS, strict=True)))
+    return RollingStats(
+        *(_inputs.wrap_rolling(v, inputs, name) for v, name in zip(values, _FIELDS, strict=True))
+    )
 
 
 __all__ = [

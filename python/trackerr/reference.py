@@ -2,8 +2,8 @@
 
 This module is the oracle for trackerr's tests and benchmarks. It loops over
 columns in Python, drops NaN pairs with boolean masks and sums with
-:func:`math.fsum` (exactly rounded), using the textbook formulas of
-METRICS.md. It accepts numpy arrays (1-D, or T x N against a length-T or
+:func:`math.fsum` (exactly rounded), using the textbook formulas given in each
+docstring of the fast functions. It accepts numpy arrays (1-D, or T x N against a length-T or
 T x N benchmark) and the same keyword options as the fast functions; it does
 no pandas alignment and little validation.
 """
@@ -132,20 +132,32 @@ def _cagr(x: np.ndarray, periods: float) -> float:
     return math.inf if exponent > 709.0 else math.expm1(exponent)
 
 
+def _scaled(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """x * 2**-e with e the binary exponent of max |x| (exact for finite data), and e:
+    squares of the scaled values neither underflow nor overflow."""
+    top = float(np.max(np.abs(x))) if len(x) else 0.0
+    if not (math.isfinite(top) and top > 0.0):
+        return x, 0
+    e = math.frexp(top)[1]
+    return np.ldexp(x, -e), e
+
+
 def _beta(p: np.ndarray, b: np.ndarray) -> float:
     if len(p) < 2:
         return math.nan
-    var_b = _sum_products(b, b)
-    return _sum_products(p, b) / var_b if var_b > 0.0 else math.nan
+    (ps, ep), (bs, eb) = _scaled(p), _scaled(b)
+    var_b = _sum_products(bs, bs)
+    return math.ldexp(_sum_products(ps, bs) / var_b, ep - eb) if var_b > 0.0 else math.nan
 
 
 def _correlation(p: np.ndarray, b: np.ndarray) -> float:
     if len(p) < 2:
         return math.nan
-    var_p, var_b = _sum_products(p, p), _sum_products(b, b)
+    (ps, _), (bs, _) = _scaled(p), _scaled(b)
+    var_p, var_b = _sum_products(ps, ps), _sum_products(bs, bs)
     if not (var_p > 0.0 and var_b > 0.0):
         return math.nan
-    return min(1.0, max(-1.0, _sum_products(p, b) / math.sqrt(var_p * var_b)))
+    return min(1.0, max(-1.0, _sum_products(ps, bs) / (math.sqrt(var_p) * math.sqrt(var_b))))
 
 
 def tracking_error(
@@ -481,6 +493,18 @@ def _omega(r: np.ndarray, threshold: float) -> float:
     return math.fsum(np.maximum(d, 0.0).tolist()) / loss if loss > 0.0 else math.nan
 
 
+def _capture_exponent(method: str, periods_per_year: float | str | None) -> float:
+    """1 for per-period geometric means, P for empyrical's annualized ones."""
+    _options.choice("method", method, ("geometric", "annualized"))
+    if method == "geometric":
+        if periods_per_year is not None:
+            raise ValueError("periods_per_year applies only to method='annualized'")
+        return 1.0
+    if periods_per_year is None:
+        raise ValueError("method='annualized' needs periods_per_year")
+    return _options.periods(periods_per_year)
+
+
 def _capture(p: np.ndarray, b: np.ndarray, periods: float, up: bool) -> float:
     if not (np.isfinite(p).all() and np.isfinite(b).all()):
         return math.nan
@@ -548,11 +572,13 @@ def up_capture(
     benchmark: ArrayLike,
     /,
     *,
-    periods_per_year: float | str,
+    method: str = "geometric",
+    periods_per_year: float | str | None = None,
     nan_policy: str = "omit",
 ) -> Any:
-    """CAGR of p over the periods where b > 0 divided by CAGR of b there."""
-    periods = _options.periods(periods_per_year)
+    """Geometric mean return of p over the periods where b > 0 divided by b's there
+    (per period, or annualized with method='annualized')."""
+    periods = _capture_exponent(method, periods_per_year)
     return _apply(portfolio, benchmark, nan_policy, lambda p, b: _capture(p, b, periods, True))
 
 
@@ -561,11 +587,12 @@ def down_capture(
     benchmark: ArrayLike,
     /,
     *,
-    periods_per_year: float | str,
+    method: str = "geometric",
+    periods_per_year: float | str | None = None,
     nan_policy: str = "omit",
 ) -> Any:
-    """CAGR of p over the periods where b < 0 divided by CAGR of b there."""
-    periods = _options.periods(periods_per_year)
+    """Geometric mean return of p over the periods where b < 0 divided by b's there."""
+    periods = _capture_exponent(method, periods_per_year)
     return _apply(portfolio, benchmark, nan_policy, lambda p, b: _capture(p, b, periods, False))
 
 
@@ -664,12 +691,13 @@ def rolling_up_capture(
     window: int,
     /,
     *,
-    periods_per_year: float | str,
+    method: str = "geometric",
+    periods_per_year: float | str | None = None,
     min_periods: int | None = None,
     nan_policy: str = "omit",
 ) -> np.ndarray:
     """up_capture over each window (rows where either side is NaN are not observations)."""
-    periods = _options.periods(periods_per_year)
+    periods = _capture_exponent(method, periods_per_year)
     return _rolling_pairs(
         portfolio,
         benchmark,
@@ -686,12 +714,13 @@ def rolling_down_capture(
     window: int,
     /,
     *,
-    periods_per_year: float | str,
+    method: str = "geometric",
+    periods_per_year: float | str | None = None,
     min_periods: int | None = None,
     nan_policy: str = "omit",
 ) -> np.ndarray:
     """down_capture over each window."""
-    periods = _options.periods(periods_per_year)
+    periods = _capture_exponent(method, periods_per_year)
     return _rolling_pairs(
         portfolio,
         benchmark,
