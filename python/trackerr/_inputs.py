@@ -75,10 +75,12 @@ def _no_overlap(portfolio: Any, benchmark: Any) -> ValueError:
     pi, bi = portfolio.index, benchmark.index
     what_p, what_b = _describe_index(pi), _describe_index(bi)
     if what_p != what_b:
-        hint = {
-            True: "convert both with pd.to_datetime (and tz_localize/tz_convert to one time zone)",
-            False: "give both the same kind of index",
-        }["dates" in what_p or "dates" in what_b]
+        if "MultiIndex" in what_p or "MultiIndex" in what_b:
+            hint = "give both the same levels (droplevel or reset_index the extra ones)"
+        elif "dates" in what_p or "dates" in what_b:
+            hint = "convert both with pd.to_datetime (and tz_localize/tz_convert to one time zone)"
+        else:
+            hint = "give both the same kind of index"
         return ValueError(
             f"portfolio and benchmark indexes do not align: the portfolio is indexed by {what_p}, "
             f"the benchmark by {what_b}; {hint}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +16,34 @@ from . import _options, stream
 
 @dataclass(frozen=True)
 class Event:
-    """A tracking-error alert: ``kind`` is ``'breach'`` or ``'recovery'``."""
+    """A tracking-error alert: ``kind`` is ``'breach'`` or ``'recovery'``.
+
+    ``tick`` is the tick count (1-based, a float) or the label passed to
+    :meth:`Monitor.update` as ``t`` (a number, a ``datetime`` or a
+    ``numpy.datetime64``, pandas ``Timestamp`` included), unchanged.
+    """
 
     kind: str
     portfolio: int | None  # index for n_portfolios states, None for a single portfolio
-    tick: float  # the tick count (1-based), or the time passed to update
+    tick: Any  # the tick count (1-based), or the label passed to update
     value: float  # the (annualized) tracking error that crossed the line
+
+
+def _label(t: Any) -> Any:
+    """Check one tick label: a finite number or a date/time; returned as given."""
+    if isinstance(t, (_dt.datetime, _dt.date, np.datetime64)):
+        if isinstance(t, np.datetime64) and np.isnat(t):
+            raise ValueError("t (=NaT) must be a date/time or a finite number")
+        if type(t).__name__ == "NaTType":  # pandas.NaT subclasses datetime
+            raise ValueError("t (=NaT) must be a date/time or a finite number")
+        return t
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Real):
+        raise TypeError(
+            f"t must be a number, a datetime or a numpy.datetime64, not {type(t).__name__} (={t!r})"
+        )
+    if not math.isfinite(float(t)):
+        raise ValueError(f"t (={t!r}) must be finite")
+    return t
 
 
 class Monitor:
@@ -93,20 +118,67 @@ class Monitor:
         """Whether each portfolio is in breach now (a bool, or an array)."""
         return bool(self._breached[0]) if self._scalar else self._breached.copy()
 
-    def update(self, p: Any, b: float, t: float | None = None) -> list[Event]:
-        """One tick (floats, or a length-N array and one benchmark value).
+    def update(self, p: Any, b: Any, t: Any = None) -> list[Event]:
+        """One tick, or a batch of ticks processed in order.
 
-        Returns the events of this tick (usually none) and passes each to
-        ``on_event``. ``t`` labels the events (default: the tick count).
+        One tick: floats ``p, b`` (or, with ``n_portfolios``, a length-N array
+        and one benchmark value). A batch: a length-T array of portfolio
+        returns (T x N with ``n_portfolios``) and a length-T benchmark; it is a
+        sequence of ticks and gives exactly the events that feeding them one
+        at a time gives.
+
+        ``t`` labels the events: a number or a date/time per tick (a sequence
+        of T labels for a batch); default: the tick count. Labels and shapes
+        are checked before the state is touched, so a bad call changes nothing.
+
+        Returns the events (usually none) and passes each to ``on_event``.
         """
-        self.state.update(p, b)
-        self._ticks += 1
+        p_arr = np.asarray(p) if not isinstance(p, (float, int)) else None
+        batch = p_arr is not None and p_arr.ndim == (1 if self._scalar else 2)
+        if not batch:
+            label = None if t is None else _label(t)
+            self.state.update(p, b)
+            self._ticks += 1
+            return self._check(self._ticks if label is None else label)
+        assert p_arr is not None
+        rows = p_arr.shape[0]
+        b_arr = np.asarray(b)
+        if b_arr.ndim != 1 or b_arr.shape[0] != rows:
+            raise ValueError(
+                f"a batch of {rows} ticks needs a length-{rows} benchmark; got shape {b_arr.shape}"
+            )
+        labels: list[Any] | None = None
+        if t is not None:
+            if isinstance(t, (str, bytes)) or not hasattr(t, "__len__"):
+                raise TypeError(f"t for a batch of {rows} ticks must be a sequence of labels")
+            labels = [_label(x) for x in list(t)]
+            if len(labels) != rows:
+                raise ValueError(f"a batch of {rows} ticks needs {rows} labels; got {len(labels)}")
+        for name, arr in (("p", p_arr), ("b", b_arr)):
+            if arr.dtype.kind not in "fiu":
+                raise TypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}")
+        n = self.state.n_portfolios
+        if not self._scalar and p_arr.shape[1] != n:
+            raise ValueError(
+                f"a batch of ticks is a T x {n} array (n_portfolios={n}); got shape {p_arr.shape}"
+            )
+        p_arr = p_arr.astype(np.float64, copy=False)
+        b_arr = b_arr.astype(np.float64, copy=False)
+        events: list[Event] = []
+        for i in range(rows):
+            self.state.update(p_arr[i] if not self._scalar else float(p_arr[i]), float(b_arr[i]))
+            self._ticks += 1
+            events.extend(self._check(self._ticks if labels is None else labels[i]))
+        return events
+
+    def _check(self, label: Any) -> list[Event]:
         te = np.atleast_1d(np.asarray(self.state.tracking_error, dtype=np.float64))
         up = ~self._breached & (te > self.limit)
         down = self._breached & (te < self.clear_below)
         if not (up.any() or down.any()):
             return []
-        label = float(self._ticks if t is None else t)
+        if isinstance(label, int):
+            label = float(label)
         events = []
         for j in np.flatnonzero(up | down):
             kind = "breach" if up[j] else "recovery"
