@@ -79,7 +79,11 @@ def _apply(
             if nan_policy == "propagate":
                 out.append(math.nan)
                 continue
-        out.append(metric(p[~bad], b[~bad]))
+        p_ok, b_ok = p[~bad], b[~bad]
+        if np.isinf(p_ok).any() or np.isinf(b_ok).any():
+            out.append(math.nan)  # an infinite return makes every metric NaN
+            continue
+        out.append(metric(p_ok, b_ok))
     return np.array(out) if is_panel else out[0]
 
 
