@@ -211,7 +211,7 @@ def test_start_is_read_like_the_file_dates(tmp_path):
         assert again["start"] == out["start"]
     # a day-first bound is not read month first (or the reverse) for an ISO file
     fails(
-        iso, "--benchmark", BENCH, "--start", "01/02/2016", match="cannot read --start '01/02/2016'"
+        iso, "--benchmark", BENCH, "--start", "01/02/2016", match="cannot read start '01/02/2016'"
     )
     fails(
         dayfirst, "--benchmark", BENCH, "--end", "12/31/2016", match="dd/mm/yyyy (day first) (like"

@@ -279,7 +279,8 @@ def _read_csv(
                 else "a missing separator? leave a missing value as an empty cell"
             )
             raise _Fail(
-                f"{path}, line {n}: {len(fields)} fields but the header has {len(header)} ({hint})"
+                f"{path}, line {n}: {len(fields)} field{'s' * (len(fields) != 1)} but the "
+                f"header has {len(header)} ({hint})"
             )
         body.append((n, [f.strip() for f in fields]))
     if not body:
@@ -366,7 +367,10 @@ def _number(path: str, line: int, column: str, text: str, mark: str) -> float:
         return math.nan
     plain = text.replace(",", ".") if mark == "," and "." not in text else text
     if _NUMBER.fullmatch(plain):
-        return float(plain)
+        value = float(plain)
+        if math.isfinite(value):
+            return value
+        raise _Fail(f"{path}, line {line}: column {column!r} holds {text!r}, beyond any float")
     raise _Fail(
         f"{path}, line {line}: column {column!r} holds a non-numeric value {text!r} "
         "(numbers like 12.5, or an empty cell for a missing value"
@@ -409,8 +413,9 @@ def _run_report(
                 window=args.window,
                 periods_per_year=_periods(args.periods_per_year),
                 limit=args.limit,
-                start=report.parse_bound("--start", getattr(args, "start", None), reading),
-                end=report.parse_bound("--end", getattr(args, "end", None), reading, upper=True),
+                start=getattr(args, "start", None),
+                end=getattr(args, "end", None),
+                date_reading=reading,
                 returns=getattr(args, "returns", False),
                 log_returns=getattr(args, "log_returns", False),
                 progress=_progress,

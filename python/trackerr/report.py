@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -171,6 +172,7 @@ def build(
     progress: Callable[[Any], Any] | None = None,
     date_format: str | None = None,
     dayfirst: bool = False,
+    date_reading: DateReading | None = None,
 ) -> Report:
     """Build a report from a DataFrame indexed by date, one column per asset.
 
@@ -216,6 +218,9 @@ def build(
         Wraps the iterable of portfolio names (a progress bar, say).
     date_format, dayfirst :
         How to read dates given as text (see :func:`read_dates`).
+    date_reading : DateReading, optional
+        How text bounds are read when the frame's dates were read beforehand
+        (what :func:`read_dates` returned for them); ISO bounds always work.
 
     Raises
     ------
@@ -228,6 +233,7 @@ def build(
     import pandas as pd
 
     frame, reading, notes = _checked_frame(frame, pd, date_format, dayfirst)
+    reading = reading or date_reading
     if benchmark not in frame.columns:
         raise ReportError(f"unknown benchmark column {benchmark!r}; columns: {list(frame.columns)}")
     names = list(portfolios) if portfolios else [c for c in frame.columns if c != benchmark]
@@ -258,7 +264,7 @@ def build(
             col = bad.any().idxmax()
             row = bad[col].idxmax()
             raise ReportError(
-                f"prices must be positive: column {col!r} holds {frame.at[row, col]!r} on "
+                f"prices must be positive: column {col!r} holds {float(frame.at[row, col])!r} on "
                 f"{_day(row)} (use --returns if the file holds returns)"
             )
     if frame[benchmark].isna().all():
@@ -298,9 +304,10 @@ def build(
             try:
                 inferred = _prices.infer_periods_per_year(pair.index)
             except ValueError as exc:
-                raise ReportError(
-                    f"{name!r}: " + str(exc).replace("periods_per_year", "--periods-per-year")
-                ) from None
+                text = str(exc).replace("periods_per_year", "--periods-per-year")
+                if "--periods-per-year" not in text:
+                    text += " (pass --periods-per-year)"
+                raise ReportError(f"{name!r}: {text}") from None
             periods, reason = inferred.periods_per_year, f"inferred: {inferred}"
         else:
             periods, reason = given, "given"
@@ -743,12 +750,21 @@ def read_dates(
     import pandas as pd
 
     texts = [str(v).strip() for v in values]
+    if not texts:
+        return pd.DatetimeIndex([]), _numeric_reading("iso", "-", False), []
+    # the shape of the column first: a column of numbers with gaps is not dates at all
+    readings = [] if date_format is not None else _candidates(texts, dayfirst, where)
     for i, text in enumerate(texts):
         if text.lower() in _MISSING:
             raise DateError(f"{where(i)}: no date ({text!r}); fill in the date or delete the row")
-    if not texts:
-        return pd.DatetimeIndex([]), _numeric_reading("iso", "-", False), []
     if date_format is not None:
+        try:
+            time.strptime("", date_format)
+        except ValueError as exc:
+            if "directive" in str(exc):
+                raise DateError(
+                    f"--date-format {date_format!r} is not a strptime format ({exc})"
+                ) from None
         reading = _strptime_reading(date_format)
         parsed, count = _parse_all(reading, texts)
         if count < len(texts):
@@ -756,7 +772,6 @@ def read_dates(
             raise DateError(f"{where(i)}: the date {texts[i]!r} does not match {date_format!r}")
         return pd.DatetimeIndex(_stamps(reading, parsed, where)), reading, []
 
-    readings = _candidates(texts, dayfirst, where)
     results = [(r, *_parse_all(r, texts)) for r in readings]
     valid = [(r, p) for r, p, n in results if n == len(texts)]
     if not valid:
@@ -894,7 +909,11 @@ def parse_bound(
                 if ":" not in text:
                     step = pd.DateOffset(days=1)
         if stamp is None:
-            like = f"{reading.name} (like the file's dates) or " if reading is not None else ""
+            like = (
+                f"{reading.name} (like the file's dates) or "
+                if reading is not None and reading.name != "yyyy-mm-dd"
+                else ""
+            )
             raise DateError(f"cannot read {name} {value!r} as a date; write it as {like}yyyy-mm-dd")
     else:
         try:
