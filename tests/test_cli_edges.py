@@ -118,6 +118,7 @@ def test_offsets_that_change_with_daylight_saving_are_read_as_utc(tmp_path):
     got = out["portfolios"]["STETH"]
     assert_figures(got, expected(part, "STETH", "ETH", 365, got["window"]))
     assert out["start"] == str(part.index[0])  # 2023-03-01 23:00 UTC, the 2nd in Berlin
+    assert "dates with a UTC offset converted to UTC" in out["notes"]
 
 
 def test_build_accepts_tz_aware_frames_with_naive_bounds():
@@ -492,6 +493,9 @@ def test_an_empty_portfolio_column_is_left_out_with_a_note(tmp_path):
     assert_figures(got, expected(frame, "SPY_adj", BENCH, 252, got["window"]))
     status, text, _ = cli("report", file, "--benchmark", BENCH)
     assert status == 0 and "note: portfolio 'EMPTY' left out: no values" in text
+    status, table, err = cli("report", file, "--benchmark", BENCH, "--format", "csv")
+    assert status == 0 and table.count("\n") == 2
+    assert err == "trackerr: note: portfolio 'EMPTY' left out: no values\n"
     fails(file, "--benchmark", BENCH, "--portfolio", "EMPTY", match="no portfolio has a value")
 
 

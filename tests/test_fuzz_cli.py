@@ -416,6 +416,11 @@ def test_cli_mutations_in_process(tmp_path):
             except BaseException as exc:  # the rule: nothing escapes main
                 status = f"{type(exc).__name__}: {exc}"
         check(case, k, status, stdout.getvalue(), stderr.getvalue(), path)
+        if status == 0 and k % 5 == 0:  # the other outputs of the same report
+            for extra in (["--format", "text", "--limit", "2%"], ["--format", "csv"]):
+                with contextlib.redirect_stdout(io.StringIO()) as text:
+                    assert main([*_args(case, path), *extra]) == 0, (k, extra)
+                assert case.benchmark in text.getvalue()
         seen.update(case.kinds)
         n += 1
     # every kind of mutation ran at least once, whatever the budget

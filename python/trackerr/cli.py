@@ -453,6 +453,8 @@ def _print(rep: Any, fmt: str, title: str) -> None:
                 [name, rep.benchmark, *(_csv_value(m.get(f)) for f in [*fields, *_PER_PAIR])]
             )
         sys.stdout.write(buf.getvalue())
+        for note in rep.notes:  # the table has no place for them
+            print(f"trackerr: note: {note}", file=sys.stderr)
         return
     print(title)
     if rep.uniform:

@@ -13,7 +13,16 @@ Needs pandas (``pip install trackerr[report]``).
 Each portfolio is paired with the benchmark on the dates where both have a
 price, and returns are taken between consecutive such dates, so a fund that
 does not trade at weekends is compared with its 24/7 benchmark over the same
-intervals (Friday to Monday), never over mismatched ones.
+intervals (Friday to Monday), never over mismatched ones. The pair's periods
+per year (and so its annualisation and default window) come from the pair's
+own dates, never from the other columns.
+
+Dates given as text are read one way for the whole column
+(:func:`read_dates`): the one reading under which every value is a date, or,
+when month-first and day-first both fit, the one that gives an ordered and
+regular calendar; otherwise the column is refused, never guessed. Dates with
+a UTC offset are converted to UTC and kept without a time zone; bounds
+without one are UTC too.
 """
 
 from __future__ import annotations
@@ -770,7 +779,7 @@ def read_dates(
         if count < len(texts):
             i = next(k for k, v in enumerate(parsed) if v is None)
             raise DateError(f"{where(i)}: the date {texts[i]!r} does not match {date_format!r}")
-        return pd.DatetimeIndex(_stamps(reading, parsed, where)), reading, []
+        return _result(reading, parsed, _stamps(reading, parsed, where), [])
 
     results = [(r, *_parse_all(r, texts)) for r in readings]
     valid = [(r, p) for r, p, n in results if n == len(texts)]
@@ -782,30 +791,42 @@ def read_dates(
         if not any(np.array_equal(item[2], d[2]) for d in distinct):
             distinct.append(item)
     if len(distinct) == 1:
-        reading, _, stamps = distinct[0]
-        return pd.DatetimeIndex(stamps), reading, []
+        return _result(*distinct[0], [])
     ordered = [d for d in distinct if _monotonic(d[2])]
     notes: list[str] = []
     if len(ordered) == 1:
-        reading, _, stamps = ordered[0]
+        reading = ordered[0][0]
         others = " and ".join(d[0].name for d in distinct if d[0] is not reading)
         notes.append(f"dates read as {reading.name}: read as {others} they are out of order")
-        return pd.DatetimeIndex(stamps), reading, notes
+        return _result(*ordered[0], notes)
     if len(ordered) > 1:
         scored = sorted(((_regularity(d[2]), k) for k, d in enumerate(ordered)), reverse=True)
         if scored[0][0] > scored[1][0]:
-            reading, _, stamps = ordered[scored[0][1]]
+            reading = ordered[scored[0][1]][0]
             others = " and ".join(d[0].name for d in distinct if d[0] is not reading)
             notes.append(
                 f"dates read as {reading.name}: read as {others} they are irregularly spaced"
             )
-            return pd.DatetimeIndex(stamps), reading, notes
+            return _result(*ordered[scored[0][1]], notes)
     a, b = distinct[0][0], distinct[1][0]
     i = next(k for k in range(len(texts)) if distinct[0][2][k] != distinct[1][2][k])
     raise DateError(
         f"{where(i)}: the date {texts[i]!r} reads both as {a.name} and as {b.name}; "
         f"pass --dayfirst or --date-format (e.g. {a.hint!r} or {b.hint!r})"
     )
+
+
+def _result(
+    reading: DateReading,
+    parsed: list[Any],
+    stamps: npt.NDArray[np.datetime64],
+    notes: list[str],
+) -> tuple[Any, DateReading, list[str]]:
+    import pandas as pd
+
+    if parsed and isinstance(parsed[0], tuple):  # _stamps checked: all have an offset
+        notes = [*notes, "dates with a UTC offset converted to UTC"]
+    return pd.DatetimeIndex(stamps), reading, notes
 
 
 def _candidates(
