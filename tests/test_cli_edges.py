@@ -505,8 +505,3 @@ def test_bom_crlf_and_quoted_fields_read_the_same(tmp_path):
     out, _ = report_json(write(tmp_path, "\ufeff" + text), "--benchmark", BENCH)
     got = out["portfolios"]["SPY_adj"]
     assert_figures(got, expected(frame, "SPY_adj", BENCH, 252, got["window"]))
-
-
-def test_infer_semi_annual():
-    got = trackerr.infer_periods_per_year(spy().resample("6MS").first().index)
-    assert (got.periods_per_year, got.name) == (2.0, "semi-annual")

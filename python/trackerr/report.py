@@ -297,6 +297,7 @@ def build(
         end=_day(frame.index[-1]),
         notes=notes,
     )
+    kinds: dict[str, str] = {}  # what was inferred per portfolio, for the summary
     iterate = progress(names) if progress is not None else names
     for name in iterate:
         pair = frame[[name, benchmark]].dropna()
@@ -318,6 +319,7 @@ def build(
                     text += " (pass --periods-per-year)"
                 raise ReportError(f"{name!r}: {text}") from None
             periods, reason = inferred.periods_per_year, f"inferred: {inferred}"
+            kinds[name] = inferred.name
         else:
             periods, reason = given, "given"
         n_returns = len(pair) if returns else len(pair) - 1
@@ -366,9 +368,9 @@ def build(
     if len(periods_seen) == 1:
         rep.periods_per_year = periods_seen.pop()
         rep.periods_reason = next(iter(rep.metrics.values()))["periods_per_year_reason"]
-        if len(reasons) > 1:  # same value, from different calendars
-            rep.periods_reason = "; ".join(
-                f"{k}: {m['periods_per_year_reason']}" for k, m in rep.metrics.items()
+        if len(reasons) > 1:  # same value from each pair's own dates: say it once
+            rep.periods_reason = "inferred per portfolio from its dates: " + " and ".join(
+                sorted(set(kinds.values()))
             )
     else:
         rep.periods_reason = "differs per portfolio: " + ", ".join(
