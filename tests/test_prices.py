@@ -72,7 +72,13 @@ def test_infer_crypto_daily_and_business_days():
 
 @pytest.mark.parametrize(
     ("rule", "periods", "name"),
-    [("W-FRI", 52.0, "weekly"), ("ME", 12.0, "monthly"), ("QE", 4.0, "quarterly")],
+    [
+        ("W-FRI", 52.0, "weekly"),
+        ("ME", 12.0, "monthly"),
+        ("QE", 4.0, "quarterly"),
+        ("2QE", 2.0, "semi-annual"),
+        ("YE", 1.0, "annual"),
+    ],
 )
 def test_infer_resampled_real_data(rule, periods, name):
     spy = _frame("spy_sp500_2010_2022.csv")["SPY_adj"].resample(rule).last().dropna()

@@ -91,7 +91,7 @@ class PeriodsInference:
     """What :func:`infer_periods_per_year` concluded, and why."""
 
     periods_per_year: float
-    name: str  # a preset name of trackerr.PERIODS_PER_YEAR, or 'annual'
+    name: str  # a preset name of trackerr.PERIODS_PER_YEAR, 'semi-annual' or 'annual'
     reason: str
 
     def __str__(self) -> str:
@@ -114,6 +114,7 @@ def infer_periods_per_year(dates: Any, /) -> PeriodsInference:
     5 to 10 days                               52 (weekly)
     25 to 35 days                              12 (monthly)
     80 to 100 days                             4 (quarterly)
+    170 to 190 days                            2 (semi-annual)
     350 to 380 days                            1 (annual)
     ===================  ====================  =================
 
@@ -164,6 +165,7 @@ def infer_periods_per_year(dates: Any, /) -> PeriodsInference:
         (5.0, 10.0, 52.0, "weekly"),
         (25.0, 35.0, 12.0, "monthly"),
         (80.0, 100.0, 4.0, "quarterly"),
+        (170.0, 190.0, 2.0, "semi-annual"),
         (350.0, 380.0, 1.0, "annual"),
     ):
         if lo <= days <= hi:
