@@ -70,7 +70,7 @@ def expected(frame, name, bench, periods, window):
         "tracking_error": trackerr.tracking_error(p, b, **kw),
         "tracking_difference": trackerr.tracking_difference(p, b, **kw),
         "beta": trackerr.beta(p, b),
-        "up_capture": trackerr.up_capture(p, b, **kw),
+        "up_capture": trackerr.up_capture(p, b),
         "max_drawdown": trackerr.max_drawdown(p),
         "rolling_tracking_error": trackerr.rolling_tracking_error(p, b, window, **kw)[-1],
         "observations": len(p),
