@@ -256,3 +256,11 @@ def test_monitor_labels_accept_datetimes_and_are_checked_first(rng):
     with pytest.raises(ValueError, match=r"length-60 benchmark"):
         m.update(p, b[:-1])
     assert m.state.count == 0
+
+
+def test_semi_annual_and_annual_presets():
+    base = trackerr.tracking_error(P, B)
+    assert trackerr.tracking_error(P, B, periods_per_year="semi-annual") == pytest.approx(
+        base * math.sqrt(2), rel=1e-15
+    )
+    assert trackerr.tracking_error(P, B, periods_per_year="annual") == base

@@ -74,7 +74,8 @@ def _axes(plt: Any, ylabel: str) -> tuple[Any, Any]:
 
 
 def _rolling_te(plt: Any, rep: Report) -> Any:
-    fig, ax = _axes(plt, f"rolling tracking error, {rep.window} obs, annualized")
+    obs = f"{rep.window} obs" if rep.uniform else "window per portfolio"
+    fig, ax = _axes(plt, f"rolling tracking error, {obs}, annualized")
     for name, s in rep.series.items():
         (line,) = ax.plot(s["dates"], 100 * s["rolling_tracking_error"], lw=1.2, label=name)
         for b in rep.breaches.get(name, []):
@@ -147,6 +148,21 @@ def _html(rep: Report, title: str, images: dict[str, bytes]) -> str:
         f'{base64.b64encode(data).decode("ascii")}"></figure>'
         for n, data in images.items()
     )
+    if rep.uniform:
+        sampling = (
+            f"{rep.periods_per_year:g} periods a year ({esc(rep.periods_reason)}); rolling window "
+            f"{rep.window} observations."
+        )
+    else:
+        sampling = (
+            "Periods per year and rolling window, per portfolio: "
+            + "; ".join(
+                f"{esc(name)} {m.get('periods_per_year', math.nan):g} a year, window "
+                f"{m.get('window', 0)}"
+                for name, m in rep.metrics.items()
+            )
+            + "."
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>
@@ -158,8 +174,7 @@ img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
 <p>Benchmark <b>{esc(rep.benchmark)}</b>, {esc(rep.start)} to {esc(rep.end)};
-{rep.periods_per_year:g} periods a year ({esc(rep.periods_reason)}); rolling window
-{rep.window} observations. Figures are annualized where that applies.</p>
+{sampling} Figures are annualized where that applies.</p>
 <table><thead><tr><th>portfolio</th>{head}</tr></thead><tbody>{rows}</tbody></table>
 {breaches}
 {figs}

@@ -12,7 +12,8 @@ Conventions shared by every function here:
   is always float64.
 * ``periods_per_year=None`` leaves figures per period; a number or a preset
   name (``'daily'`` 252, ``'weekly'`` 52, ``'monthly'`` 12, ``'quarterly'`` 4,
-  ``'crypto-daily'`` 365, ``'crypto-hourly'`` 8760) annualizes them.
+  ``'semi-annual'`` 2, ``'annual'`` 1, ``'crypto-daily'`` 365, ``'crypto-hourly'`` 8760)
+  annualizes them.
 * Too few valid pairs (n <= ddof, or n < 2 for co-moments) give NaN.
 """
 

@@ -11,6 +11,8 @@ PERIODS_PER_YEAR: dict[str, int] = {
     "weekly": 52,
     "monthly": 12,
     "quarterly": 4,
+    "semi-annual": 2,
+    "annual": 1,
     "crypto-daily": 365,
     "crypto-hourly": 8760,
 }

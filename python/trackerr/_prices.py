@@ -91,7 +91,7 @@ class PeriodsInference:
     """What :func:`infer_periods_per_year` concluded, and why."""
 
     periods_per_year: float
-    name: str  # a preset name of trackerr.PERIODS_PER_YEAR, 'semi-annual' or 'annual'
+    name: str  # a preset name of trackerr.PERIODS_PER_YEAR
     reason: str
 
     def __str__(self) -> str:

@@ -126,7 +126,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--periods-per-year",
         metavar="NAME|N",
-        help="daily, weekly, monthly, quarterly, crypto-daily, crypto-hourly or a number "
+        help="daily, weekly, monthly, quarterly, semi-annual, annual, crypto-daily, crypto-hourly "
+        "or a number "
         "(default: inferred from the dates)",
     )
     p.add_argument(
