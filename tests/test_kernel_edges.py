@@ -404,3 +404,34 @@ def test_capture_is_nan_for_a_return_below_minus_one_in_any_row(fn) -> None:  # 
             q, b, 2, periods_per_year=12, min_periods=1
         )
         assert np.isnan(roll[row]) and (row + 2 > 4 or np.isnan(roll[row + 1]))
+
+
+# --- found by the fuzzer: one side constant while a huge value leaves ---------
+
+
+@pytest.mark.parametrize("layout", ["c", "fortran", "1-D"])
+def test_rolling_pair_guard_with_a_stale_portfolio(layout: str) -> None:
+    # The portfolio is stale (constant) while a huge benchmark value leaves
+    # the window: the benchmark's moments must still be rebuilt. Exact
+    # values: beta of a constant against anything is 0, and alpha is then
+    # mean(p) - rf; the benchmark's variance after the huge value left is
+    # that of the last two rows.
+    p = np.array([0.003, -0.002, 0.001001, 0.001001, 0.001001, 0.001001])
+    b = np.array([0.01, 0.02, -1e30, 0.94239, -0.3355175, 0.12])
+    if layout == "1-D":
+        pp, bb = p, b
+    else:
+        pp = np.column_stack([p, p * 2.0, p])
+        bb = np.column_stack([b, b, b * 0.5])
+        if layout == "fortran":
+            pp, bb = np.asfortranarray(pp), np.asfortranarray(bb)
+    beta = trackerr.rolling_beta(pp, bb, 2, threads=1)
+    alpha = trackerr.rolling_alpha(pp, bb, 2, risk_free=1e-4)
+    te = trackerr.rolling_tracking_error(pp, bb, 2)
+    col = (lambda x: x) if layout == "1-D" else (lambda x: x[:, 0])
+    assert col(beta)[4] == 0.0 and col(beta)[5] == 0.0
+    assert col(alpha)[4] == pytest.approx(0.001001 - 1e-4, rel=1e-15)
+    want_te = abs(
+        float(Fraction(0.001001 - 0.94239) - Fraction(0.001001 - -0.3355175))
+    ) / math.sqrt(2)
+    assert col(te)[4] == pytest.approx(want_te, rel=1e-14)
