@@ -79,27 +79,28 @@ struct States {
 
 double value_of(Metric m, const States& s, const Options& o) {
     namespace mt = trackerr::metrics;
+    const int sa = s.moments.scale_p, sp = s.co.scale_p, sb = s.co.scale_b;  // see Accumulated
     switch (m) {
         case Metric::tracking_error:
-            return mt::tracking_error(s.moments.state, o.ddof, o.periods);
+            return mt::tracking_error(s.moments.state, o.ddof, o.periods, sa);
         case Metric::tracking_difference:
             return mt::tracking_difference(s.growth.state, o.periods);
         case Metric::tracking_difference_arithmetic:
-            return mt::tracking_difference_arithmetic(s.moments.state, o.periods);
+            return mt::tracking_difference_arithmetic(s.moments.state, o.periods, sa);
         case Metric::active_return:
-            return mt::active_return(s.moments.state, o.periods);
+            return mt::active_return(s.moments.state, o.periods, sa);
         case Metric::active_return_geometric:
             return mt::active_return_geometric(s.growth.state, o.periods);
         case Metric::information_ratio:
             return mt::information_ratio(s.moments.state, o.ddof, o.periods);
         case Metric::information_ratio_geometric:
-            return mt::information_ratio_geometric(s.moments.state, s.growth.state, o.ddof, o.periods);
+            return mt::information_ratio_geometric(s.moments.state, s.growth.state, o.ddof, o.periods, sa);
         case Metric::beta:
-            return mt::beta(s.co.state);
+            return mt::beta(s.co.state, sp, sb);
         case Metric::alpha:
-            return mt::alpha(s.co.state, o.risk_free, o.periods);
+            return mt::alpha(s.co.state, o.risk_free, o.periods, sp, sb);
         case Metric::alpha_geometric:
-            return mt::alpha_geometric(s.co.state, o.risk_free, o.periods);
+            return mt::alpha_geometric(s.co.state, o.risk_free, o.periods, sp, sb);
         case Metric::correlation:
             return mt::correlation(s.co.state);
         case Metric::r_squared:

@@ -1,13 +1,12 @@
 // Risk metrics (max drawdown, Sortino, Omega, capture ratios): argument
 // checks, numpy -> views, GIL release, then the kernels of risk.hpp.
-#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <trackerr/trackerr.hpp>
 
+#include "kernel_args.hpp"
 #include "pybind.hpp"
 
 namespace trackerr::bindings {
@@ -123,8 +122,11 @@ void rolling_typed(Risk metric, const py::array& p, const py::array& b, const Ri
 }
 
 void rolling_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
-                   std::ptrdiff_t window, std::ptrdiff_t min_periods, double target, double periods,
-                   const py::array& out, int threads) {
+                   const py::object& window_arg, const py::object& min_periods_arg, double target,
+                   double periods, const py::array& out, const py::object& threads_arg_) {
+    const long long window = integer_arg(window_arg, "window", 1, PTRDIFF_MAX);
+    const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, window);
+    const int threads = threads_arg(threads_arg_);
     const Risk metric = parse_risk(name);
     const py::array& bb = checked_pair(metric, p, b);
     if (!is64(out) || !out.writeable()) throw py::type_error("out must be a writeable float64 array");
@@ -133,9 +135,8 @@ void rolling_entry(const std::string& name, const py::array& p, const std::optio
     RiskParams prm;
     prm.target = target;
     prm.periods = periods;
-    prm.window = window;
-    prm.min_periods = min_periods;
-    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    prm.window = static_cast<std::ptrdiff_t>(window);
+    prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
     if (is64(p)) {
         if (is64(bb)) return rolling_typed<double, double>(metric, p, bb, prm, out, threads);
         return rolling_typed<double, float>(metric, p, bb, prm, out, threads);
@@ -156,7 +157,7 @@ void register_risk(py::module_& m) {
           py::arg("window"), py::arg("min_periods"), py::arg("target"), py::arg("periods"), py::arg("out"),
           py::arg("threads"),
           "Rolling risk metric written into `out` (float64, the returns' shape).\n"
-          "threads <= 0 means one per core.");
+          "window >= 1, 0 <= min_periods <= window (0: window), 0 <= threads <= 1024 (0: one per core).");
 }
 
 }  // namespace trackerr::bindings

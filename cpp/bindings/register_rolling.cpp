@@ -1,11 +1,11 @@
 // Rolling metrics: argument checks, numpy -> views, output arrays, GIL
 // release, then the C++ rolling kernels.
-#include <algorithm>
+#include <cstdint>
 #include <string>
-#include <thread>
 #include <trackerr/trackerr.hpp>
 #include <vector>
 
+#include "kernel_args.hpp"
 #include "pybind.hpp"
 
 namespace trackerr::bindings {
@@ -45,9 +45,12 @@ void run(const py::array& p, const py::array& b, const RollingParams& prm, const
 }
 
 void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, const py::array& b,
-                   std::ptrdiff_t window, std::ptrdiff_t min_periods, double ddof, double periods,
+                   const py::object& window_arg, const py::object& min_periods_arg, double ddof, double periods,
                    double risk_free, bool geometric_alpha, const std::vector<py::array>& outputs,
-                   int threads) {
+                   const py::object& threads_arg_) {
+    const long long window = integer_arg(window_arg, "window", 2, PTRDIFF_MAX);
+    const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, window);
+    const int threads = threads_arg(threads_arg_);
     if (metrics.size() != outputs.size()) throw std::invalid_argument("one output array per metric");
     const auto is64 = [](const py::array& a) { return a.dtype().is(py::dtype::of<double>()); };
     const auto is32 = [](const py::array& a) { return a.dtype().is(py::dtype::of<float>()); };
@@ -57,8 +60,8 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
     if (b.ndim() != 1 && !(b.ndim() == 2 && p.ndim() == 2 && b.shape(1) == p.shape(1)))
         throw std::invalid_argument("benchmark must be 1-D or have the portfolio's shape");
     RollingParams prm;
-    prm.window = window;
-    prm.min_periods = min_periods;
+    prm.window = static_cast<std::ptrdiff_t>(window);
+    prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
     prm.ddof = ddof;
     prm.periods = periods;
     prm.risk_free = risk_free;
@@ -74,7 +77,6 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
         *field(out.columns, k) = OutView{static_cast<double*>(const_cast<void*>(o.data())), o.strides(0)};
         out.col_stride[k] = o.ndim() == 2 ? o.strides(1) : 0;
     }
-    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (is64(p)) {
         if (is64(b)) return run<double, double>(p, b, prm, out, threads);
         return run<double, float>(p, b, prm, out, threads);
@@ -90,7 +92,8 @@ void register_rolling(py::module_& m) {
           py::arg("window"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"),
           py::arg("risk_free"), py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),
           "Rolling metrics written into the given float64 output arrays (one per metric name),\n"
-          "each of the portfolio's shape. threads <= 0 means one per core.");
+          "each of the portfolio's shape. window >= 2, 0 <= min_periods <= window (0: window),\n"
+          "0 <= threads <= 1024 (0: one per core).");
 }
 
 }  // namespace trackerr::bindings

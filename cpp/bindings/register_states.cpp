@@ -19,7 +19,7 @@ py::tuple accumulate_typed(const py::array& p, const py::array& b,
         py::gil_scoped_release release;  // views into arrays kept alive by the caller
         acc = kernel(pv, bv);
     }
-    return py::make_tuple(acc.state, acc.skipped);
+    return py::make_tuple(unscaled(acc), acc.skipped);  // in the data's units
 }
 
 template <class State>

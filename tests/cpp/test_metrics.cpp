@@ -196,12 +196,28 @@ void test_undefined() {
     CHECK_CLOSE(m::tracking_difference(loss, 1.0), -1.0L - 0.01L, tol);    // CAGR_b = 1.0201^(1/2) - 1 = 1 %
     CHECK_CLOSE(m::tracking_difference(loss, 2.0), -1.0L - 0.0201L, tol);  // P = n: CAGR_b = G_b - 1
     CHECK_CLOSE(m::active_return_geometric(loss, nan_v), -1.0L, tol);
-    // A loss beyond -100 %: the CAGR is undefined.
+    // A loss beyond -100 %: every compounded metric is undefined, annualized
+    // or not (as max drawdown is), and an infinite return likewise.
     Growth beyond;
     beyond.add(-1.5, 0.0);
     CHECK_NAN(m::tracking_difference(beyond, P));
     CHECK_NAN(m::active_return_geometric(beyond, P));
-    CHECK_EQ(m::tracking_difference(beyond, nan_v), -1.5);
+    CHECK_NAN(m::tracking_difference(beyond, nan_v));
+    CHECK_NAN(m::active_return_geometric(beyond, nan_v));
+    Growth infinite;
+    infinite.add(HUGE_VAL, 0.0);
+    infinite.add(0.0, 0.0);
+    CHECK_NAN(m::tracking_difference(infinite, nan_v));
+    CHECK_NAN(m::active_return_geometric(infinite, P));
+    // Geometric alpha compounds 1 + alpha: NaN when that factor is negative,
+    // even for an even number of periods (where pow would make it positive);
+    // with one period per year nothing compounds.
+    CHECK_NAN(m::compound(-3.0, 252.0));
+    CHECK_NAN(m::compound(-1.5, 2.0));
+    CHECK_NAN(m::compound(-1.5, 0.5));
+    CHECK_EQ(m::compound(-1.5, 1.0), -1.5);
+    CHECK_EQ(m::compound(-1.0, 252.0), -1.0);
+    CHECK_CLOSE(m::compound(0.01, 2.0), 0.0201L, tol);
 }
 
 }  // namespace

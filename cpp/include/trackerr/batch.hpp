@@ -18,7 +18,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -30,10 +32,21 @@ namespace trackerr {
 
 /// A state together with the number of pairs that were skipped because the
 /// portfolio or the benchmark value was NaN (the caller applies its NaN policy).
+///
+/// Scale. Data whose values are all tiny (|x| < 2^-300) or huge (> 2^300)
+/// would underflow or overflow in the sums of squares (1e-200 squared is 0,
+/// 1e200 squared is inf), so such series are summed after an exact scaling by
+/// a power of two: `state` then holds the moments of p * 2^-scale_p and
+/// b * 2^-scale_b (for the active return, of (p - b) * 2^-scale_p). Ratios
+/// (correlation, information ratio) read the state as is; the metric
+/// functions of metrics.hpp take the exponents to put the others back in the
+/// data's units. Both are 0 for ordinary data.
 template <class State>
 struct Accumulated {
     State state{};
     std::int64_t skipped = 0;
+    int scale_p = 0;
+    int scale_b = 0;
 };
 
 namespace detail {
@@ -176,12 +189,14 @@ inline CoMoments centred_pair(const TX* x, const TY* y, std::ptrdiff_t k, double
 
 /// Growth factors prod (1 + x[i]), prod (1 + y[i]) of one block. Each of the
 /// four partial products is renormalised every 16 factors, so nothing short
-/// of a factor beyond 2^60 can overflow.
+/// of a factor beyond 2^60 can overflow. Pairs outside the domain (a return
+/// below -1 or infinite: see Growth) are counted in `bad`.
 inline Growth block_growth(const double* x, const double* y, std::ptrdiff_t k) noexcept {
     Growth g;
     g.n = static_cast<double>(k);
     double gx[4] = {1.0, 1.0, 1.0, 1.0};
     double gy[4] = {1.0, 1.0, 1.0, 1.0};
+    double bad = 0.0;
     std::ptrdiff_t i = 0;
     while (i < k) {
         const std::ptrdiff_t stop = std::min(k, i + 64);
@@ -189,10 +204,12 @@ inline Growth block_growth(const double* x, const double* y, std::ptrdiff_t k) n
             for (int j = 0; j < 4; ++j) {
                 gx[j] *= 1.0 + x[i + j];
                 gy[j] *= 1.0 + y[i + j];
+                bad += (Growth::out_of_domain(x[i + j]) || Growth::out_of_domain(y[i + j])) ? 1.0 : 0.0;
             }
         for (; i < stop; ++i) {
             gx[0] *= 1.0 + x[i];
             gy[0] *= 1.0 + y[i];
+            bad += (Growth::out_of_domain(x[i]) || Growth::out_of_domain(y[i])) ? 1.0 : 0.0;
         }
         for (int j = 0; j < 4; ++j) {
             int e = 0;
@@ -202,6 +219,7 @@ inline Growth block_growth(const double* x, const double* y, std::ptrdiff_t k) n
             g.exp_b += e;
         }
     }
+    g.bad = bad;
     g.mant_p = (gx[0] * gx[1]) * (gx[2] * gx[3]);
     g.mant_b = (gy[0] * gy[1]) * (gy[2] * gy[3]);
     g.normalize();
@@ -370,6 +388,102 @@ struct GrowthBlock {
     void finish(Growth&) const noexcept {}
 };
 
+// ---- scaled redo for tiny or huge data ----------------------------------------
+//
+// The kernels above sum squares of the data's deviations, which underflow
+// for data below about 1e-154 and overflow above about 1e154. Rather than
+// slow every pass with a scaling step, a finished state is checked: when its
+// magnitude max(|mean|, sqrt(M2 / n)) lies outside [2^-300, 2^300] (or is not
+// finite), the series is summed again with its values multiplied by 2^-e,
+// e chosen so the largest |value| lands in [1/2, 1). Multiplying by a power of
+// two is exact (short of the extreme tails, which are negligible next to the
+// largest value), so the scaled state is the data's state up to the factor,
+// with every digit kept. Ordinary data never takes this path.
+
+inline constexpr double tiny_magnitude = 0x1p-300;
+inline constexpr double huge_magnitude = 0x1p+300;
+
+inline bool ordinary_magnitude(double mean, double m2, double n) noexcept {
+    const double spread = std::sqrt((m2 > 0.0 ? m2 : 0.0) / n);
+    const double size = std::fabs(mean) > spread ? std::fabs(mean) : spread;
+    return size >= tiny_magnitude && size <= huge_magnitude;  // false for NaN
+}
+inline bool ordinary(const Moments& s) noexcept {
+    return !(s.n > 0.0) || ordinary_magnitude(s.mean, s.m2, s.n);
+}
+inline bool ordinary(const CoMoments& s) noexcept {
+    return !(s.n > 0.0) || (ordinary_magnitude(s.mean_p, s.c_pp, s.n) &&
+                            ordinary_magnitude(s.mean_b, s.c_bb, s.n) && std::isfinite(s.c_pb));
+}
+
+/// The exponent e that brings a largest magnitude `top` into [1/2, 1) when
+/// multiplied by 2^-e, or 0 when there is nothing to scale (0, inf, NaN).
+/// Clamped so that 2^-e is a double.
+inline int scale_exponent(double top) noexcept {
+    if (!(top > 0.0) || !std::isfinite(top)) return 0;
+    const int e = std::ilogb(top) + 1;
+    return e < -1000 ? -1000 : (e > 1023 ? 1023 : e);
+}
+
+/// The block loop for scaled data: every block is gathered (values mapped by
+/// `map(x, y, xs[k], ys[k])`), compacted to its non-NaN pairs and summed by
+/// Block::slow; the cascade as in run_blocks.
+template <class Block, class State, class TP, class TB, class Map>
+Accumulated<State> run_blocks_mapped(const View<TP>& p, const View<TB>& b, const Map& map) {
+    alignas(64) double xs[block];
+    alignas(64) double ys[block];
+    Cascade<State> cascade;
+    Accumulated<State> out;
+    Block blk{};
+    for (std::ptrdiff_t start = 0; start < p.size; start += block) {
+        const std::ptrdiff_t len = std::min(block, p.size - start);
+        std::ptrdiff_t k = 0;
+        for (std::ptrdiff_t i = start; i < start + len; ++i) {
+            const double x = static_cast<double>(p[i]), y = static_cast<double>(b[i]);
+            if (is_nan(x) || is_nan(y)) continue;
+            map(x, y, xs[k], ys[k]);
+            ++k;
+        }
+        out.skipped += len - k;
+        if (k > 0) cascade.push(blk.slow(xs, ys, k));
+    }
+    out.state = cascade.total();
+    blk.finish(out.state);
+    return out;
+}
+
+/// Largest |f(x, y)| over the pairs where neither is NaN (NaN if f is ever
+/// NaN or inf there: such data has no finite moments to rescue).
+template <class TP, class TB, class F>
+double largest(const View<TP>& p, const View<TB>& b, const F& f) noexcept {
+    double top = 0.0;
+    for (std::ptrdiff_t i = 0; i < p.size; ++i) {
+        const double x = static_cast<double>(p[i]), y = static_cast<double>(b[i]);
+        if (is_nan(x) || is_nan(y)) continue;
+        const double v = std::fabs(f(x, y));
+        if (!(v <= std::numeric_limits<double>::max())) return nan_v;
+        top = v > top ? v : top;
+    }
+    return top;
+}
+
+/// The active-return state of p - b summed again scaled, or `plain` when
+/// the data have nothing to scale. The difference is taken first, as in the
+/// plain kernels, then scaled: the block sums see (p - b) 2^-e and 0.
+template <class Block, class TP, class TB>
+Accumulated<Moments> active_scaled(const View<TP>& p, const View<TB>& b, const Accumulated<Moments>& plain) {
+    const int e = scale_exponent(largest(p, b, [](double x, double y) { return x - y; }));
+    if (e == 0) return plain;
+    const double s = std::ldexp(1.0, -e);
+    Accumulated<Moments> scaled =
+        run_blocks_mapped<Block, Moments>(p, b, [s](double x, double y, double& xs, double& ys) {
+            xs = (x - y) * s;
+            ys = 0.0;
+        });
+    scaled.scale_p = e;
+    return scaled;
+}
+
 inline void check_lengths(std::ptrdiff_t np, std::ptrdiff_t nb) {
     if (np != nb)
         throw std::invalid_argument("portfolio has length " + std::to_string(np) +
@@ -381,25 +495,69 @@ inline void check_lengths(std::ptrdiff_t np, std::ptrdiff_t nb) {
 /// Moments of the active return a = p - b over the pairs where neither is NaN.
 /// The subtraction is done first (one rounding), so a tracker that follows its
 /// benchmark closely loses nothing to cancellation.
+/// Tiny or huge data are summed scaled (see Accumulated::scale_p).
 template <class TP, class TB>
 Accumulated<Moments> active_moments(View<TP> p, View<TB> b) {
     detail::check_lengths(p.size, b.size);
-    return detail::run_blocks<detail::ActiveBlock, Moments>(p, b);
+    Accumulated<Moments> out = detail::run_blocks<detail::ActiveBlock, Moments>(p, b);
+    if (detail::ordinary(out.state)) return out;
+    return detail::active_scaled<detail::ActiveBlock>(p, b, out);
 }
 
 /// Count and mean of the active return only, in one pass, for metrics that
 /// need no dispersion. The state's m2 is not computed: read n and mean.
+/// A mean that overflowed is summed again scaled.
 template <class TP, class TB>
 Accumulated<Moments> active_mean(View<TP> p, View<TB> b) {
     detail::check_lengths(p.size, b.size);
-    return detail::run_blocks<detail::ActiveMeanBlock, Moments>(p, b);
+    Accumulated<Moments> out = detail::run_blocks<detail::ActiveMeanBlock, Moments>(p, b);
+    if (!(out.state.n > 0.0) || std::isfinite(out.state.mean)) return out;
+    return detail::active_scaled<detail::ActiveMeanBlock>(p, b, out);
 }
 
-/// Joint moments (n, means, C_pp, C_bb, C_pb) over the pairs where neither is NaN.
+/// Joint moments (n, means, C_pp, C_bb, C_pb) over the pairs where neither is
+/// NaN. Tiny or huge data are summed scaled (see Accumulated::scale_p).
 template <class TP, class TB>
 Accumulated<CoMoments> comoments(View<TP> p, View<TB> b) {
     detail::check_lengths(p.size, b.size);
-    return detail::run_blocks<detail::PairBlock, CoMoments>(p, b);
+    Accumulated<CoMoments> out = detail::run_blocks<detail::PairBlock, CoMoments>(p, b);
+    if (detail::ordinary(out.state)) return out;
+    // Each side is scaled only if it needs it (a zero benchmark does not).
+    const CoMoments& c = out.state;
+    const int ep = detail::ordinary_magnitude(c.mean_p, c.c_pp, c.n)
+                       ? 0
+                       : detail::scale_exponent(detail::largest(p, b, [](double x, double) { return x; }));
+    const int eb = detail::ordinary_magnitude(c.mean_b, c.c_bb, c.n)
+                       ? 0
+                       : detail::scale_exponent(detail::largest(p, b, [](double, double y) { return y; }));
+    if (ep == 0 && eb == 0) return out;
+    const double sp = std::ldexp(1.0, -ep), sb = std::ldexp(1.0, -eb);
+    Accumulated<CoMoments> scaled = detail::run_blocks_mapped<detail::PairBlock, CoMoments>(
+        p, b, [sp, sb](double x, double y, double& xs, double& ys) {
+            xs = x * sp;
+            ys = y * sb;
+        });
+    scaled.scale_p = ep;
+    scaled.scale_b = eb;
+    return scaled;
+}
+
+/// The state in the data's units (it may underflow or overflow there: the
+/// metric functions take the scale instead).
+inline Moments unscaled(const Accumulated<Moments>& a) noexcept {
+    Moments s = a.state;
+    s.mean = std::ldexp(s.mean, a.scale_p);
+    s.m2 = std::ldexp(s.m2, 2 * a.scale_p);
+    return s;
+}
+inline CoMoments unscaled(const Accumulated<CoMoments>& a) noexcept {
+    CoMoments s = a.state;
+    s.mean_p = std::ldexp(s.mean_p, a.scale_p);
+    s.mean_b = std::ldexp(s.mean_b, a.scale_b);
+    s.c_pp = std::ldexp(s.c_pp, 2 * a.scale_p);
+    s.c_bb = std::ldexp(s.c_bb, 2 * a.scale_b);
+    s.c_pb = std::ldexp(s.c_pb, a.scale_p + a.scale_b);
+    return s;
 }
 
 /// Compounded growth prod (1 + p), prod (1 + b) over the pairs where neither is NaN.

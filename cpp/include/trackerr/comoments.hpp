@@ -124,12 +124,24 @@ struct CoMoments {
 /// Compounded growth of a pair: G_p = prod (1 + p), G_b = prod (1 + b), kept as
 /// a mantissa and a binary exponent so that long products neither overflow nor
 /// underflow.
+///
+/// Domain. A growth factor 1 + r is a ratio of wealths, so it is at least 0:
+/// a return of exactly -1 (factor 0) is a total loss, and compounds to a
+/// growth of 0; a return below -1 (a negative factor) or an infinite return
+/// has no meaning as a period's growth. Such pairs are counted in `bad`, and
+/// every read-out of a state holding one is NaN, as max_drawdown and the
+/// capture ratios are NaN for the same returns. (Two negative factors would
+/// otherwise multiply into a plausible positive growth.)
 struct Growth {
     double n = 0.0;
     double mant_p = 1.0;
     double mant_b = 1.0;
     std::int64_t exp_p = 0;
     std::int64_t exp_b = 0;
+    double bad = 0.0;  // pairs with a return below -1 or infinite, on either side
+
+    /// True when a return is outside the domain of a growth factor.
+    static bool out_of_domain(double r) noexcept { return !(r >= -1.0 && r <= std::numeric_limits<double>::max()); }
 
     void normalize() noexcept {
         int e = 0;
@@ -140,12 +152,14 @@ struct Growth {
     }
     void add(double p, double b) noexcept {
         n += 1.0;
+        if (out_of_domain(p) || out_of_domain(b)) bad += 1.0;
         mant_p *= 1.0 + p;
         mant_b *= 1.0 + b;
         normalize();
     }
     Growth& operator+=(const Growth& o) noexcept {
         n += o.n;
+        bad += o.bad;
         mant_p *= o.mant_p;
         mant_b *= o.mant_b;
         exp_p += o.exp_p;
@@ -160,9 +174,11 @@ struct Growth {
         if (e < -4096) return 0.0 * m;
         return std::ldexp(m, static_cast<int>(e));
     }
-    /// Growth factors prod (1 + r); NaN when empty.
-    double growth_p() const noexcept { return n > 0.0 ? value(mant_p, exp_p) : detail::nan_v; }
-    double growth_b() const noexcept { return n > 0.0 ? value(mant_b, exp_b) : detail::nan_v; }
+    /// True when the state has pairs and none outside the domain.
+    bool defined() const noexcept { return n > 0.0 && bad == 0.0; }
+    /// Growth factors prod (1 + r); NaN when empty or with a return below -1 or infinite.
+    double growth_p() const noexcept { return defined() ? value(mant_p, exp_p) : detail::nan_v; }
+    double growth_b() const noexcept { return defined() ? value(mant_b, exp_b) : detail::nan_v; }
 
     /// Compound annual growth rate G^(P/n) - 1 computed in the log domain;
     /// NaN when empty or when the growth factor is negative (a return below
@@ -173,8 +189,12 @@ struct Growth {
         const double log_g = std::log(m) + static_cast<double>(e) * 0.69314718055994530942;
         return std::expm1(log_g * (periods / n));
     }
-    double cagr_p(double periods) const noexcept { return cagr(mant_p, exp_p, n, periods); }
-    double cagr_b(double periods) const noexcept { return cagr(mant_b, exp_b, n, periods); }
+    double cagr_p(double periods) const noexcept {
+        return bad == 0.0 ? cagr(mant_p, exp_p, n, periods) : detail::nan_v;
+    }
+    double cagr_b(double periods) const noexcept {
+        return bad == 0.0 ? cagr(mant_b, exp_b, n, periods) : detail::nan_v;
+    }
 };
 
 namespace detail {

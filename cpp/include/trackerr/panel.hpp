@@ -377,19 +377,32 @@ Panel<TB> broadcast(View<TB> b, std::ptrdiff_t cols) noexcept {
 }
 
 /// Per-column moments of the active return p[:, j] - b[:, j]; out has p.cols entries.
+/// A column of tiny or huge values (see Accumulated in batch.hpp) is summed
+/// again by the 1-D kernel, which scales it.
 template <class TP, class TB>
 void active_moments(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Moments>* out) {
     detail::check_panels(p, b);
-    if (detail::prefer_rowwise(p)) return detail::dispatch_rowwise<detail::ActiveRowwise>(p, b, out);
-    for (std::ptrdiff_t c = 0; c < p.cols; ++c) out[c] = active_moments(p.column(c), b.column(c));
+    if (!detail::prefer_rowwise(p)) {
+        for (std::ptrdiff_t c = 0; c < p.cols; ++c) out[c] = active_moments(p.column(c), b.column(c));
+        return;
+    }
+    detail::dispatch_rowwise<detail::ActiveRowwise>(p, b, out);
+    for (std::ptrdiff_t c = 0; c < p.cols; ++c)
+        if (!detail::ordinary(out[c].state)) out[c] = active_moments(p.column(c), b.column(c));
 }
 
 /// Per-column joint moments of p[:, j] and b[:, j]; out has p.cols entries.
+/// Columns of tiny or huge values are summed scaled, as in active_moments.
 template <class TP, class TB>
 void comoments(const Panel<TP>& p, const Panel<TB>& b, Accumulated<CoMoments>* out) {
     detail::check_panels(p, b);
-    if (detail::prefer_rowwise(p)) return detail::dispatch_rowwise<detail::CoMomentsRowwise>(p, b, out);
-    for (std::ptrdiff_t c = 0; c < p.cols; ++c) out[c] = comoments(p.column(c), b.column(c));
+    if (!detail::prefer_rowwise(p)) {
+        for (std::ptrdiff_t c = 0; c < p.cols; ++c) out[c] = comoments(p.column(c), b.column(c));
+        return;
+    }
+    detail::dispatch_rowwise<detail::CoMomentsRowwise>(p, b, out);
+    for (std::ptrdiff_t c = 0; c < p.cols; ++c)
+        if (!detail::ordinary(out[c].state)) out[c] = comoments(p.column(c), b.column(c));
 }
 
 /// Per-column compounded growth of p[:, j] and b[:, j] (column by column).

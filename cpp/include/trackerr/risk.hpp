@@ -31,10 +31,10 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "detail/parallel.hpp"
 #include "rolling.hpp"
 #include "view.hpp"
 
@@ -291,8 +291,8 @@ struct OmegaOf {
 // CAGR_x = exp(P / k * sum log1p(x)) - 1 for x = p and x = b, and the capture
 // ratio is CAGR_p / CAGR_b. The sums of log1p keep small returns' digits that
 // 1 + x would round away; expm1 returns them at the end. A return of exactly
-// -1 makes that side's CAGR -1 (counted, not logged); a return below -1 in
-// the selected rows is out of domain (negative growth), as is an inf anywhere.
+// -1 makes that side's CAGR -1 (counted, not logged); a return below -1
+// (negative growth) or an inf anywhere in the rows is out of domain.
 
 struct CaptureSummary {
     Sum2 lp{}, lb{};
@@ -315,15 +315,14 @@ struct CaptureOf {
         const double x = static_cast<double>(p[i]), y = static_cast<double>(b[i]);
         if (x != x || y != y) return s;
         s.rows.obs = 1;
-        if (!std::isfinite(x) || !std::isfinite(y)) {
+        // Outside the domain anywhere in the window, selected row or not, as
+        // an inf is (and as for max drawdown and metrics.hpp's compounded
+        // metrics): a growth factor below 0 has no meaning.
+        if (!std::isfinite(x) || !std::isfinite(y) || x < -1.0 || y < -1.0) {
             s.rows.bad = 1;
             return s;
         }
         if (!(sign * y > 0.0)) return s;
-        if (x < -1.0 || y < -1.0) {
-            s.rows.bad = 1;
-            return s;
-        }
         s.k = 1;
         if (x == -1.0)
             s.ruin_p = 1;
@@ -374,13 +373,17 @@ RiskResult fold(const M& m, std::ptrdiff_t rows) {
 /// times, and each output is front[s] + back: only this window's rows, each
 /// aggregate built from scratch at most w steps earlier.
 ///
-/// `ring` and `front` are scratch buffers of `w` summaries each.
+/// `ring` and `front` are scratch buffers of min(w, rows) summaries each:
+/// neither ever holds more than a window's rows, nor more rows than there
+/// are (when w >= rows, t % w is t and t - b < rows), so a window far longer
+/// than the series costs nothing extra.
 template <class M>
 void slide(const M& m, std::ptrdiff_t rows, std::ptrdiff_t w, std::ptrdiff_t min_obs, OutView out,
            std::vector<typename M::Summary>& ring, std::vector<typename M::Summary>& front) {
     using Summary = typename M::Summary;
-    ring.resize(static_cast<std::size_t>(w));
-    front.resize(static_cast<std::size_t>(w));
+    const auto need = static_cast<std::size_t>(std::min(w, rows));
+    ring.resize(need);  // std::bad_alloc / std::length_error if the rows' summaries do not fit
+    front.resize(need);
     Summary back{};
     std::ptrdiff_t fb = 0, b = 0;  // front holds rows [fb, b); back holds [b, t]
     for (std::ptrdiff_t t = 0; t < rows; ++t) {
@@ -533,6 +536,7 @@ void rolling_risk(Risk metric, const Panel<TP>& p, const Panel<TB>& b, const Ris
                   std::ptrdiff_t out_col_stride, int threads) {
     detail::check_risk_params(metric, prm);
     detail::check_risk_window(prm);
+    detail::check_threads(threads);
     if (detail::two_series(metric) && (b.rows != p.rows || (b.col_stride != 0 && b.cols != p.cols)))
         throw std::invalid_argument("benchmark panel does not match the portfolio panel");
     const std::ptrdiff_t min_obs = prm.min_periods == 0 ? prm.window : prm.min_periods;
@@ -547,12 +551,7 @@ void rolling_risk(Risk metric, const Panel<TP>& p, const Panel<TB>& b, const Ris
                                 });
     };
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, p.cols));
-    if (k == 1) return run(0, p.cols);
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<std::size_t>(k - 1));
-    for (std::ptrdiff_t i = 1; i < k; ++i) pool.emplace_back(run, p.cols * i / k, p.cols * (i + 1) / k);
-    run(0, p.cols / k);
-    for (auto& th : pool) th.join();
+    detail::run_parts(k, [&](std::ptrdiff_t i) { run(p.cols * i / k, p.cols * (i + 1) / k); });
 }
 
 /// Full-sample `metric` of every column of a T x N panel into values[0..N)

@@ -15,10 +15,10 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "batch.hpp"
+#include "detail/parallel.hpp"
 #include "metrics.hpp"
 #include "panel.hpp"
 #include "view.hpp"
@@ -370,6 +370,7 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
 template <class TP, class TB>
 void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads = 1) {
     check_rolling(prm, p.size, b.size);
+    detail::check_threads(threads);
     const bool act = out.any_active(), pair = out.any_pair();
     const bool contiguous = p.contiguous() && b.contiguous();
     // One stretch [first, last) of the series, outputs from `from` on: the
@@ -400,20 +401,18 @@ void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutp
     // A long series is cut into segments of fixed length (independent of
     // `threads`, so results are too), each rebuilt from scratch over the
     // window before it: the segments are independent and run in parallel.
+    // A window of 8 T or more (any window, from 2^60 on: 8 w would overflow)
+    // means one segment.
     const std::ptrdiff_t T = p.size;
+    if (prm.window > (T - 1) / 8) return stretch(0, T);
     const std::ptrdiff_t L = std::max<std::ptrdiff_t>(detail::rolling_segment, 8 * prm.window);
     const std::ptrdiff_t segments = (T + L - 1) / L;
     if (segments <= 1) return stretch(0, T);
-    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segments));
-    auto run = [&](std::ptrdiff_t s0, std::ptrdiff_t s1) {
-        for (std::ptrdiff_t s = s0; s < s1; ++s) stretch(s * L, std::min(T, (s + 1) * L));
-    };
-    if (k == 1) return run(0, segments);
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<std::size_t>(k - 1));
-    for (std::ptrdiff_t i = 1; i < k; ++i) pool.emplace_back(run, segments * i / k, segments * (i + 1) / k);
-    run(0, segments / k);
-    for (auto& th : pool) th.join();
+    const std::ptrdiff_t k = std::min<std::ptrdiff_t>(threads, segments);
+    detail::run_parts(k, [&](std::ptrdiff_t i) {
+        for (std::ptrdiff_t s = segments * i / k; s < segments * (i + 1) / k; ++s)
+            stretch(s * L, std::min(T, (s + 1) * L));
+    });
 }
 
 /// A T x N output panel: column j of metric k is at data + j * col_stride.
@@ -970,7 +969,7 @@ void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams
                                 if (!quiet[j]) continue;
                                 double v[4];
                                 v[0] = ob[j];
-                                v[1] = em.geometric_alpha ? std::pow(1.0 + oal[j], em.per_year) - 1.0
+                                v[1] = em.geometric_alpha ? metrics::compound(oal[j], em.per_year)
                                                           : oal[j] * em.per_year;
                                 v[2] = oc[j];
                                 v[3] = oc[j] * oc[j];
@@ -1065,6 +1064,7 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
              int threads = 1) {
     detail::check_panels(p, b);
     check_rolling(prm, p.rows, b.rows);
+    detail::check_threads(threads);
     const bool act = out.columns.any_active(), pair = out.columns.any_pair();
     const bool rowwise = detail::prefer_rowwise(p);
     auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
@@ -1081,12 +1081,7 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
     const std::ptrdiff_t groups = (N + G - 1) / G;
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, groups));
     auto bound = [&](std::ptrdiff_t i) { return std::min(N, (groups * i / k) * G); };
-    if (k == 1) return run_columns(0, N);
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<std::size_t>(k - 1));
-    for (std::ptrdiff_t i = 1; i < k; ++i) pool.emplace_back(run_columns, bound(i), bound(i + 1));
-    run_columns(0, bound(1));
-    for (auto& th : pool) th.join();
+    detail::run_parts(k, [&](std::ptrdiff_t i) { run_columns(bound(i), bound(i + 1)); });
 }
 
 }  // namespace trackerr

@@ -265,9 +265,17 @@ struct WindowCoMoments {
               1.5 * std::fabs(db) * (std::fabs(ab) + std::fabs(bb)), inv_n);
     }
 
+    /// A series that is constant over the window is exact (settle_constant
+    /// set it), so only the other one's guard decides: when p is stale while
+    /// a huge b leaves the window, C_bb must still be rebuilt.
     bool needs_recompute() const noexcept {
         if (n < 2.0 || n_bad > 0.0) return false;
-        return !guard_quiet();
+        constexpr double tol = detail::recompute_tol;
+        const bool ok_p = run_p >= n || ((c_pp > 0.0) & (err_p <= tol * c_pp) &
+                                         (err_mp * err_mp * n <= tol * tol * c_pp));
+        const bool ok_b = run_b >= n || ((c_bb > 0.0) & (err_b <= tol * c_bb) &
+                                         (err_mb * err_mb * n <= tol * tol * c_bb));
+        return !(ok_p && ok_b);
     }
 
     /// As WindowMoments::guard_quiet, for both series.
@@ -278,7 +286,8 @@ struct WindowCoMoments {
     }
 
     /// Exact state for windows where either series is constant; returns true
-    /// when both are (nothing left to update).
+    /// when both are (nothing left to update). With one side constant the
+    /// other may still need a rebuild: see needs_recompute.
     bool settle_constant() noexcept {
         if (n_bad > 0.0 || n < 1.0) return false;
         const bool const_p = run_p >= n, const_b = run_b >= n;
@@ -290,7 +299,7 @@ struct WindowCoMoments {
             level_b = last_b;
             mean_b = c_bb = c_pb = err_b = err_mb = 0.0;
         }
-        return const_p || const_b;
+        return const_p && const_b;
     }
 
     template <class SourceP, class SourceB>
