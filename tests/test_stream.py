@@ -263,7 +263,7 @@ def test_exponential_matches_pandas(rng):
     pd = pytest.importorskip("pandas")
     p, b = _data(rng, 600, nans=True)
     for kw in ({"span": 30}, {"halflife": 12.0}, {"alpha": 0.2}):
-        e = stream.Exponential(**kw)
+        e = stream.Exponential(adjust=False, **kw)
         e.update(p, b)
         ok = ~(np.isnan(p) | np.isnan(b))
         ps, bs = pd.Series(p[ok]), pd.Series(b[ok])
@@ -294,7 +294,7 @@ def test_exponential_time_based(rng):
     recent = stream.Exponential(halflife=7.0)
     recent.update(p[150:], b[150:])
     assert gap.tracking_error == pytest.approx(recent.tracking_error, rel=1e-6)
-    with pytest.raises(ValueError, match="time-based decay needs"):
+    with pytest.raises(ValueError, match="this state is time-based: give each tick's time"):
         timed.update(0.01, 0.0)
 
 
@@ -372,7 +372,7 @@ def test_exponential_merge_time_based_and_panels(rng):
     merged = first + second
     for f in FIELDS:
         assert getattr(merged, f) == pytest.approx(getattr(whole, f), rel=1e-12, abs=1e-15), f
-    with pytest.raises(ValueError, match="start before this state's last tick"):
+    with pytest.raises(ValueError, match="is earlier than this state's last tick"):
         second + first
     # n_portfolios: each column merges as its own stream
     P = np.column_stack([p, b + 0.5 * (p - b)])
