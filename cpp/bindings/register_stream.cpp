@@ -106,9 +106,19 @@ std::string shape_of(const py::array& a) {
 // values are missing (NaN).
 py::array_t<double, py::array::c_style> numbers(const char* name, const py::object& obj) {
     const py::object& o = obj;
+    if (PyLong_Check(o.ptr()) && !PyBool_Check(o.ptr())) {  // numpy would make huge ints objects
+        const double v = PyLong_AsDouble(o.ptr());
+        if (v == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            throw std::invalid_argument(std::string(name) + " (=" + shown(obj) + ") is too large for a float");
+        }
+        py::array_t<double, py::array::c_style> out(std::vector<py::ssize_t>{});
+        *out.mutable_data() = v;
+        return out;
+    }
     // plain ndarrays (the common case) skip the masked-array check
-    const bool plain = Py_TYPE(o.ptr()) == py::detail::npy_api::get().PyArray_Type_ ||
-                       PyFloat_Check(o.ptr()) || PyLong_Check(o.ptr());
+    const bool plain =
+        Py_TYPE(o.ptr()) == py::detail::npy_api::get().PyArray_Type_ || PyFloat_Check(o.ptr()) || PyBool_Check(o.ptr());
     const py::module_ ma = plain ? py::module_() : py::module_::import("numpy.ma");
     const bool masked = !plain && ma.attr("isMaskedArray")(o).cast<bool>();
     py::array arr = masked ? py::array::ensure(ma.attr("getdata")(o)) : py::array::ensure(o);
@@ -253,9 +263,20 @@ void common(Cls& cls, const char* name) {
            py::arg("p"), py::arg("b"), "One tick of floats (the fast path).")
         .def(
             "update",
-            [](Bound<State>& s, const py::object& p, const py::object& b) { update_any(s, p, b, py::none()); },
-            py::arg("p"), py::arg("b"),
-            "Numbers or arrays: one tick, a batch of ticks, or one tick across n_portfolios.")
+            [](Bound<State>& s, const py::object& p, const py::object& b, const py::object& t) {
+                update_any(s, p, b, t);
+            },
+            py::arg("p"), py::arg("b"), py::arg("t") = py::none(),
+            "Numbers or arrays: one tick, a batch of ticks, or one tick across n_portfolios; t: the "
+            "ticks' times (time-based states only).")
+        .def(
+            "update",
+            [name](Bound<State>&, const py::args& args, const py::kwargs& kwargs) {
+                throw py::type_error(std::string(name) + ".update takes update(p, b) or update(p, b, t), not " +
+                                     std::to_string(args.size()) + " positional argument(s)" +
+                                     (kwargs.empty() ? std::string() : " and keywords " + shown(kwargs.attr("keys")())));
+            },
+            "Anything else: a one-line TypeError.")
         .def_property_readonly("tracking_error",
                                [](const Bound<State>& s) { return readout(s, &Readout::tracking_error); })
         .def_property_readonly("active_return",
@@ -364,8 +385,9 @@ void register_stream(py::module_& m) {
             }),
             py::arg("alpha"), py::arg("halflife_time"), py::arg("adjust"), py::arg("n"), py::arg("scalar"),
             py::arg("ddof"), py::arg("periods"), py::arg("min_periods"), py::arg("risk_free"));
-    // The float fast path with a time comes first; the general path takes
-    // numbers or arrays (registered by common() for two arguments).
+    // The float fast path with a time comes first; common() registers the
+    // two-float fast path, then the general path (numbers or arrays, t
+    // optional) and a catch-all that raises one line.
     ewm.def(
         "update",
         [](Bound<stream::Exponential>& s, Real p, Real b, Real t) {
@@ -378,13 +400,6 @@ void register_stream(py::module_& m) {
         },
         py::arg("p"), py::arg("b"), py::arg("t"), "One tick of floats at time t (time-based decay).");
     common<stream::Exponential>(ewm, "Exponential");
-    ewm.def(
-        "update",
-        [](Bound<stream::Exponential>& s, const py::object& p, const py::object& b, const py::object& t) {
-            update_any(s, p, b, t);
-        },
-        py::arg("p"), py::arg("b"), py::arg("t"),
-        "Ticks with their times: numbers, a batch, or one tick across n_portfolios.");
     mergeable<stream::Exponential>(ewm, "Exponential",
                                    "Append another state's stream (its ticks come after this one's).");
     ewm.def_property_readonly("smoothing",
