@@ -516,3 +516,35 @@ def test_time_based_n_portfolios_takes_one_tick():
     e.update(np.array([0.3, 0.2]), 0.0, 1.0)
     np.testing.assert_array_equal(e.active_return, [0.2, 0.2])  # one instant: plain average
     np.testing.assert_allclose(e.tracking_error, [0.1, 0.0], atol=1e-17)
+
+
+# --- a constructor that raises leaves nothing to crash on -----------------------------
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: stream.Window(1),  # refused in Python
+        lambda: stream.Window(2**62, n_portfolios=4),  # refused by the compiled class
+        lambda: stream.Exponential(halflife=-1.0),
+        lambda: stream.Cumulative(n_portfolios=2**62),
+    ],
+)
+def test_half_built_instance_has_a_safe_repr(build):
+    """pytest and debuggers show repr(self) of the frames of a failed
+    constructor; that instance holds no compiled state, and reading it read
+    uninitialised memory (a crash under pytest before)."""
+    with pytest.raises(ValueError) as e:
+        build()
+    tb = e.value.__traceback__
+    selves = []
+    while tb is not None:
+        if "self" in tb.tb_frame.f_locals:
+            selves.append(tb.tb_frame.f_locals["self"])
+        tb = tb.tb_next
+    assert selves
+    for obj in selves:
+        assert repr(obj).endswith("not built (its constructor raised)>")
+    # pickle goes through from_bytes, which marks its result as built
+    s = stream.Window(4)
+    assert repr(pickle.loads(pickle.dumps(s))) == repr(s)

@@ -62,7 +62,23 @@ class _Checkpoints:
             raise TypeError(f"from_bytes takes bytes, not {type(data).__name__}")
         obj = cls.__new__(cls)
         obj.__setstate__((bytes(data),))  # type: ignore[attr-defined]  # pybind11 pickle constructor
+        obj._built = True  # type: ignore[attr-defined]
         return obj
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        # unpickling goes through from_bytes: the validated path, and the flag below
+        return type(self).from_bytes, (self.to_bytes(),)  # type: ignore[attr-defined]
+
+    def _not_built(self) -> str | None:
+        """A repr for an instance whose compiled state was never built.
+
+        A constructor that raises leaves such an instance in the traceback's
+        frames, where debuggers and pytest call repr(self); reading it would
+        read memory that was never initialised.
+        """
+        if self.__dict__.get("_built"):
+            return None
+        return f"<{type(self).__name__}: not built (its constructor raised)>"
 
     def copy(self) -> Any:
         """An independent copy of the state."""
@@ -181,8 +197,11 @@ class Cumulative(_Merges, _Checkpoints, _core.Cumulative):
             _min_periods(min_periods),
             _options.real("risk_free", risk_free),
         )
+        self._built = True
 
     def __repr__(self) -> str:
+        if (unbuilt := self._not_built()) is not None:
+            return unbuilt
         return (
             f"Cumulative(n_portfolios={self.n_portfolios}, count={self.count!r}, "
             f"tracking_error={self.tracking_error!r})"
@@ -221,8 +240,11 @@ class Window(_Checkpoints, _core.Window):
             _min_periods(min_periods, w),
             _options.real("risk_free", risk_free),
         )
+        self._built = True
 
     def __repr__(self) -> str:
+        if (unbuilt := self._not_built()) is not None:
+            return unbuilt
         return (
             f"Window(window={self.window}, n_portfolios={self.n_portfolios}, "
             f"count={self.count!r}, tracking_error={self.tracking_error!r})"
@@ -340,8 +362,11 @@ class Exponential(_Merges, _Checkpoints, _core.Exponential):
             _min_periods(min_periods),
             _options.real("risk_free", risk_free),
         )
+        self._built = True
 
     def __repr__(self) -> str:
+        if (unbuilt := self._not_built()) is not None:
+            return unbuilt
         decay = (
             f"halflife={self.halflife_time:g}, time_based=True"
             if self.time_based
