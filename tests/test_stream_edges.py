@@ -463,6 +463,13 @@ def test_adjust_merges_equal_one_pass_and_checkpoints_keep_it(rng, adjust):
             "t is for time-based",
         ),
         (lambda: stream.Window.from_bytes(b""), ValueError, "bad magic"),
+        (
+            lambda: stream.Exponential(halflife=2, time_based=True).update(
+                0.1, 0.0, np.datetime64("2024-01-01")
+            ),
+            TypeError,
+            "t must be real numbers.*dates.*seconds",
+        ),
         (lambda: stream.Exponential(span=3, adjust=1), TypeError, "adjust must be True or False"),
     ],
 )

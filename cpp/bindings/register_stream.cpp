@@ -134,8 +134,11 @@ py::array_t<double, py::array::c_style> numbers(const char* name, const py::obje
                                  : kind == 'U' || kind == 'S'
                                      ? "text"
                                      : kind == 'M' || kind == 'm' ? "dates or durations" : "objects";
+        const std::string hint = kind == 'M' || kind == 'm'
+                                     ? "; give times as numbers in the half-life's units (e.g. seconds)"
+                                     : "";
         throw py::type_error(std::string(name) + " must be real numbers (int or float), not " + what + " (=" +
-                             shown(obj) + ")");
+                             shown(obj) + ")" + hint);
     }
     if (masked) {
         py::object filled = ma.attr("filled")(ma.attr("asarray")(o, "float64"), py::float_(trackerr::detail::nan_v));

@@ -922,8 +922,9 @@ public:
                 for (double& x : v) x = r.f64();
                 s.set(v);
                 if (!(s.n >= 0.0 && s.n <= 9.007199254740992e15 && s.n == std::floor(s.n)) ||
-                    !(s.bad == 0.0 || s.bad == 1.0) || !(s.w2 >= 0.0 && s.w2 <= 1.0))
-                    r.fail("corrupted checkpoint (bad count or weights)");
+                    !(s.bad == 0.0 || s.bad == 1.0) || !(s.w2 >= 0.0 && s.w2 <= 1.0) ||
+                    (adjust == 1u && s.n > 0.0 && s.bad == 0.0 && !(s.wsum >= 1.0 && std::isfinite(s.wsum))))
+                    r.fail("corrupted checkpoint (bad count or weights)");  // W >= 1: the newest tick weighs 1
                 if (timed && s.n > 0.0 &&
                     !(s.t_first >= t_first && s.t_first <= s.t_last && s.t_last <= t_now))
                     r.fail("corrupted checkpoint (times)");
