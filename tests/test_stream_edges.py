@@ -555,3 +555,35 @@ def test_half_built_instance_has_a_safe_repr(build):
     # pickle goes through from_bytes, which marks its result as built
     s = stream.Window(4)
     assert repr(pickle.loads(pickle.dumps(s))) == repr(s)
+
+
+# Real checkpoints written by trackerr before format 3 (no checksum, flag byte appended).
+FORMAT_2 = {
+    stream.Cumulative: bytes.fromhex(
+        "54524b5202000000010000000100000000000000000000000000f03f000000000000f87f00000000"
+        "000000000000000000000000000000000000084000000000000000007b14ae47e17a843f4f1be8b4"
+        "814e7bbf1e82bd9cec79313fa6e2ecc367d8153c4f1be8b4814e4b3c000000000000f03f7b14ae47"
+        "e17a84bf000000000000084000000000000000007b14ae47e17a843f00000000000000004e1be8b4"
+        "814e6bbf4e1be8b4814e6b3fb5a34b125e953e3f1e82bd9cec79113f1e82bd9cec79213fb7ced228"
+        "3764263c623255302aa9033c3096fc62c92f563cb81e85eb51b84e3c000000000000f03f00000000"
+        "0000f03f7b14ae47e17a84bf000000000000000001"
+    ),
+    stream.Exponential: bytes.fromhex(
+        "54524b5202000000030000000100000000000000000000000000e03f000000000000f87f00000000"
+        "0000f03f000000000000f87f00000000000000000000000000000000000000000000f03f00000000"
+        "00000000000000000000f03f000000000000f87f000000000000f87f7b14ae47e17a843f00000000"
+        "0000000000000000000000007b14ae47e17a843f0000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000001"
+    ),
+}
+
+
+@pytest.mark.parametrize("cls", list(FORMAT_2))
+def test_real_format_2_checkpoints_are_refused_by_name(cls):
+    older = "checkpoint format 2 was written by an older trackerr"
+    with pytest.raises(ValueError, match=older) as e:
+        cls.from_bytes(FORMAT_2[cls])
+    _one_line(e)
+    # old pickles held the same record for __setstate__
+    with pytest.raises(ValueError, match=older):
+        cls.__new__(cls).__setstate__((FORMAT_2[cls],))
