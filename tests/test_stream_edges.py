@@ -224,9 +224,24 @@ def test_forged_window_ticks_load_only_as_a_consistent_state(rng):
     raw = bytearray(s.to_bytes())
     n_at = BODY + 32 + 32  # window, n, ticks, slot, options: first field of the active state
     assert struct.unpack("<d", raw[n_at : n_at + 8])[0] == 5.0
-    raw[n_at : n_at + 8] = struct.pack("<d", 4.0)
-    with pytest.raises(ValueError, match="counts do not match"):
-        stream.Window.from_bytes(_reseal(raw))
+    bad = bytearray(raw)
+    bad[n_at : n_at + 8] = struct.pack("<d", 4.0)
+    with pytest.raises(ValueError, match="counts or runs do not match"):
+        stream.Window.from_bytes(_reseal(bad))
+    # a run of equal values as long as the window would make it read as constant
+    run_at = n_at + 7 * 8  # n, n_bad, level, mean, m2, err, err_mean, run
+    assert struct.unpack("<d", raw[run_at : run_at + 8])[0] == 1.0
+    bad = bytearray(raw)
+    bad[run_at : run_at + 8] = struct.pack("<d", 5.0)
+    with pytest.raises(ValueError, match="counts or runs do not match"):
+        stream.Window.from_bytes(_reseal(bad))
+    # while a constant window's run may exceed the window (it counts from before)
+    s = stream.Window(3)
+    for _ in range(6):
+        s.update(0.01, 0.0)
+    raw = s.to_bytes()
+    assert struct.unpack("<d", raw[run_at : run_at + 8])[0] == 6.0
+    assert stream.Window.from_bytes(raw).tracking_error == 0.0
 
 
 # --- item 11: time-based decay ----------------------------------------------------

@@ -652,7 +652,8 @@ public:
         s.ring_b_.resize(static_cast<std::size_t>(cells));
         for (double& v : s.ring_p_) v = r.f64();
         for (double& v : s.ring_b_) v = r.f64();
-        if (!s.counts_match_ring()) r.fail("corrupted checkpoint (counts do not match the ticks in the ring)");
+        if (!s.consistent_with_ring())
+            r.fail("corrupted checkpoint (counts or runs do not match the ticks in the ring)");
         return s;
     }
 
@@ -703,19 +704,43 @@ private:
     }
     // The counts of each state are those of its ticks in the ring: a pair
     // with a NaN is missing; the active state counts a non-finite p - b as
-    // bad, the pair state a non-finite p or b.
-    bool counts_match_ring() const noexcept {
+    // bad, the pair state a non-finite p or b. The equal-value runs (which
+    // let a constant window read exactly 0) must match the ring's trailing
+    // run when the ring holds other values too, and the last value seen must
+    // be the ring's newest: a forged run cannot make a varying window read
+    // as constant.
+    bool consistent_with_ring() const noexcept {
+        struct Run {  // trailing run of equal values, and how many were seen
+            double last = trackerr::detail::nan_v, run = 0.0, seen = 0.0;
+            void see(double x) noexcept {
+                run = (x == last) ? run + 1.0 : 1.0;
+                last = x;
+                seen += 1.0;
+            }
+            bool matches(double last_, double run_) const noexcept {
+                if (seen == 0.0) return true;  // nothing left in the window to compare with
+                if (!(last_ == last)) return false;
+                return run < seen ? run_ == run : run_ >= run;
+            }
+        };
         for (std::ptrdiff_t j = 0; j < n_; ++j) {
             double an = 0.0, abad = 0.0, cn = 0.0, cbad = 0.0;
+            Run ra, rp, rb;
             for (std::ptrdiff_t i = 0; i < filled_; ++i) {
                 const double x = at(ring_p_, i, j), y = at(ring_b_, i, j);
                 if (x != x || y != y) continue;
-                (std::isfinite(detail::coded_active(x, y)) ? an : abad) += 1.0;
+                const double coded = detail::coded_active(x, y);
+                (std::isfinite(coded) ? an : abad) += 1.0;
                 (std::isfinite(x) && std::isfinite(y) ? cn : cbad) += 1.0;
+                ra.see(coded);
+                rp.see(x);
+                rb.see(y);
             }
             const WindowMoments& a = a_[static_cast<std::size_t>(j)];
             const WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
             if (a.n != an || a.n_bad != abad || c.n != cn || c.n_bad != cbad) return false;
+            if (!ra.matches(a.last, a.run) || !rp.matches(c.last_p, c.run_p) || !rb.matches(c.last_b, c.run_b))
+                return false;
         }
         return true;
     }
