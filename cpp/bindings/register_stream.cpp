@@ -1,10 +1,55 @@
 // Streaming states (trackerr.stream): the C++ value types of stream.hpp with
-// a scalar fast path for update(p, b) on floats, batch updates looping in C++,
-// read-outs, merge, copy, checkpoints and pickle.
+// a scalar fast path for update(p, b) on floats, a checked general path for
+// everything else (batches, n_portfolios ticks, numpy scalars), read-outs,
+// merge, copy, checkpoints and pickle.
+//
+// Argument errors are one line naming the argument and its value: the
+// general update path checks types itself rather than letting pybind11 or
+// numpy cast (numpy would turn "1.5" into 1.5 and drop imaginary parts), and
+// merge checks the other state's type.
 #include <string>
 #include <trackerr/trackerr.hpp>
+#include <type_traits>
 
 #include "pybind.hpp"
+
+namespace trackerr::bindings {
+namespace {
+// A real number argument of the fast paths: a Python float (or numpy
+// float64, a float subclass) or a Python int, never a bool. pybind11's own
+// double caster also takes anything with __index__ (bool, numpy bool);
+// whatever this one declines goes to the checked general path.
+struct Real {
+    double v;
+};
+}  // namespace
+}  // namespace trackerr::bindings
+
+namespace pybind11::detail {
+template <>
+struct type_caster<trackerr::bindings::Real> {
+    PYBIND11_TYPE_CASTER(trackerr::bindings::Real, const_name("float"));
+    bool load(handle src, bool) {
+        if (PyFloat_Check(src.ptr())) {
+            value.v = PyFloat_AS_DOUBLE(src.ptr());
+            return true;
+        }
+        if (PyLong_Check(src.ptr()) && !PyBool_Check(src.ptr())) {
+            const double v = PyLong_AsDouble(src.ptr());
+            if (v == -1.0 && PyErr_Occurred()) {  // too large for a double: the general path says so
+                PyErr_Clear();
+                return false;
+            }
+            value.v = v;
+            return true;
+        }
+        return false;
+    }
+    static handle cast(const trackerr::bindings::Real& r, return_value_policy, handle) {
+        return PyFloat_FromDouble(r.v);
+    }
+};
+}  // namespace pybind11::detail
 
 namespace trackerr::bindings {
 namespace {
@@ -39,8 +84,146 @@ inline bool needs_time(const stream::Window&) {
 inline bool needs_time(const stream::Exponential& s) {
     return s.timed();
 }
-inline void check_untimed(bool timed) {
-    if (timed) throw std::invalid_argument("time-based decay needs the ticks' times: update(p, b, t=...)");
+
+// A short repr of a value for messages.
+std::string shown(const py::handle& obj) {
+    std::string r = py::repr(obj).cast<std::string>();
+    if (r.size() > 60) r = r.substr(0, 57) + "...";
+    return r;
+}
+std::string type_name(const py::handle& obj) {
+    return py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>();
+}
+std::string shape_of(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
+    return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+// A numeric argument as a C-contiguous float64 array (the input itself when
+// it already is one; never written to). Integers and floats of any width are
+// accepted; bool, complex, text, dates and objects are refused; masked
+// values are missing (NaN).
+py::array_t<double, py::array::c_style> numbers(const char* name, const py::object& obj) {
+    const py::object& o = obj;
+    if (PyLong_Check(o.ptr()) && !PyBool_Check(o.ptr())) {  // numpy would make huge ints objects
+        const double v = PyLong_AsDouble(o.ptr());
+        if (v == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            throw std::invalid_argument(std::string(name) + " (=" + shown(obj) + ") is too large for a float");
+        }
+        py::array_t<double, py::array::c_style> out(std::vector<py::ssize_t>{});
+        *out.mutable_data() = v;
+        return out;
+    }
+    // plain ndarrays (the common case) skip the masked-array check
+    const bool plain =
+        Py_TYPE(o.ptr()) == py::detail::npy_api::get().PyArray_Type_ || PyFloat_Check(o.ptr()) || PyBool_Check(o.ptr());
+    const py::module_ ma = plain ? py::module_() : py::module_::import("numpy.ma");
+    const bool masked = !plain && ma.attr("isMaskedArray")(o).cast<bool>();
+    py::array arr = masked ? py::array::ensure(ma.attr("getdata")(o)) : py::array::ensure(o);
+    if (!arr) {
+        PyErr_Clear();
+        throw py::type_error(std::string(name) + " must be a number or an array of numbers, not " +
+                             type_name(obj) + " (=" + shown(obj) + ")");
+    }
+    const char kind = arr.dtype().kind();
+    if (kind != 'f' && kind != 'i' && kind != 'u') {
+        const std::string what = kind == 'b'   ? "booleans"
+                                 : kind == 'c' ? "complex numbers"
+                                 : kind == 'U' || kind == 'S'
+                                     ? "text"
+                                     : kind == 'M' || kind == 'm' ? "dates or durations" : "objects";
+        const std::string hint = kind == 'M' || kind == 'm'
+                                     ? "; give times as numbers in the half-life's units (e.g. seconds)"
+                                     : "";
+        throw py::type_error(std::string(name) + " must be real numbers (int or float), not " + what + " (=" +
+                             shown(obj) + ")" + hint);
+    }
+    if (masked) {
+        py::object filled = ma.attr("filled")(ma.attr("asarray")(o, "float64"), py::float_(trackerr::detail::nan_v));
+        arr = py::array(filled);
+    }
+    auto out = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(arr);
+    if (!out) throw py::error_already_set();
+    return out;
+}
+
+// Every update that is not the float fast path: checks the arguments'
+// types and shapes, then one tick or a batch.
+template <class State>
+void update_any(Bound<State>& s, const py::object& p_obj, const py::object& b_obj, const py::object& t_obj) {
+    const bool timed = needs_time(s.state);
+    if (timed && t_obj.is_none())
+        throw std::invalid_argument("this state is time-based: give each tick's time, update(p, b, t)");
+    if (!timed && !t_obj.is_none())
+        throw std::invalid_argument(
+            "t is for time-based states (Exponential(halflife=..., time_based=True)); call update(p, b)");
+    const auto p = numbers("p", p_obj);
+    const auto b = numbers("b", b_obj);
+    py::array_t<double, py::array::c_style> t;
+    if (timed) t = numbers("t", t_obj);
+    const std::ptrdiff_t n = s.state.portfolios();
+    const std::string shapes = "got p of shape " + shape_of(p) + " and b of shape " + shape_of(b) +
+                               (timed ? " and t of shape " + shape_of(t) : std::string());
+    bool batch;
+    if (s.scalar) {
+        if (p.ndim() == 0 && b.ndim() == 0 && (!timed || t.ndim() == 0))
+            batch = false;
+        else if (p.ndim() == 1 && b.ndim() == 1 && b.shape(0) == p.shape(0) &&
+                 (!timed || (t.ndim() == 1 && t.shape(0) == p.shape(0))))
+            batch = true;
+        else
+            throw std::invalid_argument(std::string("update(p, b") + (timed ? ", t" : "") +
+                                        ") takes one tick (numbers) or a batch (1-D arrays of one length); " +
+                                        shapes);
+    } else {
+        const std::string nn = std::to_string(n);
+        if (p.ndim() == 1 && b.ndim() == 0 && (!timed || t.ndim() == 0)) {
+            if (p.shape(0) != n)
+                throw std::invalid_argument("a tick has " + std::to_string(p.shape(0)) +
+                                            " portfolio values but n_portfolios is " + nn);
+            batch = false;
+        } else if (p.ndim() == 2 && b.ndim() == 1 && (!timed || t.ndim() == 1)) {
+            if (p.shape(1) != n || b.shape(0) != p.shape(0) || (timed && t.shape(0) != p.shape(0)))
+                throw std::invalid_argument("a batch is a T x " + nn + " array p and a length-T benchmark b" +
+                                            (timed ? " and times t" : "") + "; " + shapes);
+            batch = true;
+        } else {
+            throw std::invalid_argument("with n_portfolios=" + nn + ", a tick is p of length " + nn +
+                                        " and one benchmark value b" + (timed ? " and one time t" : "") +
+                                        ", a batch p of shape (T, " + nn + ") and b of length T; " + shapes);
+        }
+    }
+    const double* pd = p.data();
+    const double* bd = b.data();
+    if (!batch) {
+        if constexpr (std::is_same_v<State, stream::Exponential>) {
+            if (timed) {
+                s.state.update(pd, *bd, *t.data());
+                return;
+            }
+        }
+        s.state.update(pd, *bd);
+        return;
+    }
+    const py::ssize_t rows = p.shape(0);
+    if constexpr (std::is_same_v<State, stream::Exponential>) {
+        if (timed) {
+            const double* td = t.data();
+            py::gil_scoped_release release;  // reads arrays held by this frame; the state is ours
+            s.state.update(pd, bd, td, rows);
+            return;
+        }
+    }
+    py::gil_scoped_release release;  // reads arrays held by this frame; the state is ours
+    s.state.update(pd, bd, rows);
+}
+
+// An allocation the machine refuses, as a MemoryError that names the sizes.
+[[noreturn]] void out_of_memory(const std::string& what) {
+    PyErr_SetString(PyExc_MemoryError, ("not enough memory for a state with " + what).c_str());
+    throw py::error_already_set();
 }
 
 template <class State>
@@ -53,60 +236,50 @@ py::object readout(const Bound<State>& s, double Readout::* field) {
     return std::move(out);
 }
 
+// The one way a state is rebuilt from bytes: from_bytes, pickle and copy all
+// come here, so every path checks the checksum, the fields and the scalar flag.
 template <class State>
-void update_arrays(Bound<State>& s, const py::array_t<double, py::array::forcecast>& p,
-                   const py::object& b_obj) {
-    check_untimed(needs_time(s.state));
-    const std::ptrdiff_t n = s.state.portfolios();
-    if (s.scalar) {  // a batch of ticks: p and b of one length
-        const auto b = py::array_t<double, py::array::forcecast>::ensure(b_obj);
-        if (!b || p.ndim() != 1 || b.ndim() != 1 || p.shape(0) != b.shape(0))
-            throw std::invalid_argument(
-                "update(p, b) takes floats, or 1-D arrays of ticks of the same length");
-        const auto pc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(p);
-        const auto bc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(b);
-        py::gil_scoped_release release;  // reads arrays held by this frame; the state is ours
-        s.state.update(pc.data(), bc.data(), pc.shape(0));
-        return;
-    }
-    if (p.ndim() == 1) {  // one tick across the portfolios, one benchmark value
-        if (p.shape(0) != n)
-            throw std::invalid_argument("a tick has " + std::to_string(p.shape(0)) +
-                                        " portfolio values but n_portfolios is " + std::to_string(n));
-        const double b = b_obj.cast<double>();
-        const double* d = p.data();
-        if (p.strides(0) != static_cast<py::ssize_t>(sizeof(double))) {
-            std::vector<double> tmp(static_cast<std::size_t>(n));
-            const auto pu = p.unchecked<1>();
-            for (std::ptrdiff_t j = 0; j < n; ++j) tmp[static_cast<std::size_t>(j)] = pu(j);
-            s.state.update(tmp.data(), b);
-            return;
-        }
-        s.state.update(d, b);
-        return;
-    }
-    const auto b = py::array_t<double, py::array::forcecast>::ensure(b_obj);
-    if (p.ndim() != 2 || p.shape(1) != n || !b || b.ndim() != 1 || b.shape(0) != p.shape(0))
-        throw std::invalid_argument("a batch of ticks is a T x n_portfolios array and a length-T benchmark");
-    const auto pc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(p);
-    const auto bc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(b);
-    py::gil_scoped_release release;
-    s.state.update(pc.data(), bc.data(), pc.shape(0));
+Bound<State> load(const char* name, const py::handle& data) {
+    if (!py::isinstance<py::bytes>(data))
+        throw py::type_error(std::string(name) + ".from_bytes takes bytes, not " + type_name(data));
+    const std::string bytes = py::reinterpret_borrow<py::bytes>(data);
+    std::uint32_t flags = 0;
+    State st = State::from_bytes(bytes, &flags);
+    return Bound<State>{std::move(st), (flags & stream::detail::flag_scalar) != 0};
+}
+template <class State>
+py::bytes dump(const Bound<State>& s) {
+    return py::bytes(s.state.to_bytes(s.scalar ? stream::detail::flag_scalar : 0u));
 }
 
 template <class State, class Cls>
 void common(Cls& cls, const char* name) {
     cls.def(
            "update",
-           [](Bound<State>& s, double p, double b) {
+           [](Bound<State>& s, Real p, Real b) {
                if (!s.scalar)
                    throw std::invalid_argument("with n_portfolios, a tick is an array of portfolio values");
-               check_untimed(needs_time(s.state));
-               s.state.update(&p, b);
+               if (needs_time(s.state))
+                   throw std::invalid_argument("this state is time-based: give each tick's time, update(p, b, t)");
+               s.state.update(&p.v, b.v);
            },
            py::arg("p"), py::arg("b"), "One tick of floats (the fast path).")
-        .def("update", &update_arrays<State>, py::arg("p"), py::arg("b"),
-             "Arrays: a batch of ticks, or one tick across n_portfolios (the loop runs in C++).")
+        .def(
+            "update",
+            [](Bound<State>& s, const py::object& p, const py::object& b, const py::object& t) {
+                update_any(s, p, b, t);
+            },
+            py::arg("p"), py::arg("b"), py::arg("t") = py::none(),
+            "Numbers or arrays: one tick, a batch of ticks, or one tick across n_portfolios; t: the "
+            "ticks' times (time-based states only).")
+        .def(
+            "update",
+            [name](Bound<State>&, const py::args& args, const py::kwargs& kwargs) {
+                throw py::type_error(std::string(name) + ".update takes update(p, b) or update(p, b, t), not " +
+                                     std::to_string(args.size()) + " positional argument(s)" +
+                                     (kwargs.empty() ? std::string() : " and keywords " + shown(kwargs.attr("keys")())));
+            },
+            "Anything else: a one-line TypeError.")
         .def_property_readonly("tracking_error",
                                [](const Bound<State>& s) { return readout(s, &Readout::tracking_error); })
         .def_property_readonly("active_return",
@@ -126,47 +299,36 @@ void common(Cls& cls, const char* name) {
                                    return py::int_(s.state.portfolios());
                                })
         .def("reset", [](Bound<State>& s) { s.state.reset(); })
-        .def("copy", [](const Bound<State>& s) { return s; })
-        .def("__copy__", [](const Bound<State>& s) { return s; })
-        .def("__deepcopy__", [](const Bound<State>& s, const py::object&) { return s; })
-        .def("to_bytes",
-             [](const Bound<State>& s) {
-                 std::string bytes = s.state.to_bytes();
-                 bytes.push_back(s.scalar ? '\1' : '\0');
-                 return py::bytes(bytes);
-             })
+        .def("copy", [name](const Bound<State>& s) { return load<State>(name, dump(s)); })
+        .def("to_bytes", [](const Bound<State>& s) { return dump(s); })
         .def_static(
-            "from_bytes",
-            [name](const py::bytes& data) {
-                std::string bytes = data;
-                if (bytes.empty())
-                    throw std::invalid_argument(std::string(name) + ".from_bytes: empty input");
-                const char flag = bytes.back();
-                if (flag != '\0' && flag != '\1')
-                    throw std::invalid_argument(std::string(name) +
-                                                ".from_bytes: corrupted checkpoint (bad flag)");
-                bytes.pop_back();
-                State st = State::from_bytes(bytes);
-                if (flag == '\1' && st.portfolios() != 1)
-                    throw std::invalid_argument(std::string(name) +
-                                                ".from_bytes: corrupted checkpoint (scalar flag)");
-                return Bound<State>{std::move(st), flag == '\1'};
-            },
-            py::arg("data"), "Rebuild a state from to_bytes(); raises ValueError on bad input.")
-        .def(py::pickle(
-            [](const Bound<State>& s) {
-                std::string bytes = s.state.to_bytes();
-                bytes.push_back(s.scalar ? '\1' : '\0');
-                return py::make_tuple(py::bytes(bytes));
-            },
-            [name](const py::tuple& t) {
-                if (t.size() != 1) throw std::invalid_argument("bad pickle state");
-                std::string bytes = t[0].cast<std::string>();
-                if (bytes.empty()) throw std::invalid_argument("bad pickle state");
-                const char flag = bytes.back();
-                bytes.pop_back();
-                return Bound<State>{State::from_bytes(bytes), flag == '\1'};
-            }));
+            "from_bytes", [name](const py::object& data) { return load<State>(name, data); }, py::arg("data"),
+            "Rebuild a state from to_bytes(); raises ValueError on bad input.")
+        .def(py::pickle([](const Bound<State>& s) { return py::make_tuple(dump(s)); },
+                        [name](const py::object& state) {
+                            if (!py::isinstance<py::tuple>(state) || py::len(state) != 1)
+                                throw py::type_error(std::string(name) +
+                                                     ".__setstate__ takes a tuple (checkpoint bytes,)");
+                            return load<State>(name, py::tuple(state)[0]);
+                        }));
+}
+
+template <class State, class Cls>
+void mergeable(Cls& cls, const char* name, const char* doc) {
+    cls.def(
+        "merge",
+        [name](Bound<State>& a, const py::object& other) -> Bound<State>& {
+            if (!py::isinstance<Bound<State>>(other))
+                throw py::type_error(std::string(name) + ".merge takes another " + name + ", not " +
+                                     type_name(other) + " (=" + shown(other) + ")");
+            const auto& b = other.cast<const Bound<State>&>();
+            if (a.scalar != b.scalar)
+                throw std::invalid_argument(
+                    "cannot merge a state for one portfolio (n_portfolios=None) with one for n_portfolios=1");
+            a.state += b.state;
+            return a;
+        },
+        py::arg("other"), py::return_value_policy::reference_internal, doc);
 }
 
 }  // namespace
@@ -183,28 +345,28 @@ void register_stream(py::module_& m) {
         py::class_<Bound<stream::Cumulative>>(m, "Cumulative", "Streaming metrics over every tick seen.");
     cum.def(py::init([](std::ptrdiff_t n, bool scalar, double ddof, double periods,
                         std::ptrdiff_t min_periods, double risk_free) {
-                return Bound<stream::Cumulative>{
-                    stream::Cumulative(n, make_options(ddof, periods, min_periods, risk_free)), scalar};
+                try {
+                    return Bound<stream::Cumulative>{
+                        stream::Cumulative(n, make_options(ddof, periods, min_periods, risk_free)), scalar};
+                } catch (const std::bad_alloc&) {
+                    out_of_memory("n_portfolios=" + std::to_string(n));
+                }
             }),
             py::arg("n"), py::arg("scalar"), py::arg("ddof"), py::arg("periods"), py::arg("min_periods"),
             py::arg("risk_free"));
     common<stream::Cumulative>(cum, "Cumulative");
-    cum.def(
-        "merge",
-        [](Bound<stream::Cumulative>& a, const Bound<stream::Cumulative>& b) -> Bound<stream::Cumulative>& {
-            if (a.scalar != b.scalar)
-                throw std::invalid_argument("cannot merge states of different n_portfolios");
-            a.state += b.state;
-            return a;
-        },
-        py::arg("other"), py::return_value_policy::reference_internal);
+    mergeable<stream::Cumulative>(cum, "Cumulative", "Combine with another stream's state (Chan).");
 
     auto win =
         py::class_<Bound<stream::Window>>(m, "Window", "Streaming metrics over the last `window` ticks.");
     win.def(py::init([](std::ptrdiff_t window, std::ptrdiff_t n, bool scalar, double ddof, double periods,
                         std::ptrdiff_t min_periods, double risk_free) {
-                return Bound<stream::Window>{
-                    stream::Window(window, n, make_options(ddof, periods, min_periods, risk_free)), scalar};
+                try {
+                    return Bound<stream::Window>{
+                        stream::Window(window, n, make_options(ddof, periods, min_periods, risk_free)), scalar};
+                } catch (const std::bad_alloc&) {
+                    out_of_memory("n_portfolios=" + std::to_string(n));
+                }
             }),
             py::arg("window"), py::arg("n"), py::arg("scalar"), py::arg("ddof"), py::arg("periods"),
             py::arg("min_periods"), py::arg("risk_free"));
@@ -213,59 +375,43 @@ void register_stream(py::module_& m) {
 
     auto ewm =
         py::class_<Bound<stream::Exponential>>(m, "Exponential", "Exponentially weighted streaming metrics.");
-    ewm.def(py::init([](double alpha, double halflife_time, std::ptrdiff_t n, bool scalar, double ddof,
-                        double periods, std::ptrdiff_t min_periods, double risk_free) {
-                return Bound<stream::Exponential>{
-                    stream::Exponential(alpha, n, make_options(ddof, periods, min_periods, risk_free),
-                                        halflife_time),
-                    scalar};
+    ewm.def(py::init([](double alpha, double halflife_time, bool adjust, std::ptrdiff_t n, bool scalar,
+                        double ddof, double periods, std::ptrdiff_t min_periods, double risk_free) {
+                try {
+                    return Bound<stream::Exponential>{
+                        stream::Exponential(alpha, n, make_options(ddof, periods, min_periods, risk_free),
+                                            halflife_time, adjust),
+                        scalar};
+                } catch (const std::bad_alloc&) {
+                    out_of_memory("n_portfolios=" + std::to_string(n));
+                }
             }),
-            py::arg("alpha"), py::arg("halflife_time"), py::arg("n"), py::arg("scalar"), py::arg("ddof"),
-            py::arg("periods"), py::arg("min_periods"), py::arg("risk_free"));
+            py::arg("alpha"), py::arg("halflife_time"), py::arg("adjust"), py::arg("n"), py::arg("scalar"),
+            py::arg("ddof"), py::arg("periods"), py::arg("min_periods"), py::arg("risk_free"));
+    // The float fast path with a time comes first; common() registers the
+    // two-float fast path, then the general path (numbers or arrays, t
+    // optional) and a catch-all that raises one line.
     ewm.def(
         "update",
-        [](Bound<stream::Exponential>& s, double p, double b, double t) {
+        [](Bound<stream::Exponential>& s, Real p, Real b, Real t) {
             if (!s.scalar)
                 throw std::invalid_argument("with n_portfolios, a tick is an array of portfolio values");
-            if (s.state.timed() && !std::isfinite(t))
-                throw std::invalid_argument("time-based decay needs the tick's time: update(p, b, t=...)");
-            s.state.update(&p, b, t);
+            if (!s.state.timed())
+                throw std::invalid_argument(
+                    "t is for time-based states (Exponential(halflife=..., time_based=True)); call update(p, b)");
+            s.state.update(&p.v, b.v, t.v);
         },
         py::arg("p"), py::arg("b"), py::arg("t"), "One tick of floats at time t (time-based decay).");
-    ewm.def(
-        "update",
-        [](Bound<stream::Exponential>& s, const py::array_t<double, py::array::forcecast>& p,
-           const py::array_t<double, py::array::forcecast>& b,
-           const py::array_t<double, py::array::forcecast>& t) {
-            const std::ptrdiff_t n = s.state.portfolios();
-            const bool batch_1d = s.scalar && p.ndim() == 1;
-            const bool batch_2d = !s.scalar && p.ndim() == 2 && p.shape(1) == n;
-            if (!(batch_1d || batch_2d) || b.ndim() != 1 || t.ndim() != 1 || b.shape(0) != p.shape(0) ||
-                t.shape(0) != p.shape(0))
-                throw std::invalid_argument(
-                    "a batch of ticks with times: p (T or T x n_portfolios), b and t of length T");
-            const auto pc = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(p);
-            const auto bu = b.unchecked<1>();
-            const auto tu = t.unchecked<1>();
-            const double* d = pc.data();
-            py::gil_scoped_release release;  // arrays held by this frame
-            for (py::ssize_t i = 0; i < pc.shape(0); ++i) s.state.update(d + i * n, bu(i), tu(i));
-        },
-        py::arg("p"), py::arg("b"), py::arg("t"),
-        "A batch of ticks with their times (the loop runs in C++).");
     common<stream::Exponential>(ewm, "Exponential");
-    ewm.def(
-        "merge",
-        [](Bound<stream::Exponential>& a,
-           const Bound<stream::Exponential>& b) -> Bound<stream::Exponential>& {
-            if (a.scalar != b.scalar)
-                throw std::invalid_argument("cannot merge states of different n_portfolios");
-            a.state += b.state;
-            return a;
-        },
-        py::arg("other"), py::return_value_policy::reference_internal,
-        "Append another state's stream (its ticks come after this one's).");
-    ewm.def_property_readonly("alpha", [](const Bound<stream::Exponential>& s) { return s.state.alpha(); });
+    mergeable<stream::Exponential>(ewm, "Exponential",
+                                   "Append another state's stream (its ticks come after this one's).");
+    ewm.def_property_readonly("smoothing",
+                              [](const Bound<stream::Exponential>& s) { return s.state.smoothing(); });
+    ewm.def_property_readonly("halflife_time",
+                              [](const Bound<stream::Exponential>& s) { return s.state.halflife(); });
+    ewm.def_property_readonly("adjust", [](const Bound<stream::Exponential>& s) { return s.state.adjust(); });
+    ewm.def_property_readonly("time_based",
+                              [](const Bound<stream::Exponential>& s) { return s.state.timed(); });
 }
 
 }  // namespace trackerr::bindings

@@ -81,13 +81,14 @@ class _StreamState:
     active_return: Any
     information_ratio: Any
     beta: Any
-    alpha: Any
+    alpha: Any  # Jensen's alpha read-out (every state)
     correlation: Any
     r_squared: Any
     count: Any
     n_portfolios: int | None
     def update(self, p: Any, b: Any, t: Any = ...) -> None: ...
     def reset(self) -> None: ...
+    def copy(self) -> Any: ...
     def to_bytes(self) -> bytes: ...
     def __setstate__(self, state: tuple[bytes]) -> None: ...
 
@@ -117,11 +118,15 @@ class Window(_StreamState):
     ) -> None: ...
 
 class Exponential(_StreamState):
-    alpha: float
+    smoothing: float  # the smoothing factor (NaN when time-based)
+    halflife_time: float  # the half-life in time units (NaN unless time-based)
+    adjust: bool
+    time_based: bool
     def __init__(
         self,
         alpha: float,
         halflife_time: float,
+        adjust: bool,
         n: int,
         scalar: bool,
         ddof: float,

@@ -1,5 +1,6 @@
 // Streaming states: Window against an exact per-window reference over a long
-// run (no drift), Cumulative merges, checkpoint round trips and hostile bytes.
+// run (no drift), Cumulative merges, checkpoint round trips and hostile bytes
+// (every bit flip refused: CRC-32), size overflow checks, Exponential times.
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -100,22 +101,127 @@ int main() {
         CHECK_THROWS(e1 += Exponential(0.06), std::invalid_argument);
     }
 
-    // Hostile bytes: truncations and single-bit flips either throw or load a usable state.
-    const std::string good = Window(10, 2).to_bytes();
-    for (std::size_t cut = 0; cut < good.size(); cut += 7)
-        CHECK_THROWS(Window::from_bytes(good.substr(0, cut)), std::invalid_argument);
-    for (std::size_t i = 0; i < good.size(); ++i)
-        for (int bit = 0; bit < 8; bit += 3) {
-            std::string bad = good;
-            bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
-            try {
-                Window s = Window::from_bytes(bad);
-                std::vector<double> tick(static_cast<std::size_t>(s.portfolios()), 0.01);
-                for (int t = 0; t < 20; ++t) s.update(tick.data(), 0.0);
-                (void)s.read(0);
-            } catch (const std::invalid_argument&) {
-            }
+    // CRC-32: zlib's check value and chaining.
+    {
+        using trackerr::stream::detail::crc32;
+        const std::string nine = "123456789";
+        CHECK_EQ(crc32(nine.data(), nine.size()), 0xCBF43926u);
+        CHECK_EQ(crc32(nine.data(), 0), 0u);
+        CHECK_EQ(crc32(nine.data() + 4, 5, crc32(nine.data(), 4)), 0xCBF43926u);
+    }
+
+    // Hostile bytes: every truncation and every single-bit flip of real
+    // checkpoints is refused (the checksum covers the whole record).
+    {
+        using trackerr::stream::Exponential;
+        std::vector<double> P, B, T;
+        for (int t = 0; t < 12; ++t) {
+            B.push_back(0.01 * N(g));
+            for (int j = 0; j < 2; ++j) P.push_back(B.back() + 0.003 * N(g));
+            T.push_back(0.5 * t);
         }
-    CHECK_THROWS(Cumulative::from_bytes(good), std::invalid_argument);
+        Window wn(5, 2);
+        wn.update(P.data(), B.data(), 12);
+        Cumulative cn(2);
+        cn.update(P.data(), B.data(), 12);
+        Exponential et(0.0, 2, {}, 3.0, true), ef(0.2, 2, {}, trackerr::detail::nan_v, false);
+        et.update(P.data(), B.data(), T.data(), 12);
+        ef.update(P.data(), B.data(), 12);
+        auto all_refused = [](const std::string& good, auto load) {
+            long loaded = 0;
+            for (std::size_t cut = 0; cut < good.size(); ++cut) try {
+                    load(good.substr(0, cut));
+                    ++loaded;
+                } catch (const std::invalid_argument&) {
+                }
+            for (std::size_t i = 0; i < good.size(); ++i)
+                for (int bit = 0; bit < 8; ++bit) {
+                    std::string bad = good;
+                    bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
+                    try {
+                        load(bad);
+                        ++loaded;
+                    } catch (const std::invalid_argument&) {
+                    }
+                }
+            return loaded;
+        };
+        CHECK_EQ(all_refused(wn.to_bytes(), [](const std::string& x) { return Window::from_bytes(x); }), 0);
+        CHECK_EQ(all_refused(cn.to_bytes(), [](const std::string& x) { return Cumulative::from_bytes(x); }), 0);
+        CHECK_EQ(all_refused(et.to_bytes(), [](const std::string& x) { return Exponential::from_bytes(x); }), 0);
+        CHECK_EQ(all_refused(ef.to_bytes(), [](const std::string& x) { return Exponential::from_bytes(x); }), 0);
+        // round trips keep everything, the flags included
+        std::uint32_t flags = 7;
+        const Window wb = Window::from_bytes(wn.to_bytes(), &flags);
+        CHECK_EQ(flags, 0u);
+        CHECK_EQ(wb.read(1).tracking_error, wn.read(1).tracking_error);
+        CHECK(wb.to_bytes() == wn.to_bytes());
+        CHECK_THROWS(Window::from_bytes(wn.to_bytes(1)), std::invalid_argument);  // scalar flag, 2 portfolios
+        CHECK_THROWS(Cumulative::from_bytes(wn.to_bytes()), std::invalid_argument);
+        // an older format is refused by name
+        std::string old = Window(5).to_bytes();
+        old[4] = 2;
+        try {
+            Window::from_bytes(old);
+            CHECK(false);
+        } catch (const std::invalid_argument& e) {
+            CHECK(std::string(e.what()).find("format 2 was written by an older trackerr") != std::string::npos);
+        }
+    }
+
+    // Sizes: products that overflow are refused before anything is formed;
+    // a huge window allocates only for the ticks it holds.
+    {
+        const std::ptrdiff_t big = std::ptrdiff_t{1} << 62;
+        CHECK_THROWS(Window(big, 4), std::invalid_argument);
+        CHECK_THROWS(Cumulative(big), std::invalid_argument);
+        CHECK_THROWS(trackerr::stream::Exponential(0.5, big), std::invalid_argument);
+        Window huge(1000000000000, 3);
+        const double tick[3] = {0.01, 0.02, 0.03};
+        huge.update(tick, 0.0);
+        huge.update(tick, 0.01);
+        CHECK_EQ(huge.read(0).count, 2.0);
+        CHECK(huge.to_bytes().size() < 1000);
+        Cumulative c3(3);
+        CHECK_THROWS(c3.update(tick, tick, big), std::invalid_argument);  // rows x 3 overflows: nothing read
+        CHECK_THROWS(c3.update(tick, tick, -1), std::invalid_argument);
+        CHECK_EQ(c3.read(0).count, 0.0);
+    }
+
+    // Exponential with times: equal times are one instant, going back or a
+    // non-finite time is refused and leaves the state unchanged.
+    {
+        using trackerr::stream::Exponential;
+        trackerr::stream::Options o0;
+        o0.ddof = 0.0;
+        Exponential e(0.0, 1, o0, 1.0, true);
+        const double x[3] = {1.0, 3.0, 9.0}, zero[3] = {0.0, 0.0, 0.0}, t[3] = {5.0, 5.0, 4.0};
+        e.update(x, zero, t, 2);
+        CHECK_EQ(e.read(0).active_return, 2.0);  // full weight each, no decay
+        CHECK_EQ(e.read(0).tracking_error, 1.0);
+        const std::string before = e.to_bytes();
+        CHECK_THROWS(e.update(x + 2, 0.0, 4.0), std::invalid_argument);
+        CHECK_THROWS(e.update(x + 2, 0.0, trackerr::detail::nan_v), std::invalid_argument);
+        const double t2[2] = {6.0, trackerr::detail::nan_v};
+        CHECK_THROWS(e.update(x, zero, t2, 2), std::invalid_argument);
+        CHECK(e.to_bytes() == before);
+        CHECK_THROWS(e.update(x, zero, 2), std::invalid_argument);  // times needed
+        // adjust = false keeps the recursive form: merges still equal one pass
+        std::vector<double> P, B;
+        for (int i = 0; i < 500; ++i) {
+            B.push_back(0.01 * N(g));
+            P.push_back(0.7 * B.back() + 0.004 * N(g));
+        }
+        for (bool adjust : {true, false}) {
+            Exponential one(0.1, 1, {}, trackerr::detail::nan_v, adjust), a1 = one, a2 = one;
+            one.update(P.data(), B.data(), 500);
+            a1.update(P.data(), B.data(), 321);
+            a2.update(P.data() + 321, B.data() + 321, 179);
+            a1 += a2;
+            CHECK_CLOSE(a1.read(0).tracking_error, one.read(0).tracking_error, 1e-12);
+            CHECK_CLOSE(a1.read(0).beta, one.read(0).beta, 1e-12);
+            CHECK_CLOSE(a1.read(0).active_return, one.read(0).active_return, 1e-11);
+        }
+    }
     return check::report("test_stream");
 }

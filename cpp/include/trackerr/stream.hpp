@@ -11,14 +11,26 @@
 // updates need one state per thread (merge Cumulative states afterwards) or
 // the caller's own lock.
 //
-// Checkpoints: to_bytes() writes a versioned, self-describing record;
-// from_bytes() validates every field and the exact length and throws
-// std::invalid_argument on truncated, corrupted or foreign input.
+// Checkpoints: to_bytes() writes a versioned, self-describing record ending
+// in a CRC-32 of everything before it; from_bytes() checks the checksum, then
+// every field and the exact length, and throws std::invalid_argument on
+// truncated, corrupted, foreign or older input.
+//
+// Sizes: every product of sizes (window x portfolios, rows x portfolios) is
+// checked for overflow before it is formed, and std::invalid_argument names
+// the values; an allocation the machine refuses is std::bad_alloc, thrown
+// before the state changes. Window's ring grows with the ticks it holds, so
+// memory follows min(ticks, window), not the window asked for.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -56,26 +68,86 @@ inline void check_options(const Options& o) {
         throw std::invalid_argument("ddof must be a finite number >= 0");
     if (o.periods == o.periods && !(o.periods > 0.0 && std::isfinite(o.periods)))
         throw std::invalid_argument("periods_per_year must be positive and finite");
-    if (o.min_periods < 0) throw std::invalid_argument("min_periods must be >= 0");
+    if (o.min_periods < 0)
+        throw std::invalid_argument("min_periods (=" + std::to_string(o.min_periods) +
+                                    ") must be >= 1, or 0 for the default");
     if (!std::isfinite(o.risk_free)) throw std::invalid_argument("risk_free must be finite");
 }
 
-// Checkpoint record: "TRKR", format version, kind, then fixed fields and
-// the states, all little-endian 8-byte values.
+// Size limits. A state holds n_portfolios entries of at most 256 bytes; a
+// ring holds window x n_portfolios doubles twice. Both products are checked
+// by division, so they are never formed when they would overflow, and stay
+// below PTRDIFF_MAX bytes (the largest object C++ can index).
+inline constexpr std::ptrdiff_t max_ptrdiff = std::numeric_limits<std::ptrdiff_t>::max();
+inline constexpr std::ptrdiff_t max_portfolios = max_ptrdiff / 256;
+inline constexpr std::ptrdiff_t max_cells = max_ptrdiff / 16;
+
+inline void check_portfolios(std::ptrdiff_t portfolios) {
+    if (portfolios < 1)
+        throw std::invalid_argument("n_portfolios (=" + std::to_string(portfolios) + ") must be at least 1");
+    if (portfolios > max_portfolios)
+        throw std::invalid_argument("n_portfolios (=" + std::to_string(portfolios) + ") is too large (at most " +
+                                    std::to_string(max_portfolios) + ")");
+}
+
+// A batch of `rows` ticks reads p[t * portfolios + j]: the largest index must
+// fit in a ptrdiff_t.
+inline void check_rows(std::ptrdiff_t rows, std::ptrdiff_t portfolios) {
+    if (rows < 0) throw std::invalid_argument("rows (=" + std::to_string(rows) + ") must be >= 0");
+    if (rows > max_ptrdiff / portfolios)
+        throw std::invalid_argument("rows (=" + std::to_string(rows) + ") x n_portfolios (=" +
+                                    std::to_string(portfolios) + ") overflows the size of a batch");
+}
+
+// CRC-32 as zlib, PNG and Ethernet compute it: the reflected polynomial
+// 0xEDB88320, register initialised to all ones and inverted at the end, one
+// table lookup per byte. crc32(b, crc32(a)) == crc32(a + b), as zlib.crc32.
+// It detects every error burst of up to 32 bits, so every single-bit flip.
+struct Crc32Table {
+    std::uint32_t v[256];
+};
+inline constexpr Crc32Table make_crc32_table() noexcept {
+    Crc32Table t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        t.v[i] = c;
+    }
+    return t;
+}
+inline constexpr Crc32Table crc32_table = make_crc32_table();
+inline std::uint32_t crc32(const char* data, std::size_t size, std::uint32_t crc = 0) noexcept {
+    crc = ~crc;
+    for (std::size_t i = 0; i < size; ++i)
+        crc = crc32_table.v[(crc ^ static_cast<unsigned char>(data[i])) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+// Checkpoint record: "TRKR", format version, kind, flags, then fixed fields
+// and the states, all little-endian, and last the CRC-32 of all the bytes
+// before it. Flags bit 0: the state was built for one portfolio fed floats
+// (the Python bindings' scalar form; C++ round-trips it and otherwise
+// ignores it). Format 3 added the checksum, the flags and Exponential's
+// adjust flag; older formats are refused.
 inline constexpr char magic[4] = {'T', 'R', 'K', 'R'};
-inline constexpr std::uint32_t format_version = 2;  // 2: Exponential keeps its first tick's time
+inline constexpr std::uint32_t format_version = 3;
+inline constexpr std::uint32_t flag_scalar = 1;
 
 class Writer {
 public:
-    explicit Writer(std::uint32_t kind) {
+    Writer(std::uint32_t kind, std::uint32_t flags) {
         out_.append(magic, 4);
         u32(format_version);
         u32(kind);
+        u32(flags);
     }
     void u32(std::uint32_t v) { out_.append(reinterpret_cast<const char*>(&v), 4); }
     void i64(std::int64_t v) { out_.append(reinterpret_cast<const char*>(&v), 8); }
     void f64(double v) { out_.append(reinterpret_cast<const char*>(&v), 8); }
-    std::string take() { return std::move(out_); }
+    std::string take() {
+        u32(crc32(out_.data(), out_.size()));
+        return std::move(out_);
+    }
 
 private:
     std::string out_;
@@ -88,21 +160,41 @@ public:
             fail("not a trackerr checkpoint (bad magic)");
         pos_ = 4;
         const std::uint32_t version = u32();
-        if (version != format_version) fail("unsupported checkpoint version " + std::to_string(version));
+        if (version < format_version)
+            fail("checkpoint format " + std::to_string(version) +
+                 " was written by an older trackerr; this version reads format " +
+                 std::to_string(format_version) + " only: rebuild the state from its ticks");
+        if (version > format_version)
+            fail("checkpoint format " + std::to_string(version) + " is newer than this trackerr (format " +
+                 std::to_string(format_version) + "): upgrade trackerr to read it");
+        if (s_.size() < 20) fail("truncated checkpoint");
+        end_ = s_.size() - 4;
+        std::uint32_t stored;
+        std::memcpy(&stored, s_.data() + end_, 4);
+        if (crc32(s_.data(), end_) != stored)
+            fail("corrupted or truncated checkpoint (checksum mismatch)");
         if (u32() != kind) fail("the checkpoint holds another kind of state");
+        flags_ = u32();
+        if (flags_ > flag_scalar) fail("corrupted checkpoint (bad flags)");
     }
     std::uint32_t u32() { return take<std::uint32_t>(); }
     std::int64_t i64() { return take<std::int64_t>(); }
     double f64() { return take<double>(); }
-    std::size_t remaining() const noexcept { return s_.size() - pos_; }
+    std::uint32_t flags() const noexcept { return flags_; }
+    std::size_t remaining() const noexcept { return end_ - pos_; }
     [[noreturn]] void fail(const std::string& why) const {
         throw std::invalid_argument(std::string(what_) + ".from_bytes: " + why);
+    }
+    // The scalar flag needs a single portfolio.
+    void check_flags(std::int64_t portfolios) const {
+        if ((flags_ & flag_scalar) != 0 && portfolios != 1)
+            fail("corrupted checkpoint (scalar flag with n_portfolios != 1)");
     }
 
 private:
     template <class T>
     T take() {
-        if (remaining() < sizeof(T)) fail("truncated checkpoint");
+        if (end_ - pos_ < sizeof(T)) fail("truncated checkpoint");
         T v;
         std::memcpy(&v, s_.data() + pos_, sizeof(T));
         pos_ += sizeof(T);
@@ -110,7 +202,8 @@ private:
     }
     const std::string& s_;
     const char* what_;
-    std::size_t pos_ = 0;
+    std::size_t pos_ = 0, end_ = 12;
+    std::uint32_t flags_ = 0;
 };
 
 inline void write(Writer& w, const WindowMoments& s) {
@@ -179,7 +272,7 @@ struct Relative : Block {
 class Cumulative {
 public:
     explicit Cumulative(std::ptrdiff_t portfolios = 1, Options o = {}) : n_(portfolios), o_(o) {
-        if (portfolios < 1) throw std::invalid_argument("n_portfolios must be at least 1");
+        detail::check_portfolios(portfolios);
         detail::check_options(o_);
         a_.resize(static_cast<std::size_t>(n_));
         c_.resize(static_cast<std::size_t>(n_));
@@ -206,8 +299,10 @@ public:
     /// `rows` ticks at once: tick t is p[t * portfolios + j] and b[t]. Each
     /// portfolio's column goes through the blocked two-pass kernels of the
     /// full-sample functions and is merged in (Chan); a column holding an
-    /// infinity takes the tick-by-tick path, which counts it.
-    void update(const double* p, const double* b, std::ptrdiff_t rows) noexcept {
+    /// infinity takes the tick-by-tick path, which counts it. Throws
+    /// std::invalid_argument (state unchanged) when rows x portfolios overflows.
+    void update(const double* p, const double* b, std::ptrdiff_t rows) {
+        detail::check_rows(rows, n_);
         if (rows < 64) {
             for (std::ptrdiff_t t = 0; t < rows; ++t) update(p + t * n_, b[t]);
             return;
@@ -305,8 +400,10 @@ public:
     std::ptrdiff_t portfolios() const noexcept { return n_; }
     const Options& options() const noexcept { return o_; }
 
-    std::string to_bytes() const {
-        detail::Writer w(1);
+    /// The checkpoint record; `flags` is stored and returned by from_bytes
+    /// (bit 0: the bindings' scalar form; 0 or 1).
+    std::string to_bytes(std::uint32_t flags = 0) const {
+        detail::Writer w(1, flags);
         w.i64(n_);
         detail::write_options(w, o_);
         for (std::size_t j = 0; j < a_.size(); ++j) {
@@ -315,14 +412,16 @@ public:
         }
         return w.take();
     }
-    static Cumulative from_bytes(const std::string& bytes) {
+    static Cumulative from_bytes(const std::string& bytes, std::uint32_t* flags = nullptr) {
         detail::Reader r(bytes, 1, "Cumulative");
         const std::int64_t n = r.i64();
         const Options o = detail::read_options(r);
         constexpr std::size_t per = (9 + 17) * 8;
-        if (n < 1 || static_cast<std::uint64_t>(n) > r.remaining() / per ||
+        if (n < 1 || n > detail::max_portfolios || static_cast<std::uint64_t>(n) > r.remaining() / per ||
             r.remaining() != static_cast<std::size_t>(n) * per)
             r.fail("corrupted or truncated checkpoint (size does not match n_portfolios)");
+        r.check_flags(n);
+        if (flags) *flags = r.flags();
         Cumulative s(static_cast<std::ptrdiff_t>(n), o);
         const double cap = 9.007199254740992e15;  // counts are exact integers in a double
         for (std::size_t j = 0; j < s.a_.size(); ++j) {
@@ -400,25 +499,37 @@ private:
 };
 
 /// Metrics over the last `window` ticks, for `portfolios` portfolios.
+///
+/// The ring holds the ticks of the window, slot-major (portfolio j of slot s
+/// at [s * portfolios + j]); it grows as ticks arrive until it holds
+/// `window` slots, then the oldest slot is overwritten. Memory is
+/// O(min(ticks, window) x portfolios).
 class Window {
 public:
     Window(std::ptrdiff_t window, std::ptrdiff_t portfolios = 1, Options o = {})
         : w_(window), n_(portfolios), o_(o) {
-        if (portfolios < 1) throw std::invalid_argument("n_portfolios must be at least 1");
+        detail::check_portfolios(portfolios);
+        if (o_.min_periods < 0 || o_.min_periods > w_)
+            throw std::invalid_argument("min_periods (=" + std::to_string(o_.min_periods) +
+                                        ") must be between 1 and window (=" + std::to_string(w_) +
+                                        "), or 0 for the default (window)");
         RollingParams prm = params();
         check_rolling(prm, 0, 0);
         detail::check_options(o_);
-        const auto cells = static_cast<std::size_t>(w_) * static_cast<std::size_t>(n_);
-        ring_p_.assign(cells, trackerr::detail::nan_v);
-        ring_b_.assign(cells, trackerr::detail::nan_v);
+        if (w_ > detail::max_cells / n_)
+            throw std::invalid_argument("window (=" + std::to_string(w_) + ") x n_portfolios (=" +
+                                        std::to_string(n_) + ") is too large for a ring buffer (at most " +
+                                        std::to_string(detail::max_cells) + " values)");
         a_.resize(static_cast<std::size_t>(n_));
         c_.resize(static_cast<std::size_t>(n_));
     }
 
-    /// One tick: p[j] for each portfolio, one benchmark value.
-    void update(const double* p, double b) noexcept {
-        const std::ptrdiff_t slot = slot_;  // ticks_ % w_, kept without a division
-        const bool full = ticks_ >= w_;
+    /// One tick: p[j] for each portfolio, one benchmark value. Throws
+    /// std::bad_alloc, with the state unchanged, when the ring cannot grow.
+    void update(const double* p, double b) {
+        const bool full = filled_ == w_;
+        if (!full) grow(filled_ + 1);  // may throw: before anything changes
+        const std::ptrdiff_t slot = slot_;
         double* rp = ring_p_.data() + slot * n_;
         double* rb = ring_b_.data() + slot * n_;
         for (std::ptrdiff_t j = 0; j < n_; ++j) {
@@ -432,23 +543,28 @@ public:
             rb[j] = b;
         }
         ++ticks_;
+        if (!full) ++filled_;
         if (++slot_ == w_) slot_ = 0;
-        const std::int64_t first = ticks_ > w_ ? ticks_ - w_ : 0;
-        for (std::ptrdiff_t j = 0; j < n_; ++j) settle(j, first, ticks_);
+        for (std::ptrdiff_t j = 0; j < n_; ++j) settle(j);
     }
 
     /// `rows` ticks at once: tick t is p[t * portfolios + j] and b[t]. The
     /// state after them depends only on the last `window` ticks, so a batch at
     /// least a window long forgets the ring and replays just those, the same
     /// steps as a fresh state fed them: O(window) work for any batch length.
-    void update(const double* p, const double* b, std::ptrdiff_t rows) noexcept {
+    /// Throws (state unchanged) std::invalid_argument when rows x portfolios
+    /// overflows and std::bad_alloc when the ring cannot grow.
+    void update(const double* p, const double* b, std::ptrdiff_t rows) {
+        detail::check_rows(rows, n_);
         std::ptrdiff_t start = 0;
         if (rows >= w_) {
+            grow(w_);
             start = rows - w_;
             const std::int64_t ticks = ticks_ + start;
             reset();
             ticks_ = ticks;
-            slot_ = static_cast<std::ptrdiff_t>(ticks_ % w_);
+        } else if (filled_ < w_) {
+            grow(std::min<std::ptrdiff_t>(w_, filled_ + rows));
         }
         for (std::ptrdiff_t t = start; t < rows; ++t) update(p + t * n_, b[t]);
     }
@@ -464,12 +580,14 @@ public:
         return Readout{va[0], va[1], va[2], vc[0], vc[1], vc[2], vc[3], a.count()};
     }
 
+    /// Forget every tick (the ring keeps its capacity).
     void reset() noexcept {
-        ring_p_.assign(ring_p_.size(), trackerr::detail::nan_v);
-        ring_b_.assign(ring_b_.size(), trackerr::detail::nan_v);
+        ring_p_.clear();
+        ring_b_.clear();
         for (auto& s : a_) s = WindowMoments{};
         for (auto& s : c_) s = WindowCoMoments{};
         ticks_ = 0;
+        filled_ = 0;
         slot_ = 0;
     }
     std::ptrdiff_t window() const noexcept { return w_; }
@@ -477,11 +595,14 @@ public:
     std::int64_t ticks() const noexcept { return ticks_; }
     const Options& options() const noexcept { return o_; }
 
-    std::string to_bytes() const {
-        detail::Writer w(2);
+    /// The checkpoint record (ticks, ring position, states and the ticks in
+    /// the ring); `flags` as for Cumulative::to_bytes.
+    std::string to_bytes(std::uint32_t flags = 0) const {
+        detail::Writer w(2, flags);
         w.i64(w_);
         w.i64(n_);
         w.i64(ticks_);
+        w.i64(slot_);
         detail::write_options(w, o_);
         for (std::size_t j = 0; j < a_.size(); ++j) {
             detail::write(w, a_[j]);
@@ -491,32 +612,48 @@ public:
         for (double v : ring_b_) w.f64(v);
         return w.take();
     }
-    static Window from_bytes(const std::string& bytes) {
+    /// Rebuild from to_bytes(). Beyond the checksum, the sizes must match
+    /// (the ring holds min(ticks, window) slots) and each state's counts must
+    /// be those of the ticks in its ring, so whatever loads is a state that
+    /// to_bytes() writes again and from_bytes() reads back.
+    static Window from_bytes(const std::string& bytes, std::uint32_t* flags = nullptr) {
         detail::Reader r(bytes, 2, "Window");
-        const std::int64_t w = r.i64(), n = r.i64(), ticks = r.i64();
+        const std::int64_t w = r.i64(), n = r.i64(), ticks = r.i64(), slot = r.i64();
         const Options o = detail::read_options(r);
         // ticks stays far from overflow: a checkpoint claiming more than 2^62 ticks is not ours
-        if (w < 2 || n < 1 || ticks < 0 || ticks > (std::int64_t{1} << 62))
+        if (w < 2 || n < 1 || n > detail::max_portfolios || w > detail::max_cells / n || ticks < 0 ||
+            ticks > (std::int64_t{1} << 62))
             r.fail("corrupted checkpoint (window, n_portfolios or ticks)");
-        const std::uint64_t rest = r.remaining();
+        const std::int64_t filled = ticks < w ? ticks : w;
+        if (filled < w ? slot != filled : (slot < 0 || slot >= w))
+            r.fail("corrupted checkpoint (ring position does not match ticks)");
+        r.check_flags(n);
         // the exact size, checked without overflow before anything is allocated
-        const std::uint64_t per_portfolio = (9 + 17) * 8 + 2 * 8 * static_cast<std::uint64_t>(w);
-        if (static_cast<std::uint64_t>(w) > rest / 16 ||
-            static_cast<std::uint64_t>(n) > rest / per_portfolio ||
-            rest != static_cast<std::uint64_t>(n) * per_portfolio)
-            r.fail("corrupted or truncated checkpoint (size does not match window and n_portfolios)");
+        // (filled x n <= max_cells, so 16 filled n and 208 n fit in 64 bits)
+        const std::uint64_t rest = r.remaining();
+        const std::uint64_t cells = static_cast<std::uint64_t>(filled) * static_cast<std::uint64_t>(n);
+        const std::uint64_t per_portfolio = (9 + 17) * 8;
+        if (static_cast<std::uint64_t>(n) > rest / per_portfolio || cells > rest / 16 ||
+            rest != static_cast<std::uint64_t>(n) * per_portfolio + 16 * cells)
+            r.fail("corrupted or truncated checkpoint (size does not match window, n_portfolios and ticks)");
         if (o.min_periods > w || static_cast<double>(w) <= o.ddof)
             r.fail("corrupted checkpoint (min_periods or ddof do not fit the window)");
+        if (flags) *flags = r.flags();
         Window s(static_cast<std::ptrdiff_t>(w), static_cast<std::ptrdiff_t>(n), o);
         s.ticks_ = ticks;
-        s.slot_ = static_cast<std::ptrdiff_t>(ticks % w);
-        const double cap = static_cast<double>(w);
+        s.filled_ = static_cast<std::ptrdiff_t>(filled);
+        s.slot_ = static_cast<std::ptrdiff_t>(slot);
+        const double cap = static_cast<double>(filled);
         for (std::size_t j = 0; j < s.a_.size(); ++j) {
             s.a_[j] = detail::read_moments(r, cap);
             s.c_[j] = detail::read_comoments(r, cap);
         }
+        s.ring_p_.resize(static_cast<std::size_t>(cells));
+        s.ring_b_.resize(static_cast<std::size_t>(cells));
         for (double& v : s.ring_p_) v = r.f64();
         for (double& v : s.ring_b_) v = r.f64();
+        if (!s.consistent_with_ring())
+            r.fail("corrupted checkpoint (counts or runs do not match the ticks in the ring)");
         return s;
     }
 
@@ -530,55 +667,129 @@ private:
         prm.risk_free = o_.risk_free;
         return prm;
     }
+    // Room for `slots` slots in both rings, reserved before any state
+    // changes; capacity doubles (capped at the window) so growth is
+    // amortised O(1) a tick. The rings' sizes follow filled_.
+    void grow(std::ptrdiff_t slots) {
+        const auto need = static_cast<std::size_t>(slots) * static_cast<std::size_t>(n_);
+        const auto cap = static_cast<std::size_t>(w_) * static_cast<std::size_t>(n_);
+        if (ring_p_.capacity() < need || ring_b_.capacity() < need) {
+            const std::size_t want = std::max(need, std::min(cap, 2 * ring_p_.capacity()));
+            ring_p_.reserve(want);
+            ring_b_.reserve(want);
+        }
+        if (ring_p_.size() < need) {  // within capacity: cannot throw
+            ring_p_.resize(need, trackerr::detail::nan_v);
+            ring_b_.resize(need, trackerr::detail::nan_v);
+        }
+    }
+    // Value of portfolio j at position i (0 = oldest) of the window.
+    double at(const std::vector<double>& ring, std::ptrdiff_t i, std::ptrdiff_t j) const noexcept {
+        std::ptrdiff_t s = (filled_ == w_ ? slot_ : 0) + i;
+        if (s >= w_) s -= w_;
+        return ring[static_cast<std::size_t>(s * n_ + j)];
+    }
     // Constant windows and the guard, rebuilding from the ring when it fires.
-    void settle(std::ptrdiff_t j, std::int64_t first, std::int64_t last) noexcept {
-        auto at = [&](const std::vector<double>& ring, std::ptrdiff_t i) {
-            return ring[static_cast<std::size_t>((i % w_) * n_ + j)];
-        };
+    void settle(std::ptrdiff_t j) noexcept {
         WindowMoments& a = a_[static_cast<std::size_t>(j)];
         if (!a.settle_constant() && a.needs_recompute())
             a = trackerr::detail::rebuilt(
-                a, [&](std::ptrdiff_t i) { return detail::coded_active(at(ring_p_, i), at(ring_b_, i)); },
-                static_cast<std::ptrdiff_t>(first), static_cast<std::ptrdiff_t>(last));
+                a, [&](std::ptrdiff_t i) { return detail::coded_active(at(ring_p_, i, j), at(ring_b_, i, j)); },
+                0, filled_);
         WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
         if (!c.settle_constant() && c.needs_recompute())
             c = trackerr::detail::rebuilt(
-                c, [&](std::ptrdiff_t i) { return at(ring_p_, i); },
-                [&](std::ptrdiff_t i) { return at(ring_b_, i); }, static_cast<std::ptrdiff_t>(first),
-                static_cast<std::ptrdiff_t>(last));
+                c, [&](std::ptrdiff_t i) { return at(ring_p_, i, j); },
+                [&](std::ptrdiff_t i) { return at(ring_b_, i, j); }, 0, filled_);
+    }
+    // The counts of each state are those of its ticks in the ring: a pair
+    // with a NaN is missing; the active state counts a non-finite p - b as
+    // bad, the pair state a non-finite p or b. The equal-value runs (which
+    // let a constant window read exactly 0) must match the ring's trailing
+    // run when the ring holds other values too, and the last value seen must
+    // be the ring's newest: a forged run cannot make a varying window read
+    // as constant.
+    bool consistent_with_ring() const noexcept {
+        struct Run {  // trailing run of equal values, and how many were seen
+            double last = trackerr::detail::nan_v, run = 0.0, seen = 0.0;
+            void see(double x) noexcept {
+                run = (x == last) ? run + 1.0 : 1.0;
+                last = x;
+                seen += 1.0;
+            }
+            bool matches(double last_, double run_) const noexcept {
+                if (seen == 0.0) return true;  // nothing left in the window to compare with
+                if (!(last_ == last)) return false;
+                return run < seen ? run_ == run : run_ >= run;
+            }
+        };
+        for (std::ptrdiff_t j = 0; j < n_; ++j) {
+            double an = 0.0, abad = 0.0, cn = 0.0, cbad = 0.0;
+            Run ra, rp, rb;
+            for (std::ptrdiff_t i = 0; i < filled_; ++i) {
+                const double x = at(ring_p_, i, j), y = at(ring_b_, i, j);
+                if (x != x || y != y) continue;
+                const double coded = detail::coded_active(x, y);
+                (std::isfinite(coded) ? an : abad) += 1.0;
+                (std::isfinite(x) && std::isfinite(y) ? cn : cbad) += 1.0;
+                ra.see(coded);
+                rp.see(x);
+                rb.see(y);
+            }
+            const WindowMoments& a = a_[static_cast<std::size_t>(j)];
+            const WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
+            if (a.n != an || a.n_bad != abad || c.n != cn || c.n_bad != cbad) return false;
+            if (!ra.matches(a.last, a.run) || !rp.matches(c.last_p, c.run_p) || !rb.matches(c.last_b, c.run_b))
+                return false;
+        }
+        return true;
     }
 
     std::ptrdiff_t w_, n_;
     Options o_;
     std::int64_t ticks_ = 0;
-    std::ptrdiff_t slot_ = 0;  // ring slot of the next tick
-    std::vector<double> ring_p_, ring_b_;  // slot-major: value of portfolio j at slot s is [s * n + j]
+    std::ptrdiff_t filled_ = 0;  // slots of the ring holding ticks: min(ticks since a reset, window)
+    std::ptrdiff_t slot_ = 0;    // ring slot of the next tick (== filled_ until the ring is full)
+    std::vector<double> ring_p_, ring_b_;  // slot-major: portfolio j at slot s is [s * n + j]
     std::vector<WindowMoments> a_;
     std::vector<WindowCoMoments> c_;
 };
 
 /// Exponentially weighted metrics: Finch's recurrences (2009), seeded with
-/// the first observation and kept relative to it,
-///   d = x - mean;  mean += alpha d;  S = (1 - alpha)(S + alpha d^2),
+/// the first observation and kept relative to it. Each step has a weight
+/// alpha_t for the new tick:
+///   d = x - mean;  mean += alpha_t d;  S = (1 - alpha_t)(S + alpha_t d^2),
 /// (and the same with dx dy for co-moments), with pandas' bias correction
-/// from the sum of squared weights W2 (W2 <- (1 - alpha)^2 W2 + alpha^2):
-/// var = S / (1 - W2) for ddof = 1, S for ddof = 0. With a time scale the
-/// weight of each step follows the time elapsed: alpha = 1 - 2^(-dt / halflife).
-/// A non-finite value keeps a positive weight forever, so it makes the state
-/// NaN until reset.
+/// from the sum of squared normalised weights W2 (W2 <- (1 - alpha_t)^2 W2 +
+/// alpha_t^2): var = S / (1 - W2) for ddof = 1, S for ddof = 0.
+///
+/// The step weight follows pandas' ewm:
+///  - adjust = false: alpha_t = alpha (the recursive form, pandas'
+///    adjust=False); with a time scale alpha_t = 1 - 2^(-dt / halflife), dt
+///    the time since the previous observation, so a tick at the same time as
+///    the previous one gets no weight, as in pandas.
+///  - adjust = true (pandas' default): tick i of n weighs (1 - alpha)^(n - i),
+///    or 2^(-(t_n - t_i) / halflife) with a time scale, the newest weighing 1.
+///    With W_t the sum of these weights, W_t = (1 - alpha) W_{t-1} + 1 (or
+///    2^(-dt / halflife) W_{t-1} + 1) and alpha_t = 1 / W_t. Ticks at the same
+///    time are one instant: full weight each, nothing decays between them.
+/// With a time scale, times must be finite and must not go back; a batch is
+/// checked before any of it is applied. A non-finite value keeps a positive
+/// weight forever, so it makes the state NaN until reset.
 class Exponential {
 public:
     /// `alpha` in (0, 1]; or, when `halflife_time` > 0, time-based decay with
-    /// that half-life (alpha is then unused).
+    /// that half-life (alpha is then unused and stored as NaN).
     Exponential(double alpha, std::ptrdiff_t portfolios = 1, Options o = {},
-                double halflife_time = trackerr::detail::nan_v)
-        : alpha_(alpha), halflife_(halflife_time), n_(portfolios), o_(o) {
-        if (portfolios < 1) throw std::invalid_argument("n_portfolios must be at least 1");
+                double halflife_time = trackerr::detail::nan_v, bool adjust = true)
+        : alpha_(alpha), halflife_(halflife_time), adjust_(adjust), n_(portfolios), o_(o) {
+        detail::check_portfolios(portfolios);
         const bool timed = halflife_ == halflife_;
         if (timed && !(halflife_ > 0.0 && std::isfinite(halflife_)))
             throw std::invalid_argument("halflife must be positive and finite");
         if (!timed && !(alpha_ > 0.0 && alpha_ <= 1.0))
             throw std::invalid_argument("alpha must be in (0, 1]");
+        if (timed) alpha_ = trackerr::detail::nan_v;
         detail::check_options(o_);
         if (o_.ddof != 0.0 && o_.ddof != 1.0)
             throw std::invalid_argument("ddof must be 0 or 1 for exponential weights");
@@ -588,41 +799,69 @@ public:
     bool timed() const noexcept { return halflife_ == halflife_; }
 
     /// One tick (time is required with time-based decay, ignored otherwise).
-    void update(const double* p, double b, double time = trackerr::detail::nan_v) noexcept {
-        for (std::ptrdiff_t j = 0; j < n_; ++j) update_one(s_[static_cast<std::size_t>(j)], p[j], b, time);
+    /// Throws std::invalid_argument, state unchanged, for a time that is not
+    /// finite or earlier than the previous tick's.
+    void update(const double* p, double b, double time = trackerr::detail::nan_v) {
+        if (timed()) check_time(time, t_now_);
+        apply(p, b, time);
     }
 
     /// `rows` ticks at once (untimed states): tick t is p[t * portfolios + j]
     /// and b[t]. The recurrence is sequential, so this is the tick loop.
-    void update(const double* p, const double* b, std::ptrdiff_t rows) noexcept {
-        for (std::ptrdiff_t t = 0; t < rows; ++t) update(p + t * n_, b[t]);
+    void update(const double* p, const double* b, std::ptrdiff_t rows) {
+        if (timed()) throw std::invalid_argument("time-based decay needs the ticks' times");
+        detail::check_rows(rows, n_);
+        for (std::ptrdiff_t t = 0; t < rows; ++t) apply(p + t * n_, b[t], trackerr::detail::nan_v);
+    }
+
+    /// `rows` ticks with their times (time-based states). Every time is checked
+    /// before the first tick is applied: on error the state is unchanged.
+    void update(const double* p, const double* b, const double* times, std::ptrdiff_t rows) {
+        if (!timed()) throw std::invalid_argument("times are for time-based states (give halflife_time)");
+        detail::check_rows(rows, n_);
+        double last = t_now_;
+        for (std::ptrdiff_t t = 0; t < rows; ++t) {
+            check_time(times[t], last);
+            last = times[t];
+        }
+        for (std::ptrdiff_t t = 0; t < rows; ++t) apply(p + t * n_, b[t], times[t]);
     }
 
     /// Merge: this stream followed by `o`'s ticks, as one pass over both.
-    /// Over the concatenation the weights of this stream's ticks decay by
-    /// kappa, the product of (1 - alpha) over o's ticks, and o's first tick
-    /// (its seed, which o alone weighs D = kappa / (1 - alpha_1)) weighs
-    /// alpha_1 D instead; alpha_1 is the weight o's first tick gets after this
-    /// stream's last one. The merged weights are o's plus kappa times
+    ///
+    /// adjust = true: the weights of this stream's ticks decay by delta across
+    /// o's (delta = (1 - alpha)^(o's observations), or 2^(-(o's last time -
+    /// this last time) / halflife)); o's keep theirs. With u = delta W_this and
+    /// v = W_o the weight sums, f = v / (u + v) and D the difference of means,
+    ///   mean = mean_this + f D,  S = (1 - f) S_this + f S_o + f (1 - f) D^2,
+    ///   W2 = (1 - f)^2 W2_this + f^2 W2_o,  W = u + v
+    /// (co-moments alike with D_x D_y).
+    ///
+    /// adjust = false: over the concatenation the weights of this stream's
+    /// ticks decay by kappa, the product of (1 - alpha) over o's ticks, and
+    /// o's first tick (its seed, which o alone weighs D = kappa / (1 - alpha_1))
+    /// weighs alpha_1 D instead; alpha_1 is the weight o's first tick gets after
+    /// this stream's last one. The merged weights are o's plus kappa times
     /// (this stream's minus a unit weight at o's seed), so with mu the merged
     /// mean and m, s the means and seed relative to o's seed level,
     ///   mu = m_o + kappa (m_this - s_o),  S = S_o + (m_o - mu)^2
     ///        + kappa (S_this + (m_this - mu)^2 - (s_o - mu)^2),
     /// likewise for co-moments, and W2 = W2_o - D^2 + (alpha_1 D)^2 + kappa^2 W2_this.
+    ///
     /// With time-based decay, o's ticks must not start before this state's
     /// last tick.
     Exponential& operator+=(const Exponential& o) {
         if (o.n_ != n_) throw std::invalid_argument("cannot merge states of different n_portfolios");
-        if (!same(o.alpha_, alpha_) || !same(o.halflife_, halflife_) || o.o_.ddof != o_.ddof ||
-            !same(o.o_.periods, o_.periods) || o.o_.min_periods != o_.min_periods ||
+        if (!same(o.alpha_, alpha_) || !same(o.halflife_, halflife_) || o.adjust_ != adjust_ ||
+            o.o_.ddof != o_.ddof || !same(o.o_.periods, o_.periods) || o.o_.min_periods != o_.min_periods ||
             o.o_.risk_free != o_.risk_free)
             throw std::invalid_argument("cannot merge exponential states with different parameters");
-        if (timed())
-            for (std::size_t j = 0; j < s_.size(); ++j)
-                if (s_[j].n > 0.0 && o.s_[j].n > 0.0 && o.s_[j].t_first < s_[j].t_last)
-                    throw std::invalid_argument(
-                        "cannot merge: the other state's ticks start before this state's last tick");
+        if (timed() && o.t_first_ < t_now_)
+            throw std::invalid_argument("cannot merge: the other state's first tick (t=" + num(o.t_first_) +
+                                        ") is earlier than this state's last tick (t=" + num(t_now_) + ")");
         for (std::size_t j = 0; j < s_.size(); ++j) merge(s_[j], o.s_[j]);
+        if (t_first_ != t_first_) t_first_ = o.t_first_;
+        if (o.t_now_ == o.t_now_) t_now_ = o.t_now_;
         return *this;
     }
 
@@ -652,39 +891,68 @@ public:
 
     void reset() noexcept {
         for (auto& s : s_) s = State{};
+        t_first_ = t_now_ = trackerr::detail::nan_v;
     }
     std::ptrdiff_t portfolios() const noexcept { return n_; }
-    double alpha() const noexcept { return alpha_; }
+    /// The smoothing factor alpha (the weight of a new tick when adjust is
+    /// false); NaN for time-based states, whose weights follow the times.
+    double smoothing() const noexcept { return alpha_; }
     double halflife() const noexcept { return halflife_; }
+    bool adjust() const noexcept { return adjust_; }
+    /// The last tick's time (NaN before the first tick, or when untimed).
+    double last_time() const noexcept { return t_now_; }
     const Options& options() const noexcept { return o_; }
 
-    std::string to_bytes() const {
-        detail::Writer w(3);
+    /// The checkpoint record; `flags` as for Cumulative::to_bytes.
+    std::string to_bytes(std::uint32_t flags = 0) const {
+        detail::Writer w(3, flags);
         w.i64(n_);
         w.f64(alpha_);
         w.f64(halflife_);
+        w.u32(adjust_ ? 1u : 0u);
         detail::write_options(w, o_);
+        w.f64(t_first_);
+        w.f64(t_now_);
         for (const State& s : s_)
             for (double v : s.fields()) w.f64(v);
         return w.take();
     }
-    static Exponential from_bytes(const std::string& bytes) {
+    static Exponential from_bytes(const std::string& bytes, std::uint32_t* flags = nullptr) {
         detail::Reader r(bytes, 3, "Exponential");
         const std::int64_t n = r.i64();
         const double alpha = r.f64(), halflife = r.f64();
+        const std::uint32_t adjust = r.u32();
         const Options o = detail::read_options(r);
+        const double t_first = r.f64(), t_now = r.f64();
         constexpr std::size_t per = State::count * 8;
-        if (n < 1 || static_cast<std::uint64_t>(n) > r.remaining() / per ||
+        if (n < 1 || n > detail::max_portfolios || static_cast<std::uint64_t>(n) > r.remaining() / per ||
             r.remaining() != static_cast<std::size_t>(n) * per)
             r.fail("corrupted or truncated checkpoint (size does not match n_portfolios)");
+        if (adjust > 1u) r.fail("corrupted checkpoint (bad adjust flag)");
+        r.check_flags(n);
+        const bool timed = halflife == halflife;
+        // times: both NaN (no tick yet, or untimed) or finite and in order
+        if (!timed ? (t_first == t_first || t_now == t_now)
+                   : ((t_first != t_first) != (t_now != t_now) ||
+                      (t_first == t_first && !(std::isfinite(t_first) && std::isfinite(t_now) && t_first <= t_now))))
+            r.fail("corrupted checkpoint (times)");
+        if (flags) *flags = r.flags();
         try {
-            Exponential e(alpha, static_cast<std::ptrdiff_t>(n), o, halflife);
+            Exponential e(alpha, static_cast<std::ptrdiff_t>(n), o, halflife, adjust == 1u);
+            if (timed == false && !same(e.alpha_, alpha)) r.fail("corrupted checkpoint (alpha)");
+            e.t_first_ = t_first;
+            e.t_now_ = t_now;
             for (State& s : e.s_) {
                 double v[State::count];
                 for (double& x : v) x = r.f64();
                 s.set(v);
-                if (!(s.n >= 0.0 && s.n == std::floor(s.n)) || !(s.bad == 0.0 || s.bad == 1.0))
-                    r.fail("corrupted checkpoint (bad count)");
+                if (!(s.n >= 0.0 && s.n <= 9.007199254740992e15 && s.n == std::floor(s.n)) ||
+                    !(s.bad == 0.0 || s.bad == 1.0) || !(s.w2 >= 0.0 && s.w2 <= 1.0) ||
+                    (adjust == 1u && s.n > 0.0 && s.bad == 0.0 && !(s.wsum >= 1.0 && std::isfinite(s.wsum))))
+                    r.fail("corrupted checkpoint (bad count or weights)");  // W >= 1: the newest tick weighs 1
+                if (timed && s.n > 0.0 &&
+                    !(s.t_first >= t_first && s.t_first <= s.t_last && s.t_last <= t_now))
+                    r.fail("corrupted checkpoint (times)");
             }
             return e;
         } catch (const std::invalid_argument& e) {
@@ -696,23 +964,48 @@ public:
 
 private:
     struct State {
-        static constexpr int count = 15;
-        double n = 0.0, bad = 0.0, w2 = 0.0, t_first = trackerr::detail::nan_v,
-               t_last = trackerr::detail::nan_v;
+        static constexpr int count = 16;
+        double n = 0.0, bad = 0.0, w2 = 0.0, wsum = 0.0;  // wsum: W, the weight sum (adjust = true)
+        double t_first = trackerr::detail::nan_v, t_last = trackerr::detail::nan_v;
         double la = 0.0, ma = 0.0, va = 0.0;                                // active return
         double lp = 0.0, lb = 0.0, mp = 0.0, mb = 0.0, vp = 0.0, vb = 0.0;  // pair
         double cpb = 0.0;
         std::vector<double> fields() const {
-            return {n, bad, w2, t_first, t_last, la, ma, va, lp, lb, mp, mb, vp, vb, cpb};
+            return {n, bad, w2, wsum, t_first, t_last, la, ma, va, lp, lb, mp, mb, vp, vb, cpb};
         }
         void set(const double* v) noexcept {
-            double* f[count] = {&n,  &bad, &w2, &t_first, &t_last, &la, &ma, &va,
-                                &lp, &lb,  &mp, &mb,      &vp,     &vb, &cpb};
+            double* f[count] = {&n,  &bad, &w2, &wsum, &t_first, &t_last, &la, &ma,
+                                &va, &lp,  &lb, &mp,   &mb,      &vp,     &vb, &cpb};
             for (int i = 0; i < count; ++i) *f[i] = v[i];
         }
     };
 
     static bool same(double a, double b) noexcept { return a == b || (a != a && b != b); }
+    // The shortest of %.15g and %.17g that reads back as v (0.1, not 0.10000000000000001).
+    static std::string num(double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.15g", v);
+        if (v == v && std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
+        return buf;
+    }
+    static void check_time(double time, double previous) {
+        if (!std::isfinite(time))
+            throw std::invalid_argument("t (=" + num(time) +
+                                        ") must be a finite number: time-based decay needs each tick's time");
+        if (time < previous)
+            throw std::invalid_argument("t (=" + num(time) + ") is earlier than the previous tick's time (=" +
+                                        num(previous) + "): ticks must come in time order");
+    }
+
+    static constexpr double ln2 = 0.69314718055994530942;
+
+    void apply(const double* p, double b, double time) noexcept {
+        for (std::ptrdiff_t j = 0; j < n_; ++j) update_one(s_[static_cast<std::size_t>(j)], p[j], b, time);
+        if (timed()) {
+            if (t_first_ != t_first_) t_first_ = time;
+            t_now_ = time;
+        }
+    }
 
     void merge(State& a, const State& b) const noexcept {
         if (b.n == 0.0) return;
@@ -726,7 +1019,36 @@ private:
             if (b.t_last > a.t_last) a.t_last = b.t_last;
             return;
         }
-        constexpr double ln2 = 0.69314718055994530942;
+        if (adjust_)
+            merge_adjusted(a, b);
+        else
+            merge_recursive(a, b);
+    }
+
+    void merge_adjusted(State& a, const State& b) const noexcept {
+        const double log_delta =
+            timed() ? -(b.t_last - a.t_last) * ln2 / halflife_ : b.n * std::log1p(-alpha_);  // -inf at alpha 1
+        const double u = std::exp(log_delta) * a.wsum, v = b.wsum, w = u + v;
+        const double f = v / w, g = u / w;
+        // b's means relative to a's levels, minus a's means
+        const double da = ((b.la - a.la) + b.ma) - a.ma;
+        const double dp = ((b.lp - a.lp) + b.mp) - a.mp;
+        const double db = ((b.lb - a.lb) + b.mb) - a.mb;
+        const double fg = f * g;
+        a.va = g * a.va + f * b.va + fg * da * da;
+        a.vp = g * a.vp + f * b.vp + fg * dp * dp;
+        a.vb = g * a.vb + f * b.vb + fg * db * db;
+        a.cpb = g * a.cpb + f * b.cpb + fg * dp * db;
+        a.ma += f * da;
+        a.mp += f * dp;
+        a.mb += f * db;
+        a.w2 = g * g * a.w2 + f * f * b.w2;
+        a.wsum = w;
+        a.n += b.n;
+        a.t_last = b.t_last;
+    }
+
+    void merge_recursive(State& a, const State& b) const noexcept {
         double al1 = alpha_, log_d = 0.0;  // log of D, the weight o alone gives its seed
         if (timed()) {
             const double dt = b.t_first - a.t_last;
@@ -764,12 +1086,27 @@ private:
         if (b.t_last > a.t_last) a.t_last = b.t_last;
     }
 
+    // The weight of the new tick at `time` (see the class comment); updates
+    // the weight sum W when adjust is true.
+    double step_weight(State& s, double time) const noexcept {
+        if (!adjust_) {
+            if (!timed()) return alpha_;
+            const double dt = time - s.t_last;
+            return dt > 0.0 ? -std::expm1(-dt * ln2 / halflife_) : 0.0;
+        }
+        const double keep = timed() ? std::exp(-(time - s.t_last) * ln2 / halflife_) : 1.0 - alpha_;
+        s.wsum = keep * s.wsum + 1.0;
+        return 1.0 / s.wsum;
+    }
+
     void update_one(State& s, double x, double y, double time) const noexcept {
         if (x != x || y != y) return;  // a missing pair is skipped (pandas' ignore_na=True)
         const double a = detail::coded_active(x, y);
         if (!std::isfinite(a) || !std::isfinite(x) || !std::isfinite(y)) {
             s.bad = 1.0;
             s.n += 1.0;
+            if (s.t_first != s.t_first) s.t_first = time;
+            s.t_last = time;
             return;
         }
         if (s.n == 0.0) {  // seed: the first observation is the reference level
@@ -777,16 +1114,13 @@ private:
             s.lp = x;
             s.lb = y;
             s.w2 = 1.0;
+            s.wsum = 1.0;
             s.t_first = s.t_last = time;
             s.n = 1.0;
             return;
         }
-        double al = alpha_;
-        if (timed()) {
-            const double dt = time - s.t_last;
-            al = dt > 0.0 ? -std::expm1(-dt * 0.69314718055994530942 / halflife_) : 0.0;
-            if (dt > 0.0 || s.t_last != s.t_last) s.t_last = time;
-        }
+        const double al = step_weight(s, time);
+        s.t_last = time;
         const double keep = 1.0 - al;
         const double d = (a - s.la) - s.ma;
         s.ma += al * d;
@@ -802,8 +1136,11 @@ private:
     }
 
     double alpha_, halflife_;
+    bool adjust_;
     std::ptrdiff_t n_;
     Options o_;
+    double t_first_ = trackerr::detail::nan_v;  // time of the first tick (time-based), NaN before it
+    double t_now_ = trackerr::detail::nan_v;    // time of the last tick (time-based)
     std::vector<State> s_;
 };
 
