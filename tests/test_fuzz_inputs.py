@@ -55,9 +55,13 @@ class Refused(Exception):
 
 
 @st.composite
-def values(draw, rows, cols):
+def values(draw, rows, cols, tiny):
     shape = (rows,) if cols is None else (rows, cols)
-    special = st.sampled_from([np.nan, 0.0, -1.0, 1e-300, 1e150, np.inf, -0.5])
+    # the rolling kernels square deviations in place: magnitudes outside about
+    # 1e-154 .. 1e154 underflow or overflow there (a documented limit), so the
+    # extremes only go to the full-sample calls, which rescale
+    extremes = [1e-300, 5e-324, 1e300] if tiny else [1e-120, 1e120]
+    special = st.sampled_from([np.nan, 0.0, -1.0, np.inf, -0.5, *extremes])
     normal = st.floats(-0.2, 0.2, allow_nan=False)
     flat = draw(
         st.lists(
@@ -66,13 +70,16 @@ def values(draw, rows, cols):
             max_size=rows * (cols or 1),
         )
     )
-    return np.array(flat, dtype=np.float64).reshape(shape)
+    x = np.array(flat, dtype=np.float64).reshape(shape)
+    if not tiny:
+        x[np.abs(x) < 1e-150] = 0.0
+    return x
 
 
 @st.composite
-def wrapped(draw, rows, cols, index):
+def wrapped(draw, rows, cols, index, tiny):
     """A container around some numbers, and its one numeric reading (or Refused)."""
-    x = draw(values(rows, cols))
+    x = draw(values(rows, cols, tiny))
     kind = draw(
         st.sampled_from(
             ["numpy", "numpy", "strided", "fortran", "list", "masked", "series", "nullable", "bad"]
@@ -136,9 +143,10 @@ def test_every_container_is_read_one_way_or_refused(data):
     cols = data.draw(st.sampled_from([None, None, 1, 3]), label="cols")
     index = pd.date_range("2024-01-01", periods=rows)
     f, ref, two, opts = data.draw(st.sampled_from(CALLS), label="call")
-    p, p_read = data.draw(wrapped(rows, cols, index), label="portfolio")
+    tiny = f.__name__ != "<lambda>"  # the lambdas are the rolling calls
+    p, p_read = data.draw(wrapped(rows, cols, index, tiny), label="portfolio")
     if two:
-        b, b_read = data.draw(wrapped(rows, None, index), label="benchmark")
+        b, b_read = data.draw(wrapped(rows, None, index, tiny), label="benchmark")
     before = [copy.deepcopy(a) for a in ((p, b) if two else (p,))]
     args = (p, b) if two else (p,)
     try:

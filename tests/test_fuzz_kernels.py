@@ -43,8 +43,11 @@ from registry import GROWTH_BASED, METRICS, ROLLING
 # --- the functions and their options --------------------------------------------
 
 PAIR_FULL: dict[str, list[dict[str, Any]]] = dict(METRICS)
-PAIR_FULL["up_capture"] = [{"periods_per_year": 12}, {"periods_per_year": 252}]
-PAIR_FULL["down_capture"] = [{"periods_per_year": 12}, {"periods_per_year": "crypto-daily"}]
+PAIR_FULL["up_capture"] = [{}, {"method": "annualized", "periods_per_year": 252}]
+PAIR_FULL["down_capture"] = [
+    {},
+    {"method": "annualized", "periods_per_year": "crypto-daily"},
+]
 ONE_FULL: dict[str, list[dict[str, Any]]] = {
     "max_drawdown": [{}],
     "sharpe_ratio": [{}, {"risk_free": 1e-4, "periods_per_year": 252, "ddof": 0}],
@@ -53,8 +56,8 @@ ONE_FULL: dict[str, list[dict[str, Any]]] = {
 }
 PAIR_ROLLING: dict[str, list[dict[str, Any]]] = dict(ROLLING)
 PAIR_ROLLING["rolling_information_ratio"] = [{}, {"periods_per_year": 252, "ddof": 0}]
-PAIR_ROLLING["rolling_up_capture"] = [{"periods_per_year": 12}]
-PAIR_ROLLING["rolling_down_capture"] = [{"periods_per_year": 252}]
+PAIR_ROLLING["rolling_up_capture"] = [{}]
+PAIR_ROLLING["rolling_down_capture"] = [{"method": "annualized", "periods_per_year": 252}]
 ONE_ROLLING: dict[str, list[dict[str, Any]]] = {
     "rolling_max_drawdown": [{}],
     "rolling_sharpe_ratio": [{}, {"risk_free": 1e-4, "periods_per_year": 12}],

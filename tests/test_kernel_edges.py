@@ -33,8 +33,8 @@ RISK_ROLLING = {
     "rolling_max_drawdown": {},
     "rolling_sortino_ratio": {"periods_per_year": 12},
     "rolling_omega_ratio": {},
-    "rolling_up_capture": {"periods_per_year": 12},
-    "rolling_down_capture": {"periods_per_year": 12},
+    "rolling_up_capture": {"method": "annualized", "periods_per_year": 12},
+    "rolling_down_capture": {},
 }
 TWO_SERIES = {"rolling_up_capture", "rolling_down_capture"}
 
@@ -158,8 +158,8 @@ def test_rolling_risk_huge_window_fits_in_little_memory() -> None:
             for w in (25_000_000, 10**8, 2**61):
                 assert np.array_equal(fn(r, w, min_periods=1), want, equal_nan=True)
         for fn in (t.rolling_up_capture, t.rolling_down_capture):
-            want = fn(r, r[::-1], 11, min_periods=1, periods_per_year=12)
-            got = fn(r, r[::-1], 2**61, min_periods=1, periods_per_year=12)
+            want = fn(r, r[::-1], 11, min_periods=1)
+            got = fn(r, r[::-1], 2**61, min_periods=1)
             assert np.array_equal(got, want, equal_nan=True)
         print("ok")
         """,
@@ -395,14 +395,12 @@ def test_geometric_alpha_is_nan_when_it_compounds_a_negative_factor() -> None:
 def test_capture_is_nan_for_a_return_below_minus_one_in_any_row(fn) -> None:  # type: ignore[no-untyped-def]
     b = np.array([0.01, -0.02, 0.02, 0.01, -0.01])
     p = np.array([0.02, -0.01, 0.01, 0.03, -0.02])
-    assert math.isfinite(fn(p, b, periods_per_year=12))
+    assert math.isfinite(fn(p, b))
     for row in range(5):  # up rows and down rows alike
         q = p.copy()
         q[row] = -1.5
-        assert math.isnan(fn(q, b, periods_per_year=12))
-        roll = getattr(trackerr, "rolling_" + fn.__name__)(
-            q, b, 2, periods_per_year=12, min_periods=1
-        )
+        assert math.isnan(fn(q, b))
+        roll = getattr(trackerr, "rolling_" + fn.__name__)(q, b, 2, min_periods=1)
         assert np.isnan(roll[row]) and (row + 2 > 4 or np.isnan(roll[row + 1]))
 
 

@@ -30,13 +30,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-MAX_WINDOW = 2**62
+MAX_WINDOW = 2**63 - 1
 """Largest ``window`` accepted (a window longer than the data is legal: the
 kernels allocate by the rows they read, not by the window)."""
 
 MAX_THREADS = 1024
-"""Largest ``threads`` accepted; the kernels use at most one thread per
-column (or segment) anyway."""
+"""Largest ``threads`` accepted (as in the C++ bindings, detail::max_threads);
+the kernels use at most one thread per column (or segment) anyway."""
 
 
 class Inputs(NamedTuple):
@@ -247,7 +247,7 @@ def window(value: Any, ddof: float = 0.0) -> int:
     if w < 2:
         raise ValueError(f"window (={w}) must be at least 2")
     if w > MAX_WINDOW:
-        raise ValueError(f"window (={w}) is too large: at most 2**62")
+        raise ValueError(f"window (={w}) is too large: at most 2**63 - 1")
     if not w > ddof:
         raise ValueError(f"window (={w}) must exceed ddof (={ddof:g})")
     return w

@@ -12,6 +12,11 @@ per step, recomputed from the window whenever a running bound on its rounding
 error exceeds 1e-13 of the variance, exactly 0 for constant windows, never
 negative. Results match an exact per-window computation to about 1e-15
 relative whatever the data's history.
+
+Range: the window state squares deviations as they come, so values must lie
+within about 1e-154 .. 1e154 in magnitude (or be 0): beyond, the squares
+underflow to 0 or overflow to inf. The full-sample functions rescale by a
+power of two and have no such limit. Real returns are far inside it.
 """
 
 from __future__ import annotations

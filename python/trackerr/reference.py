@@ -109,7 +109,20 @@ def _std(a: np.ndarray, ddof: float) -> float:
     n = len(a)
     if n <= ddof:
         return math.nan
-    return math.sqrt(max(_sum_products(a, a), 0.0) / (n - ddof))
+    scaled, e = _scaled(a)  # squares of tiny or huge values neither underflow nor overflow
+    sd = math.sqrt(max(_sum_products(scaled, scaled), 0.0) / (n - ddof))
+    try:
+        return math.ldexp(sd, e)
+    except OverflowError:
+        return math.inf
+
+
+def _mean_over_std(a: np.ndarray, ddof: float) -> float:
+    """mean(a) / std(a, ddof), on a rescaled by a power of two (the ratio does not
+    change, and neither the mean of tiny values nor the squares of huge ones round away)."""
+    scaled, _ = _scaled(a)
+    s = _std(scaled, ddof)
+    return _mean(scaled) / s if s > 0.0 else math.nan
 
 
 def _log_growth(x: np.ndarray) -> tuple[float, float]:
@@ -242,11 +255,12 @@ def information_ratio(
     periods = _options.periods(periods_per_year)
 
     def metric(p: np.ndarray, b: np.ndarray) -> float:
+        if method == "arithmetic":
+            root_p = 1.0 if math.isnan(periods) else math.sqrt(periods)
+            return _mean_over_std(p - b, ddof) * root_p
         s = _std(p - b, ddof)
         if not s > 0.0:
             return math.nan
-        if method == "arithmetic":
-            return _mean(p - b) / s * (1.0 if math.isnan(periods) else math.sqrt(periods))
         return (_cagr(p, periods) - _cagr(b, periods)) / (s * math.sqrt(periods))
 
     return _apply(portfolio, benchmark, nan_policy, metric)
@@ -510,11 +524,15 @@ def _capture_exponent(method: str, periods_per_year: float | str | None) -> floa
 
 
 def _capture(p: np.ndarray, b: np.ndarray, periods: float, up: bool) -> float:
+    # a growth factor below 0 (or an infinite return) anywhere has no meaning,
+    # whichever side of the benchmark its row falls on
     if not (np.isfinite(p).all() and np.isfinite(b).all()):
+        return math.nan
+    if (p < -1.0).any() or (b < -1.0).any():
         return math.nan
     keep = b > 0.0 if up else b < 0.0
     p, b = p[keep], b[keep]
-    if not len(p) or (p < -1.0).any() or (b < -1.0).any():
+    if not len(p):
         return math.nan
 
     def cagr(x: np.ndarray) -> float:
@@ -545,9 +563,7 @@ def sharpe_ratio(
     scale = 1.0 if math.isnan(periods) else math.sqrt(periods)
 
     def metric(r: np.ndarray) -> float:
-        x = r - risk_free
-        s = _std(x, ddof)
-        return _mean(x) / s * scale if s > 0.0 else math.nan
+        return _mean_over_std(r - risk_free, ddof) * scale
 
     return _apply_one(returns, nan_policy, metric)
 
