@@ -61,7 +61,8 @@ class Monitor:
         ``periods_per_year`` is given, e.g. 0.03 for 3 % a year).
     window, halflife : int or float, optional
         The state watched: a fixed window of ticks, an exponential one with
-        this half-life (ticks), or (neither) every tick seen.
+        this half-life (ticks; pandas' default ``adjust=True`` weights), or
+        (neither) every tick seen.
     clear_below : float, optional
         Recovery threshold, at most ``limit``.
     periods_per_year, min_periods, n_portfolios
