@@ -264,3 +264,9 @@ def test_semi_annual_and_annual_presets():
         base * math.sqrt(2), rel=1e-15
     )
     assert trackerr.tracking_error(P, B, periods_per_year="annual") == base
+
+
+def test_monitor_with_a_window_too_large_for_memory_is_a_value_error():
+    # item 1: window x n_portfolios overflowed size_t and the first tick segfaulted
+    with pytest.raises(ValueError, match=r"too large"):
+        trackerr.Monitor(0.03, window=2**62, n_portfolios=4)
