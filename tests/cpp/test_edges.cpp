@@ -102,6 +102,19 @@ void test_threads_limits() {
                                        op.columns, bad),
                      std::invalid_argument);
     }
+    // Options a C++ caller could get wrong (the Python layer checks them too).
+    for (double ddof : {-1.0, nan_v}) {
+        RollingParams bad = prm;
+        bad.ddof = ddof;
+        CHECK_THROWS(trackerr::rolling(View<double>(p.data(), 10), View<double>(p.data(), 10), bad, op.columns, 1),
+                     std::invalid_argument);
+    }
+    for (double periods : {0.0, -252.0, HUGE_VAL}) {
+        RollingParams bad = prm;
+        bad.periods = periods;
+        CHECK_THROWS(trackerr::rolling(panel, trackerr::broadcast(View<double>(p.data(), 10), 4), bad, op, 1),
+                     std::invalid_argument);
+    }
     trackerr::rolling_risk(Risk::max_drawdown, panel, panel, rp, OutView{out.data(), 32}, 8,
                            trackerr::detail::max_threads);
     CHECK_EQ(out[39], 0.0);

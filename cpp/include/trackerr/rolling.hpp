@@ -79,6 +79,20 @@ inline void check_rolling(const RollingParams& prm, std::ptrdiff_t n_p, std::ptr
 }
 
 namespace detail {
+/// ddof, periods and the risk-free rate of the batch kernels (the stream
+/// states check their own options with their own messages).
+inline void check_rolling_options(const RollingParams& prm) {
+    if (!(prm.ddof >= 0.0))
+        throw std::invalid_argument("ddof (=" + std::to_string(prm.ddof) + ") must be >= 0");
+    if (!(prm.periods != prm.periods || (prm.periods > 0.0 && std::isfinite(prm.periods))))
+        throw std::invalid_argument("periods (=" + std::to_string(prm.periods) +
+                                    ") must be positive and finite, or NaN");
+    if (!std::isfinite(prm.risk_free))
+        throw std::invalid_argument("risk_free (=" + std::to_string(prm.risk_free) + ") must be finite");
+}
+}  // namespace detail
+
+namespace detail {
 
 // Value i of a pair's active return, coded for the window states: NaN when
 // either side is missing, +inf when the pair holds a non-finite value.
@@ -577,6 +591,7 @@ bool rolling_rescaled(View<TP> p, View<TB> b, const RollingParams& prm, const Ro
 template <class TP, class TB>
 void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads = 1) {
     check_rolling(prm, p.size, b.size);
+    detail::check_rolling_options(prm);
     detail::check_threads(threads);
     detail::rolling_plain(p, b, prm, out, threads);
     detail::rolling_rescaled(p, b, prm, out, threads, detail::largest_finite(p), detail::largest_finite(b));
@@ -1231,6 +1246,7 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
              int threads = 1) {
     detail::check_panels(p, b);
     check_rolling(prm, p.rows, b.rows);
+    detail::check_rolling_options(prm);
     detail::check_threads(threads);
     const bool act = out.columns.any_active(), pair = out.columns.any_pair();
     const bool rowwise = detail::prefer_rowwise(p);
