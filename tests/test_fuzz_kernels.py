@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import trackerr
 from fuzzing import FUZZ, SECONDS
+from test_kernel_edges import _exact as exact_moments
 from trackerr import reference
 
 from registry import GROWTH_BASED, METRICS, ROLLING
@@ -339,8 +340,10 @@ def _check(case: dict[str, Any], rolling: bool) -> None:
     assert np.shape(got) == shape, (name, np.shape(got), shape)
     if _extreme(p, b):
         # The reference squares in plain doubles and has no answer at these
-        # magnitudes (tests/test_kernel_edges.py checks them against exact
-        # rational arithmetic): here, no crash and untouched inputs only.
+        # magnitudes: the moment metrics are checked against exact rational
+        # arithmetic instead; the others for no crash and untouched inputs.
+        if not rolling:
+            _check_exact(case, got)
         return
     try:
         with np.errstate(all="ignore"):
@@ -355,6 +358,50 @@ def _check(case: dict[str, Any], rolling: bool) -> None:
     ):
         extra = _growth_atol(case, np.asarray(p, dtype=np.float64), np.asarray(b, dtype=np.float64))
     _close(got, want, _scale(case, np.asarray(p), np.asarray(b)), name, extra)
+
+
+EXACT = {"tracking_error", "active_return", "beta", "correlation", "r_squared", "information_ratio"}
+
+
+def _check_exact(case: dict[str, Any], got: Any) -> None:
+    """Full-sample moment metrics of tiny or huge data against exact rational
+    arithmetic (default options, nan_policy='omit')."""
+    name = case["name"]
+    if name not in EXACT or case["opts"] or case["nan_policy"] != "omit":
+        return
+    p = np.asarray(case["p"], dtype=np.float64)
+    b = np.asarray(case["b"], dtype=np.float64)
+    values = np.atleast_1d(np.asarray(got, dtype=np.float64))
+    for value, (x, y) in zip(values, _columns(p, b), strict=True):
+        keep = ~(np.isnan(x) | np.isnan(y))
+        x, y = x[keep], y[keep]
+        with np.errstate(all="ignore"):
+            if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(x - y).all()):
+                assert math.isnan(value), (name, value)
+                continue
+        try:
+            exact = exact_moments(x, y)
+            want = exact.get(name)
+            sd_b = exact_moments(y, np.zeros_like(y))["tracking_error"]
+        except (ZeroDivisionError, OverflowError):
+            continue  # fewer than 2 rows or a zero variance: the exact value is undefined
+        if want is None or not math.isfinite(want):
+            continue
+        # The kernels' error bounds are relative to the terms, not to a result
+        # that cancels (1e200 and -1e200 in one series leave a mean of the
+        # small values that no double sum keeps): absolute tolerances scaled
+        # like the terms, as for the ordinary comparison.
+        top_a = float(np.max(np.abs(x - y))) if len(x) else 0.0
+        atol = {
+            "active_return": 1e-9 * top_a,
+            "information_ratio": 1e-9 * top_a / exact["tracking_error"]
+            if exact["tracking_error"]
+            else math.inf,
+            "correlation": 1e-9,
+            "r_squared": 1e-9,
+            "beta": 1e-9 * float(np.max(np.abs(x))) / sd_b if sd_b else math.inf,
+        }.get(name, 0.0)
+        assert value == pytest.approx(want, rel=1e-9, abs=max(atol, 1e-300)), (name, value, want)
 
 
 def _extreme(p: np.ndarray, b: np.ndarray) -> bool:

@@ -433,3 +433,61 @@ def test_rolling_pair_guard_with_a_stale_portfolio(layout: str) -> None:
         float(Fraction(0.001001 - 0.94239) - Fraction(0.001001 - -0.3355175))
     ) / math.sqrt(2)
     assert col(te)[4] == pytest.approx(want_te, rel=1e-14)
+
+
+@pytest.mark.parametrize("scale_p", [1e-200, 1e-300, 1e200, 1e300])
+@pytest.mark.parametrize("scale_b", [1.0, 1e-250, 1e250])
+@pytest.mark.parametrize("layout", ["1-D", "c", "fortran"])
+def test_rolling_moments_at_any_scale(scale_p: float, scale_b: float, layout: str) -> None:
+    base_p = np.array([1.0, 2.0, 0.0, 5.0, -3.0, 2.5, 7.0, -1.0, 0.5, 3.0, 2.0, -2.0])
+    base_b = np.array([0.5, 1.0, 0.25, 2.0, -1.0, 1.0, 3.0, 0.0, 0.5, 1.5, -0.5, 1.0])
+    p, b = base_p * scale_p, base_b * scale_b
+    p[5] = np.nan  # NaN handling unchanged by the rescaled run
+    w = 4
+    if layout == "1-D":
+        pp, bb = p, b
+    else:
+        pp = np.column_stack([base_p * 0.01, p, base_p])
+        bb = np.column_stack([base_b * 0.01, b, base_b])
+        if layout == "fortran":
+            pp, bb = np.asfortranarray(pp), np.asfortranarray(bb)
+    names = (
+        "tracking_error",
+        "active_return",
+        "information_ratio",
+        "beta",
+        "correlation",
+        "r_squared",
+    )
+    got = {n: getattr(trackerr, "rolling_" + n)(pp, bb, w, min_periods=3, threads=2) for n in names}
+    for t in range(len(p)):
+        rows = [i for i in range(max(0, t - w + 1), t + 1) if not math.isnan(p[i])]
+        for n in names:
+            value = got[n][t] if layout == "1-D" else got[n][t, 1]
+            if len(rows) < 3:
+                assert math.isnan(value)
+                continue
+            want = _exact(p[rows], b[rows]).get(n)
+            if want is None:  # beta beyond the double range
+                continue
+            assert value == pytest.approx(want, rel=1e-12, abs=0.0), (n, t, value, want)
+
+
+@pytest.mark.parametrize("huge", [1e200, -1e300, 1e-200])
+def test_rolling_one_extreme_value_in_an_ordinary_series(huge: float) -> None:
+    # Windows holding the extreme value are summed scaled; the others keep
+    # the ordinary kernel's values (a factor fit for 1e200 would push them
+    # into underflow). A tiny value among ordinary ones changes nothing.
+    rng = np.random.default_rng(7)
+    p = rng.normal(0.0, 0.02, 30)
+    b = rng.normal(0.0, 0.02, 30)
+    p[10] = huge
+    w = 5
+    names = ("tracking_error", "beta", "correlation", "r_squared", "information_ratio")
+    for n in names:
+        got = getattr(trackerr, "rolling_" + n)(p, b, w)
+        for t in range(w - 1, 30):
+            want = _exact(p[t - w + 1 : t + 1], b[t - w + 1 : t + 1]).get(n)
+            if want is None:  # beta beyond the double range
+                continue
+            assert got[t] == pytest.approx(want, rel=1e-12, abs=0.0), (n, t, got[t], want)

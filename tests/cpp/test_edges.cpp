@@ -102,6 +102,19 @@ void test_threads_limits() {
                                        op.columns, bad),
                      std::invalid_argument);
     }
+    // Options a C++ caller could get wrong (the Python layer checks them too).
+    for (double ddof : {-1.0, nan_v}) {
+        RollingParams bad = prm;
+        bad.ddof = ddof;
+        CHECK_THROWS(trackerr::rolling(View<double>(p.data(), 10), View<double>(p.data(), 10), bad, op.columns, 1),
+                     std::invalid_argument);
+    }
+    for (double periods : {0.0, -252.0, HUGE_VAL}) {
+        RollingParams bad = prm;
+        bad.periods = periods;
+        CHECK_THROWS(trackerr::rolling(panel, trackerr::broadcast(View<double>(p.data(), 10), 4), bad, op, 1),
+                     std::invalid_argument);
+    }
     trackerr::rolling_risk(Risk::max_drawdown, panel, panel, rp, OutView{out.data(), 32}, 8,
                            trackerr::detail::max_threads);
     CHECK_EQ(out[39], 0.0);
@@ -249,6 +262,42 @@ void test_scaled_data() {
     CHECK_EQ(m::tracking_error(trackerr::active_moments(View<double>(k, 3), View<double>(z, 3)).state, 1.0, nan_v), 0.0);
 }
 
+// Rolling moments of tiny or huge series: rescaled windows (1-D and C-order
+// panel), ordinary windows of a series with one huge value untouched.
+void test_rolling_scaled() {
+    const Index T = 12, w = 4;
+    for (double s : {1e-200, 1e200, 1e-300}) {
+        std::vector<double> p(idx(T)), b(idx(T)), corr(idx(T)), beta(idx(T)), te(idx(T));
+        for (Index i = 0; i < T; ++i) {
+            b[idx(i)] = 0.01 * static_cast<double>((i * 5) % 7) - 0.02;
+            p[idx(i)] = 3.0 * s * b[idx(i)];  // beta 3 s, correlation 1
+        }
+        RollingParams prm;
+        prm.window = w;
+        RollingOutputs o{};
+        o.correlation = OutView{corr.data()};
+        o.beta = OutView{beta.data()};
+        o.tracking_error = OutView{te.data()};
+        trackerr::rolling(View<double>(p.data(), T), View<double>(b.data(), T), prm, o, 2);
+        for (Index t = w - 1; t < T; ++t) {
+            CHECK_CLOSE(corr[idx(t)], 1.0L, 1e-14);
+            CHECK_CLOSE(beta[idx(t)], 3.0L * s, 1e-14);
+            CHECK(std::isfinite(te[idx(t)]) && te[idx(t)] > 0.0);
+        }
+        // The same pair as column 1 of a C-order panel (row-wise kernel).
+        const Index N = 3;
+        std::vector<double> P(idx(T * N)), C(idx(T * N));
+        for (Index i = 0; i < T; ++i)
+            for (Index j = 0; j < N; ++j) P[idx(i * N + j)] = j == 1 ? p[idx(i)] : 0.5 * b[idx(i)] + 0.001 * static_cast<double>(j);
+        trackerr::OutPanel op{};
+        op.columns.correlation = OutView{C.data(), N * 8};
+        op.col_stride[5] = 8;
+        trackerr::rolling(Panel<double>(P.data(), T, N, N * 8, 8), trackerr::broadcast(View<double>(b.data(), T), N),
+                          prm, op, 1);
+        for (Index t = w - 1; t < T; ++t) CHECK_CLOSE(C[idx(t * N + 1)], 1.0L, 1e-14);
+    }
+}
+
 // Compounded risk metrics: a return below -1 anywhere in the rows is out of
 // domain (NaN), selected by the capture ratio or not, as an inf is.
 void test_capture_domain() {
@@ -268,6 +317,7 @@ int main() {
     test_threads_limits();
     test_huge_windows();
     test_scaled_data();
+    test_rolling_scaled();
     test_capture_domain();
     return check::report("test_edges");
 }

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -76,6 +77,20 @@ inline void check_rolling(const RollingParams& prm, std::ptrdiff_t n_p, std::ptr
         throw std::invalid_argument("min_periods (=" + std::to_string(prm.min_periods) +
                                     ") must be between 0 and window");
 }
+
+namespace detail {
+/// ddof, periods and the risk-free rate of the batch kernels (the stream
+/// states check their own options with their own messages).
+inline void check_rolling_options(const RollingParams& prm) {
+    if (!(prm.ddof >= 0.0))
+        throw std::invalid_argument("ddof (=" + std::to_string(prm.ddof) + ") must be >= 0");
+    if (!(prm.periods != prm.periods || (prm.periods > 0.0 && std::isfinite(prm.periods))))
+        throw std::invalid_argument("periods (=" + std::to_string(prm.periods) +
+                                    ") must be positive and finite, or NaN");
+    if (!std::isfinite(prm.risk_free))
+        throw std::invalid_argument("risk_free (=" + std::to_string(prm.risk_free) + ") must be finite");
+}
+}  // namespace detail
 
 namespace detail {
 
@@ -366,11 +381,11 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
 
 }  // namespace detail
 
-/// Rolling metrics of one portfolio against one benchmark (both length T).
+namespace detail {
+
+/// The rolling loop over one series, cut into segments run on `threads`.
 template <class TP, class TB>
-void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads = 1) {
-    check_rolling(prm, p.size, b.size);
-    detail::check_threads(threads);
+void rolling_plain(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads) {
     const bool act = out.any_active(), pair = out.any_pair();
     const bool contiguous = p.contiguous() && b.contiguous();
     // One stretch [first, last) of the series, outputs from `from` on: the
@@ -413,6 +428,173 @@ void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutp
         for (std::ptrdiff_t s = segments * i / k; s < segments * (i + 1) / k; ++s)
             stretch(s * L, std::min(T, (s + 1) * L));
     });
+}
+
+// ---- tiny or huge series ---------------------------------------------------
+//
+// As in the full-sample kernels (see Accumulated in batch.hpp): a series
+// whose largest finite |value| lies outside [2^-300, 2^300] would underflow or
+// overflow in the window's sums of squares (a correlation of 1e-200 data is
+// NaN, its tracking error 0). Such a pair is run again on copies scaled by
+// powers of two, and the outputs are put back in the data's units:
+//   active metrics: p and b scaled by one factor 2^-e (the active return is
+//     their difference), tracking error and active return times 2^e, the
+//     information ratio unchanged;
+//   beta, correlation, R^2: p and b scaled separately (2^-e_p, 2^-e_b), beta
+//     times 2^(e_p - e_b), the others unchanged.
+// Only windows whose own values are tiny or huge take the rescaled value, and
+// only when scaling makes them ordinary. Left as they are: alpha (it mixes the
+// means with the risk-free rate in the data's units; it comes from the plain
+// pass), windows of tiny values inside an otherwise ordinary series (the
+// trigger is the series' largest value), and windows of tiny values in a
+// series that also holds huge ones (one factor cannot serve both).
+
+// Largest finite |x|: four independent maxima (a branch-free loop the
+// compiler can keep in vector registers), NaN and inf skipped.
+TRACKERR_HOT double finite_abs(double x) noexcept {
+    const double a = std::fabs(x);
+    return a <= std::numeric_limits<double>::max() ? a : 0.0;
+}
+template <class T, class At>
+double largest_finite_at(std::ptrdiff_t n, const At& at) noexcept {
+    double m[4] = {0.0, 0.0, 0.0, 0.0};
+    std::ptrdiff_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; ++j) {
+            const double a = finite_abs(static_cast<double>(at(i + j)));
+            m[j] = a > m[j] ? a : m[j];
+        }
+    for (; i < n; ++i) {
+        const double a = finite_abs(static_cast<double>(at(i)));
+        m[0] = a > m[0] ? a : m[0];
+    }
+    return std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+}
+template <class T>
+double largest_finite(const View<T>& v) noexcept {
+    if (v.contiguous()) {
+        const T* d = v.data;
+        return largest_finite_at<T>(v.size, [d](std::ptrdiff_t i) { return d[i]; });
+    }
+    return largest_finite_at<T>(v.size, [&v](std::ptrdiff_t i) { return v[i]; });
+}
+
+/// Largest finite |x| of each column c0..c1-1 of a panel whose columns sit
+/// next to each other (row-wise pass, in memory order) into top[0..c1-c0).
+template <class T>
+void largest_finite_columns(const Panel<T>& p, std::ptrdiff_t c0, std::ptrdiff_t c1, double* top) noexcept {
+    for (std::ptrdiff_t c = c0; c < c1; ++c) top[c - c0] = 0.0;
+    if (p.col_stride == 0) {  // a broadcast column
+        const double t = largest_finite(p.column(0));
+        for (std::ptrdiff_t c = c0; c < c1; ++c) top[c - c0] = t;
+        return;
+    }
+    for (std::ptrdiff_t r = 0; r < p.rows; ++r) {
+        const T* row = offset(p.data, r * p.row_stride + c0 * p.col_stride);
+        for (std::ptrdiff_t c = 0; c < c1 - c0; ++c) {
+            const double a = finite_abs(static_cast<double>(at<2>(row, c, p.col_stride)));
+            top[c] = a > top[c] ? a : top[c];
+        }
+    }
+}
+
+inline bool ordinary_top(double top) noexcept {
+    return top == 0.0 || (top >= tiny_magnitude && top <= huge_magnitude);
+}
+
+/// The largest finite |x| over the window of each row (a monotone queue of
+/// candidate rows: O(1) amortised per row).
+template <class T>
+std::vector<double> window_tops(const View<T>& v, std::ptrdiff_t w) {
+    const auto n = static_cast<std::size_t>(v.size);
+    std::vector<double> out(n);
+    std::vector<std::ptrdiff_t> queue(n);
+    std::size_t head = 0, tail = 0;
+    for (std::ptrdiff_t t = 0; t < v.size; ++t) {
+        const double a = finite_abs(static_cast<double>(v[t]));
+        while (tail > head && finite_abs(static_cast<double>(v[queue[tail - 1]])) <= a) --tail;
+        queue[tail++] = t;
+        if (queue[head] <= t - w) ++head;
+        out[static_cast<std::size_t>(t)] = finite_abs(static_cast<double>(v[queue[head]]));
+    }
+    return out;
+}
+
+/// Reruns the metrics of a tiny or huge pair on scaled copies (after the
+/// plain pass wrote every output) and keeps the rescaled value of each window
+/// whose own values are tiny or huge and become ordinary once scaled; every
+/// other window keeps its plain value (a huge value elsewhere in the series
+/// must not push an ordinary window's values into underflow). False when the
+/// pair is ordinary. `tp`, `tb`: largest finite |p|, |b| of the series.
+template <class TP, class TB>
+bool rolling_rescaled(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads,
+                      double tp, double tb) {
+    if (!(out.tracking_error || out.active_return || out.information_ratio || out.beta || out.correlation ||
+          out.r_squared))
+        return false;
+    if (ordinary_top(tp) && ordinary_top(tb)) return false;
+    const std::ptrdiff_t T = p.size;
+    const auto n = static_cast<std::size_t>(T);
+    const std::vector<double> top_p = window_tops(p, prm.window), top_b = window_tops(b, prm.window);
+    std::vector<double> xs(n), ys(n), r0(n), r1(n), r2(n);
+    const OutView o0{r0.data()}, o1{r1.data()}, o2{r2.data()};
+    auto scaled_run = [&](int ep, int eb, const RollingOutputs& o) {
+        const double sp = std::ldexp(1.0, -ep), sb = std::ldexp(1.0, -eb);
+        for (std::ptrdiff_t i = 0; i < T; ++i) {
+            xs[static_cast<std::size_t>(i)] = static_cast<double>(p[i]) * sp;
+            ys[static_cast<std::size_t>(i)] = static_cast<double>(b[i]) * sb;
+        }
+        rolling_plain(View<double>(xs.data(), T), View<double>(ys.data(), T), prm, o, threads);
+    };
+    // Does window t need the scaled value, and is it good there?
+    auto rescue = [](double top, int e) { return !ordinary_top(top) && ordinary_top(std::ldexp(top, -e)); };
+    if (out.any_active()) {
+        const int e = scale_exponent(std::max(tp, tb));
+        RollingOutputs o{};
+        o.tracking_error = out.tracking_error ? o0 : OutView{};
+        o.active_return = out.active_return ? o1 : OutView{};
+        o.information_ratio = out.information_ratio ? o2 : OutView{};
+        scaled_run(e, e, o);
+        for (std::ptrdiff_t t = 0; t < T; ++t) {
+            const auto u = static_cast<std::size_t>(t);
+            if (!rescue(std::max(top_p[u], top_b[u]), e)) continue;
+            if (out.tracking_error) out.tracking_error.set(t, std::ldexp(r0[u], e));
+            if (out.active_return) out.active_return.set(t, std::ldexp(r1[u], e));
+            if (out.information_ratio) out.information_ratio.set(t, r2[u]);
+        }
+    }
+    if (out.beta || out.correlation || out.r_squared) {
+        const int ep = ordinary_top(tp) ? 0 : scale_exponent(tp);
+        const int eb = ordinary_top(tb) ? 0 : scale_exponent(tb);
+        RollingOutputs o{};
+        o.beta = out.beta ? o0 : OutView{};
+        o.correlation = out.correlation ? o1 : OutView{};
+        o.r_squared = out.r_squared ? o2 : OutView{};
+        scaled_run(ep, eb, o);
+        for (std::ptrdiff_t t = 0; t < T; ++t) {
+            const auto u = static_cast<std::size_t>(t);
+            const bool need = !ordinary_top(top_p[u]) || !ordinary_top(top_b[u]);
+            if (!need || !ordinary_top(std::ldexp(top_p[u], -ep)) || !ordinary_top(std::ldexp(top_b[u], -eb)))
+                continue;
+            if (out.beta) out.beta.set(t, std::ldexp(r0[u], ep - eb));
+            if (out.correlation) out.correlation.set(t, r1[u]);
+            if (out.r_squared) out.r_squared.set(t, r2[u]);
+        }
+    }
+    return true;
+}
+
+}  // namespace detail
+
+/// Rolling metrics of one portfolio against one benchmark (both length T).
+/// Tiny or huge series are rescaled (see detail::rolling_rescaled).
+template <class TP, class TB>
+void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads = 1) {
+    check_rolling(prm, p.size, b.size);
+    detail::check_rolling_options(prm);
+    detail::check_threads(threads);
+    detail::rolling_plain(p, b, prm, out, threads);
+    detail::rolling_rescaled(p, b, prm, out, threads, detail::largest_finite(p), detail::largest_finite(b));
 }
 
 /// A T x N output panel: column j of metric k is at data + j * col_stride.
@@ -1064,17 +1246,29 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
              int threads = 1) {
     detail::check_panels(p, b);
     check_rolling(prm, p.rows, b.rows);
+    detail::check_rolling_options(prm);
     detail::check_threads(threads);
     const bool act = out.columns.any_active(), pair = out.columns.any_pair();
     const bool rowwise = detail::prefer_rowwise(p);
     auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
-        if (rowwise) {
-            if (act && pair) return detail::rolling_rowwise_dispatch<true, true>(p, b, prm, out, c0, c1);
-            if (act) return detail::rolling_rowwise_dispatch<true, false>(p, b, prm, out, c0, c1);
-            if (pair) return detail::rolling_rowwise_dispatch<false, true>(p, b, prm, out, c0, c1);
+        if (!rowwise) {
+            for (std::ptrdiff_t c = c0; c < c1; ++c) rolling(p.column(c), b.column(c), prm, out.column(c), 1);
             return;
         }
-        for (std::ptrdiff_t c = c0; c < c1; ++c) rolling(p.column(c), b.column(c), prm, out.column(c), 1);
+        if (act && pair)
+            detail::rolling_rowwise_dispatch<true, true>(p, b, prm, out, c0, c1);
+        else if (act)
+            detail::rolling_rowwise_dispatch<true, false>(p, b, prm, out, c0, c1);
+        else if (pair)
+            detail::rolling_rowwise_dispatch<false, true>(p, b, prm, out, c0, c1);
+        // Tiny or huge columns, as in the 1-D kernel.
+        std::vector<double> tops(static_cast<std::size_t>(2 * (c1 - c0)));
+        detail::largest_finite_columns(p, c0, c1, tops.data());
+        detail::largest_finite_columns(b, c0, c1, tops.data() + (c1 - c0));
+        for (std::ptrdiff_t c = c0; c < c1; ++c)
+            detail::rolling_rescaled(p.column(c), b.column(c), prm, out.column(c), 1,
+                                     tops[static_cast<std::size_t>(c - c0)],
+                                     tops[static_cast<std::size_t>(c - c0 + (c1 - c0))]);
     };
     const std::ptrdiff_t N = p.cols;
     const std::ptrdiff_t G = detail::rolling_group;
