@@ -15,6 +15,14 @@ Conventions shared by every function here:
   ``'semi-annual'`` 2, ``'annual'`` 1, ``'crypto-daily'`` 365, ``'crypto-hourly'`` 8760)
   annualizes them.
 * Too few valid pairs (n <= ddof, or n < 2 for co-moments) give NaN.
+* Every metric is NaN when a pair it uses holds an infinite value. Compounded
+  figures (geometric tracking difference, active return and information
+  ratio, geometric alpha) are NaN when a return they use is below -1: a
+  growth factor 1 + r below 0 has no meaning. A return of exactly -1 is a
+  total loss (growth 0, CAGR -1).
+* Values far from 1 in magnitude (tiny, like 1e-200, or huge, like 1e200)
+  are rescaled by a power of two before they are squared, so the results
+  neither underflow nor overflow.
 """
 
 from __future__ import annotations
@@ -126,8 +134,8 @@ def tracking_difference(
     ``method='arithmetic'`` sums the active return: :math:`\sum_t a_t`, or
     :math:`\bar a\,P` with ``periods_per_year``.
 
-    Returns NaN for an empty sample and, for the annualized geometric form,
-    when a growth factor is negative (a return below -100 %).
+    Returns NaN for an empty sample, and for the geometric form when a return
+    is below -1 (a negative growth factor) or infinite.
     """
     _options.choice("method", method, ("geometric", "arithmetic"))
     return _evaluate(
@@ -246,7 +254,10 @@ def alpha(
     ``method='geometric'`` compounds the per-period alpha over a year,
     :math:`(1 + \alpha_1)^P - 1`, which is empyrical's ``alpha``.
 
-    ``risk_free`` is a per-period rate (a scalar). NaN when beta is undefined.
+    ``risk_free`` is a per-period rate (a scalar). NaN when beta is undefined;
+    with ``method='geometric'`` also when :math:`1 + \alpha_1` is negative and
+    ``periods_per_year`` is not 1 (raising a negative factor to a power has no
+    meaning).
     """
     _options.choice("method", method, ("arithmetic", "geometric"))
     return _evaluate(

@@ -10,7 +10,9 @@ and :mod:`trackerr._rolling`:
   ``'propagate'`` gives NaN when a (window's) row holds NaN, ``'raise'`` raises.
 * An infinite return makes the value NaN (in a rolling window, only the
   windows that contain it); so does a return below -1 for the drawdown and
-  the capture ratios (a negative growth factor).
+  the capture ratios (a negative growth factor), in any row of the sample or
+  window, whether or not the benchmark's sign selects it. A return of
+  exactly -1 is a total loss (drawdown -1, growth 0).
 * ``periods_per_year`` is a number or a preset name (``'daily'``,
   ``'crypto-daily'``, ...); None leaves per-period figures.
 

@@ -126,12 +126,15 @@ def _mean_over_std(a: np.ndarray, ddof: float) -> float:
 
 
 def _log_growth(x: np.ndarray) -> tuple[float, float]:
-    """(sign, log |prod (1 + x)|) of the compounded growth factor."""
+    """(sign, log prod (1 + x)) of the compounded growth factor: NaN when a
+    factor is negative (a return below -1 has no meaning), (0, -inf) after a
+    total loss."""
     factors = 1.0 + x
+    if (factors < 0.0).any():
+        return math.nan, math.nan
     if (factors == 0.0).any():
         return 0.0, -math.inf
-    sign = -1.0 if (factors < 0.0).sum() % 2 else 1.0
-    return sign, math.fsum(np.log(np.abs(factors)).tolist())
+    return 1.0, math.fsum(np.log(factors).tolist())
 
 
 def _growth(x: np.ndarray) -> float:
@@ -141,7 +144,7 @@ def _growth(x: np.ndarray) -> float:
 
 def _cagr(x: np.ndarray, periods: float) -> float:
     sign, log_g = _log_growth(x)
-    if not len(x) or sign < 0.0:
+    if not len(x) or math.isnan(sign):
         return math.nan
     if log_g == -math.inf:
         return -1.0
@@ -289,6 +292,10 @@ def alpha(
         a1 = (_mean(p) - risk_free) - _beta(p, b) * (_mean(b) - risk_free)
         if method == "arithmetic":
             return a1 * per_year
+        if per_year == 1.0:
+            return a1
+        if 1.0 + a1 < 0.0:
+            return math.nan  # compounding a negative factor has no meaning
         return float((1.0 + a1) ** per_year - 1.0)
 
     return _apply(portfolio, benchmark, nan_policy, metric)
