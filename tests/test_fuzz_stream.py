@@ -295,6 +295,7 @@ def _tick_sequences(kind, n, w, ops):
             bhow = data.draw(st.sampled_from(["float", "int", "f32", "i64", "0d"]))
             p = _wrap(raw[0], how) if n is None else np.array(raw, dtype=np.float64)
             b = _wrap(braw, bhow)
+            clock_before = clock
             clock += data.draw(st.sampled_from([0.0, 0.5, 1.0, 7.0]))
             args = (p, b, clock) if timed else (p, b)
             p_copy = pickle.dumps(p)
@@ -305,6 +306,7 @@ def _tick_sequences(kind, n, w, ops):
             except CLEAN:
                 assert want_p is None or want_b is None, (p, b)
                 assert s.to_bytes() == before
+                clock = clock_before  # a refused tick does not move the state's clock
                 continue
             finally:
                 assert pickle.dumps(p) == p_copy  # the input is untouched
@@ -365,6 +367,11 @@ def _tick_sequences(kind, n, w, ops):
     for f in FIELDS:
         a, b = getattr(s, f), getattr(twin, f)
         assert _close(a, b, rel=1e-9, absolute=1e-12), (f, a, b)
+    nonzero = np.abs(finite[finite != 0.0])
+    if nonzero.size and nonzero.min() < 1e-150:
+        # squares underflow in the states (their documented range, as the rolling
+        # kernels'); the batch functions rescale such data, so they may differ
+        return
     pn = P[:, 0] if n is None else P
     with np.errstate(all="ignore"):
         if kind == "window":

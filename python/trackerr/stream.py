@@ -28,6 +28,10 @@ one record and one validated path: a versioned record (format 3) closed by a
 CRC-32 of its bytes, so truncated, corrupted (any single flipped bit),
 foreign or older checkpoints raise ValueError.
 
+Range: the states square deviations as ticks arrive, so values must lie
+within about 1e-154 .. 1e154 in magnitude (or be 0), as for the rolling
+kernels; beyond, the squares underflow to 0 or overflow to inf.
+
 Thread safety: a state is a plain value; concurrent reads are safe, updates
 need one state per thread (merge ``Cumulative`` states afterwards) or a lock.
 """
