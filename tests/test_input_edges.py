@@ -270,3 +270,23 @@ def test_monitor_with_a_window_too_large_for_memory_is_a_value_error():
     # item 1: window x n_portfolios overflowed size_t and the first tick segfaulted
     with pytest.raises(ValueError, match=r"too large"):
         trackerr.Monitor(0.03, window=2**62, n_portfolios=4)
+
+
+@pytest.mark.parametrize(
+    "prices",
+    [
+        pd.Series(pd.date_range("2020", periods=3)),
+        pd.Series([True, False, True]),
+        pd.Series(["1", "2", "3"]),
+        pd.DataFrame({"d": pd.date_range("2020", periods=3), "A": [1.0, 2.0, 3.0]}),
+    ],
+    ids=["datetime", "bool", "str", "date-column"],
+)
+def test_returns_from_prices_refuses_what_is_not_a_price(prices):
+    with pytest.raises(TypeError, match=r"prices must hold real numbers"):
+        trackerr.returns_from_prices(prices)
+
+
+def test_returns_from_prices_reads_masked_prices_as_missing():
+    r = trackerr.returns_from_prices(np.ma.array([1.0, 2.0, 3.0], mask=[0, 1, 0]))
+    assert np.isnan(r).all()

@@ -56,7 +56,7 @@ def test_bad_arguments():
         trackerr.returns_from_prices([1.0, 2.0], kind="pct")
     with pytest.raises(ValueError, match="at least 2 rows"):
         trackerr.returns_from_prices([1.0])
-    with pytest.raises(TypeError, match="numeric"):
+    with pytest.raises(TypeError, match="prices must hold real numbers"):
         trackerr.returns_from_prices(["a", "b"])
 
 

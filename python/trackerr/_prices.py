@@ -48,12 +48,9 @@ def returns_from_prices(prices: Any, /, *, kind: str = "simple") -> Any:
     _options.choice("kind", kind, ("simple", "log"))
     pd = _inputs._pandas()
     is_pd = pd is not None and isinstance(prices, (pd.Series, pd.DataFrame))
-    values = prices.to_numpy(dtype=np.float64) if is_pd else np.asarray(prices)
-    if values.dtype.kind not in "fiu" or values.dtype == np.bool_:
-        raise TypeError(f"prices must be numeric, not {values.dtype}")
-    values = values.astype(np.float64, copy=False)
-    if values.ndim not in (1, 2):
-        raise ValueError(f"prices must be 1-D or 2-D, not {values.ndim}-D")
+    # the checks every metric makes: real numbers only (dates, booleans and
+    # strings are refused for numpy and pandas alike), masked values are NaN
+    values = _inputs.as_real_array(prices, "prices").astype(np.float64, copy=False)
     if values.shape[0] < 2:
         raise ValueError(f"prices need at least 2 rows to make a return, got {values.shape[0]}")
     bad = ~np.isnan(values) & ~(values > 0.0) | np.isinf(values)
