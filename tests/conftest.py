@@ -25,3 +25,13 @@ def assert_close(actual, expected, rtol=1e-12, atol=0.0):
     err = np.abs(a[ok] - e[ok])
     bound = atol + rtol * np.abs(e[ok])
     assert (err <= bound).all(), f"max error {np.max(err - bound)} over bound; {a} vs {e}"
+
+
+def stream_pair(rng, n, nans=False):
+    """A portfolio tracking a benchmark (daily-like returns); `nans`: 5 % NaN on each side."""
+    b = rng.normal(0.0003, 0.01, n)
+    p = 0.9 * b + rng.normal(0.0001, 0.003, n)
+    if nans:
+        p[rng.random(n) < 0.05] = np.nan
+        b[rng.random(n) < 0.05] = np.nan
+    return p, b

@@ -290,3 +290,37 @@ def test_returns_from_prices_refuses_what_is_not_a_price(prices):
 def test_returns_from_prices_reads_masked_prices_as_missing():
     r = trackerr.returns_from_prices(np.ma.array([1.0, 2.0, 3.0], mask=[0, 1, 0]))
     assert np.isnan(r).all()
+
+
+def test_tracking_error_path_is_the_rolling_tracking_error(rng):
+    p, b = rng.normal(0, 0.01, (300, 3)), rng.normal(0, 0.01, 300)
+    w = trackerr.stream.Window(20, n_portfolios=3)
+    path = w.tracking_error_path(p[:150], b[:150])
+    path = np.vstack([path, w.tracking_error_path(p[150:], b[150:])])
+    np.testing.assert_allclose(
+        path, trackerr.rolling_tracking_error(p, b, 20), rtol=1e-12, equal_nan=True
+    )
+    one = trackerr.stream.Window(20)
+    np.testing.assert_allclose(
+        one.tracking_error_path(p[:, 0], b),
+        trackerr.rolling_tracking_error(p[:, 0], b, 20),
+        rtol=1e-12,
+        equal_nan=True,
+    )
+    with pytest.raises(ValueError, match="tracking_error_path takes a batch"):
+        one.tracking_error_path(p, b)
+
+
+def test_copy_is_independent_and_keeps_the_class(rng):
+    p, b = rng.normal(0, 0.01, (50, 2)), rng.normal(0, 0.01, 50)
+    for s in (
+        trackerr.stream.Window(10, n_portfolios=2),
+        trackerr.stream.Cumulative(n_portfolios=2),
+        trackerr.stream.Exponential(halflife=5, n_portfolios=2),
+    ):
+        s.update(p[:30], b[:30])
+        c = s.copy()
+        assert type(c) is type(s) and c.to_bytes() == s.to_bytes()
+        c.update(p[30:], b[30:])
+        assert c.to_bytes() != s.to_bytes()
+        assert "not built" not in repr(c)

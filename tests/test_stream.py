@@ -17,6 +17,8 @@ from hypothesis.extra import numpy as hnp
 import trackerr
 from trackerr import stream
 
+from conftest import stream_pair as _data
+
 FIELDS = (
     "tracking_error",
     "active_return",
@@ -27,15 +29,6 @@ FIELDS = (
     "r_squared",
 )
 ROLLING = {f: f"rolling_{f}" for f in FIELDS}
-
-
-def _data(rng, n, nans=False):
-    b = rng.normal(0.0003, 0.01, n)
-    p = 0.9 * b + rng.normal(0.0001, 0.003, n)
-    if nans:
-        p[rng.random(n) < 0.05] = np.nan
-        b[rng.random(n) < 0.05] = np.nan
-    return p, b
 
 
 def _same(a, b, rel=1e-13):

@@ -19,16 +19,9 @@ import pytest
 import trackerr
 from trackerr import _core, stream
 
+from conftest import stream_pair as _data
+
 pd = pytest.importorskip("pandas")
-
-
-def _data(rng, n, nans=False):
-    b = rng.normal(0.0003, 0.01, n)
-    p = 0.9 * b + rng.normal(0.0001, 0.003, n)
-    if nans:
-        p[rng.random(n) < 0.05] = np.nan
-        b[rng.random(n) < 0.05] = np.nan
-    return p, b
 
 
 def _reseal(raw: bytes | bytearray) -> bytes:

@@ -252,8 +252,43 @@ py::bytes dump(const Bound<State>& s) {
     return py::bytes(s.state.to_bytes(s.scalar ? stream::detail::flag_scalar : 0u));
 }
 
+// A batch stepped tick by tick, with the tracking error read after every
+// tick (rows, or rows x n_portfolios): what a monitor needs to see each
+// crossing of a limit, without a Python loop over the ticks.
+template <class State>
+py::array_t<double> tracking_error_path(Bound<State>& s, const py::object& p_obj, const py::object& b_obj) {
+    if (needs_time(s.state))
+        throw std::invalid_argument("tracking_error_path is for states without times (time_based=False)");
+    const auto p = numbers("p", p_obj);
+    const auto b = numbers("b", b_obj);
+    const std::ptrdiff_t n = s.state.portfolios();
+    const bool ok = s.scalar ? p.ndim() == 1 && b.ndim() == 1 && b.shape(0) == p.shape(0)
+                             : p.ndim() == 2 && p.shape(1) == n && b.ndim() == 1 && b.shape(0) == p.shape(0);
+    if (!ok)
+        throw std::invalid_argument("tracking_error_path takes a batch: p of shape (T,)" +
+                                    std::string(s.scalar ? "" : " x n_portfolios") +
+                                    " and b of length T; got p of shape " + shape_of(p) + " and b of shape " +
+                                    shape_of(b));
+    const py::ssize_t rows = p.shape(0);
+    py::array_t<double> out = s.scalar ? py::array_t<double>(rows) : py::array_t<double>({rows, n});
+    const double* pd = p.data();
+    const double* bd = b.data();
+    double* od = out.mutable_data();
+    py::gil_scoped_release release;  // arrays held by this frame; the state is ours
+    for (py::ssize_t i = 0; i < rows; ++i) {
+        s.state.update(pd + i * n, bd[i]);
+        for (std::ptrdiff_t j = 0; j < n; ++j) od[i * n + j] = s.state.read(j).tracking_error;
+    }
+    return out;
+}
+
 template <class State, class Cls>
 void common(Cls& cls, const char* name) {
+    // A copy constructor: copy() makes the Python subclass's instance from it,
+    // a plain C++ copy of a state that is valid already (no checkpoint round trip).
+    cls.def(py::init([](const Bound<State>& other) { return other; }), py::arg("other"));
+    cls.def("tracking_error_path", &tracking_error_path<State>, py::arg("p"), py::arg("b"),
+            "Update with a batch tick by tick; the tracking error after each tick.");
     cls.def(
            "update",
            [](Bound<State>& s, Real p, Real b) {
@@ -299,7 +334,7 @@ void common(Cls& cls, const char* name) {
                                    return py::int_(s.state.portfolios());
                                })
         .def("reset", [](Bound<State>& s) { s.state.reset(); })
-        .def("copy", [name](const Bound<State>& s) { return load<State>(name, dump(s)); })
+        .def("copy", [](const Bound<State>& s) { return s; })
         .def("to_bytes", [](const Bound<State>& s) { return dump(s); })
         .def_static(
             "from_bytes", [name](const py::object& data) { return load<State>(name, data); }, py::arg("data"),

@@ -163,14 +163,44 @@ class Monitor:
             raise ValueError(
                 f"a batch of ticks is a T x {n} array (n_portfolios={n}); got shape {p_arr.shape}"
             )
-        p_arr = p_arr.astype(np.float64, copy=False)
-        b_arr = b_arr.astype(np.float64, copy=False)
-        events: list[Event] = []
-        for i in range(rows):
-            self.state.update(p_arr[i] if not self._scalar else float(p_arr[i]), float(b_arr[i]))
-            self._ticks += 1
-            events.extend(self._check(self._ticks if labels is None else labels[i]))
+        # the state steps through the batch in C++ and reports the tracking
+        # error after every tick; the crossings are found on that path
+        path = self.state.tracking_error_path(p_arr, b_arr).reshape(rows, -1)
+        first = self._ticks
+        self._ticks += rows
+        found: list[tuple[int, int, bool, float]] = []  # (row, portfolio, breach?, value)
+        for j in range(path.shape[1]):
+            found.extend(self._column_crossings(path[:, j], j))
+        found.sort()
+        events = []
+        for i, j, up, value in found:
+            label = float(first + i + 1) if labels is None else labels[i]
+            event = Event("breach" if up else "recovery", None if self._scalar else j, label, value)
+            events.append(event)
+            if self.on_event is not None:
+                self.on_event(event)
         return events
+
+    def _column_crossings(self, te: Any, j: int) -> list[tuple[int, int, bool, float]]:
+        """The crossings of one portfolio's tracking-error path, hysteresis
+        included: from each crossing, the next is the first row past it on the
+        other side (a search, not a loop over the rows)."""
+        ups = np.flatnonzero(te > self.limit)
+        downs = np.flatnonzero(te < self.clear_below)
+        breached = bool(self._breached[j])
+        out = []
+        i = 0
+        while True:
+            candidates = downs if breached else ups
+            k = int(np.searchsorted(candidates, i))
+            if k == len(candidates):
+                break
+            i = int(candidates[k])
+            breached = not breached
+            out.append((i, j, breached, float(te[i])))
+            i += 1
+        self._breached[j] = breached
+        return out
 
     def _check(self, label: Any) -> list[Event]:
         te = np.atleast_1d(np.asarray(self.state.tracking_error, dtype=np.float64))

@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -53,9 +53,10 @@ __all__ = ["Cumulative", "Exponential", "Window"]
 class _Checkpoints:
     """from_bytes and copies that keep the Python subclass.
 
-    Every way of rebuilding a state (``from_bytes``, pickle, ``copy``) goes
+    Every way of rebuilding a state from bytes (``from_bytes``, pickle) goes
     through the compiled ``__setstate__``, which checks the record's checksum,
-    every field and the scalar flag: one validated path.
+    every field and the scalar flag: one validated path. ``copy`` copies the
+    compiled state directly (it is valid already; no checkpoint round trip).
     """
 
     @classmethod
@@ -86,7 +87,11 @@ class _Checkpoints:
 
     def copy(self) -> Any:
         """An independent copy of the state."""
-        return type(self).from_bytes(self.to_bytes())  # type: ignore[attr-defined]
+        kind = next(c for c in type(self).__mro__ if c in _CORE)
+        obj = type(self).__new__(type(self))
+        cast(Any, kind).__init__(obj, self)  # the compiled copy constructor
+        obj._built = True  # type: ignore[attr-defined]
+        return obj
 
     def __copy__(self) -> Any:
         return self.copy()
