@@ -23,6 +23,8 @@
 // memory follows min(ticks, window), not the window asked for.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -38,7 +40,9 @@
 #include "rolling.hpp"
 #include "window.hpp"
 
-namespace trackerr::stream {
+namespace trackerr {
+TRACKERR_ISA_BEGIN
+namespace stream {
 
 /// Options shared by the streaming states.
 struct Options {
@@ -1144,4 +1148,6 @@ private:
     std::vector<State> s_;
 };
 
-}  // namespace trackerr::stream
+}  // namespace stream
+TRACKERR_ISA_END
+}  // namespace trackerr
