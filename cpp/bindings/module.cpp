@@ -2,6 +2,9 @@
 
 namespace trackerr::bindings {
 void register_risk(py::module_& m);  // register_risk.cpp
+namespace kernels {
+void register_dispatch(py::module_& m);  // dispatch.cpp
+}
 }  // namespace trackerr::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -11,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
     trackerr::bindings::register_rolling(m);
     trackerr::bindings::register_stream(m);
     trackerr::bindings::register_risk(m);
+    trackerr::bindings::kernels::register_dispatch(m);
 }

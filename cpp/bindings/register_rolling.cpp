@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernel_args.hpp"
+#include "kernels.hpp"
 #include "pybind.hpp"
 
 namespace trackerr::bindings {
@@ -14,34 +15,10 @@ namespace {
 constexpr const char* metric_names[7] = {"tracking_error", "active_return", "information_ratio", "beta",
                                          "alpha",          "correlation",   "r_squared"};
 
-OutView* field(RollingOutputs& o, int k) {
-    OutView* fields[7] = {&o.tracking_error, &o.active_return, &o.information_ratio, &o.beta,
-                          &o.alpha,          &o.correlation,   &o.r_squared};
-    return fields[k];
-}
-
 int metric_index(const std::string& name) {
     for (int k = 0; k < 7; ++k)
         if (name == metric_names[k]) return k;
     throw std::invalid_argument("unknown rolling metric '" + name + "'");
-}
-
-template <class TP, class TB>
-void run(const py::array& p, const py::array& b, const RollingParams& prm, const OutPanel& out, int threads) {
-    if (p.ndim() == 1) {
-        const View<TP> pv(static_cast<const TP*>(p.data()), p.shape(0), p.strides(0));
-        const View<TB> bv(static_cast<const TB*>(b.data()), b.shape(0), b.strides(0));
-        py::gil_scoped_release release;  // views into arrays the caller keeps alive
-        rolling(pv, bv, prm, out.columns, threads);
-        return;
-    }
-    const Panel<TP> pp(static_cast<const TP*>(p.data()), p.shape(0), p.shape(1), p.strides(0), p.strides(1));
-    const Panel<TB> bp =
-        b.ndim() == 1
-            ? broadcast(View<TB>(static_cast<const TB*>(b.data()), b.shape(0), b.strides(0)), p.shape(1))
-            : Panel<TB>(static_cast<const TB*>(b.data()), b.shape(0), b.shape(1), b.strides(0), b.strides(1));
-    py::gil_scoped_release release;  // as above; outputs were allocated by the caller
-    rolling(pp, bp, prm, out, threads);
 }
 
 void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, const py::array& b,
@@ -67,22 +44,40 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
     prm.risk_free = risk_free;
     prm.geometric_alpha = geometric_alpha;
     check_rolling(prm, p.shape(0), b.shape(0));
-    OutPanel out{};
+    kernels::RollingJob job;
+    auto array = [&](const py::array& a) {
+        kernels::Array out;
+        out.data = a.data();
+        out.f32 = is32(a);
+        out.ndim = static_cast<int>(a.ndim());
+        out.rows = a.shape(0);
+        out.row_stride = a.strides(0);
+        out.cols = a.ndim() == 2 ? a.shape(1) : 1;
+        out.col_stride = a.ndim() == 2 ? a.strides(1) : 0;
+        return out;
+    };
+    job.p = array(p);
+    job.b = array(b);
+    job.window = prm.window;
+    job.min_periods = prm.min_periods;
+    job.ddof = ddof;
+    job.periods = periods;
+    job.risk_free = risk_free;
+    job.geometric_alpha = geometric_alpha;
+    job.threads = threads;
     for (std::size_t i = 0; i < metrics.size(); ++i) {
         const py::array& o = outputs[i];
         if (!is64(o) || !o.writeable()) throw py::type_error("outputs must be writeable float64 arrays");
         if (o.ndim() != p.ndim() || o.shape(0) != p.shape(0) || (p.ndim() == 2 && o.shape(1) != p.shape(1)))
             throw std::invalid_argument("an output array does not have the portfolio's shape");
         const int k = metric_index(metrics[i]);
-        *field(out.columns, k) = OutView{static_cast<double*>(const_cast<void*>(o.data())), o.strides(0)};
-        out.col_stride[k] = o.ndim() == 2 ? o.strides(1) : 0;
+        job.out[k] = static_cast<double*>(const_cast<void*>(o.data()));
+        job.out_row_stride[k] = o.strides(0);
+        job.out_col_stride[k] = o.ndim() == 2 ? o.strides(1) : 0;
     }
-    if (is64(p)) {
-        if (is64(b)) return run<double, double>(p, b, prm, out, threads);
-        return run<double, float>(p, b, prm, out, threads);
-    }
-    if (is64(b)) return run<float, double>(p, b, prm, out, threads);
-    return run<float, float>(p, b, prm, out, threads);
+    const kernels::Table& table = kernels::active();
+    py::gil_scoped_release release;  // views into arrays the caller keeps alive
+    table.rolling(job);
 }
 
 }  // namespace

@@ -44,6 +44,7 @@ from ._rolling import (
     rolling_stats,
     rolling_tracking_error,
 )
+from ._simd import set_simd, simd, simd_available
 
 __version__ = "0.1.0"
 
@@ -108,7 +109,10 @@ __all__ = [
     "rolling_stats",
     "rolling_tracking_error",
     "rolling_up_capture",
+    "set_simd",
     "sharpe_ratio",
+    "simd",
+    "simd_available",
     "sortino_ratio",
     "stream",
     "tracking_difference",

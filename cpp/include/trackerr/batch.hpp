@@ -17,6 +17,8 @@
 // in double precision.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -29,6 +31,7 @@
 #include "view.hpp"
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 /// A state together with the number of pairs that were skipped because the
 /// portfolio or the benchmark value was NaN (the caller applies its NaN policy).
@@ -567,4 +570,5 @@ Accumulated<Growth> growth(View<TP> p, View<TB> b) {
     return detail::run_blocks<detail::GrowthBlock, Growth>(p, b);
 }
 
+TRACKERR_ISA_END
 }  // namespace trackerr

@@ -8,12 +8,15 @@
 // one per portfolio, and to checkpoint.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 namespace detail {
 inline constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
@@ -279,4 +282,5 @@ private:
     std::vector<std::uint64_t> occupied_;
 };
 
+TRACKERR_ISA_END
 }  // namespace trackerr

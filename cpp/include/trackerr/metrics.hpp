@@ -14,11 +14,15 @@
 // Accumulated in batch.hpp): 0 for ordinary data.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <cmath>
 
 #include "comoments.hpp"
 
-namespace trackerr::metrics {
+namespace trackerr {
+TRACKERR_ISA_BEGIN
+namespace metrics {
 
 namespace detail {
 inline bool annualize(double periods) noexcept {
@@ -126,4 +130,6 @@ inline double alpha_geometric(const CoMoments& c, double risk_free, double perio
     return compound(alpha_per_period(c, risk_free, scale_p, scale_b), detail::per_year(periods));
 }
 
-}  // namespace trackerr::metrics
+}  // namespace metrics
+TRACKERR_ISA_END
+}  // namespace trackerr

@@ -14,6 +14,8 @@
 // column is handed to the 1-D kernel.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +27,7 @@
 #include "batch.hpp"
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 namespace detail {
 
@@ -412,4 +415,5 @@ void growth(const Panel<TP>& p, const Panel<TB>& b, Accumulated<Growth>* out) {
     for (std::ptrdiff_t c = 0; c < p.cols; ++c) out[c] = growth(p.column(c), b.column(c));
 }
 
+TRACKERR_ISA_END
 }  // namespace trackerr

@@ -25,6 +25,8 @@
 // float inputs are read in place and promoted to double.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -39,6 +41,7 @@
 #include "view.hpp"
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 /// A full-sample risk figure and the number of rows skipped because they held NaN.
 struct RiskResult {
@@ -569,4 +572,5 @@ void risk(Risk metric, const Panel<TP>& p, const Panel<TB>& b, const RiskParams&
     }
 }
 
+TRACKERR_ISA_END
 }  // namespace trackerr

@@ -9,6 +9,8 @@
 // one, but makes its windows NaN until it leaves.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -26,6 +28,7 @@
 #include "window.hpp"
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 struct RollingParams {
     std::ptrdiff_t window = 0;
@@ -62,7 +65,7 @@ struct RollingOutputs {
 
 namespace detail {
 /// Length of the independent segments a long series is cut into (rows).
-inline constexpr std::ptrdiff_t rolling_segment = std::ptrdiff_t{1} << 16;
+inline constexpr std::ptrdiff_t rolling_segment = 2048;
 }  // namespace detail
 
 inline void check_rolling(const RollingParams& prm, std::ptrdiff_t n_p, std::ptrdiff_t n_b) {
@@ -128,11 +131,12 @@ namespace detail {
 // arithmetic whichever path a step took and whichever other metrics were
 // asked for.
 struct Emit {
-    double wd, inv_dof, ddof, sqrt_p, per_year, risk_free, periods;
-    bool geometric_alpha;
+    double wd = 0.0, inv_dof = 0.0, ddof = 0.0, sqrt_p = 1.0, per_year = 1.0, risk_free = 0.0, periods = 0.0;
+    bool geometric_alpha = false;
     // Which outputs are wanted: the others are not computed (left NaN).
     bool want_sd = true, want_alpha = true, want_corr = true;
 
+    Emit() noexcept = default;
     explicit Emit(const RollingParams& prm) noexcept
         : wd(static_cast<double>(prm.window)),
           inv_dof(wd > prm.ddof ? 1.0 / (wd - prm.ddof) : nan_v),
@@ -218,11 +222,6 @@ TRACKERR_HOT void write_pair(const RollingOutputs& out, std::ptrdiff_t t, const 
     if (out.r_squared) out.r_squared.set(t, v[3]);
 }
 
-// The rolling loop, specialised on which states it keeps. Each step either
-// takes the fast path (window full of finite values, a replace step, no
-// constant run, guard quiet: straight-line code on register copies of the
-// states) or the general one (add/remove, constant windows, recomputes,
-// min_periods, non-finite values).
 template <bool Contig, class T>
 TRACKERR_HOT double value_at(const View<T>& v, std::ptrdiff_t i) noexcept {
     if constexpr (Contig)
@@ -231,38 +230,76 @@ TRACKERR_HOT double value_at(const View<T>& v, std::ptrdiff_t i) noexcept {
         return static_cast<double>(v[i]);
 }
 
+// The general machinery of one series: the step of any row (add/remove,
+// constant windows, recomputes, min_periods, non-finite values), the start
+// of a segment from the window before it, and the read-outs. The lane driver
+// below runs the steady steps of several segments at once and hands a lane to
+// these functions whenever its step is not a quiet replace.
 template <bool Act, bool Pair, bool Contig, class TP, class TB>
-void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm, const RollingOutputs& out,
-                  std::ptrdiff_t first_out = 0) {
-    const std::ptrdiff_t T = p.size, w = prm.window;
-    const double need = static_cast<double>(prm.min_periods > 0 ? prm.min_periods : w);
-    const double wd = static_cast<double>(w), inv_w = 1.0 / wd;
-    auto a_at = [&](std::ptrdiff_t i) { return active_at(p, b, i); };
-    auto p_at = [&](std::ptrdiff_t i) { return static_cast<double>(p[i]); };
-    auto b_at = [&](std::ptrdiff_t i) { return static_cast<double>(b[i]); };
-    WindowMoments wa;
-    WindowCoMoments wc;
+struct SeriesSteps {
+    View<TP> p;
+    View<TB> b;
+    RollingOutputs out;
+    std::ptrdiff_t w;
+    double need, wd;
+    Emit em;
+    // 2 min(w, T) doubles: strided windows are copied here before a rebuild,
+    // so every layout rebuilds with the same block kernels (same bits).
+    double* scratch = nullptr;
 
-    const Emit em(prm, out);
-    auto emit_a = [&](std::ptrdiff_t t, bool ok, const WindowMoments& s) {
+    SeriesSteps() noexcept = default;
+    SeriesSteps(const View<TP>& p_, const View<TB>& b_, const RollingParams& prm, const RollingOutputs& out_)
+        : p(p_),
+          b(b_),
+          out(out_),
+          w(prm.window),
+          need(static_cast<double>(prm.min_periods > 0 ? prm.min_periods : prm.window)),
+          wd(static_cast<double>(prm.window)),
+          em(prm, out_) {}
+
+    double a_at(std::ptrdiff_t i) const noexcept { return active_at(p, b, i); }
+    double p_at(std::ptrdiff_t i) const noexcept { return static_cast<double>(p[i]); }
+    double b_at(std::ptrdiff_t i) const noexcept { return static_cast<double>(b[i]); }
+
+    void emit_a(std::ptrdiff_t t, bool ok, const WindowMoments& s) const noexcept {
         double v[3];
         em.active(s, ok, v);
         write_active(out, t, v);
-    };
-    auto emit_c = [&](std::ptrdiff_t t, bool ok, const WindowCoMoments& s) {
+    }
+    void emit_c(std::ptrdiff_t t, bool ok, const WindowCoMoments& s) const noexcept {
         double v[4];
         em.pair(s, ok, v);
         write_pair(out, t, v);
-    };
+    }
+
     // Rebuilds from a window of contiguous data with the vectorized block
     // kernels of batch.hpp; false when the window holds a NaN or inf (the
     // general recompute handles those).
-    auto block_rebuild_a = [&](std::ptrdiff_t first, std::ptrdiff_t last) {
+    /// Points x, y at the window [first, last) of p and b, as contiguous runs
+    /// (the data itself, or a copy in the scratch space).
+    template <class F>
+    bool with_window(std::ptrdiff_t first, std::ptrdiff_t last, const F& f) const noexcept {
+        const std::ptrdiff_t k = last - first;
         if constexpr (Contig) {
-            const std::ptrdiff_t k = last - first;
-            const double m = mean_active(p.data + first, b.data + first, k);
+            return f(p.data + first, b.data + first, k);
+        } else {
+            if (!scratch) return false;
+            for (std::ptrdiff_t i = 0; i < k; ++i) {
+                scratch[i] = static_cast<double>(p[first + i]);
+                scratch[k + i] = static_cast<double>(b[first + i]);
+            }
+            return f(static_cast<const double*>(scratch), static_cast<const double*>(scratch + k), k);
+        }
+    }
+
+    // Rebuilds from the window with the vectorized block kernels of batch.hpp;
+    // false when the window holds a NaN or inf (the general recompute handles
+    // those).
+    bool block_rebuild(WindowMoments& wa, std::ptrdiff_t first, std::ptrdiff_t last) const noexcept {
+        return with_window(first, last, [&wa](const auto* x, const auto* y, std::ptrdiff_t k) {
+            const double m = mean_active(x, y, k);
             if (!std::isfinite(m) || wa.n != static_cast<double>(k)) return false;
-            const Moments s = centred_active(p.data + first, b.data + first, k, m, m);
+            const Moments s = centred_active(x, y, k, m, m);
             if (!std::isfinite(s.m2)) return false;
             wa.level = m;
             wa.mean = s.mean;
@@ -270,19 +307,14 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
             wa.err = 2.0 * eps * s.m2;
             wa.err_mean = 0.0;
             return true;
-        } else {
-            (void)first;
-            (void)last;
-            return false;
-        }
-    };
-    auto block_rebuild_c = [&](std::ptrdiff_t first, std::ptrdiff_t last) {
-        if constexpr (Contig) {
-            const std::ptrdiff_t k = last - first;
+        });
+    }
+    bool block_rebuild(WindowCoMoments& wc, std::ptrdiff_t first, std::ptrdiff_t last) const noexcept {
+        return with_window(first, last, [&wc](const auto* x, const auto* y, std::ptrdiff_t k) {
             double mx = 0.0, my = 0.0;
-            mean_pair(p.data + first, b.data + first, k, mx, my);
+            mean_pair(x, y, k, mx, my);
             if (!std::isfinite(mx) || !std::isfinite(my) || wc.n != static_cast<double>(k)) return false;
-            const CoMoments s = centred_pair(p.data + first, b.data + first, k, mx, my, mx, my);
+            const CoMoments s = centred_pair(x, y, k, mx, my, mx, my);
             if (!std::isfinite(s.c_pp) || !std::isfinite(s.c_bb) || !std::isfinite(s.c_pb)) return false;
             wc.level_p = mx;
             wc.level_b = my;
@@ -295,139 +327,434 @@ void rolling_impl(const View<TP>& p, const View<TB>& b, const RollingParams& prm
             wc.err_b = 2.0 * eps * s.c_bb;
             wc.err_mp = wc.err_mb = 0.0;
             return true;
-        } else {
-            (void)first;
-            (void)last;
-            return false;
-        }
-    };
-    auto finish = [&](std::ptrdiff_t t) {
-        const std::ptrdiff_t first = t >= w ? t - w + 1 : 0;
+        });
+    }
+    void rebuild(WindowMoments& wa, std::ptrdiff_t first, std::ptrdiff_t last) const noexcept {
+        if (!block_rebuild(wa, first, last))
+            wa = rebuilt(wa, [this](std::ptrdiff_t i) { return a_at(i); }, first, last);
+    }
+    void rebuild(WindowCoMoments& wc, std::ptrdiff_t first, std::ptrdiff_t last) const noexcept {
+        if (!block_rebuild(wc, first, last))
+            wc = rebuilt(
+                wc, [this](std::ptrdiff_t i) { return p_at(i); }, [this](std::ptrdiff_t i) { return b_at(i); },
+                first, last);
+    }
+
+    /// One general step at row t, outputs written.
+    void step(WindowMoments& wa, WindowCoMoments& wc, std::ptrdiff_t t) const noexcept {
+        const bool has_old = t >= w;
+        const std::ptrdiff_t first = has_old ? t - w + 1 : 0;
         if constexpr (Act) {
-            if (!wa.settle_constant() && wa.needs_recompute() && !block_rebuild_a(first, t + 1))
-                wa = rebuilt(wa, a_at, first, t + 1);
-            if (t >= first_out) emit_a(t, wa.count() >= need && wa.n_bad == 0.0, wa);
+            update(wa, a_at(t), has_old ? a_at(t - w) : nan_v);
+            if (!wa.settle_constant() && wa.needs_recompute()) rebuild(wa, first, t + 1);
+            emit_a(t, wa.count() >= need && wa.n_bad == 0.0, wa);
         }
         if constexpr (Pair) {
-            if (!wc.settle_constant() && wc.needs_recompute() && !block_rebuild_c(first, t + 1))
-                wc = rebuilt(wc, p_at, b_at, first, t + 1);
-            if (t >= first_out) emit_c(t, wc.count() >= need && wc.n_bad == 0.0, wc);
-        }
-    };
-    auto general_step = [&](std::ptrdiff_t t) {
-        const bool has_old = t >= w;
-        if constexpr (Act) update(wa, a_at(t), has_old ? a_at(t - w) : nan_v);
-        if constexpr (Pair)
             update(wc, p_at(t), b_at(t), has_old ? p_at(t - w) : nan_v, has_old ? b_at(t - w) : nan_v);
-        finish(t);
-    };
-    auto steady = [&] {
+            if (!wc.settle_constant() && wc.needs_recompute()) rebuild(wc, first, t + 1);
+            emit_c(t, wc.count() >= need && wc.n_bad == 0.0, wc);
+        }
+    }
+
+    /// The states of the window of rows [from - w, from) (from >= w), as a
+    /// segment starting at `from` needs them: counts and trailing runs from
+    /// the observations, moments by a two-pass rebuild.
+    void start(WindowMoments& wa, WindowCoMoments& wc, std::ptrdiff_t from) const noexcept {
+        wa = WindowMoments{};
+        wc = WindowCoMoments{};
+        if (from == 0) return;
+        const std::ptrdiff_t first = from - w;
+        if constexpr (Act) {
+            for (std::ptrdiff_t i = first; i < from; ++i) {
+                const double x = a_at(i);
+                if (x != x) continue;
+                wa.observe(x);
+                if (!std::isfinite(x)) wa.n_bad += 1.0;
+            }
+            // n as the rebuild will find it: the observations less the non-finite
+            wa.n = 0.0;
+            for (std::ptrdiff_t i = first; i < from; ++i) wa.n += std::isfinite(a_at(i)) ? 1.0 : 0.0;
+            if (!(wa.n == wd && wa.n_bad == 0.0 && block_rebuild(wa, first, from)))
+                wa = rebuilt(wa, [this](std::ptrdiff_t i) { return a_at(i); }, first, from);
+        }
+        if constexpr (Pair) {
+            for (std::ptrdiff_t i = first; i < from; ++i) {
+                const double x = p_at(i), y = b_at(i);
+                if (x != x || y != y) continue;
+                wc.observe(x, y);
+                if (!WindowCoMoments::finite(x, y)) wc.n_bad += 1.0;
+            }
+            auto pa = [this](std::ptrdiff_t i) { return p_at(i); };
+            auto ba = [this](std::ptrdiff_t i) { return b_at(i); };
+            wc.n = 0.0;
+            for (std::ptrdiff_t i = first; i < from; ++i)
+                wc.n += WindowCoMoments::finite(p_at(i), b_at(i)) ? 1.0 : 0.0;
+            if (!(wc.n == wd && wc.n_bad == 0.0 && block_rebuild(wc, first, from)))
+                wc = rebuilt(wc, pa, ba, first, from);
+        }
+    }
+
+    bool steady(const WindowMoments& wa, const WindowCoMoments& wc) const noexcept {
         bool ok = true;
         if constexpr (Act) ok = ok && wa.n == wd && wa.n_bad == 0.0;
         if constexpr (Pair) ok = ok && wc.n == wd && wc.n_bad == 0.0;
         return ok;
-    };
-
-    std::ptrdiff_t t = 0;
-    while (t < T) {
-        if (t < w || !steady()) {
-            general_step(t++);
-            continue;
-        }
-        // Fast path on register copies of the states.
-        WindowMoments ha = wa;
-        WindowCoMoments hc = wc;
-        for (; t < T; ++t) {
-            double an = 0.0, ao = 0.0, pn = 0.0, bn = 0.0, po = 0.0, bo = 0.0;
-            bool finite = true;
-            if constexpr (Act) {
-                an = value_at<Contig>(p, t) - value_at<Contig>(b, t);
-                ao = value_at<Contig>(p, t - w) - value_at<Contig>(b, t - w);
-                finite = finite & (an - an == 0.0) & (ao - ao == 0.0);
-            }
-            if constexpr (Pair) {
-                pn = value_at<Contig>(p, t);
-                bn = value_at<Contig>(b, t);
-                po = value_at<Contig>(p, t - w);
-                bo = value_at<Contig>(b, t - w);
-                finite = finite & (pn - pn == 0.0) & (bn - bn == 0.0) & (po - po == 0.0) & (bo - bo == 0.0);
-            }
-            if (!finite) break;  // a NaN or inf enters or leaves: general step
-            bool quiet = true;
-            if constexpr (Act) {
-                ha.replace(an, ao, inv_w);
-                quiet = quiet & (ha.run < wd) & ha.guard_quiet();
-            }
-            if constexpr (Pair) {
-                hc.replace(pn, bn, po, bo, inv_w);
-                quiet = quiet & (hc.run_p < wd) & (hc.run_b < wd) & hc.guard_quiet();
-            }
-            if (!quiet) {
-                wa = ha;
-                wc = hc;
-                finish(t);
-                ha = wa;
-                hc = wc;
-                continue;
-            }
-            if constexpr (Act) emit_a(t, true, ha);
-            if constexpr (Pair) emit_c(t, true, hc);
-        }
-        wa = ha;
-        wc = hc;
-        if (t < T) general_step(t++);
     }
+};
+
+// Read-outs of the steady lanes, as Emit computes them for a full window of
+// finite values (same operations, same order: bit-identical). Field f goes
+// to dst[f][k] when dst[f] is set.
+template <class V>
+TRACKERR_HOT void emit_lanes(const Emit& em, const MomentLanes<V>& s, V* const* dst, std::ptrdiff_t k) noexcept {
+    const V mean = s.level + s.mean;
+    if (dst[1]) dst[1][k] = mean * em.per_year;
+    if (em.want_sd) {
+        // the quiet guard holds: M2 > 0
+        const V sd = simd::sqrt<V>(s.m2 * em.inv_dof);
+        if (dst[0]) dst[0][k] = sd * em.sqrt_p;
+        if (dst[2]) dst[2][k] = simd::select<V>(sd > V{}, mean / sd * em.sqrt_p, simd::splat<V>(nan_v));
+    }
+}
+template <class V>
+TRACKERR_HOT void emit_lanes(const Emit& em, const CoMomentLanes<V>& s, V* const* dst, std::ptrdiff_t k) noexcept {
+    // The quiet guard holds: C_pp > 0, C_bb > 0 and n = window >= 2.
+    const V beta = s.c_pb / s.c_bb;
+    if (dst[3]) dst[3][k] = beta;
+    if (dst[4]) {
+        const V mp = s.level_p + s.mean_p, mb = s.level_b + s.mean_b;
+        dst[4][k] = ((mp - em.risk_free) - beta * (mb - em.risk_free)) * em.per_year;
+    }
+    if (em.want_corr) {
+        V r = s.c_pb / simd::sqrt<V>(s.c_pp * s.c_bb);
+        const V one = simd::splat<V>(1.0);
+        r = simd::select<V>(r > one, one, simd::select<V>(r < -one, -one, r));
+        if (dst[5]) dst[5][k] = r;
+        if (dst[6]) dst[6][k] = r * r;
+    }
+}
+
+inline constexpr std::ptrdiff_t lane_run = 128;  // steady steps between lane bookkeeping
+
+/// One stretch of work for a lane: rows [first, end) of one series (a
+/// segment of a 1-D series, or of a panel's column), outputs from `first` on.
+template <class TP, class TB>
+struct LaneTask {
+    View<TP> p;
+    View<TB> b;
+    RollingOutputs out;
+    std::ptrdiff_t first = 0, end = 0;
+};
+
+/// Runs tasks 0..n_tasks-1 (task(i) describes task i) W at a time in the lanes
+/// of V: each lane takes the next task when its own ends, starts it from the
+/// window before its first row, and every row where all busy lanes are steady
+/// is one vector step. A task's results depend only on the task, never on the
+/// lane, on the other lanes or on W. All tasks share the data's strides.
+template <class V, bool Act, bool Pair, bool Contig, class TP, class TB, class Task>
+void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task& task) {
+    constexpr int W = simd::width<V>;
+    using Steps = SeriesSteps<Act, Pair, Contig, TP, TB>;
+    const std::ptrdiff_t w = prm.window;
+    const double wd = static_cast<double>(w);
+    const V inv_n = simd::splat<V>(1.0 / wd), nv = simd::splat<V>(wd);
+
+    struct Lane {
+        std::ptrdiff_t t = 0, end = 0;
+        bool busy = false;
+        WindowMoments wa;
+        WindowCoMoments wc;
+        Steps st;
+    };
+    const LaneTask<TP, TB> t0 = task(0);
+    const Steps st0(t0.p, t0.b, prm, t0.out);
+    Lane lns[W] = {};
+    std::vector<double> scratch;
+    if constexpr (!Contig) {
+        // rebuilds happen only on full windows, which fit in the series
+        const std::ptrdiff_t longest = std::min(w, t0.p.size);
+        scratch.resize(static_cast<std::size_t>(2 * longest * W));
+    }
+    for (int j = 0; j < W; ++j) {
+        lns[j].st = st0;
+        if constexpr (!Contig) lns[j].st.scratch = scratch.data() + 2 * std::min(w, t0.p.size) * j;
+    }
+    std::ptrdiff_t next = 0;
+    auto take = [&](Lane& ln) {
+        ln.busy = next < n_tasks;
+        if (!ln.busy) return;
+        const LaneTask<TP, TB> tk = task(next++);
+        ln.st.p = tk.p;
+        ln.st.b = tk.b;
+        ln.st.out = tk.out;
+        ln.t = tk.first;
+        ln.end = tk.end;
+        ln.st.start(ln.wa, ln.wc, ln.t);
+    };
+    for (Lane& ln : lns) take(ln);
+    const Steps& st = st0;
+    const RollingOutputs& out = t0.out;
+    const std::ptrdiff_t sp = t0.p.stride, sb = t0.b.stride;
+    // The vector steps' outputs, lane-interleaved, copied out after each run.
+    const OutView* ov[7] = {&out.tracking_error, &out.active_return, &out.information_ratio, &out.beta,
+                            &out.alpha,          &out.correlation,   &out.r_squared};
+    int fields[7], n_fields = 0;
+    for (int f = 0; f < 7; ++f)
+        if (*ov[f] && !(f == 4 && st.em.geometric_alpha)) fields[n_fields++] = f;
+    const bool geo_alpha = Pair && out.alpha && st.em.geometric_alpha;
+    // Plain doubles (no std::vector<V>: the standard library is compiled for
+    // the baseline instruction set, and must never pass a wide vector by
+    // value), aligned by hand for V.
+    std::vector<double> buf(static_cast<std::size_t>((n_fields + (geo_alpha ? 6 : 0)) * lane_run * W + W));
+    V* const bv_all = reinterpret_cast<V*>(
+        buf.data() + ((sizeof(V) - reinterpret_cast<std::uintptr_t>(buf.data()) % sizeof(V)) % sizeof(V)) /
+                         sizeof(double));
+
+    for (;;) {
+        bool any = false, vec = true;
+        std::ptrdiff_t K = lane_run;
+        for (const Lane& ln : lns) {
+            if (!ln.busy) continue;
+            any = true;
+            vec = vec && ln.st.steady(ln.wa, ln.wc);
+            K = std::min(K, ln.end - ln.t);
+        }
+        if (!any) break;
+        std::ptrdiff_t done = 0;
+        if (vec) {
+            // Register copies of the lanes' states and data pointers.
+            MomentLanes<V> ha{};
+            CoMomentLanes<V> hc{};
+            const TP* pp[W];
+            const TB* pb[W];
+            // Idle lanes repeat a busy lane's work (its state and its data):
+            // they are quiet exactly when it is, and their outputs are dropped.
+            int first_busy = 0;
+            while (!lns[first_busy].busy) ++first_busy;
+            for (int j = 0; j < W; ++j) {
+                const Lane& ln = lns[j].busy ? lns[j] : lns[first_busy];
+                if constexpr (Act) {
+                    const WindowMoments& s = ln.wa;
+                    simd::set(ha.level, j, s.level);
+                    simd::set(ha.mean, j, s.mean);
+                    simd::set(ha.m2, j, s.m2);
+                    simd::set(ha.err, j, s.err);
+                    simd::set(ha.err_mean, j, s.err_mean);
+                    simd::set(ha.run, j, s.run);
+                    simd::set(ha.last, j, s.last);
+                }
+                if constexpr (Pair) {
+                    const WindowCoMoments& s = ln.wc;
+                    simd::set(hc.level_p, j, s.level_p);
+                    simd::set(hc.level_b, j, s.level_b);
+                    simd::set(hc.mean_p, j, s.mean_p);
+                    simd::set(hc.mean_b, j, s.mean_b);
+                    simd::set(hc.c_pp, j, s.c_pp);
+                    simd::set(hc.c_bb, j, s.c_bb);
+                    simd::set(hc.c_pb, j, s.c_pb);
+                    simd::set(hc.err_p, j, s.err_p);
+                    simd::set(hc.err_b, j, s.err_b);
+                    simd::set(hc.err_mp, j, s.err_mp);
+                    simd::set(hc.err_mb, j, s.err_mb);
+                    simd::set(hc.run_p, j, s.run_p);
+                    simd::set(hc.run_b, j, s.run_b);
+                    simd::set(hc.last_p, j, s.last_p);
+                    simd::set(hc.last_b, j, s.last_b);
+                }
+                pp[j] = offset(ln.st.p.data, ln.t * sp);
+                pb[j] = offset(ln.st.b.data, ln.t * sb);
+            }
+            auto at_p = [&](int j, std::ptrdiff_t k) {
+                if constexpr (Contig)
+                    return static_cast<double>(pp[j][k]);
+                else
+                    return static_cast<double>(*offset(pp[j], k * sp));
+            };
+            auto at_b = [&](int j, std::ptrdiff_t k) {
+                if constexpr (Contig)
+                    return static_cast<double>(pb[j][k]);
+                else
+                    return static_cast<double>(*offset(pb[j], k * sb));
+            };
+            V* const bv = bv_all;
+            V* dst[7] = {};
+            for (int i = 0; i < n_fields; ++i) dst[fields[i]] = bv + i * lane_run;
+            for (; done < K; ++done) {
+                const std::ptrdiff_t k = done;
+                // A steady window holds w finite values, so the value leaving
+                // is finite: only the entering one is checked.
+                simd::mask<V> ok{};
+                MomentLanes<V> na = ha;
+                CoMomentLanes<V> nc = hc;
+                if constexpr (Act) {
+                    V xn{}, xo{};
+                    for (int j = 0; j < W; ++j) {
+                        simd::set(xn, j, at_p(j, k) - at_b(j, k));
+                        simd::set(xo, j, at_p(j, k - w) - at_b(j, k - w));
+                    }
+                    na.replace(xn, xo, inv_n);
+                    ok = simd::finite(xn) & na.quiet(nv) & (na.run < nv);
+                }
+                if constexpr (Pair) {
+                    V pn{}, bn{}, po{}, bo{};
+                    for (int j = 0; j < W; ++j) {
+                        simd::set(pn, j, at_p(j, k));
+                        simd::set(bn, j, at_b(j, k));
+                        simd::set(po, j, at_p(j, k - w));
+                        simd::set(bo, j, at_b(j, k - w));
+                    }
+                    nc.replace(pn, bn, po, bo, inv_n);
+                    const simd::mask<V> okc = simd::finite(pn) & simd::finite(bn) & nc.quiet(nv) &
+                                              (nc.run_p < nv) & (nc.run_b < nv);
+                    if constexpr (Act)
+                        ok = ok & okc;
+                    else
+                        ok = okc;
+                }
+                if (!simd::all<V>(ok)) break;
+                ha = na;
+                hc = nc;
+                if constexpr (Act) emit_lanes(st.em, ha, dst, k);
+                if constexpr (Pair) emit_lanes(st.em, hc, dst, k);
+                if constexpr (Pair) {
+                    if (geo_alpha) {
+                        V* g = bv + n_fields * lane_run;
+                        g[k] = hc.level_p + hc.mean_p;
+                        g[lane_run + k] = hc.level_b + hc.mean_b;
+                        g[2 * lane_run + k] = hc.c_pp;
+                        g[3 * lane_run + k] = hc.c_bb;
+                        g[4 * lane_run + k] = hc.c_pb;
+                    }
+                }
+            }
+            for (int j = 0; j < W; ++j) {
+                Lane& ln = lns[j];
+                if (!ln.busy) continue;
+                const OutView* lo[7] = {&ln.st.out.tracking_error, &ln.st.out.active_return,
+                                        &ln.st.out.information_ratio, &ln.st.out.beta,
+                                        &ln.st.out.alpha,          &ln.st.out.correlation,
+                                        &ln.st.out.r_squared};
+                for (int i = 0; i < n_fields; ++i) {
+                    const OutView& o = *lo[fields[i]];
+                    const V* src = bv + i * lane_run;
+                    for (std::ptrdiff_t k = 0; k < done; ++k) o.set(ln.t + k, simd::get(src[k], j));
+                }
+                if (geo_alpha) {
+                    const V* g = bv + n_fields * lane_run;
+                    for (std::ptrdiff_t k = 0; k < done; ++k) {
+                        CoMoments c;
+                        c.n = wd;
+                        c.mean_p = simd::get(g[k], j);
+                        c.mean_b = simd::get(g[lane_run + k], j);
+                        c.c_pp = simd::get(g[2 * lane_run + k], j);
+                        c.c_bb = simd::get(g[3 * lane_run + k], j);
+                        c.c_pb = simd::get(g[4 * lane_run + k], j);
+                        ln.st.out.alpha.set(ln.t + k, metrics::alpha_geometric(c, st.em.risk_free, st.em.periods));
+                    }
+                }
+                if constexpr (Act) {
+                    WindowMoments& s = ln.wa;
+                    s.mean = simd::get(ha.mean, j);
+                    s.m2 = simd::get(ha.m2, j);
+                    s.err = simd::get(ha.err, j);
+                    s.err_mean = simd::get(ha.err_mean, j);
+                    s.run = simd::get(ha.run, j);
+                    s.last = simd::get(ha.last, j);
+                }
+                if constexpr (Pair) {
+                    WindowCoMoments& s = ln.wc;
+                    s.mean_p = simd::get(hc.mean_p, j);
+                    s.mean_b = simd::get(hc.mean_b, j);
+                    s.c_pp = simd::get(hc.c_pp, j);
+                    s.c_bb = simd::get(hc.c_bb, j);
+                    s.c_pb = simd::get(hc.c_pb, j);
+                    s.err_p = simd::get(hc.err_p, j);
+                    s.err_b = simd::get(hc.err_b, j);
+                    s.err_mp = simd::get(hc.err_mp, j);
+                    s.err_mb = simd::get(hc.err_mb, j);
+                    s.run_p = simd::get(hc.run_p, j);
+                    s.run_b = simd::get(hc.run_b, j);
+                    s.last_p = simd::get(hc.last_p, j);
+                    s.last_b = simd::get(hc.last_b, j);
+                }
+                ln.t += done;
+            }
+        }
+        if (done < K) {
+            // A row where some lane is not steady or its step not quiet: every
+            // busy lane takes the general step (for a steady lane with a quiet
+            // step it computes exactly what the vector step would).
+            for (Lane& ln : lns) {
+                if (!ln.busy) continue;
+                ln.st.step(ln.wa, ln.wc, ln.t);
+                ++ln.t;
+            }
+        }
+        for (Lane& ln : lns)
+            if (ln.busy && ln.t == ln.end) take(ln);
+    }
+}
+
+/// The lane type of this build's kernels (see detail/simd.hpp).
+#if defined(TRACKERR_SIMD_LANES) && defined(TRACKERR_LANES)
+#if TRACKERR_LANES == 8
+using lane_t = simd::d8;
+#elif TRACKERR_LANES == 4
+using lane_t = simd::d4;
+#elif TRACKERR_LANES == 2
+using lane_t = simd::d2;
+#else
+using lane_t = double;
+#endif
+#elif defined(TRACKERR_SIMD_LANES)
+using lane_t = simd::d2;
+#else
+using lane_t = double;
+#endif
+
+/// Rows per segment of a series of window w: long enough that starting a
+/// segment (a pass over the window before it) costs little, short enough that
+/// a series of ordinary length fills the lanes. Fixed by w alone, so results
+/// depend neither on the lanes nor on `threads`.
+inline std::ptrdiff_t segment_rows(std::ptrdiff_t w) noexcept {
+    return std::max<std::ptrdiff_t>(rolling_segment, 8 * w);
 }
 
 }  // namespace detail
 
 namespace detail {
 
-/// The rolling loop over one series, cut into segments run on `threads`.
+/// The rolling loop over one series, cut into segments run in lanes and on
+/// `threads` threads.
 template <class TP, class TB>
 void rolling_plain(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads) {
     const bool act = out.any_active(), pair = out.any_pair();
+    if (!act && !pair) return;
     const bool contiguous = p.contiguous() && b.contiguous();
-    // One stretch [first, last) of the series, outputs from `from` on: the
-    // kernel starts `window` rows early so that its first output sees a
-    // full window built from scratch.
-    auto stretch = [&](std::ptrdiff_t from, std::ptrdiff_t last) {
-        const std::ptrdiff_t first = std::max<std::ptrdiff_t>(0, from - prm.window);
-        const View<TP> ps(detail::offset(p.data, first * p.stride), last - first, p.stride);
-        const View<TB> bs(detail::offset(b.data, first * b.stride), last - first, b.stride);
-        const RollingOutputs os{out.tracking_error.offset_by(first * out.tracking_error.stride),
-                                out.active_return.offset_by(first * out.active_return.stride),
-                                out.information_ratio.offset_by(first * out.information_ratio.stride),
-                                out.beta.offset_by(first * out.beta.stride),
-                                out.alpha.offset_by(first * out.alpha.stride),
-                                out.correlation.offset_by(first * out.correlation.stride),
-                                out.r_squared.offset_by(first * out.r_squared.stride)};
-        const std::ptrdiff_t k = from - first;
-        if (contiguous) {
-            if (act && pair) return detail::rolling_impl<true, true, true>(ps, bs, prm, os, k);
-            if (act) return detail::rolling_impl<true, false, true>(ps, bs, prm, os, k);
-            if (pair) return detail::rolling_impl<false, true, true>(ps, bs, prm, os, k);
-            return;
-        }
-        if (act && pair) return detail::rolling_impl<true, true, false>(ps, bs, prm, os, k);
-        if (act) return detail::rolling_impl<true, false, false>(ps, bs, prm, os, k);
-        if (pair) return detail::rolling_impl<false, true, false>(ps, bs, prm, os, k);
-    };
-    // A long series is cut into segments of fixed length (independent of
-    // `threads`, so results are too), each rebuilt from scratch over the
-    // window before it: the segments are independent and run in parallel.
+    const std::ptrdiff_t T = p.size;
     // A window of 8 T or more (any window, from 2^60 on: 8 w would overflow)
     // means one segment.
-    const std::ptrdiff_t T = p.size;
-    if (prm.window > (T - 1) / 8) return stretch(0, T);
-    const std::ptrdiff_t L = std::max<std::ptrdiff_t>(detail::rolling_segment, 8 * prm.window);
+    const std::ptrdiff_t L = prm.window > (T - 1) / 8 ? std::max<std::ptrdiff_t>(T, 1) : segment_rows(prm.window);
     const std::ptrdiff_t segments = (T + L - 1) / L;
-    if (segments <= 1) return stretch(0, T);
+    auto run = [&](std::ptrdiff_t s0, std::ptrdiff_t s1) {
+        using V = lane_t;
+        auto task = [&](std::ptrdiff_t i) {
+            const std::ptrdiff_t first = (s0 + i) * L;
+            return LaneTask<TP, TB>{p, b, out, first, std::min(T, first + L)};
+        };
+        const std::ptrdiff_t n = s1 - s0;
+        if (contiguous) {
+            if (act && pair) return rolling_lanes<V, true, true, true, TP, TB>(prm, n, task);
+            if (act) return rolling_lanes<V, true, false, true, TP, TB>(prm, n, task);
+            return rolling_lanes<V, false, true, true, TP, TB>(prm, n, task);
+        }
+        if (act && pair) return rolling_lanes<V, true, true, false, TP, TB>(prm, n, task);
+        if (act) return rolling_lanes<V, true, false, false, TP, TB>(prm, n, task);
+        return rolling_lanes<V, false, true, false, TP, TB>(prm, n, task);
+    };
+    if (segments <= 1) return run(0, segments);
     const std::ptrdiff_t k = std::min<std::ptrdiff_t>(threads, segments);
-    detail::run_parts(k, [&](std::ptrdiff_t i) {
-        for (std::ptrdiff_t s = segments * i / k; s < segments * (i + 1) / k; ++s)
-            stretch(s * L, std::min(T, (s + 1) * L));
-    });
+    detail::run_parts(k, [&](std::ptrdiff_t i) { run(segments * i / k, segments * (i + 1) / k); });
 }
 
 // ---- tiny or huge series ---------------------------------------------------
@@ -614,633 +941,13 @@ struct OutPanel {
     }
 };
 
-namespace detail {
-
-inline constexpr std::ptrdiff_t rolling_group = 64;  // portfolios updated together per row
-inline constexpr std::ptrdiff_t rolling_block =
-    128;  // portfolios whose state stays in L1 (a multiple of the group)
-
-// Row-wise rolling over a group of portfolios that sit next to each other in
-// memory: at each row, one state per portfolio is updated in a loop across
-// the group (independent chains the CPU overlaps, and a loop the compiler can
-// vectorize), with the per-portfolio fallbacks of the 1-D kernel (add/remove,
-// constant windows, recomputes, non-finite values) taken column by column
-// when a row needs them. Each column's arithmetic is exactly what the general
-// step would do, so results do not depend on the grouping.
-template <bool Act, bool Pair, int PMode, int BMode, class TP, class TB>
-void rolling_rowwise(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, const OutPanel& out,
-                     std::ptrdiff_t c_begin, std::ptrdiff_t c_end) {
-    constexpr std::ptrdiff_t G = rolling_group;
-    // One kind of state alone runs on structure-of-arrays copies (the fast path
-    // vectorizes across portfolios); rolling_stats keeps both the general way.
-    constexpr bool soa = Act && !Pair;
-    constexpr bool soa_pair = Pair && !Act;
-    const std::ptrdiff_t T = p.rows, w = prm.window, N = c_end - c_begin;
-    const double need = static_cast<double>(prm.min_periods > 0 ? prm.min_periods : w);
-    const double wd = static_cast<double>(w), inv_w = 1.0 / wd;
-    const Emit em(prm, out.columns);
-    const auto un = static_cast<std::size_t>(N);
-    // Per-portfolio state for the whole column range; rows are read whole
-    // (in memory order), groups of G portfolios are the unit of the fast path.
-    std::vector<WindowMoments> sa(Act ? un : 0);
-    std::vector<WindowCoMoments> sc(Pair ? un : 0);
-    std::vector<RollingOutputs> outs(un);
-    for (std::ptrdiff_t j = 0; j < N; ++j) outs[static_cast<std::size_t>(j)] = out.column(c_begin + j);
-    std::vector<double> soa_buf(soa ? 7 * un : (soa_pair ? 15 * un : 0));
-    double* const lv_all = soa || soa_pair ? soa_buf.data() : nullptr;
-    std::vector<char> steady_all(static_cast<std::size_t>((N + G - 1) / G), 0);
-    double pn_buf[G], bn_buf[G], po_buf[G], bo_buf[G], xa_buf[G], ya_buf[G];
-    const double *pn = pn_buf, *bn = bn_buf, *po = po_buf, *bo = bo_buf, *xa = xa_buf, *ya = ya_buf;
-    double k0[G], k1[G], s1[G], s2[G], s3[G], s4[G], s5[G], ot[G], oa[G], oi[G];
-    bool quiet[G];
-    const std::ptrdiff_t rebuild_every = std::max<std::ptrdiff_t>(128, w);
-
-    // Blocks of columns outside, rows inside, groups innermost: a block's
-    // state stays in L1 while its rows stream by.
-    for (std::ptrdiff_t cb = 0; cb < N; cb += rolling_block)
-        for (std::ptrdiff_t t = 0; t < T; ++t) {
-            const bool has_old = t >= w;
-            for (std::ptrdiff_t g0 = cb; g0 < std::min(N, cb + rolling_block); g0 += G) {
-                const std::ptrdiff_t g = std::min(G, N - g0);
-                const std::ptrdiff_t c0 = c_begin + g0;
-                WindowMoments* sa_g = Act ? sa.data() + g0 : nullptr;
-                WindowCoMoments* sc_g = Pair ? sc.data() + g0 : nullptr;
-                const RollingOutputs* outs_g = outs.data() + g0;
-                // structure-of-arrays copies of the active state (soa only)
-                double *lv = nullptr, *mn = nullptr, *m2 = nullptr, *er = nullptr, *erm = nullptr,
-                       *rn = nullptr, *ls = nullptr;
-                if constexpr (soa) {
-                    lv = lv_all + g0;
-                    mn = lv + N;
-                    m2 = mn + N;
-                    er = m2 + N;
-                    erm = er + N;
-                    rn = erm + N;
-                    ls = rn + N;
-                }
-                // structure-of-arrays copies of the pair state (soa_pair only)
-                double *lp = nullptr, *lb = nullptr, *mp = nullptr, *mb = nullptr, *cpp = nullptr,
-                       *cbb = nullptr, *cpb = nullptr, *ep = nullptr, *eb = nullptr, *emp = nullptr,
-                       *emb = nullptr, *rp = nullptr, *rb = nullptr, *lsp = nullptr, *lsb = nullptr;
-                if constexpr (soa_pair) {
-                    double** arrays[15] = {&lp, &lb,  &mp,  &mb, &cpp, &cbb, &cpb, &ep,
-                                           &eb, &emp, &emb, &rp, &rb,  &lsp, &lsb};
-                    for (int k = 0; k < 15; ++k) *arrays[k] = lv_all + g0 + k * N;
-                }
-                auto to_soa = [&](std::ptrdiff_t j) {
-                    if constexpr (soa_pair) {
-                        const WindowCoMoments& c = sc_g[j];
-                        lp[j] = c.level_p;
-                        lb[j] = c.level_b;
-                        mp[j] = c.mean_p;
-                        mb[j] = c.mean_b;
-                        cpp[j] = c.c_pp;
-                        cbb[j] = c.c_bb;
-                        cpb[j] = c.c_pb;
-                        ep[j] = c.err_p;
-                        eb[j] = c.err_b;
-                        emp[j] = c.err_mp;
-                        emb[j] = c.err_mb;
-                        rp[j] = c.run_p;
-                        rb[j] = c.run_b;
-                        lsp[j] = c.last_p;
-                        lsb[j] = c.last_b;
-                    }
-                    if constexpr (soa) {
-                        lv[j] = sa_g[j].level;
-                        mn[j] = sa_g[j].mean;
-                        m2[j] = sa_g[j].m2;
-                        er[j] = sa_g[j].err;
-                        erm[j] = sa_g[j].err_mean;
-                        rn[j] = sa_g[j].run;
-                        ls[j] = sa_g[j].last;
-                    }
-                };
-                auto from_soa = [&](std::ptrdiff_t j) {
-                    if constexpr (soa_pair) {
-                        WindowCoMoments& c = sc_g[j];
-                        c.level_p = lp[j];
-                        c.level_b = lb[j];
-                        c.mean_p = mp[j];
-                        c.mean_b = mb[j];
-                        c.c_pp = cpp[j];
-                        c.c_bb = cbb[j];
-                        c.c_pb = cpb[j];
-                        c.err_p = ep[j];
-                        c.err_b = eb[j];
-                        c.err_mp = emp[j];
-                        c.err_mb = emb[j];
-                        c.run_p = rp[j];
-                        c.run_b = rb[j];
-                        c.last_p = lsp[j];
-                        c.last_b = lsb[j];
-                    }
-                    if constexpr (soa) {
-                        sa_g[j].level = lv[j];
-                        sa_g[j].mean = mn[j];
-                        sa_g[j].m2 = m2[j];
-                        sa_g[j].err = er[j];
-                        sa_g[j].err_mean = erm[j];
-                        sa_g[j].run = rn[j];
-                        sa_g[j].last = ls[j];
-                    }
-                };
-                const TP* pcol = offset(p.data, c0 * p.col_stride);
-                const TB* bcol = offset(b.data, c0 * b.col_stride);
-                // Row r of the group as doubles: a pointer straight into the panel
-                // when it already holds contiguous doubles, else a converted copy.
-                auto load_row = [&](std::ptrdiff_t r, const double*& xs, const double*& ys, double* xbuf,
-                                    double* ybuf) {
-                    const TP* pr = offset(pcol, r * p.row_stride);
-                    const TB* br = offset(bcol, r * b.row_stride);
-                    if constexpr (PMode == 1 && std::is_same_v<TP, double>) {
-                        xs = pr;
-                    } else {
-                        for (std::ptrdiff_t j = 0; j < g; ++j) xbuf[j] = at<PMode>(pr, j, p.col_stride);
-                        xs = xbuf;
-                    }
-                    if constexpr (BMode == 1 && std::is_same_v<TB, double>) {
-                        ys = br;
-                    } else {
-                        const double y0 = static_cast<double>(br[0]);
-                        for (std::ptrdiff_t j = 0; j < g; ++j)
-                            ybuf[j] = BMode == 0 ? y0 : at<BMode>(br, j, b.col_stride);
-                        ys = ybuf;
-                    }
-                };
-                // The end of a step for column j: constant windows, guard, outputs.
-                auto finish = [&](std::ptrdiff_t j) {
-                    const std::ptrdiff_t first = has_old ? t - w + 1 : 0;
-                    const View<TP> pv = p.column(c0 + j);
-                    const View<TB> bv = b.column(c0 + j);
-                    if constexpr (Act) {
-                        WindowMoments& s = sa_g[j];
-                        if (!s.settle_constant() && s.needs_recompute())
-                            s = rebuilt(
-                                s, [&](std::ptrdiff_t i) { return active_at(pv, bv, i); }, first, t + 1);
-                        double v[3];
-                        em.active(s, s.count() >= need && s.n_bad == 0.0, v);
-                        write_active(outs_g[j], t, v);
-                    }
-                    if constexpr (Pair) {
-                        WindowCoMoments& s = sc_g[j];
-                        if (!s.settle_constant() && s.needs_recompute())
-                            s = rebuilt(
-                                s, [&](std::ptrdiff_t i) { return static_cast<double>(pv[i]); },
-                                [&](std::ptrdiff_t i) { return static_cast<double>(bv[i]); }, first, t + 1);
-                        double v[4];
-                        em.pair(s, s.count() >= need && s.n_bad == 0.0, v);
-                        write_pair(outs_g[j], t, v);
-                    }
-                };
-                // Columns whose guard fired on a fast step finish the general way.
-                auto finish_loud = [&] {
-                    for (std::ptrdiff_t j = 0; j < g; ++j)
-                        if (!quiet[j]) {
-                            from_soa(j);
-                            finish(j);
-                            to_soa(j);
-                        }
-                };
-                char& steady = steady_all[static_cast<std::size_t>(g0 / G)];
-
-                // Scheduled rebuild of the group from its window [t - w, t - 1],
-                // row-wise and vectorized: on ordinary data it keeps every guard
-                // quiet, so no column needs a (strided, one-column) recompute; the
-                // error-driven guard still catches what the schedule does not.
-                if (steady && t % rebuild_every == 0) {
-                    const std::ptrdiff_t r0 = t - w, last = t - 1;
-                    load_row(r0, xa, ya, xa_buf, ya_buf);
-                    for (std::ptrdiff_t j = 0; j < g; ++j) {
-                        k0[j] = soa ? xa[j] - ya[j] : xa[j];
-                        k1[j] = ya[j];
-                        s1[j] = s2[j] = s3[j] = s4[j] = s5[j] = 0.0;
-                    }
-                    for (std::ptrdiff_t r = r0; r <= last; ++r) {
-                        load_row(r, xa, ya, xa_buf, ya_buf);
-                        for (std::ptrdiff_t j = 0; j < g; ++j) {
-                            if constexpr (soa) {
-                                s1[j] += (xa[j] - ya[j]) - k0[j];
-                            } else {
-                                s1[j] += xa[j] - k0[j];
-                                s2[j] += ya[j] - k1[j];
-                            }
-                        }
-                    }
-                    for (std::ptrdiff_t j = 0; j < g; ++j) {
-                        k0[j] += s1[j] / wd;
-                        k1[j] += s2[j] / wd;
-                        s1[j] = s2[j] = 0.0;
-                    }
-                    for (std::ptrdiff_t r = r0; r <= last; ++r) {
-                        load_row(r, xa, ya, xa_buf, ya_buf);
-                        for (std::ptrdiff_t j = 0; j < g; ++j) {
-                            if constexpr (soa) {
-                                const double d = (xa[j] - ya[j]) - k0[j];
-                                s1[j] += d;
-                                s2[j] += d * d;
-                            } else {
-                                const double dx = xa[j] - k0[j], dy = ya[j] - k1[j];
-                                s1[j] += dx;
-                                s2[j] += dy;
-                                s3[j] += dx * dx;
-                                s4[j] += dy * dy;
-                                s5[j] += dx * dy;
-                            }
-                        }
-                    }
-                    for (std::ptrdiff_t j = 0; j < g; ++j) {
-                        if constexpr (soa) {
-                            const double m = s2[j] - s1[j] * s1[j] / wd;
-                            lv[j] = k0[j];
-                            mn[j] = s1[j] / wd;
-                            m2[j] = m > 0.0 ? m : 0.0;
-                            er[j] = 2.0 * eps * m2[j];
-                            erm[j] = 0.0;
-                        } else {
-                            if constexpr (Act) {  // rolling_stats: the active state the general way
-                                WindowMoments& a = sa_g[j];
-                                a = rebuilt(
-                                    a,
-                                    [&](std::ptrdiff_t i) {
-                                        return active_at(p.column(c0 + j), b.column(c0 + j), i);
-                                    },
-                                    r0, last + 1);
-                            }
-                            const double vpp = s3[j] - s1[j] * s1[j] / wd, vbb = s4[j] - s2[j] * s2[j] / wd;
-                            if constexpr (soa_pair) {
-                                lp[j] = k0[j];
-                                lb[j] = k1[j];
-                                mp[j] = s1[j] / wd;
-                                mb[j] = s2[j] / wd;
-                                cpp[j] = vpp > 0.0 ? vpp : 0.0;
-                                cbb[j] = vbb > 0.0 ? vbb : 0.0;
-                                cpb[j] = s5[j] - s1[j] * s2[j] / wd;
-                                ep[j] = 2.0 * eps * cpp[j];
-                                eb[j] = 2.0 * eps * cbb[j];
-                                emp[j] = emb[j] = 0.0;
-                                continue;
-                            }
-                            WindowCoMoments& c = sc_g[j];
-                            c.level_p = k0[j];
-                            c.level_b = k1[j];
-                            c.mean_p = s1[j] / wd;
-                            c.mean_b = s2[j] / wd;
-                            c.c_pp = vpp > 0.0 ? vpp : 0.0;
-                            c.c_bb = vbb > 0.0 ? vbb : 0.0;
-                            c.c_pb = s5[j] - s1[j] * s2[j] / wd;
-                            c.err_p = 2.0 * eps * c.c_pp;
-                            c.err_b = 2.0 * eps * c.c_bb;
-                            c.err_mp = c.err_mb = 0.0;
-                        }
-                    }
-                }
-
-                load_row(t, pn, bn, pn_buf, bn_buf);
-                if (has_old) load_row(t - w, po, bo, po_buf, bo_buf);
-                if (steady) {
-                    // Fast path: every value of both rows finite, then replace steps
-                    // across the group; columns whose guard fires finish alone.
-                    // x - x is 0 for finite x and NaN otherwise: summed over the
-                    // rows, one NaN test tells whether every value is finite.
-                    int bad = 0;
-                    std::ptrdiff_t jb = 0;
-#ifdef TRACKERR_VECTOR_LANES
-                    {
-                        vd2 chk = splat2(0.0);
-                        for (; jb + 2 <= g; jb += 2) {
-                            const vd2 x1 = load2(pn + jb), x2 = load2(bn + jb), x3 = load2(po + jb),
-                                      x4 = load2(bo + jb);
-                            chk += ((x1 - x1) + (x2 - x2)) + ((x3 - x3) + (x4 - x4));
-                        }
-                        bad = static_cast<int>(!(chk[0] + chk[1] == 0.0));
-                    }
-#endif
-                    {
-                        double chk = 0.0;
-                        for (std::ptrdiff_t j = jb; j < g; ++j)
-                            chk += ((pn[j] - pn[j]) + (bn[j] - bn[j])) + ((po[j] - po[j]) + (bo[j] - bo[j]));
-                        bad |= static_cast<int>(!(chk == 0.0));
-                    }
-                    if (!bad) {
-                        int loud = 0;
-                        if constexpr (soa) {
-                            // WindowMoments::replace, observe and guard_quiet and
-                            // Emit::active, across the group and branch-free.
-                            constexpr double tol = recompute_tol;
-                            std::ptrdiff_t j0 = 0;
-#ifdef TRACKERR_VECTOR_LANES
-                            {  // two portfolios per step in vector registers; same arithmetic as below
-                                const vd2 inv = splat2(inv_w), width = splat2(wd), one = splat2(1.0);
-                                const vd2 epsv = splat2(eps), tolv = splat2(tol), tol2 = splat2(tol * tol);
-                                const vd2 zero = splat2(0.0), three = splat2(3.0), two = splat2(2.0);
-                                const vd2 idof = splat2(em.inv_dof), sp = splat2(em.sqrt_p),
-                                          py = splat2(em.per_year);
-                                const vd2 nanv = splat2(nan_v);
-                                vi2 loud2 = {0, 0};
-                                for (; j0 + 2 <= g; j0 += 2) {
-                                    const vd2 x_new = load2(pn + j0) - load2(bn + j0);
-                                    const vd2 x_old = load2(po + j0) - load2(bo + j0);
-                                    const vd2 r = select2(x_new == load2(ls + j0), load2(rn + j0) + one, one);
-                                    const vd2 lvl = load2(lv + j0);
-                                    const vd2 u_new = x_new - lvl, u_old = x_old - lvl;
-                                    const vd2 dx = u_new - u_old;
-                                    const vd2 mean_old = load2(mn + j0);
-                                    const vd2 mean = mean_old + dx * inv;
-                                    const vd2 a = u_new - mean, bq = u_old - mean_old;
-                                    const vd2 m = load2(m2 + j0) + dx * (a + bq);
-                                    const vd2 adx = abs2(dx);
-                                    const vd2 em_ = load2(erm + j0) + epsv * (abs2(mean) + adx * inv);
-                                    const vd2 e = load2(er + j0) +
-                                                  (epsv * (three * adx * (abs2(a) + abs2(bq)) + abs2(m)) +
-                                                   two * adx * em_);
-                                    store2(rn + j0, r);
-                                    store2(ls + j0, x_new);
-                                    store2(mn + j0, mean);
-                                    store2(m2 + j0, m);
-                                    store2(er + j0, e);
-                                    store2(erm + j0, em_);
-                                    const vi2 q = (r < width) & (m > zero) & (e <= tolv * m) &
-                                                  (em_ * em_ * width <= tol2 * m);
-                                    quiet[j0] = q[0] != 0;
-                                    quiet[j0 + 1] = q[1] != 0;
-                                    loud2 |= ~q;
-                                    const vd2 sd = sqrt2(select2(m > zero, m, zero) * idof);
-                                    const vd2 level_mean = lvl + mean;
-                                    const vd2 ir = level_mean / sd * sp;
-                                    store2(ot + j0, sd * sp);
-                                    store2(oa + j0, level_mean * py);
-                                    store2(oi + j0, select2(sd > zero, ir, nanv));
-                                }
-                                loud |= static_cast<int>((loud2[0] | loud2[1]) != 0);
-                            }
-#endif
-                            for (std::ptrdiff_t j = j0; j < g; ++j) {
-                                const double x_new = pn[j] - bn[j], x_old = po[j] - bo[j];
-                                const double r = (x_new == ls[j]) ? rn[j] + 1.0 : 1.0;
-                                const double u_new = x_new - lv[j], u_old = x_old - lv[j];
-                                const double dx = u_new - u_old;
-                                const double mean_old = mn[j];
-                                const double mean = mean_old + dx * inv_w;
-                                const double a = u_new - mean, bq = u_old - mean_old;
-                                const double m = m2[j] + dx * (a + bq);
-                                const double adx = std::fabs(dx);
-                                const double em_ = erm[j] + eps * (std::fabs(mean) + adx * inv_w);
-                                const double e =
-                                    er[j] +
-                                    (eps * (3.0 * adx * (std::fabs(a) + std::fabs(bq)) + std::fabs(m)) +
-                                     2.0 * adx * em_);
-                                rn[j] = r;
-                                ls[j] = x_new;
-                                mn[j] = mean;
-                                m2[j] = m;
-                                er[j] = e;
-                                erm[j] = em_;
-                                const bool q =
-                                    (r < wd) & (m > 0.0) & (e <= tol * m) & (em_ * em_ * wd <= tol * tol * m);
-                                quiet[j] = q;
-                                loud |= static_cast<int>(!q);
-                                const double sd = std::sqrt((m > 0.0 ? m : 0.0) * em.inv_dof);
-                                const double level_mean = lv[j] + mean;
-                                const double ir = level_mean / sd * em.sqrt_p;
-                                ot[j] = sd * em.sqrt_p;
-                                oa[j] = level_mean * em.per_year;
-                                oi[j] = sd > 0.0 ? ir : nan_v;
-                            }
-                            const double* vals[3] = {ot, oa, oi};
-                            const OutView* views[3] = {&out.columns.tracking_error,
-                                                       &out.columns.active_return,
-                                                       &out.columns.information_ratio};
-                            for (int f = 0; f < 3; ++f) {
-                                const OutView& o = *views[f];
-                                if (!o) continue;
-                                char* row =
-                                    reinterpret_cast<char*>(o.data) + t * o.stride + c0 * out.col_stride[f];
-                                const std::ptrdiff_t cs = out.col_stride[f];
-                                if (!loud && cs == static_cast<std::ptrdiff_t>(sizeof(double))) {
-                                    std::memcpy(row, vals[f], static_cast<std::size_t>(g) * sizeof(double));
-                                    continue;
-                                }
-                                for (std::ptrdiff_t j = 0; j < g; ++j)
-                                    if (quiet[j]) *reinterpret_cast<double*>(row + j * cs) = vals[f][j];
-                            }
-                            if (loud) finish_loud();
-                            continue;
-                        }
-                        if constexpr (soa_pair) {
-                            // WindowCoMoments::replace, observe and guard_quiet and Emit::pair,
-                            // across the group and branch-free.
-                            constexpr double tol = recompute_tol;
-                            double ob[G], oal[G], oc[G];
-                            auto lane = [&](std::ptrdiff_t j) {  // the scalar form, for the tail
-                                const double p_new = pn[j], b_new = bn[j], p_old = po[j], b_old = bo[j];
-                                const double r_p = (p_new == lsp[j]) ? rp[j] + 1.0 : 1.0;
-                                const double r_b = (b_new == lsb[j]) ? rb[j] + 1.0 : 1.0;
-                                const double up = p_new - lp[j], ub = b_new - lb[j];
-                                const double vp = p_old - lp[j], vb = b_old - lb[j];
-                                const double dp = up - vp, db = ub - vb;
-                                const double mp_old = mp[j], mb_old = mb[j];
-                                const double mpn = mp_old + dp * inv_w, mbn = mb_old + db * inv_w;
-                                const double ap = up - mpn, bp = vp - mp_old, ab = ub - mbn, bb = vb - mb_old;
-                                const double c1 = cpp[j] + dp * (ap + bp), c2 = cbb[j] + db * (ab + bb);
-                                const double c3 = cpb[j] + 0.5 * (dp * (ab + bb) + db * (ap + bp));
-                                const double adp = std::fabs(dp), adb = std::fabs(db);
-                                const double tp = 1.5 * adp * (std::fabs(ap) + std::fabs(bp));
-                                const double tb = 1.5 * adb * (std::fabs(ab) + std::fabs(bb));
-                                const double e_mp = emp[j] + eps * (std::fabs(mpn) + adp * inv_w);
-                                const double e_mb = emb[j] + eps * (std::fabs(mbn) + adb * inv_w);
-                                const double e_p =
-                                    ep[j] + (eps * (2.0 * tp + std::fabs(c1)) + 2.0 * adp * e_mp);
-                                const double e_b =
-                                    eb[j] + (eps * (2.0 * tb + std::fabs(c2)) + 2.0 * adb * e_mb);
-                                rp[j] = r_p;
-                                rb[j] = r_b;
-                                lsp[j] = p_new;
-                                lsb[j] = b_new;
-                                mp[j] = mpn;
-                                mb[j] = mbn;
-                                cpp[j] = c1;
-                                cbb[j] = c2;
-                                cpb[j] = c3;
-                                emp[j] = e_mp;
-                                emb[j] = e_mb;
-                                ep[j] = e_p;
-                                eb[j] = e_b;
-                                const bool q = (r_p < wd) & (r_b < wd) & (c1 > 0.0) & (c2 > 0.0) &
-                                               (e_p <= tol * c1) & (e_b <= tol * c2) &
-                                               (e_mp * e_mp * wd <= tol * tol * c1) &
-                                               (e_mb * e_mb * wd <= tol * tol * c2);
-                                quiet[j] = q;
-                                loud |= static_cast<int>(!q);
-                                const double beta = c3 / c2;
-                                const double a1 =
-                                    ((lp[j] + mpn) - em.risk_free) - beta * ((lb[j] + mbn) - em.risk_free);
-                                const double rr = c3 / std::sqrt(c1 * c2);
-                                ob[j] = beta;
-                                oal[j] = a1;
-                                oc[j] = rr > 1.0 ? 1.0 : (rr < -1.0 ? -1.0 : rr);
-                            };
-                            std::ptrdiff_t j0 = 0;
-#ifdef TRACKERR_VECTOR_LANES
-                            {  // two portfolios per step in vector registers; the same arithmetic as `lane`
-                                const vd2 inv = splat2(inv_w), width = splat2(wd), one = splat2(1.0),
-                                          half = splat2(0.5);
-                                const vd2 epsv = splat2(eps), tolv = splat2(tol), tol2 = splat2(tol * tol);
-                                const vd2 zero = splat2(0.0), two = splat2(2.0), onehalf = splat2(1.5);
-                                const vd2 rf = splat2(em.risk_free), mone = splat2(-1.0);
-                                vi2 loud2 = {0, 0};
-                                for (; j0 + 2 <= g; j0 += 2) {
-                                    const vd2 p_new = load2(pn + j0), b_new = load2(bn + j0);
-                                    const vd2 p_old = load2(po + j0), b_old = load2(bo + j0);
-                                    const vd2 r_p =
-                                        select2(p_new == load2(lsp + j0), load2(rp + j0) + one, one);
-                                    const vd2 r_b =
-                                        select2(b_new == load2(lsb + j0), load2(rb + j0) + one, one);
-                                    const vd2 lpv = load2(lp + j0), lbv = load2(lb + j0);
-                                    const vd2 up = p_new - lpv, ub = b_new - lbv, vp = p_old - lpv,
-                                              vb = b_old - lbv;
-                                    const vd2 dp = up - vp, db = ub - vb;
-                                    const vd2 mp_old = load2(mp + j0), mb_old = load2(mb + j0);
-                                    const vd2 mpn = mp_old + dp * inv, mbn = mb_old + db * inv;
-                                    const vd2 ap = up - mpn, bp = vp - mp_old, ab = ub - mbn,
-                                              bb = vb - mb_old;
-                                    const vd2 c1 = load2(cpp + j0) + dp * (ap + bp);
-                                    const vd2 c2 = load2(cbb + j0) + db * (ab + bb);
-                                    const vd2 c3 = load2(cpb + j0) + half * (dp * (ab + bb) + db * (ap + bp));
-                                    const vd2 adp = abs2(dp), adb = abs2(db);
-                                    const vd2 tp = onehalf * adp * (abs2(ap) + abs2(bp));
-                                    const vd2 tb = onehalf * adb * (abs2(ab) + abs2(bb));
-                                    const vd2 e_mp = load2(emp + j0) + epsv * (abs2(mpn) + adp * inv);
-                                    const vd2 e_mb = load2(emb + j0) + epsv * (abs2(mbn) + adb * inv);
-                                    const vd2 e_p =
-                                        load2(ep + j0) + (epsv * (two * tp + abs2(c1)) + two * adp * e_mp);
-                                    const vd2 e_b =
-                                        load2(eb + j0) + (epsv * (two * tb + abs2(c2)) + two * adb * e_mb);
-                                    store2(rp + j0, r_p);
-                                    store2(rb + j0, r_b);
-                                    store2(lsp + j0, p_new);
-                                    store2(lsb + j0, b_new);
-                                    store2(mp + j0, mpn);
-                                    store2(mb + j0, mbn);
-                                    store2(cpp + j0, c1);
-                                    store2(cbb + j0, c2);
-                                    store2(cpb + j0, c3);
-                                    store2(emp + j0, e_mp);
-                                    store2(emb + j0, e_mb);
-                                    store2(ep + j0, e_p);
-                                    store2(eb + j0, e_b);
-                                    const vi2 q = (r_p < width) & (r_b < width) & (c1 > zero) & (c2 > zero) &
-                                                  (e_p <= tolv * c1) & (e_b <= tolv * c2) &
-                                                  (e_mp * e_mp * width <= tol2 * c1) &
-                                                  (e_mb * e_mb * width <= tol2 * c2);
-                                    quiet[j0] = q[0] != 0;
-                                    quiet[j0 + 1] = q[1] != 0;
-                                    loud2 |= ~q;
-                                    const vd2 beta = c3 / c2;
-                                    const vd2 a1 = ((lpv + mpn) - rf) - beta * ((lbv + mbn) - rf);
-                                    const vd2 rr = c3 / sqrt2(c1 * c2);
-                                    store2(ob + j0, beta);
-                                    store2(oal + j0, a1);
-                                    store2(oc + j0, select2(rr > one, one, select2(rr < mone, mone, rr)));
-                                }
-                                loud |= static_cast<int>((loud2[0] | loud2[1]) != 0);
-                            }
-#endif
-                            for (std::ptrdiff_t j = j0; j < g; ++j) lane(j);
-                            for (std::ptrdiff_t j = 0; j < g; ++j) {
-                                if (!quiet[j]) continue;
-                                double v[4];
-                                v[0] = ob[j];
-                                v[1] = em.geometric_alpha ? metrics::compound(oal[j], em.per_year)
-                                                          : oal[j] * em.per_year;
-                                v[2] = oc[j];
-                                v[3] = oc[j] * oc[j];
-                                write_pair(outs_g[j], t, v);
-                            }
-                            if (loud) finish_loud();
-                            continue;
-                        }
-                        for (std::ptrdiff_t j = 0; j < g; ++j) {
-                            bool q = true;
-                            if constexpr (Act) {
-                                sa_g[j].replace(pn[j] - bn[j], po[j] - bo[j], inv_w);
-                                q = q && sa_g[j].run < wd && sa_g[j].guard_quiet();
-                            }
-                            if constexpr (Pair) {
-                                sc_g[j].replace(pn[j], bn[j], po[j], bo[j], inv_w);
-                                q = q && sc_g[j].run_p < wd && sc_g[j].run_b < wd && sc_g[j].guard_quiet();
-                            }
-                            quiet[j] = q;
-                            loud |= static_cast<int>(!q);
-                        }
-                        for (std::ptrdiff_t j = 0; j < g; ++j) {
-                            if (loud && !quiet[j]) {
-                                finish(j);
-                                continue;
-                            }
-                            if constexpr (Act) {
-                                double v[3];
-                                em.active(sa_g[j], true, v);
-                                write_active(outs_g[j], t, v);
-                            }
-                            if constexpr (Pair) {
-                                double v[4];
-                                em.pair(sc_g[j], true, v);
-                                write_pair(outs_g[j], t, v);
-                            }
-                        }
-                        continue;
-                    }
-                }
-                // General step for every column of the group.
-                if (steady)  // leaving the fast path: the arrays hold the latest state
-                    for (std::ptrdiff_t j = 0; j < g; ++j) from_soa(j);
-                bool now_steady = has_old;
-                for (std::ptrdiff_t j = 0; j < g; ++j) {
-                    const double x_old = has_old ? po[j] : nan_v, y_old = has_old ? bo[j] : nan_v;
-                    if constexpr (Act) {
-                        const double an = (pn[j] != pn[j] || bn[j] != bn[j]) ? nan_v : pn[j] - bn[j];
-                        const double ao = (x_old != x_old || y_old != y_old) ? nan_v : x_old - y_old;
-                        update(sa_g[j], an == an || pn[j] != pn[j] || bn[j] != bn[j] ? an : HUGE_VAL,
-                               ao == ao || x_old != x_old || y_old != y_old ? ao : HUGE_VAL);
-                        now_steady = now_steady && sa_g[j].n == wd && sa_g[j].n_bad == 0.0;
-                    }
-                    if constexpr (Pair) {
-                        update(sc_g[j], pn[j], bn[j], x_old, y_old);
-                        now_steady = now_steady && sc_g[j].n == wd && sc_g[j].n_bad == 0.0;
-                    }
-                    finish(j);
-                }
-                steady = now_steady;
-                if (steady)  // entering the fast path
-                    for (std::ptrdiff_t j = 0; j < g; ++j) to_soa(j);
-            }
-        }
-}
-
-template <bool Act, bool Pair, class TP, class TB>
-void rolling_rowwise_dispatch(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm,
-                              const OutPanel& out, std::ptrdiff_t c0, std::ptrdiff_t c1) {
-    const int pm = access_mode(p.col_stride, sizeof(TP)) == 1 ? 1 : 2;
-    const int bm = access_mode(b.col_stride, sizeof(TB));
-    if (pm == 1) {
-        if (bm == 0) return rolling_rowwise<Act, Pair, 1, 0>(p, b, prm, out, c0, c1);
-        if (bm == 1) return rolling_rowwise<Act, Pair, 1, 1>(p, b, prm, out, c0, c1);
-        return rolling_rowwise<Act, Pair, 1, 2>(p, b, prm, out, c0, c1);
-    }
-    if (bm == 0) return rolling_rowwise<Act, Pair, 2, 0>(p, b, prm, out, c0, c1);
-    if (bm == 1) return rolling_rowwise<Act, Pair, 2, 1>(p, b, prm, out, c0, c1);
-    return rolling_rowwise<Act, Pair, 2, 2>(p, b, prm, out, c0, c1);
-}
-
-}  // namespace detail
-
 /// Rolling metrics of every column of a T x N panel against its benchmark
-/// (a broadcast column, see `broadcast`, or a T x N panel). Portfolios that
-/// sit next to each other in memory (C order) are updated row by row in
-/// groups; otherwise each column runs the 1-D kernel. Columns are split into
-/// ranges of whole groups across `threads` threads (1 = the calling thread
-/// only); no column's result depends on the split.
+/// (a broadcast column, see `broadcast`, or a T x N panel). Each column is
+/// cut into the segments of the 1-D kernel, and the (column, segment) tasks
+/// run in the lanes of the lane driver, so column c's values are bit for bit
+/// those of the 1-D kernel on column c, whatever the layout. Columns are split
+/// into ranges across `threads` threads (1 = the calling thread only); no
+/// column's result depends on the split.
 template <class TP, class TB>
 void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, const OutPanel& out,
              int threads = 1) {
@@ -1249,33 +956,57 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
     detail::check_rolling_options(prm);
     detail::check_threads(threads);
     const bool act = out.columns.any_active(), pair = out.columns.any_pair();
-    const bool rowwise = detail::prefer_rowwise(p);
+    if (!act && !pair) return;
+    const std::ptrdiff_t T = p.rows, N = p.cols;
+    if (N == 0 || T == 0) return;
+    const std::ptrdiff_t L =
+        prm.window > (T - 1) / 8 ? std::max<std::ptrdiff_t>(T, 1) : detail::segment_rows(prm.window);
+    const std::ptrdiff_t S = (T + L - 1) / L;
+    const bool contiguous = p.column(0).contiguous() && b.column(0).contiguous();
+    // Adjacent columns side by side in memory (C order): take the columns of a
+    // segment one after the other, so the lanes read neighbouring values;
+    // else a column's segments one after the other.
+    const bool by_row = !contiguous && detail::prefer_rowwise(p);
     auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
-        if (!rowwise) {
-            for (std::ptrdiff_t c = c0; c < c1; ++c) rolling(p.column(c), b.column(c), prm, out.column(c), 1);
-            return;
+        using V = detail::lane_t;
+        const std::ptrdiff_t n = c1 - c0;
+        auto task = [&](std::ptrdiff_t i) {
+            const std::ptrdiff_t c = c0 + (by_row ? i % n : i / S), s = by_row ? i / n : i % S;
+            const std::ptrdiff_t first = s * L;
+            return detail::LaneTask<TP, TB>{p.column(c), b.column(c), out.column(c), first, std::min(T, first + L)};
+        };
+        if (contiguous) {
+            if (act && pair) detail::rolling_lanes<V, true, true, true, TP, TB>(prm, n * S, task);
+            else if (act) detail::rolling_lanes<V, true, false, true, TP, TB>(prm, n * S, task);
+            else detail::rolling_lanes<V, false, true, true, TP, TB>(prm, n * S, task);
+        } else {
+            if (act && pair) detail::rolling_lanes<V, true, true, false, TP, TB>(prm, n * S, task);
+            else if (act) detail::rolling_lanes<V, true, false, false, TP, TB>(prm, n * S, task);
+            else detail::rolling_lanes<V, false, true, false, TP, TB>(prm, n * S, task);
         }
-        if (act && pair)
-            detail::rolling_rowwise_dispatch<true, true>(p, b, prm, out, c0, c1);
-        else if (act)
-            detail::rolling_rowwise_dispatch<true, false>(p, b, prm, out, c0, c1);
-        else if (pair)
-            detail::rolling_rowwise_dispatch<false, true>(p, b, prm, out, c0, c1);
         // Tiny or huge columns, as in the 1-D kernel.
-        std::vector<double> tops(static_cast<std::size_t>(2 * (c1 - c0)));
-        detail::largest_finite_columns(p, c0, c1, tops.data());
-        detail::largest_finite_columns(b, c0, c1, tops.data() + (c1 - c0));
+        std::vector<double> tops(static_cast<std::size_t>(2 * n));
+        if (by_row) {
+            detail::largest_finite_columns(p, c0, c1, tops.data());
+            detail::largest_finite_columns(b, c0, c1, tops.data() + n);
+        } else {
+            for (std::ptrdiff_t c = c0; c < c1; ++c) {
+                tops[static_cast<std::size_t>(c - c0)] = detail::largest_finite(p.column(c));
+                tops[static_cast<std::size_t>(c - c0 + n)] = detail::largest_finite(b.column(c));
+            }
+        }
         for (std::ptrdiff_t c = c0; c < c1; ++c)
             detail::rolling_rescaled(p.column(c), b.column(c), prm, out.column(c), 1,
                                      tops[static_cast<std::size_t>(c - c0)],
-                                     tops[static_cast<std::size_t>(c - c0 + (c1 - c0))]);
+                                     tops[static_cast<std::size_t>(c - c0 + n)]);
     };
-    const std::ptrdiff_t N = p.cols;
-    const std::ptrdiff_t G = detail::rolling_group;
+    // Ranges of whole blocks of 8 columns (whole cache lines of a C-order row).
+    constexpr std::ptrdiff_t G = 8;
     const std::ptrdiff_t groups = (N + G - 1) / G;
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, groups));
     auto bound = [&](std::ptrdiff_t i) { return std::min(N, (groups * i / k) * G); };
     detail::run_parts(k, [&](std::ptrdiff_t i) { run_columns(bound(i), bound(i + 1)); });
 }
 
+TRACKERR_ISA_END
 }  // namespace trackerr

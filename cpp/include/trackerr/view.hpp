@@ -4,6 +4,8 @@
 // have (Fortran order, every other element, reversed) is read in place.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <cstddef>
 
 // Forces inlining of the few small functions on the kernels' per-element
@@ -17,6 +19,7 @@
 #endif
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 /// A 1-D run of `size` values of type T, `stride` bytes apart (may be negative).
 template <class T>
@@ -61,4 +64,5 @@ struct Panel {
     }
 };
 
+TRACKERR_ISA_END
 }  // namespace trackerr

@@ -27,19 +27,108 @@
 // leaves.
 #pragma once
 
+#include "detail/isa.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 
 #include "comoments.hpp"
+#include "detail/simd.hpp"
 #include "view.hpp"
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 namespace detail {
 inline constexpr double eps = std::numeric_limits<double>::epsilon();
 /// Relative bound on accumulated rounding in M2 before a recompute.
 inline constexpr double recompute_tol = 1e-13;
+}  // namespace detail
+
+namespace detail {
+
+// The steady step of the window states, written once over a lane type V
+// (detail/simd.hpp): `double` for the scalar states below, vectors of 2, 4 or
+// 8 doubles for the kernels that step several windows at once (segments of a
+// long series, columns of a panel, portfolios of a stream). Every lane
+// computes exactly what the scalar step computes on its data.
+//
+// The step is the replace step of a full window of finite values (n fixed):
+//   mean' = mean + dx / n,  M2' = M2 + dx ((x_new - mean') + (x_old - mean)),
+// with dx = x_new - x_old (all relative to the reference level), plus the
+// running bounds on the rounding it made and the trailing run of equal
+// values. `quiet` says whether the result can be used as it is: M2 > 0, both
+// bounds under the tolerance, and the run shorter than the window. A lane
+// that is not quiet goes through the general step (constant windows,
+// recomputes) of the scalar state.
+template <class V>
+struct MomentLanes {
+    V level, mean, m2, err, err_mean, run, last;
+
+    TRACKERR_HOT void replace(const V& x_new, const V& x_old, const V& inv_n) noexcept {
+        run = simd::select<V>(x_new == last, run + 1.0, simd::splat<V>(1.0));
+        last = x_new;
+        const V u_new = x_new - level, u_old = x_old - level;
+        const V dx = u_new - u_old;
+        const V mean_old = mean;
+        mean += dx * inv_n;
+        const V a = u_new - mean, b = u_old - mean_old;
+        m2 += dx * (a + b);
+        const V adx = simd::abs(dx);
+        err_mean += eps * (simd::abs(mean) + adx * inv_n);
+        err += eps * (3.0 * adx * (simd::abs(a) + simd::abs(b)) + simd::abs(m2)) + 2.0 * adx * err_mean;
+    }
+
+    /// The guard of a full window of n values.
+    TRACKERR_HOT simd::mask<V> quiet(const V& n) const noexcept {
+        constexpr double tol = recompute_tol;
+        // & rather than &&: no branches on the per-element path
+        return (m2 > V{}) & (err <= tol * m2) & (err_mean * err_mean * n <= tol * tol * m2);
+    }
+};
+
+/// The pair's steady step: MomentLanes for p and b, and the co-moment
+///   C_pb' = C_pb + (dp (b_new - mean_b' + b_old - mean_b) + db (...p...)) / 2.
+template <class V>
+struct CoMomentLanes {
+    V level_p, level_b, mean_p, mean_b, c_pp, c_bb, c_pb, err_p, err_b, err_mp, err_mb, run_p, run_b, last_p,
+        last_b;
+
+    TRACKERR_HOT void replace(const V& p_new, const V& b_new, const V& p_old, const V& b_old,
+                              const V& inv_n) noexcept {
+        const V one = simd::splat<V>(1.0);
+        run_p = simd::select<V>(p_new == last_p, run_p + 1.0, one);
+        run_b = simd::select<V>(b_new == last_b, run_b + 1.0, one);
+        last_p = p_new;
+        last_b = b_new;
+        const V up = p_new - level_p, ub = b_new - level_b;
+        const V vp = p_old - level_p, vb = b_old - level_b;
+        const V dp = up - vp, db = ub - vb;
+        const V mp_old = mean_p, mb_old = mean_b;
+        mean_p += dp * inv_n;
+        mean_b += db * inv_n;
+        const V ap = up - mean_p, bp = vp - mp_old;
+        const V ab = ub - mean_b, bb = vb - mb_old;
+        c_pp += dp * (ap + bp);
+        c_bb += db * (ab + bb);
+        c_pb += 0.5 * (dp * (ab + bb) + db * (ap + bp));
+        const V adp = simd::abs(dp), adb = simd::abs(db);
+        const V tp = 1.5 * adp * (simd::abs(ap) + simd::abs(bp));
+        const V tb = 1.5 * adb * (simd::abs(ab) + simd::abs(bb));
+        err_mp += eps * (simd::abs(mean_p) + adp * inv_n);
+        err_mb += eps * (simd::abs(mean_b) + adb * inv_n);
+        err_p += eps * (2.0 * tp + simd::abs(c_pp)) + 2.0 * adp * err_mp;
+        err_b += eps * (2.0 * tb + simd::abs(c_bb)) + 2.0 * adb * err_mb;
+    }
+
+    TRACKERR_HOT simd::mask<V> quiet(const V& n) const noexcept {
+        constexpr double tol = recompute_tol;
+        return (c_pp > V{}) & (c_bb > V{}) & (err_p <= tol * c_pp) & (err_b <= tol * c_bb) &
+               (err_mp * err_mp * n <= tol * tol * c_pp) & (err_mb * err_mb * n <= tol * tol * c_bb);
+    }
+};
+
 }  // namespace detail
 
 /// Guarded moments of one series over a window. `Source` is any callable
@@ -95,19 +184,17 @@ struct WindowMoments {
         err += detail::eps * (2.0 * std::fabs(t) + std::fabs(m2)) + 2.0 * std::fabs(d) * err_mean;
     }
 
-    /// Replace step for a full window (n unchanged), with 1/n precomputed.
+    /// Replace step for a full window (n unchanged), with 1/n precomputed
+    /// (detail::MomentLanes, one lane).
     TRACKERR_HOT void replace(double x_new, double x_old, double inv_n) noexcept {
-        observe(x_new);
-        const double u_new = x_new - level, u_old = x_old - level;
-        const double dx = u_new - u_old;
-        const double mean_old = mean;
-        mean += dx * inv_n;
-        const double a = u_new - mean, b = u_old - mean_old;
-        m2 += dx * (a + b);
-        const double adx = std::fabs(dx);
-        err_mean += detail::eps * (std::fabs(mean) + adx * inv_n);
-        err +=
-            detail::eps * (3.0 * adx * (std::fabs(a) + std::fabs(b)) + std::fabs(m2)) + 2.0 * adx * err_mean;
+        detail::MomentLanes<double> s{level, mean, m2, err, err_mean, run, last};
+        s.replace(x_new, x_old, inv_n);
+        mean = s.mean;
+        m2 = s.m2;
+        err = s.err;
+        err_mean = s.err_mean;
+        run = s.run;
+        last = s.last;
     }
 
     /// Records an observation that will not enter the moments (a missing
@@ -248,21 +335,24 @@ struct WindowCoMoments {
         bound(std::fabs(dp), std::fabs(db), std::fabs(tp), std::fabs(tb), 1.0 / n1);
     }
 
+    /// Replace step for a full window (detail::CoMomentLanes, one lane).
     TRACKERR_HOT void replace(double p_new, double b_new, double p_old, double b_old, double inv_n) noexcept {
-        observe(p_new, b_new);
-        const double up = p_new - level_p, ub = b_new - level_b;
-        const double vp = p_old - level_p, vb = b_old - level_b;
-        const double dp = up - vp, db = ub - vb;
-        const double mp_old = mean_p, mb_old = mean_b;
-        mean_p += dp * inv_n;
-        mean_b += db * inv_n;
-        const double ap = up - mean_p, bp = vp - mp_old;
-        const double ab = ub - mean_b, bb = vb - mb_old;
-        c_pp += dp * (ap + bp);
-        c_bb += db * (ab + bb);
-        c_pb += 0.5 * (dp * (ab + bb) + db * (ap + bp));
-        bound(std::fabs(dp), std::fabs(db), 1.5 * std::fabs(dp) * (std::fabs(ap) + std::fabs(bp)),
-              1.5 * std::fabs(db) * (std::fabs(ab) + std::fabs(bb)), inv_n);
+        detail::CoMomentLanes<double> s{level_p, level_b, mean_p, mean_b, c_pp,  c_bb,   c_pb,  err_p,
+                                        err_b,   err_mp,  err_mb, run_p,  run_b, last_p, last_b};
+        s.replace(p_new, b_new, p_old, b_old, inv_n);
+        mean_p = s.mean_p;
+        mean_b = s.mean_b;
+        c_pp = s.c_pp;
+        c_bb = s.c_bb;
+        c_pb = s.c_pb;
+        err_p = s.err_p;
+        err_b = s.err_b;
+        err_mp = s.err_mp;
+        err_mb = s.err_mb;
+        run_p = s.run_p;
+        run_b = s.run_b;
+        last_p = s.last_p;
+        last_b = s.last_b;
     }
 
     /// A series that is constant over the window is exact (settle_constant
@@ -365,4 +455,5 @@ private:
     }
 };
 
+TRACKERR_ISA_END
 }  // namespace trackerr

@@ -9,9 +9,13 @@
 // anything; other compilers get plain arrays with the same arithmetic.
 #pragma once
 
+#include "isa.hpp"
+
 #include <cstring>
 
-namespace trackerr::detail {
+namespace trackerr {
+TRACKERR_ISA_BEGIN
+namespace detail {
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TRACKERR_VECTOR_LANES 1
@@ -131,4 +135,6 @@ inline vd2 sqrt2(vd2 v) noexcept {
 }
 #endif
 
-}  // namespace trackerr::detail
+}  // namespace detail
+TRACKERR_ISA_END
+}  // namespace trackerr

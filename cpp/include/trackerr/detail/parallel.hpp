@@ -15,6 +15,8 @@
 // fixed by the caller, and each writes only its own outputs.
 #pragma once
 
+#include "isa.hpp"
+
 #include <cstddef>
 #include <exception>
 #include <stdexcept>
@@ -23,6 +25,7 @@
 #include <vector>
 
 namespace trackerr {
+TRACKERR_ISA_BEGIN
 
 namespace detail {
 
@@ -83,4 +86,5 @@ void run_parts(std::ptrdiff_t k, const Part& part, const Spawn& spawn = Spawn{})
 
 }  // namespace detail
 
+TRACKERR_ISA_END
 }  // namespace trackerr

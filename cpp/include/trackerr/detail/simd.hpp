@@ -1,0 +1,178 @@
+// Lane types for kernels that run W independent recurrences side by side.
+//
+// A kernel is written once as a template over its lane type V: `double` (one
+// lane, any compiler) or a GCC/clang vector of 2, 4 or 8 doubles. Every
+// operation below is the IEEE operation of each lane, in the order the source
+// gives, so lane j of a V computes bit for bit what the `double` instantiation
+// computes on lane j's data: results do not depend on the lane count, hence
+// not on the instruction set the kernel was compiled for (SSE2, AVX2,
+// AVX-512). No operation reassociates, and no FMA is formed (the build keeps
+// -ffp-contract=off).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "../view.hpp"
+#include "isa.hpp"
+
+namespace trackerr {
+TRACKERR_ISA_BEGIN
+namespace detail::simd {
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TRACKERR_SIMD_LANES 1
+typedef double d2 __attribute__((vector_size(16)));
+typedef double d4 __attribute__((vector_size(32)));
+typedef double d8 __attribute__((vector_size(64)));
+#endif
+
+/// Number of doubles in a lane type.
+template <class V>
+inline constexpr int width = static_cast<int>(sizeof(V) / sizeof(double));
+
+/// The mask type of a lane type: what `a < b` gives (bool for double, a
+/// vector of all-ones / all-zeros 64-bit integers for vectors).
+template <class V>
+using mask = decltype(V{} < V{});
+
+template <class V>
+TRACKERR_HOT V splat(double x) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        return x;
+    } else {
+        V v;
+        for (int j = 0; j < width<V>; ++j) v[j] = x;
+        return v;
+    }
+}
+
+template <class V>
+TRACKERR_HOT double get(const V& v, int j) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        (void)j;
+        return v;
+    } else {
+        return v[j];
+    }
+}
+
+template <class V>
+TRACKERR_HOT void set(V& v, int j, double x) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        (void)j;
+        v = x;
+    } else {
+        v[j] = x;
+    }
+}
+
+template <class V>
+TRACKERR_HOT V load(const double* p) noexcept {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+template <class V>
+TRACKERR_HOT void store(double* p, const V& v) noexcept {
+    std::memcpy(p, &v, sizeof v);
+}
+
+/// |x| (clears the sign bit, as std::fabs).
+template <class V>
+TRACKERR_HOT V abs(V x) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        return std::fabs(x);
+    } else {
+        typedef mask<V> M;
+        M bits;
+        std::memcpy(&bits, &x, sizeof x);
+        bits &= (M{} + 0x7fffffffffffffffLL);
+        std::memcpy(&x, &bits, sizeof x);
+        return x;
+    }
+}
+
+/// Correctly rounded square root of each lane.
+template <class V>
+TRACKERR_HOT V sqrt(V x) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        return std::sqrt(x);
+    } else {
+        V r;
+        for (int j = 0; j < width<V>; ++j) r[j] = __builtin_sqrt(x[j]);
+        return r;
+    }
+}
+
+/// m ? a : b, lane by lane.
+template <class V>
+TRACKERR_HOT V select(const mask<V>& m, const V& a, const V& b) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        return m ? a : b;
+    } else {
+        // a bitwise blend (the vector `?:` compiles to a branch per lane)
+        mask<V> ia, ib;
+        std::memcpy(&ia, &a, sizeof a);
+        std::memcpy(&ib, &b, sizeof b);
+        const mask<V> r = (ia & m) | (ib & ~m);
+        V out;
+        std::memcpy(&out, &r, sizeof out);
+        return out;
+    }
+}
+
+/// True when every lane of m is set.
+template <class V>
+TRACKERR_HOT bool all(const mask<V>& m) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        return m;
+    } else {
+        // One movmsk where the instruction set has it (the sign bits of the
+        // mask lanes), else lane by lane.
+#if defined(__AVX__) || defined(TRACKERR_TARGET_AVX2) || defined(TRACKERR_TARGET_AVX512)
+        if constexpr (width<V> == 4 || width<V> == 8) {
+            d4 x[width<V> / 4];
+            std::memcpy(x, &m, sizeof x);
+            int bits = 0xf;
+            for (int h = 0; h < width<V> / 4; ++h) bits &= __builtin_ia32_movmskpd256(x[h]);
+            return bits == 0xf;
+        }
+#endif
+#if defined(__SSE2__)
+        if constexpr (width<V> == 2) {
+            d2 x;
+            std::memcpy(&x, &m, sizeof x);
+            return __builtin_ia32_movmskpd(x) == 0x3;
+        }
+#endif
+        bool ok = true;
+        for (int j = 0; j < width<V>; ++j) ok &= m[j] != 0;
+        return ok;
+    }
+}
+
+/// Lane j of a mask.
+template <class V>
+TRACKERR_HOT bool lane(const mask<V>& m, int j) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        (void)j;
+        return m;
+    } else {
+        return m[j] != 0;
+    }
+}
+
+/// x is finite in every lane where the mask is set (x - x is 0 exactly when
+/// x is finite; NaN otherwise).
+template <class V>
+TRACKERR_HOT mask<V> finite(const V& x) noexcept {
+    return (x - x) == V{};
+}
+
+}  // namespace detail::simd
+TRACKERR_ISA_END
+}  // namespace trackerr
