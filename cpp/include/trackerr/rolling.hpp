@@ -364,33 +364,48 @@ struct SeriesSteps {
         wc = WindowCoMoments{};
         if (from == 0) return;
         const std::ptrdiff_t first = from - w;
+        // The trailing run of equal values ending at `from - 1` (a window of
+        // finite values: nothing to skip).
+        auto trailing = [&](auto at, double& run, double& last) {
+            last = at(from - 1);
+            std::ptrdiff_t i = from - 1;
+            while (i > first && at(i - 1) == last) --i;
+            run = static_cast<double>(from - i);
+        };
         if constexpr (Act) {
-            for (std::ptrdiff_t i = first; i < from; ++i) {
-                const double x = a_at(i);
-                if (x != x) continue;
-                wa.observe(x);
-                if (!std::isfinite(x)) wa.n_bad += 1.0;
-            }
-            // n as the rebuild will find it: the observations less the non-finite
-            wa.n = 0.0;
-            for (std::ptrdiff_t i = first; i < from; ++i) wa.n += std::isfinite(a_at(i)) ? 1.0 : 0.0;
-            if (!(wa.n == wd && wa.n_bad == 0.0 && block_rebuild(wa, first, from)))
+            // Usually the window is w finite values: the block kernels find
+            // that out (a NaN or inf makes them fail) and give the moments.
+            wa.n = wd;
+            if (block_rebuild(wa, first, from)) {
+                trailing([this](std::ptrdiff_t i) { return a_at(i); }, wa.run, wa.last);
+            } else {
+                wa = WindowMoments{};
+                for (std::ptrdiff_t i = first; i < from; ++i) {
+                    const double x = a_at(i);
+                    if (x != x) continue;
+                    wa.observe(x);
+                    if (!std::isfinite(x)) wa.n_bad += 1.0;
+                }
                 wa = rebuilt(wa, [this](std::ptrdiff_t i) { return a_at(i); }, first, from);
+            }
         }
         if constexpr (Pair) {
-            for (std::ptrdiff_t i = first; i < from; ++i) {
-                const double x = p_at(i), y = b_at(i);
-                if (x != x || y != y) continue;
-                wc.observe(x, y);
-                if (!WindowCoMoments::finite(x, y)) wc.n_bad += 1.0;
-            }
-            auto pa = [this](std::ptrdiff_t i) { return p_at(i); };
-            auto ba = [this](std::ptrdiff_t i) { return b_at(i); };
-            wc.n = 0.0;
-            for (std::ptrdiff_t i = first; i < from; ++i)
-                wc.n += WindowCoMoments::finite(p_at(i), b_at(i)) ? 1.0 : 0.0;
-            if (!(wc.n == wd && wc.n_bad == 0.0 && block_rebuild(wc, first, from)))
+            wc.n = wd;
+            if (block_rebuild(wc, first, from)) {
+                trailing([this](std::ptrdiff_t i) { return p_at(i); }, wc.run_p, wc.last_p);
+                trailing([this](std::ptrdiff_t i) { return b_at(i); }, wc.run_b, wc.last_b);
+            } else {
+                wc = WindowCoMoments{};
+                for (std::ptrdiff_t i = first; i < from; ++i) {
+                    const double x = p_at(i), y = b_at(i);
+                    if (x != x || y != y) continue;
+                    wc.observe(x, y);
+                    if (!WindowCoMoments::finite(x, y)) wc.n_bad += 1.0;
+                }
+                auto pa = [this](std::ptrdiff_t i) { return p_at(i); };
+                auto ba = [this](std::ptrdiff_t i) { return b_at(i); };
                 wc = rebuilt(wc, pa, ba, first, from);
+            }
         }
     }
 
@@ -444,6 +459,10 @@ struct LaneTask {
     View<TB> b;
     RollingOutputs out;
     std::ptrdiff_t first = 0, end = 0;
+    /// Where the largest finite |p|, |b| of rows [first, end) are max-folded
+    /// (two doubles; may be shared by tasks of one series), for the rescaling
+    /// of tiny or huge series.
+    double* top = nullptr;
 };
 
 /// Runs tasks 0..n_tasks-1 (task(i) describes task i) W at a time in the lanes
@@ -465,6 +484,8 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
         WindowMoments wa;
         WindowCoMoments wc;
         Steps st;
+        double top_p = 0.0, top_b = 0.0;  // largest finite |p|, |b| seen
+        double* sink = nullptr;           // the task's LaneTask::top
     };
     const LaneTask<TP, TB> t0 = task(0);
     const Steps st0(t0.p, t0.b, prm, t0.out);
@@ -480,7 +501,15 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
         if constexpr (!Contig) lns[j].st.scratch = scratch.data() + 2 * std::min(w, t0.p.size) * j;
     }
     std::ptrdiff_t next = 0;
+    auto flush = [](Lane& ln) {
+        if (ln.sink) {
+            ln.sink[0] = std::max(ln.sink[0], ln.top_p);
+            ln.sink[1] = std::max(ln.sink[1], ln.top_b);
+        }
+        ln.top_p = ln.top_b = 0.0;
+    };
     auto take = [&](Lane& ln) {
+        flush(ln);
         ln.busy = next < n_tasks;
         if (!ln.busy) return;
         const LaneTask<TP, TB> tk = task(next++);
@@ -489,6 +518,7 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
         ln.st.out = tk.out;
         ln.t = tk.first;
         ln.end = tk.end;
+        ln.sink = tk.top;
         ln.st.start(ln.wa, ln.wc, ln.t);
     };
     for (Lane& ln : lns) take(ln);
@@ -579,43 +609,120 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
             V* const bv = bv_all;
             V* dst[7] = {};
             for (int i = 0; i < n_fields; ++i) dst[fields[i]] = bv + i * lane_run;
+            V top_p = V{}, top_b = V{};
+            std::ptrdiff_t t_lane[W];
+            for (int j = 0; j < W; ++j) t_lane[j] = lns[j].busy ? lns[j].t : lns[first_busy].t;
+            // A lane whose step was not quiet: its state goes through the
+            // general step's finish (constant window, rebuild from the window)
+            // and its outputs are written by the scalar read-out. The vector
+            // step already did the general step's update, bit for bit.
+            auto fix = [&](std::ptrdiff_t k, const simd::mask<V>& qa, const simd::mask<V>& qc) TRACKERR_COLD {
+                for (int j = 0; j < W; ++j) {
+                    const std::ptrdiff_t t = t_lane[j] + k, first = t - w + 1;
+                    const Lane& ln = lns[j].busy ? lns[j] : lns[first_busy];
+                    double* slot = reinterpret_cast<double*>(bv) + k * W + j;
+                    if constexpr (Act) {
+                        if (!simd::lane<V>(qa, j)) {
+                            WindowMoments s;
+                            s.n = wd;
+                            s.level = simd::get(ha.level, j);
+                            s.mean = simd::get(ha.mean, j);
+                            s.m2 = simd::get(ha.m2, j);
+                            s.err = simd::get(ha.err, j);
+                            s.err_mean = simd::get(ha.err_mean, j);
+                            s.run = simd::get(ha.run, j);
+                            s.last = simd::get(ha.last, j);
+                            if (!s.settle_constant() && s.needs_recompute()) ln.st.rebuild(s, first, t + 1);
+                            double v[3];
+                            st.em.active(s, true, v);
+                            for (int f = 0; f < 3; ++f)
+                                if (dst[f]) slot[(dst[f] - bv) * W] = v[f];
+                            simd::set(ha.level, j, s.level);
+                            simd::set(ha.mean, j, s.mean);
+                            simd::set(ha.m2, j, s.m2);
+                            simd::set(ha.err, j, s.err);
+                            simd::set(ha.err_mean, j, s.err_mean);
+                        }
+                    }
+                    if constexpr (Pair) {
+                        if (!simd::lane<V>(qc, j)) {
+                            WindowCoMoments s;
+                            s.n = wd;
+                            s.level_p = simd::get(hc.level_p, j);
+                            s.level_b = simd::get(hc.level_b, j);
+                            s.mean_p = simd::get(hc.mean_p, j);
+                            s.mean_b = simd::get(hc.mean_b, j);
+                            s.c_pp = simd::get(hc.c_pp, j);
+                            s.c_bb = simd::get(hc.c_bb, j);
+                            s.c_pb = simd::get(hc.c_pb, j);
+                            s.err_p = simd::get(hc.err_p, j);
+                            s.err_b = simd::get(hc.err_b, j);
+                            s.err_mp = simd::get(hc.err_mp, j);
+                            s.err_mb = simd::get(hc.err_mb, j);
+                            s.run_p = simd::get(hc.run_p, j);
+                            s.run_b = simd::get(hc.run_b, j);
+                            s.last_p = simd::get(hc.last_p, j);
+                            s.last_b = simd::get(hc.last_b, j);
+                            if (!s.settle_constant() && s.needs_recompute()) ln.st.rebuild(s, first, t + 1);
+                            double v[4];
+                            st.em.pair(s, true, v);
+                            for (int f = 0; f < 4; ++f)
+                                if (dst[3 + f]) slot[(dst[3 + f] - bv) * W] = v[f];
+                            simd::set(hc.level_p, j, s.level_p);
+                            simd::set(hc.level_b, j, s.level_b);
+                            simd::set(hc.mean_p, j, s.mean_p);
+                            simd::set(hc.mean_b, j, s.mean_b);
+                            simd::set(hc.c_pp, j, s.c_pp);
+                            simd::set(hc.c_bb, j, s.c_bb);
+                            simd::set(hc.c_pb, j, s.c_pb);
+                            simd::set(hc.err_p, j, s.err_p);
+                            simd::set(hc.err_b, j, s.err_b);
+                            simd::set(hc.err_mp, j, s.err_mp);
+                            simd::set(hc.err_mb, j, s.err_mb);
+                        }
+                    }
+                }
+            };
             for (; done < K; ++done) {
                 const std::ptrdiff_t k = done;
-                // A steady window holds w finite values, so the value leaving
-                // is finite: only the entering one is checked.
-                simd::mask<V> ok{};
-                MomentLanes<V> na = ha;
-                CoMomentLanes<V> nc = hc;
+                V pn{}, bn{};
+                for (int j = 0; j < W; ++j) {
+                    simd::set(pn, j, at_p(j, k));
+                    simd::set(bn, j, at_b(j, k));
+                }
+                // A steady window holds w finite values, so the values leaving
+                // are finite: only the entering ones are checked, before the
+                // step (a NaN or inf is a general step for the whole row).
                 if constexpr (Act) {
-                    V xn{}, xo{};
-                    for (int j = 0; j < W; ++j) {
-                        simd::set(xn, j, at_p(j, k) - at_b(j, k));
-                        simd::set(xo, j, at_p(j, k - w) - at_b(j, k - w));
-                    }
-                    na.replace(xn, xo, inv_n);
-                    ok = simd::finite(xn) & na.quiet(nv) & (na.run < nv);
+                    if (!simd::all<V>(simd::finite<V>(pn - bn))) break;
                 }
                 if constexpr (Pair) {
-                    V pn{}, bn{}, po{}, bo{};
+                    if (!simd::all<V>(simd::finite(pn) & simd::finite(bn))) break;
+                }
+                top_p = simd::max<V>(top_p, simd::abs(pn));
+                top_b = simd::max<V>(top_b, simd::abs(bn));
+                simd::mask<V> qa{}, qc{};
+                bool quiet = true;
+                if constexpr (Act) {
+                    V xo{};
+                    for (int j = 0; j < W; ++j) simd::set(xo, j, at_p(j, k - w) - at_b(j, k - w));
+                    ha.replace(pn - bn, xo, inv_n);
+                    qa = ha.quiet(nv) & (ha.run < nv);
+                    quiet = simd::all<V>(qa);
+                    emit_lanes(st.em, ha, dst, k);
+                }
+                if constexpr (Pair) {
+                    V po{}, bo{};
                     for (int j = 0; j < W; ++j) {
-                        simd::set(pn, j, at_p(j, k));
-                        simd::set(bn, j, at_b(j, k));
                         simd::set(po, j, at_p(j, k - w));
                         simd::set(bo, j, at_b(j, k - w));
                     }
-                    nc.replace(pn, bn, po, bo, inv_n);
-                    const simd::mask<V> okc = simd::finite(pn) & simd::finite(bn) & nc.quiet(nv) &
-                                              (nc.run_p < nv) & (nc.run_b < nv);
-                    if constexpr (Act)
-                        ok = ok & okc;
-                    else
-                        ok = okc;
+                    hc.replace(pn, bn, po, bo, inv_n);
+                    qc = hc.quiet(nv) & (hc.run_p < nv) & (hc.run_b < nv);
+                    quiet = quiet & simd::all<V>(qc);
+                    emit_lanes(st.em, hc, dst, k);
                 }
-                if (!simd::all<V>(ok)) break;
-                ha = na;
-                hc = nc;
-                if constexpr (Act) emit_lanes(st.em, ha, dst, k);
-                if constexpr (Pair) emit_lanes(st.em, hc, dst, k);
+                if (!quiet) fix(k, qa, qc);
                 if constexpr (Pair) {
                     if (geo_alpha) {
                         V* g = bv + n_fields * lane_run;
@@ -636,8 +743,13 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                                         &ln.st.out.r_squared};
                 for (int i = 0; i < n_fields; ++i) {
                     const OutView& o = *lo[fields[i]];
-                    const V* src = bv + i * lane_run;
-                    for (std::ptrdiff_t k = 0; k < done; ++k) o.set(ln.t + k, simd::get(src[k], j));
+                    const double* src = reinterpret_cast<const double*>(bv + i * lane_run) + j;
+                    if (o.stride == static_cast<std::ptrdiff_t>(sizeof(double))) {
+                        double* d = o.data + ln.t;
+                        for (std::ptrdiff_t k = 0; k < done; ++k) d[k] = src[k * W];
+                    } else {
+                        for (std::ptrdiff_t k = 0; k < done; ++k) o.set(ln.t + k, src[k * W]);
+                    }
                 }
                 if (geo_alpha) {
                     const V* g = bv + n_fields * lane_run;
@@ -654,6 +766,7 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                 }
                 if constexpr (Act) {
                     WindowMoments& s = ln.wa;
+                    s.level = simd::get(ha.level, j);
                     s.mean = simd::get(ha.mean, j);
                     s.m2 = simd::get(ha.m2, j);
                     s.err = simd::get(ha.err, j);
@@ -663,6 +776,8 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                 }
                 if constexpr (Pair) {
                     WindowCoMoments& s = ln.wc;
+                    s.level_p = simd::get(hc.level_p, j);
+                    s.level_b = simd::get(hc.level_b, j);
                     s.mean_p = simd::get(hc.mean_p, j);
                     s.mean_b = simd::get(hc.mean_b, j);
                     s.c_pp = simd::get(hc.c_pp, j);
@@ -677,6 +792,8 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                     s.last_p = simd::get(hc.last_p, j);
                     s.last_b = simd::get(hc.last_b, j);
                 }
+                ln.top_p = std::max(ln.top_p, simd::get(top_p, j));
+                ln.top_b = std::max(ln.top_b, simd::get(top_b, j));
                 ln.t += done;
             }
         }
@@ -687,12 +804,16 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
             for (Lane& ln : lns) {
                 if (!ln.busy) continue;
                 ln.st.step(ln.wa, ln.wc, ln.t);
+                const double x = std::fabs(ln.st.p_at(ln.t)), y = std::fabs(ln.st.b_at(ln.t));
+                if (x <= std::numeric_limits<double>::max()) ln.top_p = std::max(ln.top_p, x);
+                if (y <= std::numeric_limits<double>::max()) ln.top_b = std::max(ln.top_b, y);
                 ++ln.t;
             }
         }
         for (Lane& ln : lns)
             if (ln.busy && ln.t == ln.end) take(ln);
     }
+    for (Lane& ln : lns) flush(ln);
 }
 
 /// The lane type of this build's kernels (see detail/simd.hpp).
@@ -725,24 +846,29 @@ inline std::ptrdiff_t segment_rows(std::ptrdiff_t w) noexcept {
 namespace detail {
 
 /// The rolling loop over one series, cut into segments run in lanes and on
-/// `threads` threads.
+/// `threads` threads. Returns the largest finite |p| and |b| of the series.
 template <class TP, class TB>
-void rolling_plain(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutputs& out, int threads) {
+std::pair<double, double> rolling_plain(View<TP> p, View<TB> b, const RollingParams& prm,
+                                        const RollingOutputs& out, int threads) {
     const bool act = out.any_active(), pair = out.any_pair();
-    if (!act && !pair) return;
+    if (!act && !pair) return {0.0, 0.0};
     const bool contiguous = p.contiguous() && b.contiguous();
     const std::ptrdiff_t T = p.size;
     // A window of 8 T or more (any window, from 2^60 on: 8 w would overflow)
     // means one segment.
     const std::ptrdiff_t L = prm.window > (T - 1) / 8 ? std::max<std::ptrdiff_t>(T, 1) : segment_rows(prm.window);
     const std::ptrdiff_t segments = (T + L - 1) / L;
-    auto run = [&](std::ptrdiff_t s0, std::ptrdiff_t s1) {
+    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segments));
+    std::vector<double> tops(static_cast<std::size_t>(2 * k), 0.0);
+    auto run = [&](std::ptrdiff_t part, std::ptrdiff_t s0, std::ptrdiff_t s1) {
         using V = lane_t;
+        double* top = tops.data() + 2 * part;
         auto task = [&](std::ptrdiff_t i) {
             const std::ptrdiff_t first = (s0 + i) * L;
-            return LaneTask<TP, TB>{p, b, out, first, std::min(T, first + L)};
+            return LaneTask<TP, TB>{p, b, out, first, std::min(T, first + L), top};
         };
         const std::ptrdiff_t n = s1 - s0;
+        if (n <= 0) return;
         if (contiguous) {
             if (act && pair) return rolling_lanes<V, true, true, true, TP, TB>(prm, n, task);
             if (act) return rolling_lanes<V, true, false, true, TP, TB>(prm, n, task);
@@ -752,9 +878,17 @@ void rolling_plain(View<TP> p, View<TB> b, const RollingParams& prm, const Rolli
         if (act) return rolling_lanes<V, true, false, false, TP, TB>(prm, n, task);
         return rolling_lanes<V, false, true, false, TP, TB>(prm, n, task);
     };
-    if (segments <= 1) return run(0, segments);
-    const std::ptrdiff_t k = std::min<std::ptrdiff_t>(threads, segments);
-    detail::run_parts(k, [&](std::ptrdiff_t i) { run(segments * i / k, segments * (i + 1) / k); });
+    if (k == 1) {
+        run(0, 0, segments);
+    } else {
+        detail::run_parts(k, [&](std::ptrdiff_t i) { run(i, segments * i / k, segments * (i + 1) / k); });
+    }
+    std::pair<double, double> out_top{0.0, 0.0};
+    for (std::ptrdiff_t i = 0; i < k; ++i) {
+        out_top.first = std::max(out_top.first, tops[static_cast<std::size_t>(2 * i)]);
+        out_top.second = std::max(out_top.second, tops[static_cast<std::size_t>(2 * i + 1)]);
+    }
+    return out_top;
 }
 
 // ---- tiny or huge series ---------------------------------------------------
@@ -776,53 +910,11 @@ void rolling_plain(View<TP> p, View<TB> b, const RollingParams& prm, const Rolli
 // trigger is the series' largest value), and windows of tiny values in a
 // series that also holds huge ones (one factor cannot serve both).
 
-// Largest finite |x|: four independent maxima (a branch-free loop the
-// compiler can keep in vector registers), NaN and inf skipped.
+// The largest finite |p| and |b| of a series come from the lane driver
+// (LaneTask::top), which sees every value once.
 TRACKERR_HOT double finite_abs(double x) noexcept {
     const double a = std::fabs(x);
     return a <= std::numeric_limits<double>::max() ? a : 0.0;
-}
-template <class T, class At>
-double largest_finite_at(std::ptrdiff_t n, const At& at) noexcept {
-    double m[4] = {0.0, 0.0, 0.0, 0.0};
-    std::ptrdiff_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int j = 0; j < 4; ++j) {
-            const double a = finite_abs(static_cast<double>(at(i + j)));
-            m[j] = a > m[j] ? a : m[j];
-        }
-    for (; i < n; ++i) {
-        const double a = finite_abs(static_cast<double>(at(i)));
-        m[0] = a > m[0] ? a : m[0];
-    }
-    return std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
-}
-template <class T>
-double largest_finite(const View<T>& v) noexcept {
-    if (v.contiguous()) {
-        const T* d = v.data;
-        return largest_finite_at<T>(v.size, [d](std::ptrdiff_t i) { return d[i]; });
-    }
-    return largest_finite_at<T>(v.size, [&v](std::ptrdiff_t i) { return v[i]; });
-}
-
-/// Largest finite |x| of each column c0..c1-1 of a panel whose columns sit
-/// next to each other (row-wise pass, in memory order) into top[0..c1-c0).
-template <class T>
-void largest_finite_columns(const Panel<T>& p, std::ptrdiff_t c0, std::ptrdiff_t c1, double* top) noexcept {
-    for (std::ptrdiff_t c = c0; c < c1; ++c) top[c - c0] = 0.0;
-    if (p.col_stride == 0) {  // a broadcast column
-        const double t = largest_finite(p.column(0));
-        for (std::ptrdiff_t c = c0; c < c1; ++c) top[c - c0] = t;
-        return;
-    }
-    for (std::ptrdiff_t r = 0; r < p.rows; ++r) {
-        const T* row = offset(p.data, r * p.row_stride + c0 * p.col_stride);
-        for (std::ptrdiff_t c = 0; c < c1 - c0; ++c) {
-            const double a = finite_abs(static_cast<double>(at<2>(row, c, p.col_stride)));
-            top[c] = a > top[c] ? a : top[c];
-        }
-    }
 }
 
 inline bool ordinary_top(double top) noexcept {
@@ -920,8 +1012,8 @@ void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutp
     check_rolling(prm, p.size, b.size);
     detail::check_rolling_options(prm);
     detail::check_threads(threads);
-    detail::rolling_plain(p, b, prm, out, threads);
-    detail::rolling_rescaled(p, b, prm, out, threads, detail::largest_finite(p), detail::largest_finite(b));
+    const auto top = detail::rolling_plain(p, b, prm, out, threads);
+    detail::rolling_rescaled(p, b, prm, out, threads, top.first, top.second);
 }
 
 /// A T x N output panel: column j of metric k is at data + j * col_stride.
@@ -970,10 +1062,12 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
     auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
         using V = detail::lane_t;
         const std::ptrdiff_t n = c1 - c0;
+        std::vector<double> tops(static_cast<std::size_t>(2 * n), 0.0);  // |p|, |b| per column
         auto task = [&](std::ptrdiff_t i) {
             const std::ptrdiff_t c = c0 + (by_row ? i % n : i / S), s = by_row ? i / n : i % S;
             const std::ptrdiff_t first = s * L;
-            return detail::LaneTask<TP, TB>{p.column(c), b.column(c), out.column(c), first, std::min(T, first + L)};
+            return detail::LaneTask<TP, TB>{p.column(c), b.column(c), out.column(c), first, std::min(T, first + L),
+                                            tops.data() + 2 * (c - c0)};
         };
         if (contiguous) {
             if (act && pair) detail::rolling_lanes<V, true, true, true, TP, TB>(prm, n * S, task);
@@ -985,20 +1079,10 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
             else detail::rolling_lanes<V, false, true, false, TP, TB>(prm, n * S, task);
         }
         // Tiny or huge columns, as in the 1-D kernel.
-        std::vector<double> tops(static_cast<std::size_t>(2 * n));
-        if (by_row) {
-            detail::largest_finite_columns(p, c0, c1, tops.data());
-            detail::largest_finite_columns(b, c0, c1, tops.data() + n);
-        } else {
-            for (std::ptrdiff_t c = c0; c < c1; ++c) {
-                tops[static_cast<std::size_t>(c - c0)] = detail::largest_finite(p.column(c));
-                tops[static_cast<std::size_t>(c - c0 + n)] = detail::largest_finite(b.column(c));
-            }
-        }
         for (std::ptrdiff_t c = c0; c < c1; ++c)
             detail::rolling_rescaled(p.column(c), b.column(c), prm, out.column(c), 1,
-                                     tops[static_cast<std::size_t>(c - c0)],
-                                     tops[static_cast<std::size_t>(c - c0 + n)]);
+                                     tops[static_cast<std::size_t>(2 * (c - c0))],
+                                     tops[static_cast<std::size_t>(2 * (c - c0) + 1)]);
     };
     // Ranges of whole blocks of 8 columns (whole cache lines of a C-order row).
     constexpr std::ptrdiff_t G = 8;

@@ -12,10 +12,13 @@
 // paths; compilers otherwise give up on them in large instantiations.
 #if defined(__GNUC__) || defined(__clang__)
 #define TRACKERR_HOT inline __attribute__((always_inline))
+#define TRACKERR_COLD __attribute__((noinline, cold))
 #elif defined(_MSC_VER)
 #define TRACKERR_HOT __forceinline
+#define TRACKERR_COLD
 #else
 #define TRACKERR_HOT inline
+#define TRACKERR_COLD
 #endif
 
 namespace trackerr {

@@ -113,8 +113,10 @@ template <class V>
 TRACKERR_HOT V select(const mask<V>& m, const V& a, const V& b) noexcept {
     if constexpr (std::is_same_v<V, double>) {
         return m ? a : b;
+    } else if constexpr (width<V> >= 4) {
+        return m ? a : b;  // one vblendvpd
     } else {
-        // a bitwise blend (the vector `?:` compiles to a branch per lane)
+        // a bitwise blend (without AVX, the vector `?:` compiles to a branch per lane)
         mask<V> ia, ib;
         std::memcpy(&ia, &a, sizeof a);
         std::memcpy(&ib, &b, sizeof b);
@@ -123,6 +125,12 @@ TRACKERR_HOT V select(const mask<V>& m, const V& a, const V& b) noexcept {
         std::memcpy(&out, &r, sizeof out);
         return out;
     }
+}
+
+/// The larger of a and b in each lane (finite values: no NaN rule needed).
+template <class V>
+TRACKERR_HOT V max(const V& a, const V& b) noexcept {
+    return select<V>(a > b, a, b);
 }
 
 /// True when every lane of m is set.
