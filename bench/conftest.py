@@ -178,6 +178,12 @@ def baseline_result(case: str, label: str, window: int | None = None) -> dict[st
 rolling_baseline_result = baseline_result  # the former name
 
 
+@functools.cache
+def baseline_array(case: str, label: str) -> np.ndarray:
+    """trackerr's full-sample answer as one float64 array."""
+    return np.asarray(CASES[case][BASELINE].run(*case_dataset(label)), dtype=np.float64)
+
+
 def result_fields(result: Any) -> dict[str, np.ndarray]:
     """A result as ``{field: float64 array}``: a namedtuple's or a dict's
     fields, or ``{"value": array}`` for a number or an array (Series/DataFrame
@@ -198,7 +204,15 @@ def dataset() -> Any:
 
 @pytest.fixture(scope="session")
 def baseline() -> Any:
-    """``baseline(case, size_label)``: trackerr's fields (cached)."""
+    """``baseline(case, size_label)``: trackerr's full-sample result as one
+    float64 array (cached; the fixture's former contract)."""
+    return baseline_array
+
+
+@pytest.fixture(scope="session")
+def baseline_fields() -> Any:
+    """``baseline_fields(case, size_label)``: trackerr's result as ``{field:
+    float64 array}`` (full-sample and stream cases; cached)."""
     return baseline_result
 
 

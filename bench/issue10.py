@@ -541,8 +541,9 @@ def isa() -> str:
     simd = getattr(trackerr, "simd", None)
     if simd is None:
         return "baseline (no dispatch)"
+    forced = os.environ.get("TRACKERR_SIMD")
     try:
-        return str(simd())
+        return str(simd()) + (f" (TRACKERR_SIMD={forced})" if forced else "")
     except Exception as exc:  # a report must not die on a diagnostic
         return f"trackerr.simd() failed: {exc!r}"
 

@@ -33,7 +33,7 @@ def test_full_sample(
     implementation: Impl,
     measure: Any,
     dataset: Any,
-    baseline: Any,
+    baseline_fields: Any,
     case: str,
     impl: str,
     size: str,
@@ -51,7 +51,7 @@ def test_full_sample(
 
     result = measure(implementation.run, *args)
 
-    expected = baseline(case, size)
+    expected = baseline_fields(case, size)
     got = result_fields(result)
     assert got, f"{impl}: no result fields"
     assert set(got) <= set(expected), f"{impl}: fields {sorted(set(got) - set(expected))} unknown"
