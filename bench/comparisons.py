@@ -988,15 +988,23 @@ def _as_impl(name: str, entry: Any) -> Impl:
     raise TypeError(f"implementation {name!r}: {type(entry).__name__} has no run()")
 
 
-def merge_cases(table: Mapping[str, Any], into: dict[str, Case] | None = None) -> dict[str, Case]:
+def merge_cases(
+    table: Mapping[str, Any],
+    into: dict[str, Case] | None = None,
+    *,
+    suffix: str = "merged",
+) -> dict[str, Case]:
     """Merge another table into ``COMPARISONS`` (or ``into``) and return it.
 
     ``table`` maps case names to a :class:`Case` or to a mapping of
     implementation names to an :class:`Impl`, an object with the same
-    attributes (``run`` at least: ``bench/registry.py``'s ``Impl`` qualifies)
-    or a bare callable. A case that exists gains the new implementations (a
-    name it has is replaced); a new case needs a ``"trackerr"`` entry, and its
-    metric is its name without a ``_panel`` suffix (or the Case's ``metric``).
+    attributes (``run`` at least) or a bare callable. A new case needs a
+    ``"trackerr"`` entry; its metric is its name without a ``_panel`` suffix
+    (or the Case's ``metric``). A case whose name exists already joins it when
+    it brings only peers (a name it has is replaced); when it brings its own
+    ``"trackerr"`` baseline, whose options may differ from the existing one's
+    (an annualized capture ratio against a geometric one, say), it becomes a
+    case of its own, ``f"{case}_{suffix}"``, for the same metric.
     """
     target = COMPARISONS if into is None else into
     for case, entry in table.items():
@@ -1005,20 +1013,64 @@ def merge_cases(table: Mapping[str, Any], into: dict[str, Case] | None = None) -
         else:
             metric = case.removesuffix("_panel")
             impls = {name: _as_impl(name, impl) for name, impl in entry.items()}
+        name = case
         if case in target:
-            target[case] = Case(target[case].metric, {**target[case].impls, **impls})
-        else:
             if BASELINE not in impls:
-                raise ValueError(f"merged case {case!r} has no {BASELINE!r} baseline")
-            target[case] = Case(metric, impls)
+                target[case] = Case(target[case].metric, {**target[case].impls, **impls})
+                continue
+            name = f"{case}_{suffix}"
+        if BASELINE not in impls:
+            raise ValueError(f"merged case {case!r} has no {BASELINE!r} baseline")
+        target[name] = Case(metric, impls)
     return target
+
+
+def merge_module(module: Any, into: dict[str, Case] | None = None, suffix: str = "merged") -> bool:
+    """Merge a module's tables (see :func:`merge_cases`); False if it has none.
+
+    Read from the module: ``COMPARISONS``, ``RISK_CASES``, ``CASES`` and/or
+    ``ROLLING_CASES`` (the tables); optionally ``PEER_LIMITS``, ``{(case,
+    implementation): (rows, reason)}``, the largest input at which a peer is
+    expected to agree (it becomes that entry's ``max_rows`` and ``note``: it is
+    then benchmarked and checked only up to there); ``risk_data(portfolio,
+    benchmark)``, an untimed transformation of the suite's data (it becomes the
+    ``prepare`` of the module's entries that have none); ``RTOL``, the
+    agreement the module expects of its peers (the looser of it and their own
+    ``rtol`` applies).
+    """
+    limits: Mapping[tuple[str, str], tuple[int, str]] = getattr(module, "PEER_LIMITS", {}) or {}
+    prepare = getattr(module, "risk_data", None)
+    rtol = getattr(module, "RTOL", None)
+    found = False
+    for attr in ("COMPARISONS", "RISK_CASES", "CASES", "ROLLING_CASES"):
+        table = getattr(module, attr, None)
+        if not isinstance(table, Mapping):
+            continue
+        found = True
+        adapted: dict[str, Any] = {}
+        for case, entry in table.items():
+            impls = entry.impls if isinstance(entry, Case) else entry
+            fixed = {}
+            for name, raw in impls.items():
+                impl = _as_impl(name, raw)
+                changes: dict[str, Any] = {}
+                if prepare is not None and impl.prepare is None:
+                    changes["prepare"] = prepare
+                if (case, name) in limits:
+                    rows, reason = limits[(case, name)]
+                    changes.update(max_rows=int(rows), note=str(reason))
+                if rtol is not None and name != BASELINE and float(rtol) > impl.rtol:
+                    changes["rtol"] = float(rtol)
+                fixed[name] = replace(impl, **changes) if changes else impl
+            adapted[case] = Case(entry.metric, fixed) if isinstance(entry, Case) else fixed
+        merge_cases(adapted, into, suffix=suffix)
+    return found
 
 
 def _merge_risk_cases() -> str | None:
     """Merge ``bench/risk_cases.py`` if it exists (the risk metrics against
-    empyrical, kept by another table). It may define ``COMPARISONS``,
-    ``RISK_CASES``, ``CASES`` and/or ``ROLLING_CASES`` in the shape
-    :func:`merge_cases` accepts. Returns the merged module's path, else None."""
+    empyrical, kept by another table; :func:`merge_module`, its colliding cases
+    suffixed ``_risk``). Returns the merged module's path, else None."""
     path = Path(__file__).with_name("risk_cases.py")
     if not path.is_file():
         return None
@@ -1040,13 +1092,7 @@ def _merge_risk_cases() -> str | None:
             sys.modules["registry"] = shadowed
         else:
             sys.modules.pop("registry", None)
-    found = False
-    for attr in ("COMPARISONS", "RISK_CASES", "CASES", "ROLLING_CASES"):
-        table = getattr(module, attr, None)
-        if isinstance(table, Mapping):
-            merge_cases(table)
-            found = True
-    if not found:
+    if not merge_module(module, suffix="risk"):
         raise ImportError(
             f"{path} defines none of COMPARISONS, RISK_CASES, CASES, ROLLING_CASES: "
             "nothing to merge into bench/comparisons.py"

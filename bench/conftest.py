@@ -169,10 +169,13 @@ rolling_dataset = case_dataset  # the former name
 def baseline_result(case: str, label: str, window: int | None = None) -> dict[str, np.ndarray]:
     """trackerr's answer for a case, size (and window) as ``{field: float64
     array}`` (see ``result_fields``): what every other entry must agree with."""
-    portfolio, benchmark = case_dataset(label)
-    if window is None:
-        return result_fields(CASES[case][BASELINE].run(portfolio, benchmark))
-    return result_fields(ROLLING_CASES[case][BASELINE].run(portfolio, benchmark, window))
+    impl = (CASES if window is None else ROLLING_CASES)[case][BASELINE]
+    args = _prepared(impl, *case_dataset(label))
+    return result_fields(impl.run(*args) if window is None else impl.run(*args, window))
+
+
+def _prepared(impl: Impl, portfolio: np.ndarray, benchmark: np.ndarray) -> tuple[Any, Any]:
+    return impl.prepare(portfolio, benchmark) if impl.prepare else (portfolio, benchmark)
 
 
 rolling_baseline_result = baseline_result  # the former name
@@ -181,7 +184,8 @@ rolling_baseline_result = baseline_result  # the former name
 @functools.cache
 def baseline_array(case: str, label: str) -> np.ndarray:
     """trackerr's full-sample answer as one float64 array."""
-    return np.asarray(CASES[case][BASELINE].run(*case_dataset(label)), dtype=np.float64)
+    impl = CASES[case][BASELINE]
+    return np.asarray(impl.run(*_prepared(impl, *case_dataset(label))), dtype=np.float64)
 
 
 def result_fields(result: Any) -> dict[str, np.ndarray]:

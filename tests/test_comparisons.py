@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
+import types
 from pathlib import Path
 
 import numpy as np
@@ -184,17 +185,49 @@ def test_merge_adds_cases_and_implementations() -> None:
     table = {
         "max_drawdown": {"empyrical_v2": Other(lambda p, b: 0.0)},
         "new_case": {BASELINE: lambda p, b: 1.0, "numpy": lambda p, b: 1.0},
+        "up_capture": {BASELINE: lambda p, b: 2.0, "empyrical": lambda p, b: 2.0},
     }
-    into = {"max_drawdown": COMPARISONS["max_drawdown"]}
-    merged = comparisons.merge_cases(table, into=into)
+    into = {"max_drawdown": COMPARISONS["max_drawdown"], "up_capture": COMPARISONS["up_capture"]}
+    merged = comparisons.merge_cases(table, into=into, suffix="risk")
     added = merged["max_drawdown"].impls["empyrical_v2"]
     assert added.requires == "empyrical" and added.smallest_only
-    assert BASELINE in merged["max_drawdown"].impls  # kept
+    assert merged["max_drawdown"].impls[BASELINE] is COMPARISONS["max_drawdown"].impls[BASELINE]
     assert merged["new_case"].metric == "new_case"
     assert math.isclose(merged["new_case"].impls["numpy"].run(None, None), 1.0)
+    # its own baseline (options may differ): a case apart, for the same metric
+    assert merged["up_capture"] is COMPARISONS["up_capture"]
+    assert merged["up_capture_risk"].metric == "up_capture"
+    assert merged["up_capture_risk"].impls[BASELINE].run(None, None) == 2.0
     with pytest.raises(ValueError, match="no 'trackerr' baseline"):
         comparisons.merge_cases({"orphan": {"numpy": lambda p, b: 1.0}}, into={})
     assert "new_case" not in COMPARISONS  # `into` was a copy: the table is untouched
+
+
+def test_merge_module_reads_limits_data_and_tolerance() -> None:
+    """A module shaped like bench/risk_cases.py: a table, PEER_LIMITS, risk_data, RTOL."""
+
+    def drift(p: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return p + 1e-4, b + 1e-4
+
+    module = types.SimpleNamespace(
+        RISK_CASES={
+            "max_drawdown": {
+                BASELINE: comparisons.Impl(lambda p, b: trackerr.max_drawdown(p)),
+                "empyrical": comparisons.Impl(lambda p, b: 0.0, requires="empyrical"),
+            }
+        },
+        PEER_LIMITS={("max_drawdown", "empyrical"): (10**5, "overflows")},
+        risk_data=drift,
+        RTOL=1e-8,
+    )
+    into: dict[str, comparisons.Case] = {"max_drawdown": COMPARISONS["max_drawdown"]}
+    assert comparisons.merge_module(module, into, suffix="risk")
+    case = into["max_drawdown_risk"]
+    peer, base = case.impls["empyrical"], case.impls[BASELINE]
+    assert (peer.max_rows, peer.note, peer.rtol) == (10**5, "overflows", 1e-8)
+    assert peer.prepare is drift and base.prepare is drift
+    assert base.rtol == comparisons.PEER_RTOL and base.max_rows is None  # baseline unchanged
+    assert not comparisons.merge_module(types.SimpleNamespace(), {})
 
 
 def test_risk_cases_are_merged_when_present() -> None:
@@ -206,8 +239,10 @@ def test_risk_cases_are_merged_when_present() -> None:
     module = importlib.import_module("risk_cases")
     for attr in ("COMPARISONS", "RISK_CASES", "CASES", "ROLLING_CASES"):
         for case, impls in dict(getattr(module, attr, None) or {}).items():
-            names = impls.impls if isinstance(impls, comparisons.Case) else impls
-            assert set(names) <= set(COMPARISONS[case].impls), case
+            names = set(impls.impls if isinstance(impls, comparisons.Case) else impls)
+            # a colliding case with its own baseline is kept apart, suffixed
+            merged = COMPARISONS.get(f"{case}_risk") if BASELINE in names else None
+            assert names <= set((merged or COMPARISONS[case]).impls), case
 
 
 def test_tests_registry_sweeps_the_same_metrics() -> None:
