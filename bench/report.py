@@ -1,20 +1,31 @@
-"""Turn a pytest-benchmark JSON file into markdown tables of medians and ratios.
+"""Benchmark report: issue 10's headline table, and pytest-benchmark's tables.
 
 Usage::
 
+    python bench/report.py                  # issue 10's table, measured now
+    TRACKERR_BENCH_QUICK=1 python bench/report.py   # the same, small and quick
     python -m pytest bench --benchmark-json=bench/results/latest.json
-    python bench/report.py bench/results/latest.json
+    python bench/report.py bench/results/latest.json   # + every metric vs its peers
+    python bench/report.py --no-race --latest          # only the newest .benchmarks JSON
 
-With no path (and no ``--json``) the newest ``*.json`` under ``.benchmarks``
-(pytest-benchmark's ``--benchmark-autosave`` directory) is used.
+With no argument the report *measures*: it runs the races of issue 10's table
+(bench/issue10.py) with the interleaved timer (bench/race.py), trackerr and
+each peer timed in turn round after round, single-thread and default threads
+side by side, and prints the table with the bars and the ISA in use. The C++
+row comes from bench/cpp_stream_latency.cpp, compiled into build/bench/ when
+missing or stale (g++, ~2 s; ``--no-build-cpp`` to skip) and run, or from a
+saved output (``--cpp FILE``; see issue10.cpp_figures). ``TRACKERR_BENCH_QUICK=1`` (or
+``--quick``) shrinks the sizes and the rounds (well under a minute).
 
-Within each group (``<case>-<size>``, ``<case>-<size>-w<window>`` for the
-rolling cases) the ratio is ``median(implementation) / median(trackerr)``: above
-1 means trackerr is faster. Pivot tables show those ratios by size (and window),
+Given a pytest-benchmark JSON (a path, ``--json PATH`` or ``--latest`` for
+the newest under ``.benchmarks``), it also prints that run's tables: within
+each group (``<case>-<size>``, ``<case>-<size>-w<window>`` for the rolling
+cases) the ratio is ``median(implementation) / median(trackerr)``: above 1
+means trackerr is faster. Pivot tables show those ratios by size (and window),
 one row per case and peer, separately for the full-sample and the rolling
 cases; for the rolling cases a last table gives what the seven-metric
 ``rolling_stats`` costs against ``rolling_tracking_error`` alone (target <= 2).
-Only the standard library is needed.
+``--no-race`` skips the measurement.
 """
 
 from __future__ import annotations
@@ -24,6 +35,14 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+# bench/ is not a package: its modules import each other by name.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+QUICK_ROUNDS = 5
+FULL_ROUNDS = 15
 
 BASELINE = "trackerr"
 
@@ -182,45 +201,80 @@ def header(data: dict[str, Any], path: Path) -> list[str]:
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", nargs="?", type=Path, help="pytest-benchmark JSON file")
-    parser.add_argument("--json", dest="json_path", type=Path, help="same as PATH")
-    parser.add_argument("--no-pivot", action="store_true", help="skip the ratio-by-size table")
-    args = parser.parse_args(argv)
-
-    path = args.path or args.json_path
-    if path is None:
-        here = Path(__file__).resolve().parent
-        path = newest_json([Path.cwd() / ".benchmarks", here.parent / ".benchmarks"])
-        if path is None:
-            parser.error("no JSON given and none found under .benchmarks")
+def json_report(path: Path, pivot: bool) -> tuple[list[str], int]:
+    """The tables of one pytest-benchmark JSON file; (lines, exit status)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     rows = load_rows(data)
     if not rows:
-        print(f"{path}: no benchmarks recorded", file=sys.stderr)
-        return 1
+        return [f"{path}: no benchmarks recorded"], 1
     add_ratios(rows)
 
     full = [r for r in rows if not r["rolling"]]
     rolling = [r for r in rows if r["rolling"]]
-    lines = [*header(data, Path(path)), ""]
-    if not args.no_pivot:
+    lines = ["## pytest-benchmark run", "", *header(data, Path(path)), ""]
+    if pivot:
         if full:
-            lines += ["## Ratio vs trackerr by size", "", *pivot_table(full), ""]
+            lines += ["### Ratio vs trackerr by size", "", *pivot_table(full), ""]
         if rolling:
             lines += [
-                "## Rolling: ratio vs trackerr by size and window",
+                "### Rolling: ratio vs trackerr by size and window",
                 "",
                 *pivot_table(rolling),
                 "",
             ]
     cost = cost_table(rolling)
     if cost:
-        lines += ["## Rolling: cost of all seven metrics vs tracking error alone", "", *cost, ""]
-    lines += ["## All benchmarks", "", *detail_table(rows)]
-    print("\n".join(lines))
-    return 0
+        lines += ["### Rolling: cost of all seven metrics vs tracking error alone", "", *cost, ""]
+    lines += ["### All benchmarks", "", *detail_table(rows)]
+    return lines, 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", nargs="?", type=Path, help="pytest-benchmark JSON file")
+    parser.add_argument("--json", dest="json_path", type=Path, help="same as PATH")
+    parser.add_argument("--latest", action="store_true", help="the newest JSON under .benchmarks")
+    parser.add_argument("--no-pivot", action="store_true", help="skip the ratio-by-size table")
+    parser.add_argument("--no-race", action="store_true", help="do not measure issue 10's table")
+    parser.add_argument("--quick", action="store_true", help="as TRACKERR_BENCH_QUICK=1")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per race (5 quick, 15 full)")
+    parser.add_argument(
+        "--cpp", type=Path, help="cpp_stream_latency executable to run, or a file of its output"
+    )
+    parser.add_argument(
+        "--no-build-cpp",
+        action="store_true",
+        help="do not (re)compile bench/cpp_stream_latency.cpp into build/bench/",
+    )
+    args = parser.parse_args(argv)
+
+    path = args.path or args.json_path
+    if path is None and args.latest:
+        here = Path(__file__).resolve().parent
+        path = newest_json([Path.cwd() / ".benchmarks", here.parent / ".benchmarks"])
+        if path is None:
+            parser.error("--latest: no JSON found under .benchmarks")
+    if path is None and args.no_race:
+        parser.error("nothing to do: --no-race without a JSON file")
+
+    status = 0
+    if not args.no_race:
+        import issue10
+
+        quick = args.quick or harness.QUICK
+        rounds = args.rounds or (QUICK_ROUNDS if quick else FULL_ROUNDS)
+        lines = issue10.run(
+            quick=quick,
+            rounds=rounds,
+            cpp_path=args.cpp,
+            build_cpp=not args.no_build_cpp,
+            log=lambda line: print(f"racing: {line}", file=sys.stderr, flush=True),
+        )
+        print("\n".join(lines), flush=True)
+    if path is not None:
+        lines, status = json_report(Path(path), pivot=not args.no_pivot)
+        print(("\n" if not args.no_race else "") + "\n".join(lines))
+    return status
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Rolling-window metrics: trackerr against its peers, measured in the same run.
 
 One benchmark per (case, size, window, implementation) from
-``registry.ROLLING_CASES`` (the parametrization and the fixtures live in
+``comparisons.ROLLING_CASES`` (the parametrization and the fixtures live in
 conftest.py); the benchmark group is ``f"{case}-{size}-w{window}"`` so
 ``bench/report.py`` (and pytest-benchmark's own table) compare implementations
 within a group. Each benchmark also checks the implementation against trackerr:
 from the first full window on, the same finite/non-finite mask, and agreement to
-1e-9 relative where both are finite (plus any per-field ``atol`` the registry
-entry declares, with its reason). There are no timing assertions.
+the entry's declared tolerance where both are finite (``Impl.rtol``, and
+``Impl.atol`` with its reason). There are no timing assertions.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from comparisons import BASELINE, Impl
+
 from conftest import result_fields
-from registry import BASELINE, RollingImpl
-
-RTOL = 1e-9
 
 
-def _warm_up(implementation: RollingImpl, portfolio: Any, bench: Any, window: int) -> None:
+def _warm_up(implementation: Impl, portfolio: Any, bench: Any, window: int) -> None:
     """One untimed call on the first few windows' rows (numba compiles on first use)."""
     rows = min(len(bench), 2 * window)
     p, b = portfolio[:rows], bench[:rows]
@@ -31,7 +30,7 @@ def _warm_up(implementation: RollingImpl, portfolio: Any, bench: Any, window: in
 
 
 def test_rolling(
-    implementation: RollingImpl,
+    implementation: Impl,
     measure: Any,
     rolling_data: Any,
     rolling_baseline: Any,
@@ -70,7 +69,7 @@ def test_rolling(
         np.testing.assert_allclose(
             head[finite],
             tail[finite],
-            rtol=RTOL,
-            atol=implementation.atol.get(name, 0.0),
+            rtol=implementation.rtol,
+            atol=implementation.atol_for(name),
             err_msg=where,
         )

@@ -35,3 +35,12 @@ def stream_pair(rng, n, nans=False):
         p[rng.random(n) < 0.05] = np.nan
         b[rng.random(n) < 0.05] = np.nan
     return p, b
+
+
+# The comparison table (every public metric, its reference and its peers) lives
+# in bench/comparisons.py and drives both tests/test_comparisons.py and the
+# benchmarks. bench/ goes last on the path, so tests' own modules (registry.py)
+# keep their names; bench/ is absent from an sdist, where those tests skip.
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+if BENCH.is_dir() and str(BENCH) not in sys.path:
+    sys.path.append(str(BENCH))
