@@ -968,6 +968,9 @@ NOT_METRICS: dict[str, str] = {
     "get_include": "a build helper",
     "infer_periods_per_year": "input handling, not a metric",
     "returns_from_prices": "input handling, not a metric",
+    "simd": "reports the kernels' instruction set",
+    "set_simd": "selects the kernels' instruction set",
+    "simd_available": "lists the instruction sets this machine runs",
 }
 """Names of ``trackerr.__all__`` that are not metrics, with the reason; every
 other public name must have a case (tests/test_comparisons.py checks)."""
