@@ -63,6 +63,23 @@ struct RollingOutputs {
     bool any_pair() const noexcept { return beta || alpha || correlation || r_squared; }
 };
 
+/// A T x N output panel: column j of metric k is at data + j * col_stride.
+struct OutPanel {
+    RollingOutputs columns;        // views of column 0
+    std::ptrdiff_t col_stride[7];  // bytes between columns, per metric (same order as RollingOutputs)
+
+    RollingOutputs column(std::ptrdiff_t c) const noexcept {
+        const RollingOutputs& o = columns;
+        return RollingOutputs{o.tracking_error.offset_by(c * col_stride[0]),
+                              o.active_return.offset_by(c * col_stride[1]),
+                              o.information_ratio.offset_by(c * col_stride[2]),
+                              o.beta.offset_by(c * col_stride[3]),
+                              o.alpha.offset_by(c * col_stride[4]),
+                              o.correlation.offset_by(c * col_stride[5]),
+                              o.r_squared.offset_by(c * col_stride[6])};
+    }
+};
+
 namespace detail {
 /// Length of the independent segments a long series is cut into (rows).
 inline constexpr std::ptrdiff_t rolling_segment = 2048;
@@ -845,38 +862,77 @@ inline std::ptrdiff_t segment_rows(std::ptrdiff_t w) noexcept {
 
 namespace detail {
 
+/// The (column, segment) tasks of columns [c0, c0 + n_cols) and segments
+/// [s0, s0 + n_segs) of a panel (a 1-D series is a panel of one column). With
+/// `by_row`, the columns of a segment come one after the other (neighbouring
+/// columns of a C-order panel then sit in neighbouring lanes); else the
+/// segments of a column.
+template <class TP, class TB>
+struct SegmentTasks {
+    Panel<TP> p;
+    Panel<TB> b;
+    OutPanel out;
+    std::ptrdiff_t c0 = 0, n_cols = 1, s0 = 0, n_segs = 1, L = 1;
+    bool by_row = false;
+    double* tops = nullptr;  // |p|, |b| per column (index c - c0)
+
+    LaneTask<TP, TB> operator()(std::ptrdiff_t i) const noexcept {
+        const std::ptrdiff_t c = c0 + (by_row ? i % n_cols : i / n_segs);
+        const std::ptrdiff_t s = s0 + (by_row ? i / n_cols : i % n_segs);
+        const std::ptrdiff_t first = s * L;
+        return LaneTask<TP, TB>{p.column(c), b.column(c), out.column(c), first, std::min(p.rows, first + L),
+                                tops + 2 * (c - c0)};
+    }
+};
+
+/// All the tasks, in the lanes of this build's lane type.
+template <class TP, class TB>
+void run_tasks(const RollingParams& prm, const SegmentTasks<TP, TB>& tasks) {
+    using V = lane_t;
+    const std::ptrdiff_t n = tasks.n_cols * tasks.n_segs;
+    if (n <= 0) return;
+    const bool act = tasks.out.columns.any_active(), pair = tasks.out.columns.any_pair();
+    const bool contiguous = tasks.p.column(0).contiguous() && tasks.b.column(0).contiguous();
+    if (contiguous) {
+        if (act && pair) return rolling_lanes<V, true, true, true, TP, TB>(prm, n, tasks);
+        if (act) return rolling_lanes<V, true, false, true, TP, TB>(prm, n, tasks);
+        if (pair) return rolling_lanes<V, false, true, true, TP, TB>(prm, n, tasks);
+        return;
+    }
+    if (act && pair) return rolling_lanes<V, true, true, false, TP, TB>(prm, n, tasks);
+    if (act) return rolling_lanes<V, true, false, false, TP, TB>(prm, n, tasks);
+    if (pair) return rolling_lanes<V, false, true, false, TP, TB>(prm, n, tasks);
+}
+
+/// Rows per segment for a series of T rows and window w: one segment when
+/// w > (T - 1) / 8 (also any window from 2^60 on: 8 w would overflow).
+inline std::ptrdiff_t segment_length(std::ptrdiff_t T, std::ptrdiff_t w) noexcept {
+    return w > (T - 1) / 8 ? std::max<std::ptrdiff_t>(T, 1) : segment_rows(w);
+}
+
 /// The rolling loop over one series, cut into segments run in lanes and on
 /// `threads` threads. Returns the largest finite |p| and |b| of the series.
 template <class TP, class TB>
 std::pair<double, double> rolling_plain(View<TP> p, View<TB> b, const RollingParams& prm,
                                         const RollingOutputs& out, int threads) {
-    const bool act = out.any_active(), pair = out.any_pair();
-    if (!act && !pair) return {0.0, 0.0};
-    const bool contiguous = p.contiguous() && b.contiguous();
+    if (!out.any_active() && !out.any_pair()) return {0.0, 0.0};
     const std::ptrdiff_t T = p.size;
-    // A window of 8 T or more (any window, from 2^60 on: 8 w would overflow)
-    // means one segment.
-    const std::ptrdiff_t L = prm.window > (T - 1) / 8 ? std::max<std::ptrdiff_t>(T, 1) : segment_rows(prm.window);
+    const std::ptrdiff_t L = segment_length(T, prm.window);
     const std::ptrdiff_t segments = (T + L - 1) / L;
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segments));
     std::vector<double> tops(static_cast<std::size_t>(2 * k), 0.0);
+    OutPanel op{};
+    op.columns = out;  // one column: column strides 0
     auto run = [&](std::ptrdiff_t part, std::ptrdiff_t s0, std::ptrdiff_t s1) {
-        using V = lane_t;
-        double* top = tops.data() + 2 * part;
-        auto task = [&](std::ptrdiff_t i) {
-            const std::ptrdiff_t first = (s0 + i) * L;
-            return LaneTask<TP, TB>{p, b, out, first, std::min(T, first + L), top};
-        };
-        const std::ptrdiff_t n = s1 - s0;
-        if (n <= 0) return;
-        if (contiguous) {
-            if (act && pair) return rolling_lanes<V, true, true, true, TP, TB>(prm, n, task);
-            if (act) return rolling_lanes<V, true, false, true, TP, TB>(prm, n, task);
-            return rolling_lanes<V, false, true, true, TP, TB>(prm, n, task);
-        }
-        if (act && pair) return rolling_lanes<V, true, true, false, TP, TB>(prm, n, task);
-        if (act) return rolling_lanes<V, true, false, false, TP, TB>(prm, n, task);
-        return rolling_lanes<V, false, true, false, TP, TB>(prm, n, task);
+        SegmentTasks<TP, TB> tasks;
+        tasks.p = Panel<TP>(p.data, T, 1, p.stride, 0);
+        tasks.b = Panel<TB>(b.data, T, 1, b.stride, 0);
+        tasks.out = op;
+        tasks.s0 = s0;
+        tasks.n_segs = s1 - s0;
+        tasks.L = L;
+        tasks.tops = tops.data() + 2 * part;
+        run_tasks(prm, tasks);
     };
     if (k == 1) {
         run(0, 0, segments);
@@ -1016,23 +1072,6 @@ void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutp
     detail::rolling_rescaled(p, b, prm, out, threads, top.first, top.second);
 }
 
-/// A T x N output panel: column j of metric k is at data + j * col_stride.
-struct OutPanel {
-    RollingOutputs columns;        // views of column 0
-    std::ptrdiff_t col_stride[7];  // bytes between columns, per metric (same order as RollingOutputs)
-
-    RollingOutputs column(std::ptrdiff_t c) const noexcept {
-        const RollingOutputs& o = columns;
-        return RollingOutputs{o.tracking_error.offset_by(c * col_stride[0]),
-                              o.active_return.offset_by(c * col_stride[1]),
-                              o.information_ratio.offset_by(c * col_stride[2]),
-                              o.beta.offset_by(c * col_stride[3]),
-                              o.alpha.offset_by(c * col_stride[4]),
-                              o.correlation.offset_by(c * col_stride[5]),
-                              o.r_squared.offset_by(c * col_stride[6])};
-    }
-};
-
 /// Rolling metrics of every column of a T x N panel against its benchmark
 /// (a broadcast column, see `broadcast`, or a T x N panel). Each column is
 /// cut into the segments of the 1-D kernel, and the (column, segment) tasks
@@ -1051,8 +1090,7 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
     if (!act && !pair) return;
     const std::ptrdiff_t T = p.rows, N = p.cols;
     if (N == 0 || T == 0) return;
-    const std::ptrdiff_t L =
-        prm.window > (T - 1) / 8 ? std::max<std::ptrdiff_t>(T, 1) : detail::segment_rows(prm.window);
+    const std::ptrdiff_t L = detail::segment_length(T, prm.window);
     const std::ptrdiff_t S = (T + L - 1) / L;
     const bool contiguous = p.column(0).contiguous() && b.column(0).contiguous();
     // Adjacent columns side by side in memory (C order): take the columns of a
@@ -1060,24 +1098,19 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
     // else a column's segments one after the other.
     const bool by_row = !contiguous && detail::prefer_rowwise(p);
     auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
-        using V = detail::lane_t;
         const std::ptrdiff_t n = c1 - c0;
         std::vector<double> tops(static_cast<std::size_t>(2 * n), 0.0);  // |p|, |b| per column
-        auto task = [&](std::ptrdiff_t i) {
-            const std::ptrdiff_t c = c0 + (by_row ? i % n : i / S), s = by_row ? i / n : i % S;
-            const std::ptrdiff_t first = s * L;
-            return detail::LaneTask<TP, TB>{p.column(c), b.column(c), out.column(c), first, std::min(T, first + L),
-                                            tops.data() + 2 * (c - c0)};
-        };
-        if (contiguous) {
-            if (act && pair) detail::rolling_lanes<V, true, true, true, TP, TB>(prm, n * S, task);
-            else if (act) detail::rolling_lanes<V, true, false, true, TP, TB>(prm, n * S, task);
-            else detail::rolling_lanes<V, false, true, true, TP, TB>(prm, n * S, task);
-        } else {
-            if (act && pair) detail::rolling_lanes<V, true, true, false, TP, TB>(prm, n * S, task);
-            else if (act) detail::rolling_lanes<V, true, false, false, TP, TB>(prm, n * S, task);
-            else detail::rolling_lanes<V, false, true, false, TP, TB>(prm, n * S, task);
-        }
+        detail::SegmentTasks<TP, TB> tasks;
+        tasks.p = p;
+        tasks.b = b;
+        tasks.out = out;
+        tasks.c0 = c0;
+        tasks.n_cols = n;
+        tasks.n_segs = S;
+        tasks.L = L;
+        tasks.by_row = by_row;
+        tasks.tops = tops.data();
+        detail::run_tasks(prm, tasks);
         // Tiny or huge columns, as in the 1-D kernel.
         for (std::ptrdiff_t c = c0; c < c1; ++c)
             detail::rolling_rescaled(p.column(c), b.column(c), prm, out.column(c), 1,
