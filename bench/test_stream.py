@@ -4,7 +4,9 @@ floor of a pybind11 method call and against river's rolling covariance.
 Groups: "stream-scalar" (one float tick per call), "stream-batch" (1e6 ticks
 in one call; divide the median by 1e6 for ns per tick; a Window replays only
 the last window of a long batch, so its figure is mostly call overhead),
-"stream-batch-64" (64 ticks per call into a warm Window: every tick stepped),
+"stream-batch-64" (64 ticks per call into a warm Window: every tick stepped;
+an Exponential batch of 1e6 ticks runs as four chunks in lanes, and its peer
+feeds the same ticks as batches of 1000, the sequential tick loop),
 "stream-panel" (one tick of 1000 portfolios per call). No timing assertions.
 """
 
@@ -92,6 +94,26 @@ def test_batch_update_other_states(benchmark, kind):
     def run():
         s = stream.Cumulative() if kind == "cumulative" else stream.Exponential(span=W)
         s.update(p, b)
+        return s
+
+    s = benchmark(run)
+    assert s.count == n
+
+
+def test_exponential_batch_sequential_peer(benchmark):
+    """The same 1e6 ticks as 1000 batches of 1000: each below the 1024 ticks
+    where a batch is cut into chunks, so this is the sequential tick loop (the
+    batch path before issue 10), measured in the same run."""
+    benchmark.group = "stream-batch"
+    n = 100_000 if QUICK else 1_000_000
+    rng = np.random.default_rng(4)
+    p, b = rng.normal(0, 0.01, n), rng.normal(0, 0.01, n)
+    ps, bs = np.split(p, n // 1000), np.split(b, n // 1000)
+
+    def run():
+        s = stream.Exponential(span=W)
+        for x, y in zip(ps, bs, strict=True):
+            s.update(x, y)
         return s
 
     s = benchmark(run)

@@ -12,6 +12,7 @@ import math
 import pickle
 import struct
 import zlib
+from typing import Any
 
 import numpy as np
 import pytest
@@ -595,3 +596,140 @@ def test_real_format_2_checkpoints_are_refused_by_name(cls):
     # old pickles held the same record for __setstate__
     with pytest.raises(ValueError, match=older):
         cls.__new__(cls).__setstate__((FORMAT_2[cls],))
+
+
+# --- issue 10: long Exponential batches run as four chunks in lanes -----------------
+
+CHUNKED = 1024  # Exponential.chunked_rows in stream.hpp
+
+
+def _fields(s: Any) -> list[Any]:
+    return [
+        np.asarray(getattr(s, f)).tolist()
+        for f in (
+            "tracking_error",
+            "active_return",
+            "information_ratio",
+            "beta",
+            "alpha",
+            "correlation",
+            "r_squared",
+            "count",
+        )
+    ]
+
+
+def _bits_equal(a: list[Any], b: list[Any]) -> bool:
+    """Equal bit for bit, NaN equal to NaN (one field at a time, arrays as lists)."""
+    fa = np.asarray(a, dtype=np.float64).view(np.int64)
+    fb = np.asarray(b, dtype=np.float64).view(np.int64)
+    return bool(np.array_equal(fa, fb))
+
+
+def _adversarial_column(rng: np.random.Generator, n: int, case: str) -> tuple[Any, Any]:
+    b = rng.normal(0.0003, 0.01, n)
+    p = 0.9 * b + rng.normal(0.0001, 0.003, n)
+    if case == "large level":  # the digits live far below the level
+        p, b = p + 1e9, b + 1e9
+    elif case == "constant runs":
+        p[100:700] = 0.5
+        b[100:700] = 0.25
+        p[n - 300 :] = 0.125  # the whole last chunk constant on both sides
+        b[n - 300 :] = 0.0625
+    elif case == "huge value":
+        p[n // 4 + 3] = 1e150  # inside chunk 1, then gone
+    elif case == "tiny":
+        p, b = p * 1e-150, b * 1e-150
+    elif case == "huge":
+        p, b = p * 1e150, b * 1e150
+    elif case == "nan":
+        p[n // 2 + 5] = np.nan  # chunk 2 is redone tick by tick
+        b[7] = np.nan
+    elif case == "inf":
+        p[3 * n // 4 + 1] = np.inf
+    return p, b
+
+
+CASES = ["plain", "large level", "constant runs", "huge value", "tiny", "huge", "nan", "inf"]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("rows", [CHUNKED, CHUNKED + 3, 4 * CHUNKED - 1])
+@pytest.mark.parametrize("kw", [{"span": 63}, {"alpha": 0.5, "adjust": False}, {"halflife": 20.0}])
+def test_long_exponential_batch_is_its_chunks_merged(rng, case, rows, kw):
+    """A batch of rows >= 1024 ticks equals, bit for bit, the state followed by
+    its four chunks of rows // 4 ticks (each stepped tick by tick: shorter than
+    1024) merged in order, then the tail's ticks: the lanes compute what the
+    scalar step computes, and a chunk with a NaN or inf falls back to it."""
+    p, b = _adversarial_column(rng, rows + 40, case)
+    head, (p, b) = (p[:40], b[:40]), (p[40:], b[40:])
+    for n_portfolios in (None, 3):
+        if n_portfolios is None:
+            P, H = p, head[0]
+        else:
+            P = np.column_stack([p, -2.0 * p, b])
+            H = np.column_stack([head[0], -2.0 * head[0], head[1]])
+        batch = stream.Exponential(n_portfolios=n_portfolios, **kw)
+        batch.update(H, head[1])
+        ref = batch.copy()
+        P0 = P.copy()
+        batch.update(P, b)
+        assert np.array_equal(P, P0, equal_nan=True)  # the input is not modified
+        c = rows // 4
+        for k in range(4):
+            part = stream.Exponential(n_portfolios=n_portfolios, **kw)
+            part.update(P[k * c : (k + 1) * c], b[k * c : (k + 1) * c])
+            ref += part
+        for t in range(4 * c, rows):
+            ref.update(P[t], b[t])
+        for got, want in zip(_fields(batch), _fields(ref), strict=True):
+            assert _bits_equal(got, want), (case, got, want)
+
+
+@pytest.mark.parametrize("case", ["plain", "large level", "constant runs", "huge value", "tiny"])
+def test_long_exponential_batch_agrees_with_ticks_and_exact_sums(rng, case):
+    """The chunked batch against the tick loop (the sequential path) and, where
+    they differ beyond 1e-12, against exact rational weighted sums: the batch
+    must then be the closer one (as for merges)."""
+    from test_stream import _exact_ewm
+
+    rows = 1100
+    p, b = _adversarial_column(rng, rows, case)
+    kw = {"alpha": 2.0**-6}
+    batch, ticks = stream.Exponential(**kw), stream.Exponential(**kw)
+    batch.update(p, b)
+    for x, y in zip(p, b, strict=True):
+        ticks.update(float(x), float(y))
+    assert batch.count == ticks.count == rows
+    exact = None
+    for f in ("tracking_error", "active_return", "beta", "correlation"):
+        got, want = getattr(batch, f), getattr(ticks, f)
+        if got == pytest.approx(want, rel=1e-12, abs=1e-300):
+            continue
+        if exact is None:
+            exact = _exact_ewm(p, b, batch.smoothing, batch.adjust, 1)
+        e = exact[f]
+        assert abs(got - e) <= abs(want - e) + 1e-12 * abs(e), (f, got, want, e)
+    if case == "constant runs":  # the last 300 ticks are constant, the older ones still weigh
+        assert batch.tracking_error > 0
+
+
+def test_long_exponential_batch_matches_pandas(rng):
+    p, b = _data(rng, 5000)
+    e = stream.Exponential(span=252)
+    e.update(p, b)
+    a = pd.Series(p - b).ewm(span=252)
+    assert e.tracking_error == pytest.approx(a.std().iloc[-1], rel=1e-12)
+    assert e.active_return == pytest.approx(a.mean().iloc[-1], rel=1e-12)
+    ps, bs = pd.Series(p), pd.Series(b)
+    beta = ps.ewm(span=252).cov(bs) / bs.ewm(span=252).var()
+    assert e.beta == pytest.approx(beta.iloc[-1], rel=1e-12)
+    assert e.correlation == pytest.approx(ps.ewm(span=252).corr(bs).iloc[-1], rel=1e-12)
+
+
+def test_constant_long_exponential_batch_is_exactly_zero():
+    e = stream.Exponential(span=20, n_portfolios=2)
+    P = np.full((3000, 2), 0.1)
+    P[:, 1] = 7.0
+    e.update(P, np.full(3000, 0.1))
+    assert e.tracking_error.tolist() == [0.0, 0.0]

@@ -259,6 +259,44 @@ inline Options read_options(Reader& r) {
 }  // namespace detail
 
 namespace detail {
+
+// Four doubles operated on lane by lane: each operation is the IEEE
+// operation of every lane, so a lane computes bit for bit what the scalar
+// code computes. With GCC and clang the lanes are two vector-extension
+// registers of two doubles (SSE2 on baseline x86-64, wider when the compiler
+// may); other compilers get a plain array and the same arithmetic.
+#if defined(__GNUC__) || defined(__clang__)
+typedef double v2d __attribute__((vector_size(16)));
+struct Pack4 {
+    v2d lo, hi;
+    static Pack4 splat(double x) noexcept { return {v2d{x, x}, v2d{x, x}}; }
+    static Pack4 of(double a, double b, double c, double d) noexcept { return {v2d{a, b}, v2d{c, d}}; }
+    double operator[](int k) const noexcept { return k < 2 ? lo[k] : hi[k - 2]; }
+    friend Pack4 operator+(Pack4 a, Pack4 b) noexcept { return {a.lo + b.lo, a.hi + b.hi}; }
+    friend Pack4 operator-(Pack4 a, Pack4 b) noexcept { return {a.lo - b.lo, a.hi - b.hi}; }
+    friend Pack4 operator*(Pack4 a, Pack4 b) noexcept { return {a.lo * b.lo, a.hi * b.hi}; }
+};
+#else
+struct Pack4 {
+    double v[4];
+    static Pack4 splat(double x) noexcept { return {{x, x, x, x}}; }
+    static Pack4 of(double a, double b, double c, double d) noexcept { return {{a, b, c, d}}; }
+    double operator[](int k) const noexcept { return v[k]; }
+    friend Pack4 operator+(Pack4 a, Pack4 b) noexcept {
+        for (int k = 0; k < 4; ++k) a.v[k] += b.v[k];
+        return a;
+    }
+    friend Pack4 operator-(Pack4 a, Pack4 b) noexcept {
+        for (int k = 0; k < 4; ++k) a.v[k] -= b.v[k];
+        return a;
+    }
+    friend Pack4 operator*(Pack4 a, Pack4 b) noexcept {
+        for (int k = 0; k < 4; ++k) a.v[k] *= b.v[k];
+        return a;
+    }
+};
+#endif
+
 // A block kernel of batch.hpp whose reference level is given and whose
 // merged state stays relative to it.
 template <class Block>
@@ -806,12 +844,27 @@ public:
         apply(p, b, time);
     }
 
+    /// Batches at least this long are cut into chunks (see update below).
+    static constexpr std::ptrdiff_t chunked_rows = 1024;
+
     /// `rows` ticks at once (untimed states): tick t is p[t * portfolios + j]
-    /// and b[t]. The recurrence is sequential, so this is the tick loop.
+    /// and b[t]. A batch shorter than chunked_rows is the tick loop. A longer
+    /// one is cut, for each portfolio, into four chunks of c = rows / 4 ticks
+    /// and a tail of rows - 4c ticks: the chunks run as four fresh states side
+    /// by side (the lanes of one vector: the recurrence of one stream is
+    /// sequential, four streams are not), each bit for bit what update_one
+    /// makes of its chunk, and are merged into the state in order (operator+=,
+    /// exact up to rounding); the tail is then stepped tick by tick. So the
+    /// result equals s += chunk 1 += ... += chunk 4, then the tail's ticks,
+    /// whatever the machine; it agrees with the tick loop up to rounding.
     void update(const double* p, const double* b, std::ptrdiff_t rows) {
         if (timed()) throw std::invalid_argument("time-based decay needs the ticks' times");
         detail::check_rows(rows, n_);
-        for (std::ptrdiff_t t = 0; t < rows; ++t) apply(p + t * n_, b[t], trackerr::detail::nan_v);
+        if (rows < chunked_rows) {
+            for (std::ptrdiff_t t = 0; t < rows; ++t) apply(p + t * n_, b[t], trackerr::detail::nan_v);
+            return;
+        }
+        for (std::ptrdiff_t j = 0; j < n_; ++j) batch_column(s_[static_cast<std::size_t>(j)], p + j, b, rows);
     }
 
     /// `rows` ticks with their times (time-based states). Every time is checked
@@ -1097,6 +1150,90 @@ private:
         const double keep = timed() ? std::exp(-(time - s.t_last) * ln2 / halflife_) : 1.0 - alpha_;
         s.wsum = keep * s.wsum + 1.0;
         return 1.0 / s.wsum;
+    }
+
+    // One portfolio's column of a long batch (x[t * n_], y[t]): four chunks
+    // in lanes, merged, then the tail (see update).
+    void batch_column(State& s, const double* x, const double* y, std::ptrdiff_t rows) const noexcept {
+        const double nan = trackerr::detail::nan_v;
+        const std::ptrdiff_t c = rows / 4;
+        State part[4];
+        chunks_in_lanes(part, x, y, c);
+        for (int k = 0; k < 4; ++k) {
+            const State& q = part[k];
+            const bool finite = std::isfinite(q.la) && std::isfinite(q.ma) && std::isfinite(q.va) &&
+                                std::isfinite(q.lp) && std::isfinite(q.lb) && std::isfinite(q.mp) &&
+                                std::isfinite(q.mb) && std::isfinite(q.vp) && std::isfinite(q.vb) &&
+                                std::isfinite(q.cpb);
+            if (!finite) {  // a NaN or inf tick (or an overflow): the chunk's own ticks, one by one
+                part[k] = State{};
+                for (std::ptrdiff_t t = k * c; t < (k + 1) * c; ++t) update_one(part[k], x[t * n_], y[t], nan);
+            }
+        }
+        for (const State& q : part) merge(s, q);
+        for (std::ptrdiff_t t = 4 * c; t < rows; ++t) update_one(s, x[t * n_], y[t], nan);
+    }
+
+    // Chunk k (ticks [k c, (k + 1) c)) stepped as a fresh state in lane k:
+    // the arithmetic of update_one for finite pairs, lane by lane. The step
+    // weights depend only on how many ticks a state has seen, so the four
+    // lanes share them. A chunk holding a NaN or inf ends with a non-finite
+    // field (NaN and inf propagate through the means), and batch_column then
+    // redoes it with update_one.
+    void chunks_in_lanes(State* part, const double* x, const double* y, std::ptrdiff_t c) const noexcept {
+        using detail::Pack4;
+        const std::ptrdiff_t sx = n_ * c;  // distance between the chunks' starts in x
+        auto px = [&](std::ptrdiff_t i) {
+            const double* q = x + i * n_;
+            return Pack4::of(q[0], q[sx], q[2 * sx], q[3 * sx]);
+        };
+        auto py = [&](std::ptrdiff_t i) { return Pack4::of(y[i], y[i + c], y[i + 2 * c], y[i + 3 * c]); };
+        Pack4 xv = px(0), yv = py(0);
+        const Pack4 la = xv - yv, lp = xv, lb = yv;  // seeds: the reference levels
+        const Pack4 zero = Pack4::splat(0.0);
+        Pack4 ma = zero, va = zero, mp = zero, mb = zero, vp = zero, vb = zero, cpb = zero;
+        double wsum = 1.0, w2 = 1.0;
+        const double decay = 1.0 - alpha_;
+        for (std::ptrdiff_t i = 1; i < c; ++i) {
+            double al = alpha_;
+            if (adjust_) {
+                wsum = decay * wsum + 1.0;
+                al = 1.0 / wsum;
+            }
+            const double keep = 1.0 - al;
+            w2 = keep * keep * w2 + al * al;
+            const Pack4 alv = Pack4::splat(al), kv = Pack4::splat(keep);
+            xv = px(i);
+            yv = py(i);
+            const Pack4 a = xv - yv;
+            const Pack4 d = (a - la) - ma;
+            const Pack4 e = alv * d;
+            ma = ma + e;
+            va = kv * (va + e * d);
+            const Pack4 dp = (xv - lp) - mp, db = (yv - lb) - mb;
+            const Pack4 ep = alv * dp, eb = alv * db;
+            mp = mp + ep;
+            mb = mb + eb;
+            vp = kv * (vp + ep * dp);
+            vb = kv * (vb + eb * db);
+            cpb = kv * (cpb + ep * db);
+        }
+        for (int k = 0; k < 4; ++k) {
+            State& q = part[k];
+            q.n = static_cast<double>(c);
+            q.w2 = w2;
+            q.wsum = wsum;
+            q.la = la[k];
+            q.lp = lp[k];
+            q.lb = lb[k];
+            q.ma = ma[k];
+            q.va = va[k];
+            q.mp = mp[k];
+            q.mb = mb[k];
+            q.vp = vp[k];
+            q.vb = vb[k];
+            q.cpb = cpb[k];
+        }
     }
 
     void update_one(State& s, double x, double y, double time) const noexcept {
