@@ -7,7 +7,9 @@ weights ticks by age as pandas' ``ewm`` does (``adjust=True`` by default, or
 the recursive ``adjust=False``; optionally by elapsed time; mergeable with a
 later stream). All take one portfolio as
 floats, ``update(p, b)``, or many at once with ``n_portfolios=N``: a tick is
-then a length-N array and one benchmark value. Arrays of ticks update in one
+then a length-N array and one benchmark value (a C-contiguous float64 array is
+read in place; ``Window`` steps all N states in one pass across them, each
+bit for bit what a one-portfolio ``Window`` fed that column holds). Arrays of ticks update in one
 call in C++: ``Cumulative`` runs the blocked full-sample kernels on them,
 ``Window`` replays only the last ``window`` ticks of a batch at least that
 long (the state depends on nothing older), and ``Exponential`` (without

@@ -355,6 +355,51 @@ struct Pack4 {
                 reinterpret_cast<v2d>((reinterpret_cast<v2i>(a.hi) & m.hi) | (reinterpret_cast<v2i>(b.hi) & ~m.hi))};
     }
 };
+#if defined(__AVX__)
+// With AVX (a translation unit compiled for it) four lanes are one register.
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4i __attribute__((vector_size(32)));
+struct Mask4w {
+    v4i m;
+    friend Mask4w operator&(Mask4w a, Mask4w b) noexcept { return {a.m & b.m}; }
+    friend Mask4w operator|(Mask4w a, Mask4w b) noexcept { return {a.m | b.m}; }
+    Mask4w operator~() const noexcept { return {~m}; }
+    bool any() const noexcept { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+};
+struct Wide4 {
+    static constexpr int width = 4;
+    using mask = Mask4w;
+    v4d v;
+    static Wide4 splat(double x) noexcept { return {v4d{x, x, x, x}}; }
+    static Wide4 of(double a, double b, double c, double d) noexcept { return {v4d{a, b, c, d}}; }
+    static Wide4 load(const double* p) noexcept {
+        v4d x;
+        std::memcpy(&x, p, sizeof x);
+        return {x};
+    }
+    void store(double* p) const noexcept { std::memcpy(p, &v, sizeof v); }
+    double operator[](int k) const noexcept { return v[k]; }
+    friend Wide4 operator+(Wide4 a, Wide4 b) noexcept { return {a.v + b.v}; }
+    friend Wide4 operator-(Wide4 a, Wide4 b) noexcept { return {a.v - b.v}; }
+    friend Wide4 operator*(Wide4 a, Wide4 b) noexcept { return {a.v * b.v}; }
+    friend Mask4w operator==(Wide4 a, Wide4 b) noexcept { return {a.v == b.v}; }
+    friend Mask4w operator<=(Wide4 a, Wide4 b) noexcept { return {a.v <= b.v}; }
+    friend Mask4w operator>(Wide4 a, Wide4 b) noexcept { return {a.v > b.v}; }
+    friend Mask4w operator>=(Wide4 a, Wide4 b) noexcept { return {a.v >= b.v}; }
+    friend Wide4 abs(Wide4 a) noexcept {
+        const v4i m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
+        return {reinterpret_cast<v4d>(reinterpret_cast<v4i>(a.v) & m)};
+    }
+    friend Wide4 select(Mask4w m, Wide4 a, Wide4 b) noexcept {
+        return {reinterpret_cast<v4d>((reinterpret_cast<v4i>(a.v) & m.m) | (reinterpret_cast<v4i>(b.v) & ~m.m))};
+    }
+};
+using Lanes4 = Wide4;        // four lanes of the Exponential chunks
+using WindowPack = Wide4;    // lanes of Window's steady step
+#else
+using Lanes4 = Pack4;
+using WindowPack = Pack2;
+#endif
 #else
 struct Mask4 {
     bool m[4];
@@ -409,6 +454,8 @@ struct Pack4 {
     }
 };
 using Pack2 = Pack4;  // no vector registers to fit: four lanes at a time
+using Lanes4 = Pack4;
+using WindowPack = Pack4;
 #endif
 
 // Window's states for many portfolios, structure of arrays, four lanes a
@@ -455,7 +502,7 @@ P lanes_of(const double (&v)[4], int h) noexcept {
         return P::of(v[0], v[1], v[2], v[3]);
 }
 
-template <class P = Pack2>
+template <class P = WindowPack>
 bool window_steady_tick(const WindowLanes& s, double* c_pb, const double* p_new, const double* p_old, double b_new,
                         double b_old, std::ptrdiff_t groups, double n, double inv_n,
                         unsigned char* attention) noexcept {
@@ -1654,7 +1701,7 @@ private:
     // field (NaN and inf propagate through the means), and batch_column then
     // redoes it with update_one.
     void chunks_in_lanes(State* part, const double* x, const double* y, std::ptrdiff_t c) const noexcept {
-        using detail::Pack4;
+        using Pack4 = detail::Lanes4;
         const std::ptrdiff_t sx = n_ * c;  // distance between the chunks' starts in x
         auto px = [&](std::ptrdiff_t i) {
             const double* q = x + i * n_;
