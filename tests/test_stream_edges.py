@@ -733,3 +733,126 @@ def test_constant_long_exponential_batch_is_exactly_zero():
     P[:, 1] = 7.0
     e.update(P, np.full(3000, 0.1))
     assert e.tracking_error.tolist() == [0.0, 0.0]
+
+
+# --- issue 10: many portfolios, structure of arrays, one pass a tick --------------
+
+
+def _adversarial_panel(rng: np.random.Generator, T: int) -> tuple[Any, Any]:
+    """Columns: a large level, a constant run, a huge value entering and leaving,
+    missing and infinite ticks, tiny and huge magnitudes, both sides constant;
+    the benchmark missing and infinite once for every column."""
+    b = rng.normal(0.0003, 0.01, T)
+    b[60:80] = 0.25  # the benchmark constant for longer than the window
+    b[200:230] = 0.125
+    P = 0.9 * b[:, None] + rng.normal(0.0001, 0.003, (T, 7))
+    P[:, 0] += 1e9
+    P[100:130, 1] = 0.5
+    P[150, 2] = 1e150
+    P[5::37, 3] = np.nan
+    P[170, 3] = np.inf
+    P[:, 4] *= 1e-150
+    P[:, 5] *= 1e150
+    P[200:230, 6] = 0.125  # both sides constant: TE exactly 0
+    b[120] = np.nan
+    b[140] = -np.inf
+    return P, b
+
+
+@pytest.mark.parametrize("w", [2, 12])
+def test_n_portfolios_equal_one_portfolio_windows_bit_for_bit(rng, w):
+    """Each column of a Window(n_portfolios=7) reads, bit for bit at every tick,
+    what a one-portfolio Window fed that column as floats reads (the one-pass
+    step across portfolios against the scalar path), on adversarial columns."""
+    P, b = _adversarial_panel(rng, 260)
+    many = stream.Window(w, n_portfolios=7)
+    ones = [stream.Window(w) for _ in range(7)]
+    zero_te = 0
+    for t in range(len(b)):
+        many.update(P[t], b[t])  # a float64 array: read in place
+        for j, one in enumerate(ones):
+            one.update(float(P[t, j]), float(b[t]))
+        got = _fields(many)
+        for j, one in enumerate(ones):
+            want = _fields(one)
+            assert _bits_equal([g[j] for g in got], want), (t, j)
+        if 200 + w - 1 <= t < 230:
+            assert many.tracking_error[6] == 0.0
+            zero_te += 1
+    assert zero_te == 31 - w
+    # batches: each column as a one-portfolio Window fed the same batches (a
+    # batch at least a window long replays its last window)
+    batch = stream.Window(w, n_portfolios=7)
+    cols = [stream.Window(w) for _ in range(7)]
+    for lo, hi in [(0, 100), *((t, t + 7) for t in range(100, 260, 7))]:
+        batch.update(P[lo:hi], b[lo:hi])
+        for j, one in enumerate(cols):
+            one.update(np.ascontiguousarray(P[lo:hi, j]), b[lo:hi])
+        got = _fields(batch)
+        for j, one in enumerate(cols):
+            assert _bits_equal([g[j] for g in got], _fields(one)), (lo, j)
+    # a checkpoint reloads the same state
+    back = stream.Window.from_bytes(many.to_bytes())
+    assert back.to_bytes() == many.to_bytes()
+    tick = rng.normal(0, 0.01, 7)
+    back.update(tick, 0.001)
+    many.update(tick, 0.001)
+    assert _bits_equal(_fields(back), _fields(many))
+
+
+def test_tick_arrays_of_every_layout_agree(rng):
+    """A float64 C-contiguous tick is read in place; any other layout (float32,
+    a strided view, big-endian, a list, a masked array, ints) goes through the
+    checked path and gives the same state."""
+    w, n = 5, 4
+    ticks = np.round(rng.normal(0, 0.01, (40, n)) * 1024) / 1024  # exact in float32
+    bench = np.round(rng.normal(0, 0.01, 40) * 1024) / 1024
+    layouts = {
+        "float64": lambda x: np.ascontiguousarray(x, dtype=np.float64),
+        "float32": lambda x: x.astype(np.float32),
+        "strided": lambda x: np.repeat(x, 2)[::2],
+        "big-endian": lambda x: x.astype(">f8"),
+        "list": lambda x: x.tolist(),
+        "masked": lambda x: np.ma.masked_array(x, mask=np.zeros(n, bool)),
+    }
+    states = {}
+    for name, make in layouts.items():
+        s = stream.Window(w, n_portfolios=n)
+        for t in range(40):
+            x = make(ticks[t])
+            s.update(x, float(bench[t]))
+        states[name] = s.to_bytes()
+    assert len(set(states.values())) == 1, {k: v[-8:] for k, v in states.items()}
+    s = stream.Window(w, n_portfolios=n)
+    s.update(np.arange(4), 0)  # ints
+    assert s.count.tolist() == [1.0] * 4
+    with pytest.raises(ValueError, match="a tick has 3 portfolio values but n_portfolios is 4"):
+        s.update(np.zeros(3), 0.0)
+    with pytest.raises(TypeError, match="p must be real numbers"):
+        s.update(np.array(["a"] * 4), 0.0)
+    with pytest.raises(TypeError, match="p must be real numbers"):
+        s.update(np.zeros(4, dtype=complex), 0.0)
+    x = np.zeros(4)
+    x.flags.writeable = False  # read, never written
+    s.update(x, 0.0)
+
+
+def test_call_overhead_probe_takes_the_same_ticks():
+    probe = _core._Probe()
+    probe.noop_tick(np.zeros(1000), 0.0)
+    with pytest.raises(TypeError, match="p must be a 1-D float64 array"):
+        probe.noop_tick(np.zeros(1000, dtype=np.float32), 0.0)
+
+
+def test_window_checkpoint_with_differing_benchmark_values_is_refused(rng):
+    """Format 3 stores a tick's benchmark value once per portfolio; the state
+    keeps it once, so copies that differ are a corrupted record."""
+    s = stream.Window(4, n_portfolios=3)
+    s.update(rng.normal(0, 0.01, (6, 3)), rng.normal(0, 0.01, 6))
+    raw = bytearray(s.to_bytes())
+    last_copy = len(raw) - 4 - 8  # the last portfolio's copy of the last slot's value
+    bad = bytearray(raw)
+    bad[last_copy : last_copy + 8] = struct.pack("<d", 0.5)
+    with pytest.raises(ValueError, match="benchmark value differs between portfolios"):
+        stream.Window.from_bytes(_reseal(bad))
+    assert stream.Window.from_bytes(bytes(raw)).to_bytes() == bytes(raw)
