@@ -1136,7 +1136,8 @@ private:
     }
     // The tick into its ring slot, and the ring's position forward.
     void store(std::ptrdiff_t slot, const double* p, double b, bool ok, bool full) noexcept {
-        std::memcpy(ring_p_.data() + slot * n_, p, static_cast<std::size_t>(n_) * sizeof(double));
+        double* rp = ring_p_.data() + slot * n_;
+        for (std::ptrdiff_t j = 0; j < n_; ++j) rp[j] = p[j];  // one or a few: no library call
         const auto k = static_cast<std::size_t>(slot);
         ring_b_[k] = b;
         if (full && !slot_ok_[k]) --bad_slots_;
