@@ -12,6 +12,7 @@ import math
 import pickle
 import struct
 import zlib
+from typing import Any
 
 import numpy as np
 import pytest
@@ -595,3 +596,263 @@ def test_real_format_2_checkpoints_are_refused_by_name(cls):
     # old pickles held the same record for __setstate__
     with pytest.raises(ValueError, match=older):
         cls.__new__(cls).__setstate__((FORMAT_2[cls],))
+
+
+# --- issue 10: long Exponential batches run as four chunks in lanes -----------------
+
+CHUNKED = 1024  # Exponential.chunked_rows in stream.hpp
+
+
+def _fields(s: Any) -> list[Any]:
+    return [
+        np.asarray(getattr(s, f)).tolist()
+        for f in (
+            "tracking_error",
+            "active_return",
+            "information_ratio",
+            "beta",
+            "alpha",
+            "correlation",
+            "r_squared",
+            "count",
+        )
+    ]
+
+
+def _bits_equal(a: list[Any], b: list[Any]) -> bool:
+    """Equal bit for bit, NaN equal to NaN (one field at a time, arrays as lists)."""
+    fa = np.asarray(a, dtype=np.float64).view(np.int64)
+    fb = np.asarray(b, dtype=np.float64).view(np.int64)
+    return bool(np.array_equal(fa, fb))
+
+
+def _adversarial_column(rng: np.random.Generator, n: int, case: str) -> tuple[Any, Any]:
+    b = rng.normal(0.0003, 0.01, n)
+    p = 0.9 * b + rng.normal(0.0001, 0.003, n)
+    if case == "large level":  # the digits live far below the level
+        p, b = p + 1e9, b + 1e9
+    elif case == "constant runs":
+        p[100:700] = 0.5
+        b[100:700] = 0.25
+        p[n - 300 :] = 0.125  # the whole last chunk constant on both sides
+        b[n - 300 :] = 0.0625
+    elif case == "huge value":
+        p[n // 4 + 3] = 1e150  # inside chunk 1, then gone
+    elif case == "tiny":
+        p, b = p * 1e-150, b * 1e-150
+    elif case == "huge":
+        p, b = p * 1e150, b * 1e150
+    elif case == "nan":
+        p[n // 2 + 5] = np.nan  # chunk 2 is redone tick by tick
+        b[7] = np.nan
+    elif case == "inf":
+        p[3 * n // 4 + 1] = np.inf
+    return p, b
+
+
+CASES = ["plain", "large level", "constant runs", "huge value", "tiny", "huge", "nan", "inf"]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("rows", [CHUNKED, CHUNKED + 3, 4 * CHUNKED - 1])
+@pytest.mark.parametrize("kw", [{"span": 63}, {"alpha": 0.5, "adjust": False}, {"halflife": 20.0}])
+def test_long_exponential_batch_is_its_chunks_merged(rng, case, rows, kw):
+    """A batch of rows >= 1024 ticks equals, bit for bit, the state followed by
+    its four chunks of rows // 4 ticks (each stepped tick by tick: shorter than
+    1024) merged in order, then the tail's ticks: the lanes compute what the
+    scalar step computes, and a chunk with a NaN or inf falls back to it."""
+    p, b = _adversarial_column(rng, rows + 40, case)
+    head, (p, b) = (p[:40], b[:40]), (p[40:], b[40:])
+    for n_portfolios in (None, 3):
+        if n_portfolios is None:
+            P, H = p, head[0]
+        else:
+            P = np.column_stack([p, -2.0 * p, b])
+            H = np.column_stack([head[0], -2.0 * head[0], head[1]])
+        batch = stream.Exponential(n_portfolios=n_portfolios, **kw)
+        batch.update(H, head[1])
+        ref = batch.copy()
+        P0 = P.copy()
+        batch.update(P, b)
+        assert np.array_equal(P, P0, equal_nan=True)  # the input is not modified
+        c = rows // 4
+        for k in range(4):
+            part = stream.Exponential(n_portfolios=n_portfolios, **kw)
+            part.update(P[k * c : (k + 1) * c], b[k * c : (k + 1) * c])
+            ref += part
+        for t in range(4 * c, rows):
+            ref.update(P[t], b[t])
+        for got, want in zip(_fields(batch), _fields(ref), strict=True):
+            assert _bits_equal(got, want), (case, got, want)
+
+
+@pytest.mark.parametrize("case", ["plain", "large level", "constant runs", "huge value", "tiny"])
+def test_long_exponential_batch_agrees_with_ticks_and_exact_sums(rng, case):
+    """The chunked batch against the tick loop (the sequential path) and, where
+    they differ beyond 1e-12, against exact rational weighted sums: the batch
+    must then be the closer one (as for merges)."""
+    from test_stream import _exact_ewm
+
+    rows = 1100
+    p, b = _adversarial_column(rng, rows, case)
+    kw = {"alpha": 2.0**-6}
+    batch, ticks = stream.Exponential(**kw), stream.Exponential(**kw)
+    batch.update(p, b)
+    for x, y in zip(p, b, strict=True):
+        ticks.update(float(x), float(y))
+    assert batch.count == ticks.count == rows
+    exact = None
+    for f in ("tracking_error", "active_return", "beta", "correlation"):
+        got, want = getattr(batch, f), getattr(ticks, f)
+        if got == pytest.approx(want, rel=1e-12, abs=1e-300):
+            continue
+        if exact is None:
+            exact = _exact_ewm(p, b, batch.smoothing, batch.adjust, 1)
+        e = exact[f]
+        assert abs(got - e) <= abs(want - e) + 1e-12 * abs(e), (f, got, want, e)
+    if case == "constant runs":  # the last 300 ticks are constant, the older ones still weigh
+        assert batch.tracking_error > 0
+
+
+def test_long_exponential_batch_matches_pandas(rng):
+    p, b = _data(rng, 5000)
+    e = stream.Exponential(span=252)
+    e.update(p, b)
+    a = pd.Series(p - b).ewm(span=252)
+    assert e.tracking_error == pytest.approx(a.std().iloc[-1], rel=1e-12)
+    assert e.active_return == pytest.approx(a.mean().iloc[-1], rel=1e-12)
+    ps, bs = pd.Series(p), pd.Series(b)
+    beta = ps.ewm(span=252).cov(bs) / bs.ewm(span=252).var()
+    assert e.beta == pytest.approx(beta.iloc[-1], rel=1e-12)
+    assert e.correlation == pytest.approx(ps.ewm(span=252).corr(bs).iloc[-1], rel=1e-12)
+
+
+def test_constant_long_exponential_batch_is_exactly_zero():
+    e = stream.Exponential(span=20, n_portfolios=2)
+    P = np.full((3000, 2), 0.1)
+    P[:, 1] = 7.0
+    e.update(P, np.full(3000, 0.1))
+    assert e.tracking_error.tolist() == [0.0, 0.0]
+
+
+# --- issue 10: many portfolios, structure of arrays, one pass a tick --------------
+
+
+def _adversarial_panel(rng: np.random.Generator, T: int) -> tuple[Any, Any]:
+    """Columns: a large level, a constant run, a huge value entering and leaving,
+    missing and infinite ticks, tiny and huge magnitudes, both sides constant;
+    the benchmark missing and infinite once for every column."""
+    b = rng.normal(0.0003, 0.01, T)
+    b[60:80] = 0.25  # the benchmark constant for longer than the window
+    b[200:230] = 0.125
+    P = 0.9 * b[:, None] + rng.normal(0.0001, 0.003, (T, 7))
+    P[:, 0] += 1e9
+    P[100:130, 1] = 0.5
+    P[150, 2] = 1e150
+    P[5::37, 3] = np.nan
+    P[170, 3] = np.inf
+    P[:, 4] *= 1e-150
+    P[:, 5] *= 1e150
+    P[200:230, 6] = 0.125  # both sides constant: TE exactly 0
+    b[120] = np.nan
+    b[140] = -np.inf
+    return P, b
+
+
+@pytest.mark.parametrize("w", [2, 12])
+def test_n_portfolios_equal_one_portfolio_windows_bit_for_bit(rng, w):
+    """Each column of a Window(n_portfolios=7) reads, bit for bit at every tick,
+    what a one-portfolio Window fed that column as floats reads (the one-pass
+    step across portfolios against the scalar path), on adversarial columns."""
+    P, b = _adversarial_panel(rng, 260)
+    many = stream.Window(w, n_portfolios=7)
+    ones = [stream.Window(w) for _ in range(7)]
+    zero_te = 0
+    for t in range(len(b)):
+        many.update(P[t], b[t])  # a float64 array: read in place
+        for j, one in enumerate(ones):
+            one.update(float(P[t, j]), float(b[t]))
+        got = _fields(many)
+        for j, one in enumerate(ones):
+            want = _fields(one)
+            assert _bits_equal([g[j] for g in got], want), (t, j)
+        if 200 + w - 1 <= t < 230:
+            assert many.tracking_error[6] == 0.0
+            zero_te += 1
+    assert zero_te == 31 - w
+    # batches: each column as a one-portfolio Window fed the same batches (a
+    # batch at least a window long replays its last window)
+    batch = stream.Window(w, n_portfolios=7)
+    cols = [stream.Window(w) for _ in range(7)]
+    for lo, hi in [(0, 100), *((t, t + 7) for t in range(100, 260, 7))]:
+        batch.update(P[lo:hi], b[lo:hi])
+        for j, one in enumerate(cols):
+            one.update(np.ascontiguousarray(P[lo:hi, j]), b[lo:hi])
+        got = _fields(batch)
+        for j, one in enumerate(cols):
+            assert _bits_equal([g[j] for g in got], _fields(one)), (lo, j)
+    # a checkpoint reloads the same state
+    back = stream.Window.from_bytes(many.to_bytes())
+    assert back.to_bytes() == many.to_bytes()
+    tick = rng.normal(0, 0.01, 7)
+    back.update(tick, 0.001)
+    many.update(tick, 0.001)
+    assert _bits_equal(_fields(back), _fields(many))
+
+
+def test_tick_arrays_of_every_layout_agree(rng):
+    """A float64 C-contiguous tick is read in place; any other layout (float32,
+    a strided view, big-endian, a list, a masked array, ints) goes through the
+    checked path and gives the same state."""
+    w, n = 5, 4
+    ticks = np.round(rng.normal(0, 0.01, (40, n)) * 1024) / 1024  # exact in float32
+    bench = np.round(rng.normal(0, 0.01, 40) * 1024) / 1024
+    layouts = {
+        "float64": lambda x: np.ascontiguousarray(x, dtype=np.float64),
+        "float32": lambda x: x.astype(np.float32),
+        "strided": lambda x: np.repeat(x, 2)[::2],
+        "big-endian": lambda x: x.astype(">f8"),
+        "list": lambda x: x.tolist(),
+        "masked": lambda x: np.ma.masked_array(x, mask=np.zeros(n, bool)),
+    }
+    states = {}
+    for name, make in layouts.items():
+        s = stream.Window(w, n_portfolios=n)
+        for t in range(40):
+            x = make(ticks[t])
+            s.update(x, float(bench[t]))
+        states[name] = s.to_bytes()
+    assert len(set(states.values())) == 1, {k: v[-8:] for k, v in states.items()}
+    s = stream.Window(w, n_portfolios=n)
+    s.update(np.arange(4), 0)  # ints
+    assert s.count.tolist() == [1.0] * 4
+    with pytest.raises(ValueError, match="a tick has 3 portfolio values but n_portfolios is 4"):
+        s.update(np.zeros(3), 0.0)
+    with pytest.raises(TypeError, match="p must be real numbers"):
+        s.update(np.array(["a"] * 4), 0.0)
+    with pytest.raises(TypeError, match="p must be real numbers"):
+        s.update(np.zeros(4, dtype=complex), 0.0)
+    x = np.zeros(4)
+    x.flags.writeable = False  # read, never written
+    s.update(x, 0.0)
+
+
+def test_call_overhead_probe_takes_the_same_ticks():
+    probe = _core._Probe()
+    probe.noop_tick(np.zeros(1000), 0.0)
+    with pytest.raises(TypeError, match="p must be a 1-D float64 array"):
+        probe.noop_tick(np.zeros(1000, dtype=np.float32), 0.0)
+
+
+def test_window_checkpoint_with_differing_benchmark_values_is_refused(rng):
+    """Format 3 stores a tick's benchmark value once per portfolio; the state
+    keeps it once, so copies that differ are a corrupted record."""
+    s = stream.Window(4, n_portfolios=3)
+    s.update(rng.normal(0, 0.01, (6, 3)), rng.normal(0, 0.01, 6))
+    raw = bytearray(s.to_bytes())
+    last_copy = len(raw) - 4 - 8  # the last portfolio's copy of the last slot's value
+    bad = bytearray(raw)
+    bad[last_copy : last_copy + 8] = struct.pack("<d", 0.5)
+    with pytest.raises(ValueError, match="benchmark value differs between portfolios"):
+        stream.Window.from_bytes(_reseal(bad))
+    assert stream.Window.from_bytes(bytes(raw)).to_bytes() == bytes(raw)

@@ -7,6 +7,8 @@
 // general update path checks types itself rather than letting pybind11 or
 // numpy cast (numpy would turn "1.5" into 1.5 and drop imaginary parts), and
 // merge checks the other state's type.
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <trackerr/trackerr.hpp>
 #include <type_traits>
@@ -147,6 +149,27 @@ py::array_t<double, py::array::c_style> numbers(const char* name, const py::obje
     auto out = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(arr);
     if (!out) throw py::error_already_set();
     return out;
+}
+
+// The data of p when it is a plain numpy array of float64 values, one
+// dimension of length n (any length for n < 0), C-contiguous, aligned and in
+// native byte order: a tick across n_portfolios read in place, with no
+// conversion and no Python object made. Anything else gives nullptr, for the
+// checked general path (subclasses such as masked arrays included).
+const double* tick_data(const py::handle& p, std::ptrdiff_t n) noexcept {
+    const auto& api = py::detail::npy_api::get();
+    if (Py_TYPE(p.ptr()) != api.PyArray_Type_) return nullptr;
+    const auto* a = py::detail::array_proxy(p.ptr());
+    if (a->nd != 1 || (n >= 0 && a->dimensions[0] != n)) return nullptr;
+    constexpr int need = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+    if ((a->flags & need) != need) return nullptr;
+    const auto* d = py::detail::array_descriptor_proxy(a->descr);
+    const std::uint16_t probe = 1;
+    char low;
+    std::memcpy(&low, &probe, 1);
+    const char foreign = low == 1 ? '>' : '<';  // the byte order that is not this machine's
+    if (d->type_num != py::detail::npy_api::NPY_DOUBLE_ || d->byteorder == foreign) return nullptr;
+    return reinterpret_cast<const double*>(a->data);
 }
 
 // Every update that is not the float fast path: checks the arguments'
@@ -301,6 +324,19 @@ void common(Cls& cls, const char* name) {
            py::arg("p"), py::arg("b"), "One tick of floats (the fast path).")
         .def(
             "update",
+            [](Bound<State>& s, const py::object& p, Real b) {
+                const double* d = s.scalar || needs_time(s.state) ? nullptr : tick_data(p, s.state.portfolios());
+                if (d != nullptr) {
+                    s.state.update(d, b.v);
+                    return;
+                }
+                update_any(s, p, py::float_(b.v), py::none());
+            },
+            py::arg("p"), py::arg("b"),
+            "One tick across n_portfolios: a float64 array read in place (the fast path); anything else "
+            "goes through the checked path.")
+        .def(
+            "update",
             [](Bound<State>& s, const py::object& p, const py::object& b, const py::object& t) {
                 update_any(s, p, b, t);
             },
@@ -375,7 +411,15 @@ struct Probe {};
 void register_stream(py::module_& m) {
     py::class_<Probe>(m, "_Probe")
         .def(py::init<>())
-        .def("noop", [](Probe&, double, double) {}, py::arg("p"), py::arg("b"));
+        .def("noop", [](Probe&, double, double) {}, py::arg("p"), py::arg("b"))
+        .def(
+            "noop_tick",
+            [](Probe&, const py::object& p, Real b) {
+                if (tick_data(p, -1) == nullptr) throw py::type_error("p must be a 1-D float64 array");
+                (void)b;
+            },
+            py::arg("p"), py::arg("b"),
+            "The call overhead of a tick across n_portfolios: the same argument checks, no state.");
     auto cum =
         py::class_<Bound<stream::Cumulative>>(m, "Cumulative", "Streaming metrics over every tick seen.");
     cum.def(py::init([](std::ptrdiff_t n, bool scalar, double ddof, double periods,

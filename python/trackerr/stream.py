@@ -7,10 +7,15 @@ weights ticks by age as pandas' ``ewm`` does (``adjust=True`` by default, or
 the recursive ``adjust=False``; optionally by elapsed time; mergeable with a
 later stream). All take one portfolio as
 floats, ``update(p, b)``, or many at once with ``n_portfolios=N``: a tick is
-then a length-N array and one benchmark value. Arrays of ticks update in one
-call in C++: ``Cumulative`` runs the blocked full-sample kernels on them and
+then a length-N array and one benchmark value (a C-contiguous float64 array is
+read in place; ``Window`` steps all N states in one pass across them, each
+bit for bit what a one-portfolio ``Window`` fed that column holds). Arrays of ticks update in one
+call in C++: ``Cumulative`` runs the blocked full-sample kernels on them,
 ``Window`` replays only the last ``window`` ticks of a batch at least that
-long (the state depends on nothing older).
+long (the state depends on nothing older), and ``Exponential`` (without
+times) cuts a batch of 1024 ticks or more into four chunks that it steps side
+by side, as four fresh states in the lanes of one vector, and merges in order
+(the merge above, exact up to rounding; a short batch is the tick loop).
 
 Read-outs are properties: ``tracking_error``, ``active_return``,
 ``information_ratio``, ``beta``, ``alpha``, ``correlation``, ``r_squared`` and

@@ -3,6 +3,7 @@
 // (every bit flip refused: CRC-32), size overflow checks, Exponential times.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <trackerr/trackerr.hpp>
@@ -19,6 +20,118 @@ long double exact_std(const std::vector<double>& a) {
     long double q = 0;
     for (double x : a) q += (x - m) * (x - m);
     return std::sqrt(q / (a.size() - 1));
+}
+
+// The scalar algorithm the structure-of-arrays Window must reproduce bit for
+// bit: one WindowMoments and one WindowCoMoments per portfolio, the general
+// step of the rolling kernels, then settle_constant and the guard's rebuild
+// from the history's last `w` ticks (the block sums of batch.hpp, as the
+// rolling kernels rebuild contiguous windows, or the scalar recompute when
+// the window holds a missing or non-finite value).
+struct ScalarWindow {
+    long w, n, ticks = 0;
+    std::vector<double> hp, hb;
+    std::vector<trackerr::WindowMoments> a;
+    std::vector<trackerr::WindowCoMoments> c;
+    ScalarWindow(long w_, long n_) : w(w_), n(n_), a(n_), c(n_) {}
+    static double coded(double x, double y) {
+        if (x != x || y != y) return trackerr::detail::nan_v;
+        const double d = x - y;
+        return d == d ? d : HUGE_VAL;
+    }
+    void update(const double* p, double b) {
+        const double nan = trackerr::detail::nan_v;
+        for (long j = 0; j < n; ++j) {
+            const double xo = ticks >= w ? hp[(ticks - w) * n + j] : nan, yo = ticks >= w ? hb[ticks - w] : nan;
+            trackerr::detail::update(a[j], coded(p[j], b), coded(xo, yo));
+            trackerr::detail::update(c[j], p[j], b, xo, yo);
+        }
+        for (long j = 0; j < n; ++j) hp.push_back(p[j]);
+        hb.push_back(b);
+        ++ticks;
+        const long first = ticks > w ? ticks - w : 0, k = ticks - first;
+        const double eps = trackerr::detail::eps;
+        for (long j = 0; j < n; ++j) {
+            std::vector<double> x, y;  // the window, oldest first
+            for (long i = first; i < ticks; ++i) {
+                x.push_back(hp[i * n + j]);
+                y.push_back(hb[i]);
+            }
+            auto pa = [&](std::ptrdiff_t i) { return x[i]; };
+            auto ba = [&](std::ptrdiff_t i) { return y[i]; };
+            auto aa = [&](std::ptrdiff_t i) { return coded(x[i], y[i]); };
+            trackerr::WindowMoments& s = a[j];
+            if (!s.settle_constant() && s.needs_recompute()) {  // the block sums, else the scalar rebuild
+                const double m = trackerr::detail::mean_active(x.data(), y.data(), k);
+                const trackerr::Moments r = trackerr::detail::centred_active(x.data(), y.data(), k, m, m);
+                if (std::isfinite(m) && s.n == double(k) && std::isfinite(r.m2)) {
+                    s.level = m;
+                    s.mean = r.mean;
+                    s.m2 = r.m2;
+                    s.err = 2.0 * eps * r.m2;
+                    s.err_mean = 0.0;
+                } else {
+                    s.recompute(aa, 0, k);
+                }
+            }
+            trackerr::WindowCoMoments& q = c[j];
+            if (!q.settle_constant() && q.needs_recompute()) {
+                double mx = 0.0, my = 0.0;
+                trackerr::detail::mean_pair(x.data(), y.data(), k, mx, my);
+                const trackerr::CoMoments r = trackerr::detail::centred_pair(x.data(), y.data(), k, mx, my, mx, my);
+                if (std::isfinite(mx) && std::isfinite(my) && q.n == double(k) && std::isfinite(r.c_pp) &&
+                    std::isfinite(r.c_bb) && std::isfinite(r.c_pb)) {
+                    q.level_p = mx;
+                    q.level_b = my;
+                    q.mean_p = r.mean_p;
+                    q.mean_b = r.mean_b;
+                    q.c_pp = r.c_pp;
+                    q.c_bb = r.c_bb;
+                    q.c_pb = r.c_pb;
+                    q.err_p = 2.0 * eps * r.c_pp;
+                    q.err_b = 2.0 * eps * r.c_bb;
+                    q.err_mp = q.err_mb = 0.0;
+                } else {
+                    q.recompute(pa, ba, 0, k);
+                }
+            }
+        }
+    }
+    trackerr::stream::Readout read(long j) const {
+        trackerr::RollingParams prm;
+        prm.window = w;
+        const trackerr::detail::Emit em(prm);
+        double va[3], vc[4];
+        em.active(a[j], a[j].count() >= double(w) && a[j].n_bad == 0.0, va);
+        em.pair(c[j], c[j].count() >= double(w) && c[j].n_bad == 0.0, vc);
+        return {va[0], va[1], va[2], vc[0], vc[1], vc[2], vc[3], a[j].count()};
+    }
+};
+
+// The states as a checkpoint writes them (every field, the error bounds
+// and runs included), for the reference; and the same bytes of a Window's
+// checkpoint (after its 16-byte prefix, 4 sizes and 4 options).
+std::string states_of(const ScalarWindow& r) {
+    trackerr::stream::detail::Writer out(2, 0);
+    for (long j = 0; j < r.n; ++j) {
+        trackerr::stream::detail::write(out, r.a[j]);
+        trackerr::stream::detail::write(out, r.c[j]);
+    }
+    const std::string all = out.take();
+    return all.substr(16, all.size() - 20);
+}
+std::string states_of(const trackerr::stream::Window& s) {
+    return s.to_bytes().substr(80, static_cast<std::size_t>(s.portfolios()) * 26 * 8);
+}
+
+bool same_bits(double x, double y) {
+    return std::memcmp(&x, &y, sizeof x) == 0;
+}
+bool same_readout(const trackerr::stream::Readout& x, const trackerr::stream::Readout& y) {
+    return same_bits(x.tracking_error, y.tracking_error) && same_bits(x.active_return, y.active_return) &&
+           same_bits(x.information_ratio, y.information_ratio) && same_bits(x.beta, y.beta) &&
+           same_bits(x.alpha, y.alpha) && same_bits(x.correlation, y.correlation) &&
+           same_bits(x.r_squared, y.r_squared) && same_bits(x.count, y.count);
 }
 
 }  // namespace
@@ -222,6 +335,68 @@ int main() {
             CHECK_CLOSE(a1.read(0).beta, one.read(0).beta, 1e-12);
             CHECK_CLOSE(a1.read(0).active_return, one.read(0).active_return, 1e-11);
         }
+    }
+    // The structure-of-arrays Window (one pass of steady ticks across the
+    // portfolios, the scalar step elsewhere) against the scalar algorithm, bit
+    // for bit at every tick, on adversarial columns: a large level, constant
+    // runs on each side, a huge value entering and leaving, NaN and inf ticks
+    // (in one portfolio, and in the benchmark for all), tiny and huge
+    // magnitudes; then through a checkpoint.
+    {
+        const long wl = 16, n = 7, T = 600;
+        const double nan = trackerr::detail::nan_v, inf = HUGE_VAL;
+        std::vector<double> P(T * n), B(T);
+        for (long t = 0; t < T; ++t) {
+            B[t] = 0.01 * N(g);
+            if (t >= 200 && t < 240) B[t] = 0.25;  // the benchmark constant for longer than a window
+            for (long j = 0; j < n; ++j) P[t * n + j] = 0.9 * B[t] + 0.003 * N(g);
+            P[t * n + 0] += 1e9;                                  // a large level
+            if (t >= 100 && t < 130) P[t * n + 1] = 0.5;          // a constant run in one portfolio
+            if (t == 150) P[t * n + 2] = 1e150;                   // a huge value enters, then leaves
+            if (t % 97 == 5) P[t * n + 3] = nan;                  // a missing tick
+            if (t == 300) P[t * n + 3] = inf;                     // a non-finite one
+            P[t * n + 4] = 1e-150 * P[t * n + 4];                 // tiny
+            P[t * n + 5] = 1e150 * P[t * n + 5];                  // huge
+            if (t >= 400 && t < 450) P[t * n + 6] = B[t] = 0.125;  // both constant: TE exactly 0
+        }
+        B[350] = nan;  // the benchmark missing for every portfolio
+        B[360] = inf;
+        Window soa(wl, n);
+        ScalarWindow ref(wl, n);
+        std::vector<Window> single;
+        for (long j = 0; j < n; ++j) single.emplace_back(wl, 1);
+        long mismatches = 0, zero_te = 0;
+        for (long t = 0; t < T; ++t) {
+            soa.update(&P[t * n], B[t]);
+            ref.update(&P[t * n], B[t]);
+            for (long j = 0; j < n; ++j) {
+                single[j].update(&P[t * n + j], B[t]);
+                if (!same_readout(soa.read(j), ref.read(j)) || !same_readout(single[j].read(0), ref.read(j)))
+                    ++mismatches;
+            }
+            if (states_of(soa) != states_of(ref)) ++mismatches;  // every field, bit for bit
+            if (t >= 400 + wl - 1 && t < 450 && soa.read(6).tracking_error == 0.0) ++zero_te;
+        }
+        CHECK_EQ(mismatches, 0L);
+        CHECK_EQ(zero_te, 50L - wl + 1);
+        // a checkpoint reloads the same state: the next ticks agree bit for bit
+        Window reloaded = Window::from_bytes(soa.to_bytes());
+        CHECK(reloaded.to_bytes() == soa.to_bytes());
+        for (long t = 0; t < 100; ++t) {
+            std::vector<double> p(n);
+            for (long j = 0; j < n; ++j) p[j] = 0.01 * N(g);
+            const double b = 0.01 * N(g);
+            reloaded.update(p.data(), b);
+            ref.update(p.data(), b);
+            for (long j = 0; j < n; ++j) CHECK(same_readout(reloaded.read(j), ref.read(j)));
+        }
+        // a record whose ticks give portfolios different benchmark values is refused
+        std::string bytes = reloaded.to_bytes();
+        const std::size_t last_b = bytes.size() - 4 - 8;  // the last portfolio's copy of the last slot's b
+        bytes[last_b] = static_cast<char>(bytes[last_b] ^ 1);
+        const std::uint32_t crc = trackerr::stream::detail::crc32(bytes.data(), bytes.size() - 4);
+        std::memcpy(&bytes[bytes.size() - 4], &crc, 4);
+        CHECK_THROWS(Window::from_bytes(bytes), std::invalid_argument);
     }
     return check::report("test_stream");
 }

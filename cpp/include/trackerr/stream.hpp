@@ -263,6 +263,328 @@ inline Options read_options(Reader& r) {
 }  // namespace detail
 
 namespace detail {
+
+// Four doubles operated on lane by lane: each operation is the IEEE
+// operation of every lane, so a lane computes bit for bit what the scalar
+// code computes. With GCC and clang the lanes are two vector-extension
+// registers of two doubles (SSE2 on baseline x86-64, wider when the compiler
+// may); other compilers get a plain array and the same arithmetic. Mask4
+// holds one all-ones or all-zeros word per lane (a comparison's result).
+#if defined(__GNUC__) || defined(__clang__)
+typedef double v2d __attribute__((vector_size(16)));
+typedef long long v2i __attribute__((vector_size(16)));
+struct Mask4 {
+    v2i lo, hi;
+    friend Mask4 operator&(Mask4 a, Mask4 b) noexcept { return {a.lo & b.lo, a.hi & b.hi}; }
+    friend Mask4 operator|(Mask4 a, Mask4 b) noexcept { return {a.lo | b.lo, a.hi | b.hi}; }
+    Mask4 operator~() const noexcept { return {~lo, ~hi}; }
+    bool any() const noexcept {
+        const v2i m = lo | hi;
+        return (m[0] | m[1]) != 0;
+    }
+    static Mask4 of(bool a, bool b, bool c, bool d) noexcept {
+        return {v2i{-static_cast<long long>(a), -static_cast<long long>(b)},
+                v2i{-static_cast<long long>(c), -static_cast<long long>(d)}};
+    }
+};
+struct Mask2 {
+    v2i m;
+    friend Mask2 operator&(Mask2 a, Mask2 b) noexcept { return {a.m & b.m}; }
+    friend Mask2 operator|(Mask2 a, Mask2 b) noexcept { return {a.m | b.m}; }
+    Mask2 operator~() const noexcept { return {~m}; }
+    bool any() const noexcept { return (m[0] | m[1]) != 0; }
+};
+// Two doubles: the same interface as Pack4 (`width` lanes at a time).
+struct Pack2 {
+    static constexpr int width = 2;
+    using mask = Mask2;
+    v2d v;
+    static Pack2 splat(double x) noexcept { return {v2d{x, x}}; }
+    static Pack2 of(double a, double b) noexcept { return {v2d{a, b}}; }
+    static Pack2 load(const double* p) noexcept {
+        v2d x;
+        std::memcpy(&x, p, sizeof x);
+        return {x};
+    }
+    void store(double* p) const noexcept { std::memcpy(p, &v, sizeof v); }
+    double operator[](int k) const noexcept { return v[k]; }
+    friend Pack2 operator+(Pack2 a, Pack2 b) noexcept { return {a.v + b.v}; }
+    friend Pack2 operator-(Pack2 a, Pack2 b) noexcept { return {a.v - b.v}; }
+    friend Pack2 operator*(Pack2 a, Pack2 b) noexcept { return {a.v * b.v}; }
+    friend Mask2 operator==(Pack2 a, Pack2 b) noexcept { return {a.v == b.v}; }
+    friend Mask2 operator<=(Pack2 a, Pack2 b) noexcept { return {a.v <= b.v}; }
+    friend Mask2 operator>(Pack2 a, Pack2 b) noexcept { return {a.v > b.v}; }
+    friend Mask2 operator>=(Pack2 a, Pack2 b) noexcept { return {a.v >= b.v}; }
+    friend Pack2 abs(Pack2 a) noexcept {
+        const v2i m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
+        return {reinterpret_cast<v2d>(reinterpret_cast<v2i>(a.v) & m)};
+    }
+    friend Pack2 select(Mask2 m, Pack2 a, Pack2 b) noexcept {
+        return {reinterpret_cast<v2d>((reinterpret_cast<v2i>(a.v) & m.m) | (reinterpret_cast<v2i>(b.v) & ~m.m))};
+    }
+};
+struct Pack4 {
+    static constexpr int width = 4;
+    using mask = Mask4;
+    v2d lo, hi;
+    static Pack4 splat(double x) noexcept { return {v2d{x, x}, v2d{x, x}}; }
+    static Pack4 of(double a, double b, double c, double d) noexcept { return {v2d{a, b}, v2d{c, d}}; }
+    static Pack4 load(const double* p) noexcept {
+        v2d a, b;
+        std::memcpy(&a, p, sizeof a);
+        std::memcpy(&b, p + 2, sizeof b);
+        return {a, b};
+    }
+    void store(double* p) const noexcept {
+        std::memcpy(p, &lo, sizeof lo);
+        std::memcpy(p + 2, &hi, sizeof hi);
+    }
+    double operator[](int k) const noexcept { return k < 2 ? lo[k] : hi[k - 2]; }
+    friend Pack4 operator+(Pack4 a, Pack4 b) noexcept { return {a.lo + b.lo, a.hi + b.hi}; }
+    friend Pack4 operator-(Pack4 a, Pack4 b) noexcept { return {a.lo - b.lo, a.hi - b.hi}; }
+    friend Pack4 operator*(Pack4 a, Pack4 b) noexcept { return {a.lo * b.lo, a.hi * b.hi}; }
+    friend Mask4 operator==(Pack4 a, Pack4 b) noexcept { return {a.lo == b.lo, a.hi == b.hi}; }
+    friend Mask4 operator<=(Pack4 a, Pack4 b) noexcept { return {a.lo <= b.lo, a.hi <= b.hi}; }
+    friend Mask4 operator>(Pack4 a, Pack4 b) noexcept { return {a.lo > b.lo, a.hi > b.hi}; }
+    friend Mask4 operator>=(Pack4 a, Pack4 b) noexcept { return {a.lo >= b.lo, a.hi >= b.hi}; }
+    /// |x|: the sign bit cleared, as std::fabs.
+    friend Pack4 abs(Pack4 a) noexcept {
+        const v2i m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
+        return {reinterpret_cast<v2d>(reinterpret_cast<v2i>(a.lo) & m),
+                reinterpret_cast<v2d>(reinterpret_cast<v2i>(a.hi) & m)};
+    }
+    /// m ? a : b, lane by lane.
+    friend Pack4 select(Mask4 m, Pack4 a, Pack4 b) noexcept {
+        return {reinterpret_cast<v2d>((reinterpret_cast<v2i>(a.lo) & m.lo) | (reinterpret_cast<v2i>(b.lo) & ~m.lo)),
+                reinterpret_cast<v2d>((reinterpret_cast<v2i>(a.hi) & m.hi) | (reinterpret_cast<v2i>(b.hi) & ~m.hi))};
+    }
+};
+#if defined(__AVX__)
+// With AVX (a translation unit compiled for it) four lanes are one register.
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4i __attribute__((vector_size(32)));
+struct Mask4w {
+    v4i m;
+    friend Mask4w operator&(Mask4w a, Mask4w b) noexcept { return {a.m & b.m}; }
+    friend Mask4w operator|(Mask4w a, Mask4w b) noexcept { return {a.m | b.m}; }
+    Mask4w operator~() const noexcept { return {~m}; }
+    bool any() const noexcept { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+};
+struct Wide4 {
+    static constexpr int width = 4;
+    using mask = Mask4w;
+    v4d v;
+    static Wide4 splat(double x) noexcept { return {v4d{x, x, x, x}}; }
+    static Wide4 of(double a, double b, double c, double d) noexcept { return {v4d{a, b, c, d}}; }
+    static Wide4 load(const double* p) noexcept {
+        v4d x;
+        std::memcpy(&x, p, sizeof x);
+        return {x};
+    }
+    void store(double* p) const noexcept { std::memcpy(p, &v, sizeof v); }
+    double operator[](int k) const noexcept { return v[k]; }
+    friend Wide4 operator+(Wide4 a, Wide4 b) noexcept { return {a.v + b.v}; }
+    friend Wide4 operator-(Wide4 a, Wide4 b) noexcept { return {a.v - b.v}; }
+    friend Wide4 operator*(Wide4 a, Wide4 b) noexcept { return {a.v * b.v}; }
+    friend Mask4w operator==(Wide4 a, Wide4 b) noexcept { return {a.v == b.v}; }
+    friend Mask4w operator<=(Wide4 a, Wide4 b) noexcept { return {a.v <= b.v}; }
+    friend Mask4w operator>(Wide4 a, Wide4 b) noexcept { return {a.v > b.v}; }
+    friend Mask4w operator>=(Wide4 a, Wide4 b) noexcept { return {a.v >= b.v}; }
+    friend Wide4 abs(Wide4 a) noexcept {
+        const v4i m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
+        return {reinterpret_cast<v4d>(reinterpret_cast<v4i>(a.v) & m)};
+    }
+    friend Wide4 select(Mask4w m, Wide4 a, Wide4 b) noexcept {
+        return {reinterpret_cast<v4d>((reinterpret_cast<v4i>(a.v) & m.m) | (reinterpret_cast<v4i>(b.v) & ~m.m))};
+    }
+};
+using Lanes4 = Wide4;        // four lanes of the Exponential chunks
+using WindowPack = Wide4;    // lanes of Window's steady step
+#else
+using Lanes4 = Pack4;
+using WindowPack = Pack2;
+#endif
+#else
+struct Mask4 {
+    bool m[4];
+    friend Mask4 operator&(Mask4 a, Mask4 b) noexcept {
+        for (int k = 0; k < 4; ++k) a.m[k] = a.m[k] && b.m[k];
+        return a;
+    }
+    friend Mask4 operator|(Mask4 a, Mask4 b) noexcept {
+        for (int k = 0; k < 4; ++k) a.m[k] = a.m[k] || b.m[k];
+        return a;
+    }
+    Mask4 operator~() const noexcept { return {{!m[0], !m[1], !m[2], !m[3]}}; }
+    bool any() const noexcept { return m[0] || m[1] || m[2] || m[3]; }
+    static Mask4 of(bool a, bool b, bool c, bool d) noexcept { return {{a, b, c, d}}; }
+};
+struct Pack4 {
+    static constexpr int width = 4;
+    using mask = Mask4;
+    double v[4];
+    static Pack4 splat(double x) noexcept { return {{x, x, x, x}}; }
+    static Pack4 of(double a, double b, double c, double d) noexcept { return {{a, b, c, d}}; }
+    static Pack4 load(const double* p) noexcept { return {{p[0], p[1], p[2], p[3]}}; }
+    void store(double* p) const noexcept {
+        for (int k = 0; k < 4; ++k) p[k] = v[k];
+    }
+    double operator[](int k) const noexcept { return v[k]; }
+#define TRACKERR_PACK4_OP(op)                                                         \
+    friend Pack4 operator op(Pack4 a, Pack4 b) noexcept {                             \
+        for (int k = 0; k < 4; ++k) a.v[k] = a.v[k] op b.v[k];                        \
+        return a;                                                                     \
+    }
+    TRACKERR_PACK4_OP(+)
+    TRACKERR_PACK4_OP(-)
+    TRACKERR_PACK4_OP(*)
+#undef TRACKERR_PACK4_OP
+#define TRACKERR_PACK4_CMP(op)                                                        \
+    friend Mask4 operator op(Pack4 a, Pack4 b) noexcept {                             \
+        return {{a.v[0] op b.v[0], a.v[1] op b.v[1], a.v[2] op b.v[2], a.v[3] op b.v[3]}}; \
+    }
+    TRACKERR_PACK4_CMP(==)
+    TRACKERR_PACK4_CMP(<=)
+    TRACKERR_PACK4_CMP(>)
+    TRACKERR_PACK4_CMP(>=)
+#undef TRACKERR_PACK4_CMP
+    friend Pack4 abs(Pack4 a) noexcept {
+        for (int k = 0; k < 4; ++k) a.v[k] = std::fabs(a.v[k]);
+        return a;
+    }
+    friend Pack4 select(Mask4 m, Pack4 a, Pack4 b) noexcept {
+        for (int k = 0; k < 4; ++k) a.v[k] = m.m[k] ? a.v[k] : b.v[k];
+        return a;
+    }
+};
+using Pack2 = Pack4;  // no vector registers to fit: four lanes at a time
+using Lanes4 = Pack4;
+using WindowPack = Pack4;
+#endif
+
+// Window's states for many portfolios, structure of arrays, four lanes a
+// portfolio: lane 4j is portfolio j's active return (a WindowMoments), lanes
+// 4j + 1 and 4j + 2 its portfolio and benchmark sides (the two series of a
+// WindowCoMoments, whose cross moment C_pb is kept per portfolio), lane
+// 4j + 3 is padding (zeros). Each array holds 4 x portfolios doubles.
+struct WindowLanes {
+    double* level;     // reference level K
+    double* mean;      // mean - K
+    double* m2;        // M2 (C_pp, C_bb for the pair's sides)
+    double* err;       // bound on the rounding accumulated in m2
+    double* err_mean;  // bound on the rounding accumulated in mean
+    double* run;       // trailing run of equal observations
+    double* last;      // the last observation
+};
+
+/// One steady tick of `groups` portfolios: each portfolio's window is full
+/// (n observations, all finite) and the entering ticks p_new[j], b_new and
+/// the leaving ones p_old[j], b_old are finite, as are p - b. Every lane then
+/// takes the replace step of window.hpp (WindowMoments::replace for lane 4j,
+/// WindowCoMoments::replace for lanes 4j + 1 and 4j + 2), with the same
+/// operations in the same order, so each lane's fields are bit for bit those
+/// of the scalar step:
+///   u = x - K, dx = u_new - u_old, mean' = mean + dx / n,
+///   M2' = M2 + dx ((u_new - mean') + (u_old - mean)),
+/// and the error bounds of window.hpp, whose term c1 |dx| (|a| + |b|) c2 is
+/// 3 |dx| (...) 1 for the active lane and 1.5 |dx| (...) 2 for the pair's
+/// sides, as written there (multiplying by 1 and 2 is exact). C_pb gets
+///   C_pb' = C_pb + 0.5 (dp (a_b + b_b) + db (a_p + b_p)).
+/// A lane whose run of equal values covers the window is then set exactly
+/// as settle_constant sets it (K = the value, mean = M2 = err = err_mean =
+/// 0, and C_pb = 0 when either side of the pair is constant). attention[j]
+/// is set to 1 where portfolio j needs the scalar settle of Window (a lane
+/// neither constant nor quiet under the guard of window.hpp: M2 <= 0,
+/// err > tol M2 or err_mean^2 n > tol^2 M2; the settle rebuilds it from the
+/// ring), else 0; the return value says whether any is set. No allocation,
+/// no branches on data.
+template <class P>
+P lanes_of(const double (&v)[4], int h) noexcept {
+    if constexpr (P::width == 2)
+        return P::of(v[h], v[h + 1]);
+    else
+        return P::of(v[0], v[1], v[2], v[3]);
+}
+
+template <class P = WindowPack>
+bool window_steady_tick(const WindowLanes& s, double* c_pb, const double* p_new, const double* p_old, double b_new,
+                        double b_old, std::ptrdiff_t groups, double n, double inv_n,
+                        unsigned char* attention) noexcept {
+    using M = typename P::mask;
+    constexpr int W = P::width;
+    constexpr double tol = trackerr::detail::recompute_tol;
+    static constexpr double c1s[4] = {3.0, 1.5, 1.5, 0.0}, c2s[4] = {1.0, 2.0, 2.0, 0.0};
+    static constexpr double reals[4] = {1.0, 1.0, 1.0, 0.0};  // lane 4j + 3 is padding
+    const P zero = P::splat(0.0), one = P::splat(1.0), two = P::splat(2.0);
+    const P eps = P::splat(trackerr::detail::eps), inv = P::splat(inv_n), nv = P::splat(n);
+    const P tol_v = P::splat(tol), tol2 = P::splat(tol * tol);
+    M real[4 / W];
+    for (int h = 0; h < 4; h += W) real[h / W] = P::load(reals + h) > zero;
+    // the arrays in locals: the stores to attention (bytes, which may alias
+    // anything) would otherwise reload them from `s` at every group
+    double *const level_p = s.level, *const mean_p = s.mean, *const m2_p = s.m2, *const err_p = s.err;
+    double *const err_mean_p = s.err_mean, *const run_p = s.run, *const last_p = s.last;
+    bool any = false;
+    for (std::ptrdiff_t j = 0; j < groups; ++j) {
+        const double xn[4] = {p_new[j] - b_new, p_new[j], b_new, 0.0};
+        const double xo[4] = {p_old[j] - b_old, p_old[j], b_old, 0.0};
+        double dxs[4], abs_[4];
+        bool zero_cpb = false;
+        M need = M{};
+        for (int h = 0; h < 4; h += W) {
+            const std::ptrdiff_t o = 4 * j + h;
+            const P x_new = lanes_of<P>(xn, h), x_old = lanes_of<P>(xo, h);
+            P level = P::load(level_p + o);
+            const P last = P::load(last_p + o);
+            P mean = P::load(mean_p + o), m2 = P::load(m2_p + o), err = P::load(err_p + o);
+            P err_mean = P::load(err_mean_p + o), run = P::load(run_p + o);
+            run = select(x_new == last, run + one, one);  // observe
+            const P u_new = x_new - level, u_old = x_old - level;
+            const P dx = u_new - u_old;
+            const P mean_old = mean;
+            mean = mean + dx * inv;
+            const P a = u_new - mean, b = u_old - mean_old;
+            const P ab = a + b;
+            m2 = m2 + dx * ab;
+            const P adx = abs(dx);
+            err_mean = err_mean + eps * (abs(mean) + adx * inv);
+            err = err + (eps * ((P::load(c1s + h) * adx) * (abs(a) + abs(b)) * P::load(c2s + h) + abs(m2)) +
+                         (two * adx) * err_mean);
+            // settle_constant: a run covering the window is the exact state
+            // (rare but for stale prices: a branch, not selects on every tick)
+            const M constant = run >= nv;
+            if (constant.any()) {
+                level = select(constant, x_new, level);
+                mean = select(constant, zero, mean);
+                m2 = select(constant, zero, m2);
+                err = select(constant, zero, err);
+                err_mean = select(constant, zero, err_mean);
+                double cs[W];
+                select(constant, one, zero).store(cs);
+                for (int k = 0; k < W; ++k)
+                    if ((h + k == 1 || h + k == 2) && cs[k] != 0.0) zero_cpb = true;
+            }
+            const M quiet = (m2 > zero) & (err <= tol_v * m2) & (err_mean * err_mean * nv <= tol2 * m2);
+            need = need | (~(constant | quiet) & real[h / W]);
+            dx.store(dxs + h);
+            ab.store(abs_ + h);
+            level.store(level_p + o);
+            x_new.store(last_p + o);
+            mean.store(mean_p + o);
+            m2.store(m2_p + o);
+            err.store(err_p + o);
+            err_mean.store(err_mean_p + o);
+            run.store(run_p + o);
+        }
+        const double cpb = c_pb[j] + 0.5 * (dxs[1] * abs_[2] + dxs[2] * abs_[1]);
+        c_pb[j] = zero_cpb ? 0.0 : cpb;  // either side constant: C_pb = 0
+        const bool flag = need.any();
+        attention[j] = flag ? 1 : 0;
+        any |= flag;
+    }
+    return any;
+}
+
 // A block kernel of batch.hpp whose reference level is given and whose
 // merged state stays relative to it.
 template <class Block>
@@ -505,9 +827,20 @@ private:
 /// Metrics over the last `window` ticks, for `portfolios` portfolios.
 ///
 /// The ring holds the ticks of the window, slot-major (portfolio j of slot s
-/// at [s * portfolios + j]); it grows as ticks arrive until it holds
-/// `window` slots, then the oldest slot is overwritten. Memory is
-/// O(min(ticks, window) x portfolios).
+/// at [s * portfolios + j], the benchmark's value once a slot); it grows as
+/// ticks arrive until it holds `window` slots, then the oldest slot is
+/// overwritten. Memory is O(min(ticks, window) x portfolios).
+///
+/// The states are structures of arrays (detail::WindowLanes: the guarded
+/// states of window.hpp, four lanes a portfolio). A steady tick (every
+/// window full of finite ticks, the entering and leaving ticks finite) is
+/// one pass of detail::window_steady_tick across the portfolios, and only
+/// the portfolios it flags (a constant window, or a guard that fires) go
+/// through the scalar settle. Any other tick steps each portfolio on its own:
+/// the lanes where it is steady, the general step of the rolling kernels
+/// (add, remove, non-finite values) elsewhere, then the settle. Each
+/// portfolio's state is, bit for bit, what a one-portfolio Window fed its
+/// column holds.
 class Window {
 public:
     Window(std::ptrdiff_t window, std::ptrdiff_t portfolios = 1, Options o = {})
@@ -524,8 +857,12 @@ public:
             throw std::invalid_argument("window (=" + std::to_string(w_) + ") x n_portfolios (=" +
                                         std::to_string(n_) + ") is too large for a ring buffer (at most " +
                                         std::to_string(detail::max_cells) + " values)");
-        a_.resize(static_cast<std::size_t>(n_));
-        c_.resize(static_cast<std::size_t>(n_));
+        const auto lanes = 4 * static_cast<std::size_t>(n_), n = static_cast<std::size_t>(n_);
+        for (std::vector<double>* v : {&level_, &mean_, &m2_, &err_, &err_mean_, &run_, &last_})
+            v->resize(lanes);
+        for (std::vector<double>* v : {&n_a_, &bad_a_, &n_c_, &bad_c_, &c_pb_}) v->resize(n);
+        attention_.resize(n);
+        clear_states();
     }
 
     /// One tick: p[j] for each portfolio, one benchmark value. Throws
@@ -535,20 +872,21 @@ public:
         if (!full) grow(filled_ + 1);  // may throw: before anything changes
         const std::ptrdiff_t slot = slot_;
         double* rp = ring_p_.data() + slot * n_;
-        double* rb = ring_b_.data() + slot * n_;
-        for (std::ptrdiff_t j = 0; j < n_; ++j) {
-            const double x = p[j];
-            const double xo = full ? rp[j] : trackerr::detail::nan_v,
-                         yo = full ? rb[j] : trackerr::detail::nan_v;
-            trackerr::detail::update(a_[static_cast<std::size_t>(j)], detail::coded_active(x, b),
-                                     detail::coded_active(xo, yo));
-            trackerr::detail::update(c_[static_cast<std::size_t>(j)], x, b, xo, yo);
-            rp[j] = x;
-            rb[j] = b;
+        const double bo = full ? ring_b_[static_cast<std::size_t>(slot)] : trackerr::detail::nan_v;
+        const bool ok = finite_tick(p, b);
+        if (full && bad_slots_ == 0 && ok) {
+            // every window full of finite ticks: one pass across the portfolios
+            const double wd = static_cast<double>(w_);
+            const bool any =
+                detail::window_steady_tick(lanes(), c_pb_.data(), p, rp, b, bo, n_, wd, 1.0 / wd, attention_.data());
+            store(slot, p, b, ok, full);
+            if (any)
+                for (std::ptrdiff_t j = 0; j < n_; ++j)
+                    if (attention_[static_cast<std::size_t>(j)]) settle(j);
+            return;
         }
-        ++ticks_;
-        if (!full) ++filled_;
-        if (++slot_ == w_) slot_ = 0;
+        for (std::ptrdiff_t j = 0; j < n_; ++j) step(j, p[j], b, full ? rp[j] : trackerr::detail::nan_v, bo);
+        store(slot, p, b, ok, full);
         for (std::ptrdiff_t j = 0; j < n_; ++j) settle(j);
     }
 
@@ -574,8 +912,8 @@ public:
     }
 
     Readout read(std::ptrdiff_t j) const noexcept {
-        const WindowMoments& a = a_[static_cast<std::size_t>(j)];
-        const WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
+        const WindowMoments a = active(j);
+        const WindowCoMoments c = pair(j);
         const double need = static_cast<double>(o_.min_periods > 0 ? o_.min_periods : w_);
         const trackerr::detail::Emit em(params());
         double va[3], vc[4];
@@ -588,8 +926,9 @@ public:
     void reset() noexcept {
         ring_p_.clear();
         ring_b_.clear();
-        for (auto& s : a_) s = WindowMoments{};
-        for (auto& s : c_) s = WindowCoMoments{};
+        slot_ok_.clear();
+        bad_slots_ = 0;
+        clear_states();
         ticks_ = 0;
         filled_ = 0;
         slot_ = 0;
@@ -600,7 +939,8 @@ public:
     const Options& options() const noexcept { return o_; }
 
     /// The checkpoint record (ticks, ring position, states and the ticks in
-    /// the ring); `flags` as for Cumulative::to_bytes.
+    /// the ring, the benchmark's value once for each portfolio as format 3
+    /// has it); `flags` as for Cumulative::to_bytes.
     std::string to_bytes(std::uint32_t flags = 0) const {
         detail::Writer w(2, flags);
         w.i64(w_);
@@ -608,17 +948,19 @@ public:
         w.i64(ticks_);
         w.i64(slot_);
         detail::write_options(w, o_);
-        for (std::size_t j = 0; j < a_.size(); ++j) {
-            detail::write(w, a_[j]);
-            detail::write(w, c_[j]);
+        for (std::ptrdiff_t j = 0; j < n_; ++j) {
+            detail::write(w, active(j));
+            detail::write(w, pair(j));
         }
         for (double v : ring_p_) w.f64(v);
-        for (double v : ring_b_) w.f64(v);
+        for (double v : ring_b_)
+            for (std::ptrdiff_t j = 0; j < n_; ++j) w.f64(v);
         return w.take();
     }
     /// Rebuild from to_bytes(). Beyond the checksum, the sizes must match
-    /// (the ring holds min(ticks, window) slots) and each state's counts must
-    /// be those of the ticks in its ring, so whatever loads is a state that
+    /// (the ring holds min(ticks, window) slots), a tick's benchmark value
+    /// must be the same for every portfolio, and each state's counts must be
+    /// those of the ticks in its ring, so whatever loads is a state that
     /// to_bytes() writes again and from_bytes() reads back.
     static Window from_bytes(const std::string& bytes, std::uint32_t* flags = nullptr) {
         detail::Reader r(bytes, 2, "Window");
@@ -648,14 +990,28 @@ public:
         s.filled_ = static_cast<std::ptrdiff_t>(filled);
         s.slot_ = static_cast<std::ptrdiff_t>(slot);
         const double cap = static_cast<double>(filled);
-        for (std::size_t j = 0; j < s.a_.size(); ++j) {
-            s.a_[j] = detail::read_moments(r, cap);
-            s.c_[j] = detail::read_comoments(r, cap);
+        for (std::ptrdiff_t j = 0; j < s.n_; ++j) {
+            s.set_active(j, detail::read_moments(r, cap));
+            s.set_pair(j, detail::read_comoments(r, cap));
         }
         s.ring_p_.resize(static_cast<std::size_t>(cells));
-        s.ring_b_.resize(static_cast<std::size_t>(cells));
         for (double& v : s.ring_p_) v = r.f64();
-        for (double& v : s.ring_b_) v = r.f64();
+        s.ring_b_.resize(static_cast<std::size_t>(filled));
+        for (double& v : s.ring_b_) {
+            v = r.f64();
+            for (std::int64_t j = 1; j < n; ++j) {
+                const double u = r.f64();
+                if (std::memcmp(&u, &v, sizeof u) != 0)
+                    r.fail("corrupted checkpoint (a tick's benchmark value differs between portfolios)");
+            }
+        }
+        s.grow_scratch(s.filled_);
+        s.slot_ok_.resize(static_cast<std::size_t>(filled));
+        for (std::ptrdiff_t k = 0; k < s.filled_; ++k) {
+            const bool ok = s.finite_tick(s.ring_p_.data() + k * s.n_, s.ring_b_[static_cast<std::size_t>(k)]);
+            s.slot_ok_[static_cast<std::size_t>(k)] = ok ? 1 : 0;
+            if (!ok) ++s.bad_slots_;
+        }
         if (!s.consistent_with_ring())
             r.fail("corrupted checkpoint (counts or runs do not match the ticks in the ring)");
         return s;
@@ -671,40 +1027,236 @@ private:
         prm.risk_free = o_.risk_free;
         return prm;
     }
-    // Room for `slots` slots in both rings, reserved before any state
+    detail::WindowLanes lanes() noexcept {
+        return {level_.data(), mean_.data(), m2_.data(), err_.data(), err_mean_.data(), run_.data(), last_.data()};
+    }
+    // Every state empty: lanes as a default WindowMoments (last NaN: no
+    // observation yet), the padding lanes zero.
+    void clear_states() noexcept {
+        for (std::vector<double>* v : {&level_, &mean_, &m2_, &err_, &err_mean_, &run_, &last_, &n_a_, &bad_a_,
+                                       &n_c_, &bad_c_, &c_pb_})
+            std::fill(v->begin(), v->end(), 0.0);
+        for (std::size_t k = 0; k < last_.size(); ++k)
+            if (k % 4 != 3) last_[k] = trackerr::detail::nan_v;
+    }
+    // The structure-of-arrays states as the structs of window.hpp, and back.
+    WindowMoments active(std::ptrdiff_t j) const noexcept {
+        const auto k = static_cast<std::size_t>(4 * j), i = static_cast<std::size_t>(j);
+        WindowMoments a;
+        a.n = n_a_[i];
+        a.n_bad = bad_a_[i];
+        a.level = level_[k];
+        a.mean = mean_[k];
+        a.m2 = m2_[k];
+        a.err = err_[k];
+        a.err_mean = err_mean_[k];
+        a.run = run_[k];
+        a.last = last_[k];
+        return a;
+    }
+    void set_active(std::ptrdiff_t j, const WindowMoments& a) noexcept {
+        const auto k = static_cast<std::size_t>(4 * j), i = static_cast<std::size_t>(j);
+        n_a_[i] = a.n;
+        bad_a_[i] = a.n_bad;
+        level_[k] = a.level;
+        mean_[k] = a.mean;
+        m2_[k] = a.m2;
+        err_[k] = a.err;
+        err_mean_[k] = a.err_mean;
+        run_[k] = a.run;
+        last_[k] = a.last;
+    }
+    WindowCoMoments pair(std::ptrdiff_t j) const noexcept {
+        const auto p = static_cast<std::size_t>(4 * j + 1), b = p + 1, i = static_cast<std::size_t>(j);
+        WindowCoMoments c;
+        c.n = n_c_[i];
+        c.n_bad = bad_c_[i];
+        c.level_p = level_[p];
+        c.level_b = level_[b];
+        c.mean_p = mean_[p];
+        c.mean_b = mean_[b];
+        c.c_pp = m2_[p];
+        c.c_bb = m2_[b];
+        c.c_pb = c_pb_[i];
+        c.err_p = err_[p];
+        c.err_b = err_[b];
+        c.err_mp = err_mean_[p];
+        c.err_mb = err_mean_[b];
+        c.run_p = run_[p];
+        c.run_b = run_[b];
+        c.last_p = last_[p];
+        c.last_b = last_[b];
+        return c;
+    }
+    void set_pair(std::ptrdiff_t j, const WindowCoMoments& c) noexcept {
+        const auto p = static_cast<std::size_t>(4 * j + 1), b = p + 1, i = static_cast<std::size_t>(j);
+        n_c_[i] = c.n;
+        bad_c_[i] = c.n_bad;
+        level_[p] = c.level_p;
+        level_[b] = c.level_b;
+        mean_[p] = c.mean_p;
+        mean_[b] = c.mean_b;
+        m2_[p] = c.c_pp;
+        m2_[b] = c.c_bb;
+        c_pb_[i] = c.c_pb;
+        err_[p] = c.err_p;
+        err_[b] = c.err_b;
+        err_mean_[p] = c.err_mp;
+        err_mean_[b] = c.err_mb;
+        run_[p] = c.run_p;
+        run_[b] = c.run_b;
+        last_[p] = c.last_p;
+        last_[b] = c.last_b;
+    }
+    // True when every value of the tick is finite, p[j] - b included (so the
+    // active returns are too).
+    bool finite_tick(const double* p, double b) const noexcept {
+        bool ok = true;
+        for (std::ptrdiff_t j = 0; j < n_; ++j) ok &= std::fabs(p[j] - b) <= std::numeric_limits<double>::max();
+        return ok;
+    }
+    // One portfolio's step on a tick that is not steady for every portfolio:
+    // the steady lanes' step where it applies to this portfolio, else the
+    // general step of the rolling kernels (whose replace is that same step).
+    void step(std::ptrdiff_t j, double x, double y, double xo, double yo) noexcept {
+        const double wd = static_cast<double>(w_);
+        const auto i = static_cast<std::size_t>(j);
+        if (n_a_[i] == wd && bad_a_[i] == 0.0 && n_c_[i] == wd && bad_c_[i] == 0.0 &&
+            std::fabs(x - y) <= std::numeric_limits<double>::max() &&
+            std::fabs(xo - yo) <= std::numeric_limits<double>::max()) {
+            const detail::WindowLanes all = lanes();
+            const detail::WindowLanes one{all.level + 4 * j, all.mean + 4 * j,     all.m2 + 4 * j,  all.err + 4 * j,
+                                          all.err_mean + 4 * j, all.run + 4 * j, all.last + 4 * j};
+            detail::window_steady_tick(one, c_pb_.data() + j, &x, &xo, y, yo, 1, wd, 1.0 / wd,
+                                       attention_.data() + j);
+            return;
+        }
+        WindowMoments a = active(j);
+        trackerr::detail::update(a, detail::coded_active(x, y), detail::coded_active(xo, yo));
+        set_active(j, a);
+        WindowCoMoments c = pair(j);
+        trackerr::detail::update(c, x, y, xo, yo);
+        set_pair(j, c);
+    }
+    // The tick into its ring slot, and the ring's position forward.
+    void store(std::ptrdiff_t slot, const double* p, double b, bool ok, bool full) noexcept {
+        double* rp = ring_p_.data() + slot * n_;
+        for (std::ptrdiff_t j = 0; j < n_; ++j) rp[j] = p[j];  // one or a few: no library call
+        const auto k = static_cast<std::size_t>(slot);
+        ring_b_[k] = b;
+        if (full && !slot_ok_[k]) --bad_slots_;
+        slot_ok_[k] = ok ? 1 : 0;
+        if (!ok) ++bad_slots_;
+        ++ticks_;
+        if (!full) ++filled_;
+        if (++slot_ == w_) slot_ = 0;
+    }
+    // Room for `slots` slots in the rings, reserved before any state
     // changes; capacity doubles (capped at the window) so growth is
     // amortised O(1) a tick. The rings' sizes follow filled_.
     void grow(std::ptrdiff_t slots) {
-        const auto need = static_cast<std::size_t>(slots) * static_cast<std::size_t>(n_);
+        grow_scratch(slots);
+        const auto s = static_cast<std::size_t>(slots);
+        const auto need = s * static_cast<std::size_t>(n_);
         const auto cap = static_cast<std::size_t>(w_) * static_cast<std::size_t>(n_);
-        if (ring_p_.capacity() < need || ring_b_.capacity() < need) {
-            const std::size_t want = std::max(need, std::min(cap, 2 * ring_p_.capacity()));
-            ring_p_.reserve(want);
+        if (ring_p_.capacity() < need) ring_p_.reserve(std::max(need, std::min(cap, 2 * ring_p_.capacity())));
+        if (ring_b_.capacity() < s) {
+            const std::size_t want = std::max(s, std::min(static_cast<std::size_t>(w_), 2 * ring_b_.capacity()));
             ring_b_.reserve(want);
+            slot_ok_.reserve(want);
         }
-        if (ring_p_.size() < need) {  // within capacity: cannot throw
-            ring_p_.resize(need, trackerr::detail::nan_v);
-            ring_b_.resize(need, trackerr::detail::nan_v);
+        if (slot_ok_.capacity() < s) slot_ok_.reserve(ring_b_.capacity());
+        if (ring_p_.size() < need) ring_p_.resize(need, trackerr::detail::nan_v);  // within capacity: cannot throw
+        if (ring_b_.size() < s) {
+            ring_b_.resize(s, trackerr::detail::nan_v);
+            slot_ok_.resize(s, 1);
         }
     }
-    // Value of portfolio j at position i (0 = oldest) of the window.
-    double at(const std::vector<double>& ring, std::ptrdiff_t i, std::ptrdiff_t j) const noexcept {
+    // Scratch for a rebuild (one portfolio's window); it only grows, and is
+    // sized before any state changes (settle cannot throw).
+    void grow_scratch(std::ptrdiff_t slots) {
+        const auto s = static_cast<std::size_t>(slots);
+        if (col_p_.size() >= s) return;
+        const std::size_t want = std::max(s, std::min(static_cast<std::size_t>(w_), 2 * col_p_.size()));
+        col_p_.reserve(want);
+        col_b_.reserve(want);
+        col_p_.resize(want);
+        col_b_.resize(want);
+    }
+    // Value of portfolio j (or the benchmark) at position i (0 = oldest) of the window.
+    std::size_t slot_at(std::ptrdiff_t i) const noexcept {
         std::ptrdiff_t s = (filled_ == w_ ? slot_ : 0) + i;
         if (s >= w_) s -= w_;
-        return ring[static_cast<std::size_t>(s * n_ + j)];
+        return static_cast<std::size_t>(s);
     }
+    double p_at(std::ptrdiff_t i, std::ptrdiff_t j) const noexcept {
+        return ring_p_[slot_at(i) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(j)];
+    }
+    double b_at(std::ptrdiff_t i) const noexcept { return ring_b_[slot_at(i)]; }
     // Constant windows and the guard, rebuilding from the ring when it fires.
+    // A rebuild first copies portfolio j's window, oldest first, into
+    // contiguous scratch and tries the vectorised two-pass block sums of
+    // batch.hpp (the rebuild the rolling kernels make on contiguous data: the
+    // sums in lanes, not one long chain of dependent additions); a window
+    // holding a missing or non-finite value takes the scalar recompute of
+    // window.hpp instead.
     void settle(std::ptrdiff_t j) noexcept {
-        WindowMoments& a = a_[static_cast<std::size_t>(j)];
-        if (!a.settle_constant() && a.needs_recompute())
-            a = trackerr::detail::rebuilt(
-                a, [&](std::ptrdiff_t i) { return detail::coded_active(at(ring_p_, i, j), at(ring_b_, i, j)); },
-                0, filled_);
-        WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
-        if (!c.settle_constant() && c.needs_recompute())
-            c = trackerr::detail::rebuilt(
-                c, [&](std::ptrdiff_t i) { return at(ring_p_, i, j); },
-                [&](std::ptrdiff_t i) { return at(ring_b_, i, j); }, 0, filled_);
+        bool copied = false;
+        const std::ptrdiff_t k = filled_;
+        const double* cp = col_p_.data();
+        const double* cb = col_b_.data();
+        auto copy = [&] {
+            if (copied) return;
+            for (std::ptrdiff_t i = 0; i < k; ++i) {
+                const std::size_t s = slot_at(i);
+                col_p_[static_cast<std::size_t>(i)] = ring_p_[s * static_cast<std::size_t>(n_) + static_cast<std::size_t>(j)];
+                col_b_[static_cast<std::size_t>(i)] = ring_b_[s];
+            }
+            copied = true;
+        };
+        const double kd = static_cast<double>(k);
+        WindowMoments a = active(j);
+        if (!a.settle_constant() && a.needs_recompute()) {
+            copy();
+            const double m = trackerr::detail::mean_active(cp, cb, k);
+            const Moments r = std::isfinite(m) && a.n == kd ? trackerr::detail::centred_active(cp, cb, k, m, m)
+                                                            : Moments{};
+            if (std::isfinite(m) && a.n == kd && std::isfinite(r.m2)) {
+                a.level = m;
+                a.mean = r.mean;
+                a.m2 = r.m2;
+                a.err = 2.0 * trackerr::detail::eps * r.m2;
+                a.err_mean = 0.0;
+            } else {
+                a = trackerr::detail::rebuilt(
+                    a, [&](std::ptrdiff_t i) { return detail::coded_active(cp[i], cb[i]); }, 0, k);
+            }
+        }
+        set_active(j, a);
+        WindowCoMoments c = pair(j);
+        if (!c.settle_constant() && c.needs_recompute()) {
+            copy();
+            double mx = 0.0, my = 0.0;
+            trackerr::detail::mean_pair(cp, cb, k, mx, my);
+            const bool ok = std::isfinite(mx) && std::isfinite(my) && c.n == kd;
+            const CoMoments r = ok ? trackerr::detail::centred_pair(cp, cb, k, mx, my, mx, my) : CoMoments{};
+            if (ok && std::isfinite(r.c_pp) && std::isfinite(r.c_bb) && std::isfinite(r.c_pb)) {
+                c.level_p = mx;
+                c.level_b = my;
+                c.mean_p = r.mean_p;
+                c.mean_b = r.mean_b;
+                c.c_pp = r.c_pp;
+                c.c_bb = r.c_bb;
+                c.c_pb = r.c_pb;
+                c.err_p = 2.0 * trackerr::detail::eps * r.c_pp;
+                c.err_b = 2.0 * trackerr::detail::eps * r.c_bb;
+                c.err_mp = c.err_mb = 0.0;
+            } else {
+                c = trackerr::detail::rebuilt(
+                    c, [&](std::ptrdiff_t i) { return cp[i]; }, [&](std::ptrdiff_t i) { return cb[i]; }, 0, k);
+            }
+        }
+        set_pair(j, c);
     }
     // The counts of each state are those of its ticks in the ring: a pair
     // with a NaN is missing; the active state counts a non-finite p - b as
@@ -731,7 +1283,7 @@ private:
             double an = 0.0, abad = 0.0, cn = 0.0, cbad = 0.0;
             Run ra, rp, rb;
             for (std::ptrdiff_t i = 0; i < filled_; ++i) {
-                const double x = at(ring_p_, i, j), y = at(ring_b_, i, j);
+                const double x = p_at(i, j), y = b_at(i);
                 if (x != x || y != y) continue;
                 const double coded = detail::coded_active(x, y);
                 (std::isfinite(coded) ? an : abad) += 1.0;
@@ -740,8 +1292,8 @@ private:
                 rp.see(x);
                 rb.see(y);
             }
-            const WindowMoments& a = a_[static_cast<std::size_t>(j)];
-            const WindowCoMoments& c = c_[static_cast<std::size_t>(j)];
+            const WindowMoments a = active(j);
+            const WindowCoMoments c = pair(j);
             if (a.n != an || a.n_bad != abad || c.n != cn || c.n_bad != cbad) return false;
             if (!ra.matches(a.last, a.run) || !rp.matches(c.last_p, c.run_p) || !rb.matches(c.last_b, c.run_b))
                 return false;
@@ -754,9 +1306,16 @@ private:
     std::int64_t ticks_ = 0;
     std::ptrdiff_t filled_ = 0;  // slots of the ring holding ticks: min(ticks since a reset, window)
     std::ptrdiff_t slot_ = 0;    // ring slot of the next tick (== filled_ until the ring is full)
-    std::vector<double> ring_p_, ring_b_;  // slot-major: portfolio j at slot s is [s * n + j]
-    std::vector<WindowMoments> a_;
-    std::vector<WindowCoMoments> c_;
+    std::vector<double> ring_p_;  // slot-major: portfolio j at slot s is [s * n + j]
+    std::vector<double> ring_b_;  // the benchmark at slot s
+    std::vector<unsigned char> slot_ok_;  // slot s holds only finite values (p, b and p - b)
+    std::ptrdiff_t bad_slots_ = 0;        // slots in the ring that do not
+    // The states (detail::WindowLanes: 4 lanes a portfolio) and, per
+    // portfolio, the counts of the active and pair states and C_pb.
+    std::vector<double> level_, mean_, m2_, err_, err_mean_, run_, last_;
+    std::vector<double> n_a_, bad_a_, n_c_, bad_c_, c_pb_;
+    std::vector<unsigned char> attention_;  // scratch: portfolios the steady tick flags
+    std::vector<double> col_p_, col_b_;     // scratch: one portfolio's window, for a rebuild
 };
 
 /// Exponentially weighted metrics: Finch's recurrences (2009), seeded with
@@ -810,12 +1369,27 @@ public:
         apply(p, b, time);
     }
 
+    /// Batches at least this long are cut into chunks (see update below).
+    static constexpr std::ptrdiff_t chunked_rows = 1024;
+
     /// `rows` ticks at once (untimed states): tick t is p[t * portfolios + j]
-    /// and b[t]. The recurrence is sequential, so this is the tick loop.
+    /// and b[t]. A batch shorter than chunked_rows is the tick loop. A longer
+    /// one is cut, for each portfolio, into four chunks of c = rows / 4 ticks
+    /// and a tail of rows - 4c ticks: the chunks run as four fresh states side
+    /// by side (the lanes of one vector: the recurrence of one stream is
+    /// sequential, four streams are not), each bit for bit what update_one
+    /// makes of its chunk, and are merged into the state in order (operator+=,
+    /// exact up to rounding); the tail is then stepped tick by tick. So the
+    /// result equals s += chunk 1 += ... += chunk 4, then the tail's ticks,
+    /// whatever the machine; it agrees with the tick loop up to rounding.
     void update(const double* p, const double* b, std::ptrdiff_t rows) {
         if (timed()) throw std::invalid_argument("time-based decay needs the ticks' times");
         detail::check_rows(rows, n_);
-        for (std::ptrdiff_t t = 0; t < rows; ++t) apply(p + t * n_, b[t], trackerr::detail::nan_v);
+        if (rows < chunked_rows) {
+            for (std::ptrdiff_t t = 0; t < rows; ++t) apply(p + t * n_, b[t], trackerr::detail::nan_v);
+            return;
+        }
+        for (std::ptrdiff_t j = 0; j < n_; ++j) batch_column(s_[static_cast<std::size_t>(j)], p + j, b, rows);
     }
 
     /// `rows` ticks with their times (time-based states). Every time is checked
@@ -1101,6 +1675,90 @@ private:
         const double keep = timed() ? std::exp(-(time - s.t_last) * ln2 / halflife_) : 1.0 - alpha_;
         s.wsum = keep * s.wsum + 1.0;
         return 1.0 / s.wsum;
+    }
+
+    // One portfolio's column of a long batch (x[t * n_], y[t]): four chunks
+    // in lanes, merged, then the tail (see update).
+    void batch_column(State& s, const double* x, const double* y, std::ptrdiff_t rows) const noexcept {
+        const double nan = trackerr::detail::nan_v;
+        const std::ptrdiff_t c = rows / 4;
+        State part[4];
+        chunks_in_lanes(part, x, y, c);
+        for (int k = 0; k < 4; ++k) {
+            const State& q = part[k];
+            const bool finite = std::isfinite(q.la) && std::isfinite(q.ma) && std::isfinite(q.va) &&
+                                std::isfinite(q.lp) && std::isfinite(q.lb) && std::isfinite(q.mp) &&
+                                std::isfinite(q.mb) && std::isfinite(q.vp) && std::isfinite(q.vb) &&
+                                std::isfinite(q.cpb);
+            if (!finite) {  // a NaN or inf tick (or an overflow): the chunk's own ticks, one by one
+                part[k] = State{};
+                for (std::ptrdiff_t t = k * c; t < (k + 1) * c; ++t) update_one(part[k], x[t * n_], y[t], nan);
+            }
+        }
+        for (const State& q : part) merge(s, q);
+        for (std::ptrdiff_t t = 4 * c; t < rows; ++t) update_one(s, x[t * n_], y[t], nan);
+    }
+
+    // Chunk k (ticks [k c, (k + 1) c)) stepped as a fresh state in lane k:
+    // the arithmetic of update_one for finite pairs, lane by lane. The step
+    // weights depend only on how many ticks a state has seen, so the four
+    // lanes share them. A chunk holding a NaN or inf ends with a non-finite
+    // field (NaN and inf propagate through the means), and batch_column then
+    // redoes it with update_one.
+    void chunks_in_lanes(State* part, const double* x, const double* y, std::ptrdiff_t c) const noexcept {
+        using Pack4 = detail::Lanes4;
+        const std::ptrdiff_t sx = n_ * c;  // distance between the chunks' starts in x
+        auto px = [&](std::ptrdiff_t i) {
+            const double* q = x + i * n_;
+            return Pack4::of(q[0], q[sx], q[2 * sx], q[3 * sx]);
+        };
+        auto py = [&](std::ptrdiff_t i) { return Pack4::of(y[i], y[i + c], y[i + 2 * c], y[i + 3 * c]); };
+        Pack4 xv = px(0), yv = py(0);
+        const Pack4 la = xv - yv, lp = xv, lb = yv;  // seeds: the reference levels
+        const Pack4 zero = Pack4::splat(0.0);
+        Pack4 ma = zero, va = zero, mp = zero, mb = zero, vp = zero, vb = zero, cpb = zero;
+        double wsum = 1.0, w2 = 1.0;
+        const double decay = 1.0 - alpha_;
+        for (std::ptrdiff_t i = 1; i < c; ++i) {
+            double al = alpha_;
+            if (adjust_) {
+                wsum = decay * wsum + 1.0;
+                al = 1.0 / wsum;
+            }
+            const double keep = 1.0 - al;
+            w2 = keep * keep * w2 + al * al;
+            const Pack4 alv = Pack4::splat(al), kv = Pack4::splat(keep);
+            xv = px(i);
+            yv = py(i);
+            const Pack4 a = xv - yv;
+            const Pack4 d = (a - la) - ma;
+            const Pack4 e = alv * d;
+            ma = ma + e;
+            va = kv * (va + e * d);
+            const Pack4 dp = (xv - lp) - mp, db = (yv - lb) - mb;
+            const Pack4 ep = alv * dp, eb = alv * db;
+            mp = mp + ep;
+            mb = mb + eb;
+            vp = kv * (vp + ep * dp);
+            vb = kv * (vb + eb * db);
+            cpb = kv * (cpb + ep * db);
+        }
+        for (int k = 0; k < 4; ++k) {
+            State& q = part[k];
+            q.n = static_cast<double>(c);
+            q.w2 = w2;
+            q.wsum = wsum;
+            q.la = la[k];
+            q.lp = lp[k];
+            q.lb = lb[k];
+            q.ma = ma[k];
+            q.va = va[k];
+            q.mp = mp[k];
+            q.mb = mb[k];
+            q.vp = vp[k];
+            q.vb = vb[k];
+            q.cpb = cpb[k];
+        }
     }
 
     void update_one(State& s, double x, double y, double time) const noexcept {
