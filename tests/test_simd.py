@@ -75,6 +75,19 @@ def test_simd_reports_an_available_choice():
     assert set(available) <= {"baseline", "avx2", "avx512"}
 
 
+def test_default_choice_is_avx2_where_available():
+    res = subprocess.run(
+        [sys.executable, "-c", "import trackerr; print(trackerr.simd())"],
+        env={k: v for k, v in os.environ.items() if k != "TRACKERR_SIMD"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    want = "avx2" if "avx2" in trackerr.simd_available() else "baseline"
+    assert res.stdout.strip() == want
+
+
 @pytest.mark.parametrize("name", ROLLING)
 @pytest.mark.parametrize("window", [21, 252])
 def test_every_instruction_set_gives_the_same_bits_1d(each_simd, name, window):

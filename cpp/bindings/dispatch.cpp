@@ -51,11 +51,15 @@ const Table& find(const std::string& name, const char* what) {
                                 " (available here: " + names(true) + ")");
 }
 
+// The default: AVX2 where the CPU has it. The AVX-512 copy is built and can
+// be chosen (TRACKERR_SIMD=avx512, set_simd), but it measured slower than
+// AVX2 on the one AVX-512 host we had (an Intel Xeon, 2 cores: rolling
+// tracking error of 1e5 points 540 us against 344 us; beta 466 against
+// 504 us): the lanes' gathers do not widen, and 512-bit square roots cost
+// more than they save.
 const Table& best() {
-    const Table* pick = &table_baseline;
-    for (const Table* t : all_tables)
-        if (supported(*t)) pick = t;
-    return *pick;
+    if (supported(table_avx2)) return table_avx2;
+    return table_baseline;
 }
 
 std::atomic<const Table*> current{nullptr};  // kernels read it with the GIL released

@@ -426,6 +426,33 @@ struct SeriesSteps {
         }
     }
 
+    /// Where a task's steps begin. A task starting the series with no
+    /// partial windows wanted (min_periods = window) skips the first w - 1
+    /// rows, whose outputs are NaN (fewer than `window` observations): it
+    /// writes those, builds the first full window as a segment start would
+    /// and finishes row w - 1 as the general step does. Returns the next row.
+    std::ptrdiff_t begin(WindowMoments& wa, WindowCoMoments& wc, std::ptrdiff_t first,
+                         std::ptrdiff_t end) const noexcept {
+        if (first != 0 || need != wd || end < w) {
+            start(wa, wc, first);
+            return first;
+        }
+        for (std::ptrdiff_t t = 0; t + 1 < w; ++t) {
+            if constexpr (Act) emit_a(t, false, wa);
+            if constexpr (Pair) emit_c(t, false, wc);
+        }
+        start(wa, wc, w);
+        if constexpr (Act) {
+            if (!wa.settle_constant() && wa.needs_recompute()) rebuild(wa, 0, w);
+            emit_a(w - 1, wa.count() >= need && wa.n_bad == 0.0, wa);
+        }
+        if constexpr (Pair) {
+            if (!wc.settle_constant() && wc.needs_recompute()) rebuild(wc, 0, w);
+            emit_c(w - 1, wc.count() >= need && wc.n_bad == 0.0, wc);
+        }
+        return w;
+    }
+
     bool steady(const WindowMoments& wa, const WindowCoMoments& wc) const noexcept {
         bool ok = true;
         if constexpr (Act) ok = ok && wa.n == wd && wa.n_bad == 0.0;
@@ -533,10 +560,15 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
         ln.st.p = tk.p;
         ln.st.b = tk.b;
         ln.st.out = tk.out;
-        ln.t = tk.first;
         ln.end = tk.end;
         ln.sink = tk.top;
-        ln.st.start(ln.wa, ln.wc, ln.t);
+        ln.t = ln.st.begin(ln.wa, ln.wc, tk.first, tk.end);
+        // the rows begin() skipped still count for the largest |p|, |b|
+        for (std::ptrdiff_t i = tk.first; i < ln.t; ++i) {
+            const double x = std::fabs(ln.st.p_at(i)), y = std::fabs(ln.st.b_at(i));
+            if (x <= std::numeric_limits<double>::max()) ln.top_p = std::max(ln.top_p, x);
+            if (y <= std::numeric_limits<double>::max()) ln.top_b = std::max(ln.top_b, y);
+        }
     };
     for (Lane& ln : lns) take(ln);
     const Steps& st = st0;
@@ -905,9 +937,16 @@ void run_tasks(const RollingParams& prm, const SegmentTasks<TP, TB>& tasks) {
 }
 
 /// Rows per segment for a series of T rows and window w: one segment when
-/// w > (T - 1) / 8 (also any window from 2^60 on: 8 w would overflow).
+/// w > (T - 1) / 8 (also any window from 2^60 on: 8 w would overflow). Else
+/// about segment_rows(w) rows, with the number of segments rounded down to a
+/// multiple of 8 (from 8 segments on), so that vectors of 2, 4 or 8 lanes
+/// are all busy to the end. A function of T and w alone.
 inline std::ptrdiff_t segment_length(std::ptrdiff_t T, std::ptrdiff_t w) noexcept {
-    return w > (T - 1) / 8 ? std::max<std::ptrdiff_t>(T, 1) : segment_rows(w);
+    if (w > (T - 1) / 8) return std::max<std::ptrdiff_t>(T, 1);
+    const std::ptrdiff_t L0 = segment_rows(w);
+    std::ptrdiff_t S = (T + L0 - 1) / L0;
+    if (S >= 8) S -= S % 8;
+    return (T + S - 1) / S;
 }
 
 /// The rolling loop over one series, cut into segments run in lanes and on
