@@ -55,6 +55,10 @@ template <class T>
 inline const T* offset(const T* base, std::ptrdiff_t bytes) noexcept {
     return reinterpret_cast<const T*>(reinterpret_cast<const char*>(base) + bytes);
 }
+template <class T>
+inline T* offset(T* base, std::ptrdiff_t bytes) noexcept {
+    return reinterpret_cast<T*>(reinterpret_cast<char*>(base) + bytes);
+}
 
 // Per-tile arithmetic shared by the row-wise kernels.
 //

@@ -494,6 +494,7 @@ TRACKERR_HOT void emit_lanes(const Emit& em, const CoMomentLanes<V>& s, V* const
 }
 
 inline constexpr std::ptrdiff_t lane_run = 128;  // steady steps between lane bookkeeping
+inline constexpr std::ptrdiff_t prefetch_rows = 24;  // how far ahead panel rows are fetched
 
 /// One stretch of work for a lane: rows [first, end) of one series (a
 /// segment of a 1-D series, or of a panel's column), outputs from `first` on.
@@ -574,6 +575,10 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
     const Steps& st = st0;
     const RollingOutputs& out = t0.out;
     const std::ptrdiff_t sp = t0.p.stride, sb = t0.b.stride;
+    static constexpr OutView RollingOutputs::*field_of[7] = {
+        &RollingOutputs::tracking_error, &RollingOutputs::active_return, &RollingOutputs::information_ratio,
+        &RollingOutputs::beta,           &RollingOutputs::alpha,         &RollingOutputs::correlation,
+        &RollingOutputs::r_squared};
     // The vector steps' outputs, lane-interleaved, copied out after each run.
     const OutView* ov[7] = {&out.tracking_error, &out.active_return, &out.information_ratio, &out.beta,
                             &out.alpha,          &out.correlation,   &out.r_squared};
@@ -658,6 +663,30 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
             V* const bv = bv_all;
             V* dst[7] = {};
             for (int i = 0; i < n_fields; ++i) dst[fields[i]] = bv + i * lane_run;
+            // Lanes on neighbouring columns of a C-order float64 panel, in step
+            // (same rows): rows are read as vectors (the benchmark broadcast or
+            // its own neighbouring columns) and outputs written as vectors.
+            bool rows_p = false, rows_b = false, bcast_b = false, rows_out = false;
+            if constexpr (std::is_same_v<TP, double> && W > 1) {
+                rows_p = true;
+                bcast_b = true;
+                rows_b = std::is_same_v<TB, double>;
+                rows_out = true;
+                for (int j = 0; j < W; ++j) {
+                    const Lane& ln = lns[j];
+                    rows_p = rows_p && ln.busy && ln.t == lns[0].t && pp[j] == pp[0] + j;
+                    bcast_b = bcast_b && pb[j] == pb[0];
+                    rows_b = rows_b && reinterpret_cast<const char*>(pb[j]) ==
+                                           reinterpret_cast<const char*>(pb[0]) + j * sizeof(double);
+                    for (int i = 0; i < n_fields; ++i) {
+                        const OutView& o = ln.st.out.*field_of[fields[i]];
+                        const OutView& o0 = lns[0].st.out.*field_of[fields[i]];
+                        rows_out = rows_out && o.stride == o0.stride && o.data == o0.data + j;
+                    }
+                }
+                rows_out = rows_out && rows_p && !geo_alpha;
+            }
+            const bool vec_p = rows_p && (bcast_b || rows_b);
             V top_p = V{}, top_b = V{};
             std::ptrdiff_t t_lane[W];
             for (int j = 0; j < W; ++j) t_lane[j] = lns[j].busy ? lns[j].t : lns[first_busy].t;
@@ -735,9 +764,22 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
             for (; done < K; ++done) {
                 const std::ptrdiff_t k = done;
                 V pn{}, bn{};
-                for (int j = 0; j < W; ++j) {
-                    simd::set(pn, j, at_p(j, k));
-                    simd::set(bn, j, at_b(j, k));
+                if (vec_p) {
+                    // Rows of a C-order panel are far apart (a page or more):
+                    // the hardware prefetchers do not follow, so ask ahead.
+                    __builtin_prefetch(offset(pp[0], (k + prefetch_rows) * sp));
+                    if constexpr (std::is_same_v<TP, double> && std::is_same_v<TB, double>) {
+                        pn = simd::load<V>(offset(pp[0], k * sp));
+                        bn = bcast_b ? simd::splat<V>(at_b(0, k)) : simd::load<V>(offset(pb[0], k * sb));
+                    } else if constexpr (std::is_same_v<TP, double>) {
+                        pn = simd::load<V>(offset(pp[0], k * sp));
+                        bn = simd::splat<V>(at_b(0, k));
+                    }
+                } else {
+                    for (int j = 0; j < W; ++j) {
+                        simd::set(pn, j, at_p(j, k));
+                        simd::set(bn, j, at_b(j, k));
+                    }
                 }
                 // A steady window holds w finite values, so the values leaving
                 // are finite: only the entering ones are checked, before the
@@ -754,7 +796,17 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                 bool quiet = true;
                 if constexpr (Act) {
                     V xo{};
-                    for (int j = 0; j < W; ++j) simd::set(xo, j, at_p(j, k - w) - at_b(j, k - w));
+                    if (vec_p) {
+                        V po{}, bo{};
+                        if constexpr (std::is_same_v<TP, double>) po = simd::load<V>(offset(pp[0], (k - w) * sp));
+                        if constexpr (std::is_same_v<TB, double>)
+                            bo = bcast_b ? simd::splat<V>(at_b(0, k - w)) : simd::load<V>(offset(pb[0], (k - w) * sb));
+                        else
+                            bo = simd::splat<V>(at_b(0, k - w));
+                        xo = po - bo;
+                    } else {
+                        for (int j = 0; j < W; ++j) simd::set(xo, j, at_p(j, k - w) - at_b(j, k - w));
+                    }
                     ha.replace(pn - bn, xo, inv_n);
                     qa = ha.quiet(nv) & (ha.run < nv);
                     quiet = simd::all<V>(qa);
@@ -762,9 +814,17 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                 }
                 if constexpr (Pair) {
                     V po{}, bo{};
-                    for (int j = 0; j < W; ++j) {
-                        simd::set(po, j, at_p(j, k - w));
-                        simd::set(bo, j, at_b(j, k - w));
+                    if (vec_p) {
+                        if constexpr (std::is_same_v<TP, double>) po = simd::load<V>(offset(pp[0], (k - w) * sp));
+                        if constexpr (std::is_same_v<TB, double>)
+                            bo = bcast_b ? simd::splat<V>(at_b(0, k - w)) : simd::load<V>(offset(pb[0], (k - w) * sb));
+                        else
+                            bo = simd::splat<V>(at_b(0, k - w));
+                    } else {
+                        for (int j = 0; j < W; ++j) {
+                            simd::set(po, j, at_p(j, k - w));
+                            simd::set(bo, j, at_b(j, k - w));
+                        }
                     }
                     hc.replace(pn, bn, po, bo, inv_n);
                     qc = hc.quiet(nv) & (hc.run_p < nv) & (hc.run_b < nv);
@@ -783,6 +843,16 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                     }
                 }
             }
+            if (rows_out) {
+                for (int i = 0; i < n_fields; ++i) {
+                    const OutView& o = lns[0].st.out.*field_of[fields[i]];
+                    const V* src = bv + i * lane_run;
+                    for (std::ptrdiff_t k = 0; k < done; ++k) {
+                        __builtin_prefetch(offset(o.data, (lns[0].t + k + prefetch_rows) * o.stride), 1);
+                        simd::store(offset(o.data, (lns[0].t + k) * o.stride), src[k]);
+                    }
+                }
+            }
             for (int j = 0; j < W; ++j) {
                 Lane& ln = lns[j];
                 if (!ln.busy) continue;
@@ -790,7 +860,7 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                                         &ln.st.out.information_ratio, &ln.st.out.beta,
                                         &ln.st.out.alpha,          &ln.st.out.correlation,
                                         &ln.st.out.r_squared};
-                for (int i = 0; i < n_fields; ++i) {
+                for (int i = 0; i < n_fields && !rows_out; ++i) {
                     const OutView& o = *lo[fields[i]];
                     const double* src = reinterpret_cast<const double*>(bv + i * lane_run) + j;
                     if (o.stride == static_cast<std::ptrdiff_t>(sizeof(double))) {
@@ -882,6 +952,7 @@ using lane_t = simd::d2;
 using lane_t = double;
 #endif
 
+
 /// Rows per segment of a series of window w: long enough that starting a
 /// segment (a pass over the window before it) costs little, short enough that
 /// a series of ordinary length fills the lanes. Fixed by w alone, so results
@@ -917,10 +988,9 @@ struct SegmentTasks {
     }
 };
 
-/// All the tasks, in the lanes of this build's lane type.
-template <class TP, class TB>
-void run_tasks(const RollingParams& prm, const SegmentTasks<TP, TB>& tasks) {
-    using V = lane_t;
+/// All the tasks, in the lanes of V.
+template <class V, class TP, class TB>
+void run_tasks_in(const RollingParams& prm, const SegmentTasks<TP, TB>& tasks) {
     const std::ptrdiff_t n = tasks.n_cols * tasks.n_segs;
     if (n <= 0) return;
     const bool act = tasks.out.columns.any_active(), pair = tasks.out.columns.any_pair();
@@ -934,6 +1004,13 @@ void run_tasks(const RollingParams& prm, const SegmentTasks<TP, TB>& tasks) {
     if (act && pair) return rolling_lanes<V, true, true, false, TP, TB>(prm, n, tasks);
     if (act) return rolling_lanes<V, true, false, false, TP, TB>(prm, n, tasks);
     if (pair) return rolling_lanes<V, false, true, false, TP, TB>(prm, n, tasks);
+}
+
+/// All the tasks, in this build's lanes. (Wider lanes for C-order panels,
+/// four vectors side by side, measured slower: the states spill.)
+template <class TP, class TB>
+void run_tasks(const RollingParams& prm, const SegmentTasks<TP, TB>& tasks) {
+    run_tasks_in<lane_t>(prm, tasks);
 }
 
 /// Rows per segment for a series of T rows and window w: one segment when
@@ -1156,8 +1233,9 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
                                      tops[static_cast<std::size_t>(2 * (c - c0))],
                                      tops[static_cast<std::size_t>(2 * (c - c0) + 1)]);
     };
-    // Ranges of whole blocks of 8 columns (whole cache lines of a C-order row).
-    constexpr std::ptrdiff_t G = 8;
+    // Ranges of whole blocks of 32 columns (whole cache lines of a C-order
+    // row, and whole groups of the widest lanes).
+    constexpr std::ptrdiff_t G = 32;
     const std::ptrdiff_t groups = (N + G - 1) / G;
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, groups));
     auto bound = [&](std::ptrdiff_t i) { return std::min(N, (groups * i / k) * G); };

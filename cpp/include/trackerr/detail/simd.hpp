@@ -142,7 +142,7 @@ TRACKERR_HOT bool all(const mask<V>& m) noexcept {
         // One movmsk where the instruction set has it (the sign bits of the
         // mask lanes), else lane by lane.
 #if defined(__AVX__) || defined(TRACKERR_TARGET_AVX2) || defined(TRACKERR_TARGET_AVX512)
-        if constexpr (width<V> == 4 || width<V> == 8) {
+        if constexpr (width<V> % 4 == 0) {
             d4 x[width<V> / 4];
             std::memcpy(x, &m, sizeof x);
             int bits = 0xf;
@@ -151,10 +151,12 @@ TRACKERR_HOT bool all(const mask<V>& m) noexcept {
         }
 #endif
 #if defined(__SSE2__)
-        if constexpr (width<V> == 2) {
-            d2 x;
-            std::memcpy(&x, &m, sizeof x);
-            return __builtin_ia32_movmskpd(x) == 0x3;
+        if constexpr (width<V> % 2 == 0) {
+            d2 x[width<V> / 2];
+            std::memcpy(x, &m, sizeof x);
+            int bits = 0x3;
+            for (int h = 0; h < width<V> / 2; ++h) bits &= __builtin_ia32_movmskpd(x[h]);
+            return bits == 0x3;
         }
 #endif
         bool ok = true;
