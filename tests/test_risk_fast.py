@@ -452,3 +452,76 @@ def test_capture_panel_and_layouts(rng):
                 col, b.astype(np.float32).astype(np.float64), f.__name__ == "up_capture"
             )
             assert_close(f32[c], want, rtol=1e-13)
+
+
+# --- fuzz: random regimes against exact arithmetic ------------------------------------
+
+
+def _fuzz_series(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Stretches of random regimes: daily noise, tiny, huge, near -1, constant, NaN;
+    now and then an inf, a -1 or a return below -1."""
+    parts = []
+    while sum(map(len, parts)) < n:
+        m = int(rng.integers(1, 40))
+        kind = rng.integers(0, 7)
+        if kind == 0:
+            parts.append(rng.normal(0.0, 0.02, m))
+        elif kind == 1:
+            parts.append(rng.normal(0.0, 1.0, m) * 10.0 ** rng.uniform(-300, -8))
+        elif kind == 2:
+            parts.append(np.maximum(rng.normal(0.0, 1.0, m) * 10.0 ** rng.uniform(0, 20), -0.99))
+        elif kind == 3:
+            parts.append(-1.0 + 10.0 ** rng.uniform(-16, -0.3, m))
+        elif kind == 4:
+            parts.append(np.full(m, rng.choice([0.0, 1e-3, -2.5e-4, 1.0, -0.5])))
+        elif kind == 5:
+            parts.append(np.full(m, np.nan))
+        else:
+            parts.append(rng.choice([1.0, -0.5, 2.0**-30, -(2.0**-30)], m))
+    r = np.concatenate(parts)[:n]
+    if rng.random() < 0.1:
+        r[rng.integers(0, n)] = rng.choice([np.inf, -1.0, -1.5, 2.0**70])
+    return r
+
+
+def _first_order(x: np.ndarray) -> float:
+    """A bound on what one rounding per row moves a log sum over these rows by:
+    4 eps sum max(|log1p(x)|, |x| / (1 + x)) (log1p's rounding in the log path,
+    the product's in the fast path). Against a sum that cancels (a drawdown
+    whose stretch rises and falls by more than its net fall, say), neither path
+    is accurate relative to the result, only to this."""
+    x = x[np.isfinite(x) & (x > -1.0)]
+    return 4.0 * EPS * float(np.sum(np.maximum(np.abs(np.log1p(x)), np.abs(x) / (1.0 + x))))
+
+
+MAX_CASES = 400
+
+
+def test_fuzz_fast_paths_against_exact():
+    from fuzzing import budget
+
+    for k, rng in enumerate(budget(max_cases=MAX_CASES)):
+        n = int(rng.integers(1, 120))
+        r = _fuzz_series(rng, n)
+        b = _fuzz_series(rng, n)
+        ctx = f"case {k}"
+        with np.errstate(all="ignore"):
+            slack = _first_order(r)
+            assert_close(trackerr.max_drawdown(r), exact_mdd(r), rtol=1e-13, atol=slack), ctx
+            for target in (0.0, 1e-3):
+                got_s = trackerr.sortino_ratio(r, target=target)
+                got_o = trackerr.omega_ratio(r, threshold=target)
+                assert _rel(got_s, exact_sortino(r, target)) <= 1e-13, (ctx, target)
+                assert _rel(got_o, exact_omega(r, target)) <= 1e-13, (ctx, target)
+            ok = ~(np.isnan(r) | np.isnan(b))
+            for up, f in ((True, trackerr.up_capture), (False, trackerr.down_capture)):
+                keep = ok & ((b > 0) if up else (b < 0))
+                lp, lb = np.log1p(r[keep]), np.log1p(b[keep])
+                # compared only where neither log sum cancels to below 1e-3 of its terms
+                if (
+                    abs(lp.sum()) < 1e-3 * np.abs(lp).sum()
+                    or abs(lb.sum()) < 1e-3 * np.abs(lb).sum()
+                ):
+                    continue
+                got, want = f(r, b), exact_capture(r, b, up)
+                assert _rel(got, want) <= 1e-11 or (math.isnan(got) and math.isnan(want)), (ctx, up)
