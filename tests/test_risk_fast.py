@@ -161,6 +161,42 @@ def test_max_drawdown_exact_on_adversarial_series(rng):
     print(f"max drawdown vs exact wealth: fast {worst_fast:.2e}, log path {worst_slow:.2e}")
 
 
+@pytest.mark.parametrize("n", [127, 128, 129, 1001])
+def test_max_drawdown_across_the_halves(rng, n):
+    """From 128 rows the drawdown runs as two chains over the halves, joined:
+    peaks and troughs on either side of the middle, and at its two rows."""
+    mid = n // 2
+    base = rng.normal(0.0, 1e-3, n)
+    cases = {}
+    r = base.copy()
+    r[: mid - 20] = np.abs(r[: mid - 20]) + 1e-3  # rise, then fall across the middle
+    r[mid - 20 : mid + 20] = -np.abs(r[mid - 20 : mid + 20]) - 2e-3
+    cases["across"] = r
+    r = base.copy()
+    r[mid - 1] = 0.05  # peak at the last row of the first half
+    r[mid] = -0.07  # trough at the first row of the second half
+    cases["at the seam"] = r
+    r = base.copy()
+    r[mid + 5 : mid + 15] = -0.01  # inside the second half only
+    cases["second half"] = r
+    r = base.copy()
+    r[mid:] = np.abs(r[mid:])  # second half only rises: from below the first's peak
+    r[:10] = 0.02
+    cases["rising second half"] = r
+    r = base.copy()
+    r[mid : mid + 5] = -0.3  # the second half's low, then a rise of 2^1000 and more:
+    r[mid + 5 :] = np.where(np.arange(n - mid - 5) % 2, 100.0, -0.05)  # (its low kept apart)
+    cases["second half soars"] = r
+    r = base.copy()
+    r[mid + 3] = np.nan
+    r[mid - 2] = -0.75
+    r[-1] = -0.6  # odd rows on both sides, the last row in the tail when n is odd
+    cases["odd rows"] = r
+    for name, x in cases.items():
+        assert _rel(trackerr.max_drawdown(x), exact_mdd(x)) <= 1e-13, (n, name)
+        assert_close(trackerr.max_drawdown(x), slow_mdd(x), rtol=1e-13)
+
+
 def test_max_drawdown_domain_rows_as_before(rng):
     base = rng.normal(0.0, 0.01, 50)
     for rows, want in [
@@ -501,7 +537,7 @@ def test_fuzz_fast_paths_against_exact():
     from fuzzing import budget
 
     for k, rng in enumerate(budget(max_cases=MAX_CASES)):
-        n = int(rng.integers(1, 120))
+        n = int(rng.integers(1, 300))  # both sides of 128: one chain or two
         r = _fuzz_series(rng, n)
         b = _fuzz_series(rng, n)
         ctx = f"case {k}"

@@ -372,6 +372,20 @@ inline constexpr int kSumLanes = 8;
 inline constexpr std::ptrdiff_t kSumBlock = 4096;
 inline constexpr std::ptrdiff_t kSumAhead = 256;  // rows read ahead (prefetched)
 
+/// Asks for row i of v (if there is one) to be brought into cache: the loops
+/// here read rows one after the other but, measured on the development VM, the
+/// hardware prefetcher alone left them waiting on memory once the series is
+/// out of cache (the sums 4.3 ns a row at 1e7 rows instead of 1.2).
+template <class T>
+TRACKERR_HOT void prefetch_row(View<T> v, std::ptrdiff_t i) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    if (i < v.size) __builtin_prefetch(reinterpret_cast<const char*>(v.data) + i * v.stride);
+#else
+    (void)v;
+    (void)i;
+#endif
+}
+
 // The lanes live in GCC/clang vector-extension registers of two doubles where
 // available (SSE2 or wider, without reassociating anything), else in plain
 // doubles: slot k holds lanes k * width .. (k + 1) * width - 1 either way,
@@ -460,12 +474,7 @@ bool lane_sums(View<T> v, double shift, Terms terms, Sum2& a, Sum2& b, std::int6
         for (int k = 0; k < slots; ++k) sa[k] = ca[k] = sb[k] = cb[k] = n[k] = S::zero();
         std::ptrdiff_t i = b0;
         for (; i + kSumLanes <= end; i += kSumLanes) {
-#if defined(__GNUC__) || defined(__clang__)
-            // Measured: without this the loop waits on memory once the series
-            // is out of cache (4.3 ns per row at 1e7 rows, 1.2 with it).
-            if constexpr (Contiguous)
-                if (i + kSumAhead < end) __builtin_prefetch(v.data + i + kSumAhead);
-#endif
+            if constexpr (Contiguous) prefetch_row(v, i + kSumAhead);  // one a cache line
             for (int k = 0; k < slots; ++k) {
                 const V x = S::template load<Contiguous>(v, i + k * S::width);
                 const auto valid = x == x;
@@ -559,10 +568,18 @@ bool omega_fast(const OmegaOf<T>& m, RiskResult& out) noexcept {
 // roundings of the rows between s and t.
 //
 // The running peak M and the lowest wealth T since M was set (an "epoch") are
-// kept as normalised pairs and compared exactly (lexicographically), so the
-// drawdown of every epoch, T / M - 1, is the one these wealths give. It is
-// evaluated in double-double when the epoch ends (and at the end), if a test
-// in plain doubles with a margin says it may beat the best so far.
+// kept as normalised pairs and compared exactly (lexicographically; hi alone
+// settles all but the rows within 2^-45 of M or T), so the drawdown of every
+// epoch, T / M - 1, is the one these wealths give. It is evaluated in
+// double-double when the epoch ends (and at the end), if a test in plain
+// doubles with a margin says it may beat the best so far.
+//
+// A series of 128 rows or more runs as two chains, one per half, in step (the
+// multiply-add of each row waits on the previous row's, so one chain leaves
+// the arithmetic units half idle), joined as the log summaries of `fold` are:
+// the drawdown is the lower of each half's and of the one across, the first
+// half's final wealth times the second half's lowest over the first half's
+// peak, minus 1.
 //
 // Rows outside [-1/2, 1] go a slower way: x < -1/2 (W x would cancel)
 // multiplies by 1 + x, exact there, with Dekker's exact product; x > 1 takes
@@ -615,30 +632,35 @@ inline DD epoch_drawdown(DD t, DD m) noexcept {
     return fast_two_sum(q1, rem / m.hi);
 }
 
-template <bool Contiguous, class T>
-bool drawdown_fast(View<T> r, RiskResult& out) noexcept {
+/// The state of the drawdown walk over one stretch of rows, its wealth
+/// starting at 1: W = hi + lo, the peak M and the lowest wealth (both with the
+/// start), the trough T of the current epoch and the best epoch drawdown;
+/// wealths are stored scaled by 2^-exp.
+struct DrawdownChain {
     enum class Stop { no, known, fold };  // known: the value is -1 or NaN whatever follows
     double hi = 1.0, lo = 0.0;
     DD peak{1.0, 0.0}, trough{1.0, 0.0}, best{};
-    double gate = 0.0;  // an epoch is evaluated when trough.hi < gate
-    std::int64_t nan_rows = 0;
-    bool bad = false;
-    Stop stop = Stop::no;
+    double gate = 1.0 + 0x1p-40;  // an epoch is evaluated when trough.hi < gate
+    std::int64_t exp = 0, nan_rows = 0;
+    // The lowest wealth is low 2^low_exp, with a scale of its own: the wealth
+    // may rise far above it later (rescaling it with W would underflow).
+    DD low{1.0, 0.0};
+    std::int64_t low_exp = 0;
 
     // An epoch can beat `best` only if T / M - 1 < best, i.e. T < M (1 + best):
     // the gate is that bound from above with a margin of 2^-40 for the
     // roundings of this product and for the .lo parts, so no epoch that could
     // win is missed (1 + best.hi is exact for best.hi <= -1/2, where best.lo
     // matters).
-    const auto set_gate = [&] { gate = peak.hi * ((1.0 + best.hi) + best.lo) * (1.0 + 0x1p-40); };
-    set_gate();
-    const auto end_epoch = [&] {
+    void set_gate() noexcept { gate = peak.hi * ((1.0 + best.hi) + best.lo) * (1.0 + 0x1p-40); }
+    void end_epoch() noexcept {
         if (trough.hi < gate && (trough.hi != peak.hi || trough.lo != peak.lo)) {
             const DD v = epoch_drawdown(trough, peak);
             if (dd_less(v, best)) best = v;
         }
-    };
-    const auto compare = [&] {
+    }
+    /// After a row: a new peak ends the epoch; else a new trough (and low).
+    void compare() noexcept {
         const DD w = fast_two_sum(hi, lo);
         if (dd_less(peak, w)) {
             end_epoch();
@@ -648,9 +670,20 @@ bool drawdown_fast(View<T> r, RiskResult& out) noexcept {
         } else if (dd_less(w, trough)) {
             trough = w;
         }
-    };
-    // Keeps hi near 1 (W, M and T scaled by one power of two: exact).
-    const auto rescale = [&]() -> Stop {
+        // w 2^exp < low 2^low_exp? (w and low are both within 2^+-600 of 1)
+        const std::int64_t d = low_exp - exp;
+        const bool lower = d > 1200 ? true
+                           : d < -1200
+                               ? false
+                               : dd_less(w, DD{std::ldexp(low.hi, static_cast<int>(d)),
+                                               std::ldexp(low.lo, static_cast<int>(d))});
+        if (lower) {
+            low = w;
+            low_exp = exp;
+        }
+    }
+    /// Keeps hi within [2^-256, 2^256] (W, M and T scaled by one power of two).
+    Stop rescale() noexcept {
         if (hi >= 0x1p-256 && hi <= 0x1p256) return Stop::no;
         if (trough.hi < peak.hi * 0x1p-300) return Stop::known;  // T <= W: the drawdown rounds to -1
         const int k = -std::ilogb(hi);
@@ -658,20 +691,17 @@ bool drawdown_fast(View<T> r, RiskResult& out) noexcept {
         lo = std::ldexp(lo, k);
         peak = {std::ldexp(peak.hi, k), std::ldexp(peak.lo, k)};
         trough = {std::ldexp(trough.hi, k), std::ldexp(trough.lo, k)};
+        exp -= k;
         set_gate();
         return Stop::no;
-    };
-    // A row outside [-1/2, 1].
-    const auto odd_row = [&](double x) -> Stop {
+    }
+    /// A row outside [-1/2, 1].
+    Stop odd_row(double x) noexcept {
         if (x != x) {
             ++nan_rows;
             return Stop::no;
         }
-        if (x == -1.0) return Stop::known;  // ruin: -1 unless a row is out of domain
-        if (!(x > -1.0) || x == risk_inf) {
-            bad = true;
-            return Stop::known;
-        }
+        if (x == -1.0 || !(x > -1.0) || x == risk_inf) return Stop::known;  // ruin, or out of domain
         if (x > 0x1p64) return Stop::fold;
         if (x < -0.5) {
             const double f = 1.0 + x;  // exact for x in [-1, -1/2]
@@ -685,26 +715,41 @@ bool drawdown_fast(View<T> r, RiskResult& out) noexcept {
         }
         compare();
         return rescale();
-    };
+    }
+    /// One row, any value (the rare path of the loops below).
+    Stop row(double x) noexcept {
+        if (!(x >= -0.5 && x <= 1.0)) return odd_row(x);
+        const double p = hi * x, s = hi + p;
+        lo = lo * (1.0 + x) + (p - (s - hi));
+        hi = s;
+        compare();
+        return Stop::no;
+    }
+    /// Renormalises hi + lo at the end of a block of rows, and rescales.
+    Stop end_block() noexcept {
+        const DD w = fast_two_sum(hi, lo);
+        hi = w.hi;
+        lo = w.lo;
+        return rescale();
+    }
+};
 
-    std::ptrdiff_t i = 0;
-    while (stop == Stop::no && i < r.size) {
-        const std::ptrdiff_t block_end = std::min(r.size, i + kDdRenorm);
-        // Local copies of the hot state, so that it stays in registers; the
-        // rarer paths (odd rows, new peaks), which take it by reference from
-        // the lambdas, get it written back first and read it again after.
-        double h = hi, l = lo;
-        DD pk = peak, tr = trough;
+/// Rows [begin, end) of r through one chain (the hot state in locals).
+template <bool Contiguous, class T>
+DrawdownChain::Stop drawdown_rows(DrawdownChain& c, View<T> r, std::ptrdiff_t begin, std::ptrdiff_t end) noexcept {
+    using Stop = DrawdownChain::Stop;
+    std::ptrdiff_t i = begin;
+    while (i < end) {
+        const std::ptrdiff_t block_end = std::min(end, i + kDdRenorm);
+        double h = c.hi, l = c.lo;
+        DD pk = c.peak, tr = c.trough;
         for (; i < block_end; ++i) {
             const double x = static_cast<double>(Contiguous ? r.data[i] : r[i]);
             if (!(x >= -0.5 && x <= 1.0)) {
-                hi = h, lo = l, peak = pk, trough = tr;
-                stop = odd_row(x);
-                h = hi, l = lo, pk = peak, tr = trough;
-                if (stop != Stop::no) {
-                    ++i;
-                    break;
-                }
+                c.hi = h, c.lo = l, c.peak = pk, c.trough = tr;
+                const Stop stop = c.odd_row(x);
+                if (stop != Stop::no) return stop;
+                h = c.hi, l = c.lo, pk = c.peak, tr = c.trough;
                 continue;
             }
             // |p| <= |h| for |x| <= 1: FastTwoSum gives the error of h + p.
@@ -712,25 +757,125 @@ bool drawdown_fast(View<T> r, RiskResult& out) noexcept {
             const double s = h + p;
             l = l * (1.0 + x) + (p - (s - h));
             h = s;
-            const DD w = fast_two_sum(h, l);
-            if (dd_less(pk, w)) {
-                hi = h, lo = l, peak = pk, trough = tr;
-                compare();
-                pk = peak, tr = trough;
-            } else if (dd_less(w, tr)) {
-                tr = w;
+            // |l| < 2^-48 h between renormalisations: h alone settles a
+            // comparison with M or T unless it is within 2^-45 of them; only
+            // those rows (new peaks, new troughs, near ties) are normalised
+            // and compared exactly, in `compare`.
+            if (!(h < pk.hi * (1.0 - 0x1p-45) && h > tr.hi * (1.0 + 0x1p-45))) {
+                c.hi = h, c.lo = l, c.peak = pk, c.trough = tr;
+                c.compare();
+                pk = c.peak, tr = c.trough;
             }
         }
-        hi = h, lo = l, peak = pk, trough = tr;
-        if (stop != Stop::no) break;
-        const DD w = fast_two_sum(hi, lo);
-        hi = w.hi;
-        lo = w.lo;
-        stop = rescale();
+        c.hi = h, c.lo = l, c.peak = pk, c.trough = tr;
+        const Stop stop = c.end_block();
+        if (stop != Stop::no) return stop;
+    }
+    return Stop::no;
+}
+
+/// Rows [0, half) through chain a and [half, 2 half) through chain b, in step:
+/// each row's multiplication waits on the one before it in its chain, so two
+/// chains keep the arithmetic units busier (measured on the development VM,
+/// with the gates: 2.8 ns a row against 4.0 for one chain without them).
+template <bool Contiguous, class T>
+DrawdownChain::Stop drawdown_rows2(DrawdownChain& a, DrawdownChain& b, View<T> r, std::ptrdiff_t half) noexcept {
+    using Stop = DrawdownChain::Stop;
+    std::ptrdiff_t i = 0;
+    while (i < half) {
+        const std::ptrdiff_t block_end = std::min(half, i + kDdRenorm);
+        double ha = a.hi, la = a.lo, hb = b.hi, lb = b.lo;
+        DD pka = a.peak, tra = a.trough, pkb = b.peak, trb = b.trough;
+        for (; i < block_end; ++i) {
+            const double x = static_cast<double>(Contiguous ? r.data[i] : r[i]);
+            const double y = static_cast<double>(Contiguous ? r.data[i + half] : r[i + half]);
+            if (!(x >= -0.5 && x <= 1.0 && y >= -0.5 && y <= 1.0)) {
+                a.hi = ha, a.lo = la, a.peak = pka, a.trough = tra;
+                b.hi = hb, b.lo = lb, b.peak = pkb, b.trough = trb;
+                Stop stop = a.row(x);
+                if (stop == Stop::no) stop = b.row(y);
+                if (stop != Stop::no) return stop;
+                ha = a.hi, la = a.lo, pka = a.peak, tra = a.trough;
+                hb = b.hi, lb = b.lo, pkb = b.peak, trb = b.trough;
+                continue;
+            }
+            const double pa = ha * x, sa = ha + pa;
+            la = la * (1.0 + x) + (pa - (sa - ha));
+            ha = sa;
+            const double pb = hb * y, sb = hb + pb;
+            lb = lb * (1.0 + y) + (pb - (sb - hb));
+            hb = sb;
+            // As in drawdown_rows.
+            if (!(ha < pka.hi * (1.0 - 0x1p-45) && ha > tra.hi * (1.0 + 0x1p-45))) {
+                a.hi = ha, a.lo = la, a.peak = pka, a.trough = tra;
+                a.compare();
+                pka = a.peak, tra = a.trough;
+            }
+            if (!(hb < pkb.hi * (1.0 - 0x1p-45) && hb > trb.hi * (1.0 + 0x1p-45))) {
+                b.hi = hb, b.lo = lb, b.peak = pkb, b.trough = trb;
+                b.compare();
+                pkb = b.peak, trb = b.trough;
+            }
+        }
+        a.hi = ha, a.lo = la, a.peak = pka, a.trough = tra;
+        b.hi = hb, b.lo = lb, b.peak = pkb, b.trough = trb;
+        Stop stop = a.end_block();
+        if (stop == Stop::no) stop = b.end_block();
+        if (stop != Stop::no) return stop;
+    }
+    return Stop::no;
+}
+
+/// a then b joined: b's epochs measured from a's peak too. The lowest wealth
+/// of b after a's end, G_a L_b, against a's peak M_a gives the one drawdown
+/// that spans both: G_a L_b / M_a - 1 (a's scale cancels; L_b's is
+/// 2^low_exp), in double-double.
+inline DD joined_drawdown(const DrawdownChain& a, const DrawdownChain& b) noexcept {
+    const DD g = fast_two_sum(a.hi, a.lo);
+    const double q1 = g.hi / a.peak.hi;  // G_a / M_a <= 1
+    const DD qm = two_prod(q1, a.peak.hi);
+    const DD q = fast_two_sum(q1, ((((g.hi - qm.hi) - qm.lo) + g.lo) - q1 * a.peak.lo) / a.peak.hi);
+    const DD ql = two_prod(q.hi, b.low.hi);
+    DD c = fast_two_sum(ql.hi, ql.lo + (q.hi * b.low.lo + q.lo * b.low.hi));
+    const int e = static_cast<int>(std::max<std::int64_t>(-2000, std::min<std::int64_t>(2000, b.low_exp)));
+    c = {std::ldexp(c.hi, e), std::ldexp(c.lo, e)};
+    if (!(c.hi < 1.0)) return DD{};  // b never falls below a's peak
+    const double s = c.hi - 1.0;  // exact for c.hi >= 1/2, else with its error
+    const double z = s - c.hi;
+    const double err = (c.hi - (s - z)) + (-1.0 - z);
+    return fast_two_sum(s, err + c.lo);
+}
+
+/// The drawdown of r: two chains over its halves, joined, or one chain for a
+/// short series. Returns false for `fold` to answer (see above).
+template <bool Contiguous, class T>
+bool drawdown_fast(View<T> r, RiskResult& out) noexcept {
+    using Stop = DrawdownChain::Stop;
+    DrawdownChain a, b;
+    Stop stop;
+    std::int64_t nan_rows;
+    DD best;
+    if (r.size < 8 * kDdRenorm) {
+        stop = drawdown_rows<Contiguous>(a, r, 0, r.size);
+        a.end_epoch();
+        best = a.best;
+        nan_rows = a.nan_rows;
+    } else {
+        const std::ptrdiff_t half = r.size / 2;
+        stop = drawdown_rows2<Contiguous>(a, b, r, half);
+        if (stop == Stop::no) stop = drawdown_rows<Contiguous>(b, r, 2 * half, r.size);
+        a.end_epoch();
+        b.end_epoch();
+        best = dd_less(b.best, a.best) ? b.best : a.best;
+        const DD joined = joined_drawdown(a, b);
+        if (dd_less(joined, best)) best = joined;
+        nan_rows = a.nan_rows + b.nan_rows;
     }
     if (stop == Stop::fold) return false;
-    if (stop == Stop::known) {  // only count the remaining rows
-        for (; i < r.size; ++i) {
+    if (stop == Stop::known) {  // -1 (ruin, or total), or NaN if a row is out of domain
+        nan_rows = 0;
+        bool bad = false;
+        for (std::ptrdiff_t i = 0; i < r.size; ++i) {
             const double x = static_cast<double>(Contiguous ? r.data[i] : r[i]);
             if (x != x)
                 ++nan_rows;
@@ -740,7 +885,6 @@ bool drawdown_fast(View<T> r, RiskResult& out) noexcept {
         out = {bad ? risk_nan : -1.0, nan_rows};
         return true;
     }
-    end_epoch();
     const double bound = 64.0 * (static_cast<double>(r.size) + 4.0) * 0x1p-53;
     if (best.hi != 0.0 && !(-best.hi >= bound)) return false;
     out = {nan_rows == r.size ? risk_nan : best.hi, nan_rows};
