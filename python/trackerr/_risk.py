@@ -20,7 +20,11 @@ The C++ kernels (``risk.hpp``) summarise a stretch of rows in a form that
 combines associatively; rolling windows are aggregated with the two-stacks
 scheme, so each rolling value is computed from its own window's rows only:
 no running sum is ever decreased, nothing drifts, and each value equals the
-full-sample function applied to the window to about 1e-15 relative.
+full-sample function applied to the window to about 1e-15 relative. The
+full-sample forms take faster routes to the same accuracy: compensated running
+products of growth factors for the drawdown and the capture ratios (one
+rounding per return, as a sum of log1p has), and lanes of compensated sums for
+Sortino and Omega; series outside their stated bounds go the summary route.
 """
 
 from __future__ import annotations
@@ -151,9 +155,15 @@ def max_drawdown(returns: ArrayLike, /, *, nan_policy: str = "omit") -> Any:
 
     Notes
     -----
-    Computed in logs, :math:`\log W_t = \sum \log(1 + r_u)`, with compensated
-    sums: the result is accurate to a few ulps even for small drawdowns late
-    in a long series (a running product of :math:`1 + r` loses digits there).
+    The wealth is a compensated running product: the plain product of
+    :math:`1 + r` plus a second double that collects what each multiplication
+    rounds away, rescaled by powers of two so it never overflows. A ratio
+    :math:`W_t / W_s` then carries one rounding per return between s and t, as
+    the sum of :math:`\log(1 + r)` would (which the rolling form uses), and the
+    result is accurate to a few ulps even for a small drawdown late in a long
+    series, where a plain running product loses digits. The rare series whose
+    drawdown is too small for that bound to hold (near-constant wealth), or
+    with a return above :math:`2^{64}`, are summed in logs instead.
     """
     return _full("max_drawdown", _inputs.single(returns), two=False, nan_policy=nan_policy)
 
@@ -266,8 +276,10 @@ _CAPTURE_DOC = r"""{Side} capture ratio.
     asset is close to -100 %, so this ratio saturates near 1 for every
     portfolio and tells them apart poorly.
 
-    Both are computed as ``expm1(E / k * sum(log1p(x)))`` (E = 1 or P), so that
-    small returns keep their digits.
+    Both are computed as ``expm1(E / k * L)`` (E = 1 or P) with L the log of
+    the product of the growth factors, kept as a compensated product and taken
+    to logs once (``sum(log1p(x))`` to the same accuracy), so that small returns
+    keep their digits.
 
     Parameters
     ----------

@@ -207,6 +207,142 @@ void test_bad_arguments() {
     CHECK_THROWS(trackerr::sortino_ratio(v, 0.0, -1.0), std::invalid_argument);
 }
 
+
+// The full-sample fast paths against `fold` (the per-row log / Sum2 path) on
+// adversarial series, and which of them answered at the hand-over boundaries.
+template <class M>
+trackerr::RiskResult folded(const M& m, long n) {
+    return trackerr::detail::fold(m, n);
+}
+
+void test_fast_paths(std::mt19937_64& gen) {
+    using trackerr::detail::DrawdownOf;
+    using trackerr::detail::OmegaOf;
+    using trackerr::detail::SortinoOf;
+    std::normal_distribution<double> nd(0.0, 1.0);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    auto normal = [&](long n, double mu, double sd) {
+        std::vector<double> r(n);
+        for (auto& x : r) x = mu + sd * nd(gen);
+        return r;
+    };
+    std::vector<std::vector<double>> cases;
+    cases.push_back(normal(5000, 3e-4, 0.01));
+    cases.push_back(normal(5000, 1e-10, 1e-9));
+    auto huge = normal(3000, 0.0, 1.0);
+    for (auto& x : huge) x = std::fmax(x * std::pow(10.0, 2 + 6 * u(gen)), -0.999);
+    cases.push_back(huge);
+    auto crash = normal(3000, 0.0, 0.3);
+    for (auto& x : crash) x = std::fmax(x, -0.99 + 1e-3 * u(gen));
+    cases.push_back(crash);
+    auto odd = normal(3000, 0.0, 0.01);
+    odd[10] = -1.0 + 0x1p-53;
+    odd[11] = -0.5;
+    odd[12] = 65536.0;
+    odd[13] = -0.75;
+    odd[14] = 0x1p64;
+    odd[15] = nan_v;
+    odd[2999] = nan_v;
+    cases.push_back(odd);
+    auto pairs = normal(3000, 0.0, 0.02);
+    for (long i = 1; i < 3000; i += 2) pairs[i] = -pairs[i - 1] / (1.0 + pairs[i - 1]);
+    cases.push_back(pairs);
+    cases.push_back(std::vector<double>(1000, -2.5e-4));
+    cases.push_back(std::vector<double>(1000, 0.0));
+    auto nans = normal(4099, -1e-4, 0.02);
+    for (auto& x : nans)
+        if (u(gen) < 0.3) x = nan_v;
+    cases.push_back(nans);
+    for (const auto& r : cases) {
+        const long n = (long)r.size();
+        const View<double> v(r.data(), n);
+        const DrawdownOf<double> mdd{v};
+        trackerr::RiskResult fast;
+        CHECK(trackerr::detail::drawdown_fast(mdd, fast));
+        const auto slow = folded(mdd, n);
+        CHECK_CLOSE(fast.value, slow.value, 1e-14);
+        CHECK_EQ(fast.skipped, slow.skipped);
+        for (double target : {0.0, 1e-3}) {
+            const SortinoOf<double> so{v, target, 1.0};
+            CHECK(trackerr::detail::sortino_fast(so, fast));
+            CHECK_CLOSE(fast.value, folded(so, n).value, 1e-15);
+            CHECK_EQ(fast.skipped, folded(so, n).skipped);
+            const OmegaOf<double> om{v, target};
+            CHECK(trackerr::detail::omega_fast(om, fast));
+            CHECK_CLOSE(fast.value, folded(om, n).value, 1e-15);
+        }
+        // the public entry point takes the fast path's answer
+        CHECK_EQ(trackerr::max_drawdown(v).value, trackerr::detail::drawdown_fast(mdd, fast) ? fast.value : 0.0);
+    }
+
+    // Hand-over: a return above 2^64, a drawdown below the second-order bound
+    // 64 (n + 4) eps, squares that overflow: `fold` answers, and so the entry point.
+    std::vector<double> r = normal(100, 0.0, 0.01);
+    r[50] = 0x1p64 * (1 + 0x1p-50);
+    trackerr::RiskResult res;
+    CHECK(!trackerr::detail::drawdown_fast(DrawdownOf<double>{View<double>(r.data(), 100)}, res));
+    CHECK_EQ(trackerr::max_drawdown(View<double>(r.data(), 100)).value,
+             folded(DrawdownOf<double>{View<double>(r.data(), 100)}, 100).value);
+    const double bound = 64.0 * (1000 + 4) * 0x1p-53;
+    for (double scale : {0.5, 2.0}) {
+        std::vector<double> rise(1000, 1e-3);
+        rise.back() = -scale * bound;
+        const View<double> v(rise.data(), 1000);
+        const bool answered = trackerr::detail::drawdown_fast(DrawdownOf<double>{v}, res);
+        CHECK(answered == (scale > 1.0));
+        CHECK_CLOSE(trackerr::max_drawdown(v).value, -scale * bound, 1e-13);
+    }
+    std::vector<double> sq = normal(100, 0.0, 0.01);
+    sq[7] = -1e200;
+    const View<double> sv(sq.data(), 100);
+    CHECK(!trackerr::detail::sortino_fast(SortinoOf<double>{sv, 0.0, 1.0}, res));
+    const double public_value = trackerr::sortino_ratio(sv).value;
+    const double fold_value = folded(SortinoOf<double>{sv, 0.0, 1.0}, 100).value;
+    CHECK((std::isnan(public_value) && std::isnan(fold_value)) || public_value == fold_value);
+    // Known without arithmetic: ruin (-1), then a row out of domain (NaN); rows counted.
+    std::vector<double> ru = normal(100, 0.0, 0.01);
+    ru[10] = -1.0;
+    ru[20] = nan_v;
+    const View<double> rv(ru.data(), 100);
+    CHECK(trackerr::detail::drawdown_fast(DrawdownOf<double>{rv}, res));
+    CHECK_EQ(res.value, -1.0);
+    CHECK_EQ(res.skipped, 1);
+    ru[30] = std::numeric_limits<double>::infinity();
+    CHECK(trackerr::detail::drawdown_fast(DrawdownOf<double>{rv}, res));
+    CHECK_NAN(res.value);
+    // Capture ratios: fast == fold to 1e-14 on the cases above (as portfolio,
+    // against a noisy copy as benchmark), and the hand-over of tiny log sums.
+    using trackerr::detail::CaptureOf;
+    for (const auto& port : cases) {
+        const long n = (long)port.size();
+        std::vector<double> bench(port);
+        for (auto& x : bench)
+            if (!std::isnan(x)) x = std::fmax(x + 1e-3 * nd(gen), -0.999);
+        const View<double> pv(port.data(), n), bv(bench.data(), n);
+        for (double sign : {1.0, -1.0})
+            for (double periods : {1.0, 252.0}) {
+                const CaptureOf<double, double> cap{pv, bv, sign, periods};
+                trackerr::RiskResult fast;
+                const bool answered = trackerr::detail::capture_fast(cap, fast);
+                const auto slow = folded(cap, n);
+                CHECK(answered || port.size() == 1000);  // the constant cases' log sums may be tiny
+                if (answered) {
+                    CHECK_CLOSE(fast.value, slow.value, 1e-13);
+                    CHECK_EQ(fast.skipped, slow.skipped);
+                }
+            }
+    }
+    std::vector<double> tiny_b(1000, 3e-16), tiny_p(1000, 1e-16);
+    for (long i = 0; i < 1000; i += 2) tiny_b[i] = -7e-16;
+    const View<double> tp(tiny_p.data(), 1000), tb(tiny_b.data(), 1000);
+    const CaptureOf<double, double> tiny_cap{tp, tb, 1.0, 1.0};
+    CHECK(!trackerr::detail::capture_fast(tiny_cap, res));
+    CHECK_EQ(trackerr::up_capture(tp, tb, 1.0).value, folded(tiny_cap, 1000).value);
+
+    // Saturated: T / M below 2^-300 is -1 to double precision.
+    std::vector<double> sat(200, -0.999);
+    CHECK_EQ(trackerr::max_drawdown(View<double>(sat.data(), 200)).value, -1.0);
+}
 }  // namespace
 
 int main() {
@@ -216,5 +352,6 @@ int main() {
     test_rolling(gen);
     test_panel(gen);
     test_bad_arguments();
+    test_fast_paths(gen);
     return check::report("test_risk");
 }
