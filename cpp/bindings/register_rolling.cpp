@@ -36,14 +36,6 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
     if (p.ndim() != 1 && p.ndim() != 2) throw std::invalid_argument("portfolio must be 1-D or 2-D");
     if (b.ndim() != 1 && !(b.ndim() == 2 && p.ndim() == 2 && b.shape(1) == p.shape(1)))
         throw std::invalid_argument("benchmark must be 1-D or have the portfolio's shape");
-    RollingParams prm;
-    prm.window = static_cast<std::ptrdiff_t>(window);
-    prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
-    prm.ddof = ddof;
-    prm.periods = periods;
-    prm.risk_free = risk_free;
-    prm.geometric_alpha = geometric_alpha;
-    check_rolling(prm, p.shape(0), b.shape(0));
     kernels::RollingJob job;
     auto array = [&](const py::array& a) {
         kernels::Array out;
@@ -58,8 +50,8 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
     };
     job.p = array(p);
     job.b = array(b);
-    job.window = prm.window;
-    job.min_periods = prm.min_periods;
+    job.window = static_cast<std::ptrdiff_t>(window);
+    job.min_periods = static_cast<std::ptrdiff_t>(min_periods);
     job.ddof = ddof;
     job.periods = periods;
     job.risk_free = risk_free;

@@ -239,12 +239,42 @@ TRACKERR_HOT void write_pair(const RollingOutputs& out, std::ptrdiff_t t, const 
     if (out.r_squared) out.r_squared.set(t, v[3]);
 }
 
-template <bool Contig, class T>
-TRACKERR_HOT double value_at(const View<T>& v, std::ptrdiff_t i) noexcept {
-    if constexpr (Contig)
-        return static_cast<double>(v.data[i]);
-    else
-        return static_cast<double>(v[i]);
+// A full window of contiguous values rebuilt with the vectorized two-pass
+// block sums of batch.hpp (the sums in lanes, not one chain of dependent
+// additions). False, leaving the state alone, when the window holds a NaN or
+// inf or the state does not count k finite values (the scalar recompute of
+// window.hpp handles those). Used by the rolling kernels and stream::Window.
+template <class TX, class TY>
+bool block_rebuild(WindowMoments& wa, const TX* x, const TY* y, std::ptrdiff_t k) noexcept {
+    const double m = mean_active(x, y, k);
+    if (!std::isfinite(m) || wa.n != static_cast<double>(k)) return false;
+    const Moments s = centred_active(x, y, k, m, m);
+    if (!std::isfinite(s.m2)) return false;
+    wa.level = m;
+    wa.mean = s.mean;
+    wa.m2 = s.m2;
+    wa.err = 2.0 * eps * s.m2;
+    wa.err_mean = 0.0;
+    return true;
+}
+template <class TX, class TY>
+bool block_rebuild(WindowCoMoments& wc, const TX* x, const TY* y, std::ptrdiff_t k) noexcept {
+    double mx = 0.0, my = 0.0;
+    mean_pair(x, y, k, mx, my);
+    if (!std::isfinite(mx) || !std::isfinite(my) || wc.n != static_cast<double>(k)) return false;
+    const CoMoments s = centred_pair(x, y, k, mx, my, mx, my);
+    if (!std::isfinite(s.c_pp) || !std::isfinite(s.c_bb) || !std::isfinite(s.c_pb)) return false;
+    wc.level_p = mx;
+    wc.level_b = my;
+    wc.mean_p = s.mean_p;
+    wc.mean_b = s.mean_b;
+    wc.c_pp = s.c_pp;
+    wc.c_bb = s.c_bb;
+    wc.c_pb = s.c_pb;
+    wc.err_p = 2.0 * eps * s.c_pp;
+    wc.err_b = 2.0 * eps * s.c_bb;
+    wc.err_mp = wc.err_mb = 0.0;
+    return true;
 }
 
 // The general machinery of one series: the step of any row (add/remove,
@@ -314,36 +344,12 @@ struct SeriesSteps {
     // those).
     bool block_rebuild(WindowMoments& wa, std::ptrdiff_t first, std::ptrdiff_t last) const noexcept {
         return with_window(first, last, [&wa](const auto* x, const auto* y, std::ptrdiff_t k) {
-            const double m = mean_active(x, y, k);
-            if (!std::isfinite(m) || wa.n != static_cast<double>(k)) return false;
-            const Moments s = centred_active(x, y, k, m, m);
-            if (!std::isfinite(s.m2)) return false;
-            wa.level = m;
-            wa.mean = s.mean;
-            wa.m2 = s.m2;
-            wa.err = 2.0 * eps * s.m2;
-            wa.err_mean = 0.0;
-            return true;
+            return detail::block_rebuild(wa, x, y, k);
         });
     }
     bool block_rebuild(WindowCoMoments& wc, std::ptrdiff_t first, std::ptrdiff_t last) const noexcept {
         return with_window(first, last, [&wc](const auto* x, const auto* y, std::ptrdiff_t k) {
-            double mx = 0.0, my = 0.0;
-            mean_pair(x, y, k, mx, my);
-            if (!std::isfinite(mx) || !std::isfinite(my) || wc.n != static_cast<double>(k)) return false;
-            const CoMoments s = centred_pair(x, y, k, mx, my, mx, my);
-            if (!std::isfinite(s.c_pp) || !std::isfinite(s.c_bb) || !std::isfinite(s.c_pb)) return false;
-            wc.level_p = mx;
-            wc.level_b = my;
-            wc.mean_p = s.mean_p;
-            wc.mean_b = s.mean_b;
-            wc.c_pp = s.c_pp;
-            wc.c_bb = s.c_bb;
-            wc.c_pb = s.c_pb;
-            wc.err_p = 2.0 * eps * s.c_pp;
-            wc.err_b = 2.0 * eps * s.c_bb;
-            wc.err_mp = wc.err_mb = 0.0;
-            return true;
+            return detail::block_rebuild(wc, x, y, k);
         });
     }
     void rebuild(WindowMoments& wa, std::ptrdiff_t first, std::ptrdiff_t last) const noexcept {
@@ -617,34 +623,8 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
             while (!lns[first_busy].busy) ++first_busy;
             for (int j = 0; j < W; ++j) {
                 const Lane& ln = lns[j].busy ? lns[j] : lns[first_busy];
-                if constexpr (Act) {
-                    const WindowMoments& s = ln.wa;
-                    simd::set(ha.level, j, s.level);
-                    simd::set(ha.mean, j, s.mean);
-                    simd::set(ha.m2, j, s.m2);
-                    simd::set(ha.err, j, s.err);
-                    simd::set(ha.err_mean, j, s.err_mean);
-                    simd::set(ha.run, j, s.run);
-                    simd::set(ha.last, j, s.last);
-                }
-                if constexpr (Pair) {
-                    const WindowCoMoments& s = ln.wc;
-                    simd::set(hc.level_p, j, s.level_p);
-                    simd::set(hc.level_b, j, s.level_b);
-                    simd::set(hc.mean_p, j, s.mean_p);
-                    simd::set(hc.mean_b, j, s.mean_b);
-                    simd::set(hc.c_pp, j, s.c_pp);
-                    simd::set(hc.c_bb, j, s.c_bb);
-                    simd::set(hc.c_pb, j, s.c_pb);
-                    simd::set(hc.err_p, j, s.err_p);
-                    simd::set(hc.err_b, j, s.err_b);
-                    simd::set(hc.err_mp, j, s.err_mp);
-                    simd::set(hc.err_mb, j, s.err_mb);
-                    simd::set(hc.run_p, j, s.run_p);
-                    simd::set(hc.run_b, j, s.run_b);
-                    simd::set(hc.last_p, j, s.last_p);
-                    simd::set(hc.last_b, j, s.last_b);
-                }
+                if constexpr (Act) set_lane(ha, j, ln.wa);
+                if constexpr (Pair) set_lane(hc, j, ln.wc);
                 pp[j] = offset(ln.st.p.data, ln.t * sp);
                 pb[j] = offset(ln.st.b.data, ln.t * sb);
             }
@@ -703,60 +683,26 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                         if (!simd::lane<V>(qa, j)) {
                             WindowMoments s;
                             s.n = wd;
-                            s.level = simd::get(ha.level, j);
-                            s.mean = simd::get(ha.mean, j);
-                            s.m2 = simd::get(ha.m2, j);
-                            s.err = simd::get(ha.err, j);
-                            s.err_mean = simd::get(ha.err_mean, j);
-                            s.run = simd::get(ha.run, j);
-                            s.last = simd::get(ha.last, j);
+                            get_lane(ha, j, s);
                             if (!s.settle_constant() && s.needs_recompute()) ln.st.rebuild(s, first, t + 1);
                             double v[3];
                             st.em.active(s, true, v);
                             for (int f = 0; f < 3; ++f)
                                 if (dst[f]) slot[(dst[f] - bv) * W] = v[f];
-                            simd::set(ha.level, j, s.level);
-                            simd::set(ha.mean, j, s.mean);
-                            simd::set(ha.m2, j, s.m2);
-                            simd::set(ha.err, j, s.err);
-                            simd::set(ha.err_mean, j, s.err_mean);
+                            set_lane(ha, j, s);
                         }
                     }
                     if constexpr (Pair) {
                         if (!simd::lane<V>(qc, j)) {
                             WindowCoMoments s;
                             s.n = wd;
-                            s.level_p = simd::get(hc.level_p, j);
-                            s.level_b = simd::get(hc.level_b, j);
-                            s.mean_p = simd::get(hc.mean_p, j);
-                            s.mean_b = simd::get(hc.mean_b, j);
-                            s.c_pp = simd::get(hc.c_pp, j);
-                            s.c_bb = simd::get(hc.c_bb, j);
-                            s.c_pb = simd::get(hc.c_pb, j);
-                            s.err_p = simd::get(hc.err_p, j);
-                            s.err_b = simd::get(hc.err_b, j);
-                            s.err_mp = simd::get(hc.err_mp, j);
-                            s.err_mb = simd::get(hc.err_mb, j);
-                            s.run_p = simd::get(hc.run_p, j);
-                            s.run_b = simd::get(hc.run_b, j);
-                            s.last_p = simd::get(hc.last_p, j);
-                            s.last_b = simd::get(hc.last_b, j);
+                            get_lane(hc, j, s);
                             if (!s.settle_constant() && s.needs_recompute()) ln.st.rebuild(s, first, t + 1);
                             double v[4];
                             st.em.pair(s, true, v);
                             for (int f = 0; f < 4; ++f)
                                 if (dst[3 + f]) slot[(dst[3 + f] - bv) * W] = v[f];
-                            simd::set(hc.level_p, j, s.level_p);
-                            simd::set(hc.level_b, j, s.level_b);
-                            simd::set(hc.mean_p, j, s.mean_p);
-                            simd::set(hc.mean_b, j, s.mean_b);
-                            simd::set(hc.c_pp, j, s.c_pp);
-                            simd::set(hc.c_bb, j, s.c_bb);
-                            simd::set(hc.c_pb, j, s.c_pb);
-                            simd::set(hc.err_p, j, s.err_p);
-                            simd::set(hc.err_b, j, s.err_b);
-                            simd::set(hc.err_mp, j, s.err_mp);
-                            simd::set(hc.err_mb, j, s.err_mb);
+                            set_lane(hc, j, s);
                         }
                     }
                 }
@@ -883,34 +829,8 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                         ln.st.out.alpha.set(ln.t + k, metrics::alpha_geometric(c, st.em.risk_free, st.em.periods));
                     }
                 }
-                if constexpr (Act) {
-                    WindowMoments& s = ln.wa;
-                    s.level = simd::get(ha.level, j);
-                    s.mean = simd::get(ha.mean, j);
-                    s.m2 = simd::get(ha.m2, j);
-                    s.err = simd::get(ha.err, j);
-                    s.err_mean = simd::get(ha.err_mean, j);
-                    s.run = simd::get(ha.run, j);
-                    s.last = simd::get(ha.last, j);
-                }
-                if constexpr (Pair) {
-                    WindowCoMoments& s = ln.wc;
-                    s.level_p = simd::get(hc.level_p, j);
-                    s.level_b = simd::get(hc.level_b, j);
-                    s.mean_p = simd::get(hc.mean_p, j);
-                    s.mean_b = simd::get(hc.mean_b, j);
-                    s.c_pp = simd::get(hc.c_pp, j);
-                    s.c_bb = simd::get(hc.c_bb, j);
-                    s.c_pb = simd::get(hc.c_pb, j);
-                    s.err_p = simd::get(hc.err_p, j);
-                    s.err_b = simd::get(hc.err_b, j);
-                    s.err_mp = simd::get(hc.err_mp, j);
-                    s.err_mb = simd::get(hc.err_mb, j);
-                    s.run_p = simd::get(hc.run_p, j);
-                    s.run_b = simd::get(hc.run_b, j);
-                    s.last_p = simd::get(hc.last_p, j);
-                    s.last_b = simd::get(hc.last_b, j);
-                }
+                if constexpr (Act) get_lane(ha, j, ln.wa);
+                if constexpr (Pair) get_lane(hc, j, ln.wc);
                 ln.top_p = std::max(ln.top_p, simd::get(top_p, j));
                 ln.top_b = std::max(ln.top_b, simd::get(top_b, j));
                 ln.t += done;

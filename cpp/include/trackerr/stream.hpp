@@ -1214,20 +1214,10 @@ private:
             }
             copied = true;
         };
-        const double kd = static_cast<double>(k);
         WindowMoments a = active(j);
         if (!a.settle_constant() && a.needs_recompute()) {
             copy();
-            const double m = trackerr::detail::mean_active(cp, cb, k);
-            const Moments r = std::isfinite(m) && a.n == kd ? trackerr::detail::centred_active(cp, cb, k, m, m)
-                                                            : Moments{};
-            if (std::isfinite(m) && a.n == kd && std::isfinite(r.m2)) {
-                a.level = m;
-                a.mean = r.mean;
-                a.m2 = r.m2;
-                a.err = 2.0 * trackerr::detail::eps * r.m2;
-                a.err_mean = 0.0;
-            } else {
+            if (!trackerr::detail::block_rebuild(a, cp, cb, k)) {
                 a = trackerr::detail::rebuilt(
                     a, [&](std::ptrdiff_t i) { return detail::coded_active(cp[i], cb[i]); }, 0, k);
             }
@@ -1236,22 +1226,7 @@ private:
         WindowCoMoments c = pair(j);
         if (!c.settle_constant() && c.needs_recompute()) {
             copy();
-            double mx = 0.0, my = 0.0;
-            trackerr::detail::mean_pair(cp, cb, k, mx, my);
-            const bool ok = std::isfinite(mx) && std::isfinite(my) && c.n == kd;
-            const CoMoments r = ok ? trackerr::detail::centred_pair(cp, cb, k, mx, my, mx, my) : CoMoments{};
-            if (ok && std::isfinite(r.c_pp) && std::isfinite(r.c_bb) && std::isfinite(r.c_pb)) {
-                c.level_p = mx;
-                c.level_b = my;
-                c.mean_p = r.mean_p;
-                c.mean_b = r.mean_b;
-                c.c_pp = r.c_pp;
-                c.c_bb = r.c_bb;
-                c.c_pb = r.c_pb;
-                c.err_p = 2.0 * trackerr::detail::eps * r.c_pp;
-                c.err_b = 2.0 * trackerr::detail::eps * r.c_bb;
-                c.err_mp = c.err_mb = 0.0;
-            } else {
+            if (!trackerr::detail::block_rebuild(c, cp, cb, k)) {
                 c = trackerr::detail::rebuilt(
                     c, [&](std::ptrdiff_t i) { return cp[i]; }, [&](std::ptrdiff_t i) { return cb[i]; }, 0, k);
             }

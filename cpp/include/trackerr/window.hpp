@@ -455,5 +455,68 @@ private:
     }
 };
 
+namespace detail {
+
+// Lane j of a lane state from and to a scalar state: every field the steady
+// step reads or writes (n and n_bad are the window's, left to the scalar).
+template <class V>
+TRACKERR_HOT void set_lane(MomentLanes<V>& l, int j, const WindowMoments& s) noexcept {
+    simd::set(l.level, j, s.level);
+    simd::set(l.mean, j, s.mean);
+    simd::set(l.m2, j, s.m2);
+    simd::set(l.err, j, s.err);
+    simd::set(l.err_mean, j, s.err_mean);
+    simd::set(l.run, j, s.run);
+    simd::set(l.last, j, s.last);
+}
+template <class V>
+TRACKERR_HOT void get_lane(const MomentLanes<V>& l, int j, WindowMoments& s) noexcept {
+    s.level = simd::get(l.level, j);
+    s.mean = simd::get(l.mean, j);
+    s.m2 = simd::get(l.m2, j);
+    s.err = simd::get(l.err, j);
+    s.err_mean = simd::get(l.err_mean, j);
+    s.run = simd::get(l.run, j);
+    s.last = simd::get(l.last, j);
+}
+template <class V>
+TRACKERR_HOT void set_lane(CoMomentLanes<V>& l, int j, const WindowCoMoments& s) noexcept {
+    simd::set(l.level_p, j, s.level_p);
+    simd::set(l.level_b, j, s.level_b);
+    simd::set(l.mean_p, j, s.mean_p);
+    simd::set(l.mean_b, j, s.mean_b);
+    simd::set(l.c_pp, j, s.c_pp);
+    simd::set(l.c_bb, j, s.c_bb);
+    simd::set(l.c_pb, j, s.c_pb);
+    simd::set(l.err_p, j, s.err_p);
+    simd::set(l.err_b, j, s.err_b);
+    simd::set(l.err_mp, j, s.err_mp);
+    simd::set(l.err_mb, j, s.err_mb);
+    simd::set(l.run_p, j, s.run_p);
+    simd::set(l.run_b, j, s.run_b);
+    simd::set(l.last_p, j, s.last_p);
+    simd::set(l.last_b, j, s.last_b);
+}
+template <class V>
+TRACKERR_HOT void get_lane(const CoMomentLanes<V>& l, int j, WindowCoMoments& s) noexcept {
+    s.level_p = simd::get(l.level_p, j);
+    s.level_b = simd::get(l.level_b, j);
+    s.mean_p = simd::get(l.mean_p, j);
+    s.mean_b = simd::get(l.mean_b, j);
+    s.c_pp = simd::get(l.c_pp, j);
+    s.c_bb = simd::get(l.c_bb, j);
+    s.c_pb = simd::get(l.c_pb, j);
+    s.err_p = simd::get(l.err_p, j);
+    s.err_b = simd::get(l.err_b, j);
+    s.err_mp = simd::get(l.err_mp, j);
+    s.err_mb = simd::get(l.err_mb, j);
+    s.run_p = simd::get(l.run_p, j);
+    s.run_b = simd::get(l.run_b, j);
+    s.last_p = simd::get(l.last_p, j);
+    s.last_b = simd::get(l.last_b, j);
+}
+
+}  // namespace detail
+
 TRACKERR_ISA_END
 }  // namespace trackerr
