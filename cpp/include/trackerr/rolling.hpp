@@ -499,6 +499,90 @@ TRACKERR_HOT void emit_lanes(const Emit& em, const CoMomentLanes<V>& s, V* const
     }
 }
 
+/// The steady vector steps of a run where lane j reads its own stretch of a
+/// contiguous 1-D series of doubles (p from pp[j], b from pb[j], the values
+/// leaving w rows earlier), in blocks of W steps: each block loads W vectors
+/// per input and transposes them into W steps (instead of W scalar loads per
+/// input and step). Steps k of [0, K) are taken exactly as rolling_lanes'
+/// own loop takes them (same operations, same order: bit-identical), and
+/// `fix` is called on a step that was not quiet. Returns the steps done:
+/// the first step whose entering values are not all finite, or the start of
+/// the last block shorter than W (both left to the caller's loop).
+template <class V, bool Act, bool Pair, class Fix>
+TRACKERR_APART std::ptrdiff_t series_blocks(MomentLanes<V>& ha_io, CoMomentLanes<V>& hc_io, const double* const* pp,
+                                            const double* const* pb, std::ptrdiff_t K, std::ptrdiff_t w,
+                                            const V& inv_n, const V& nv, const Emit& em, V* const* dst,
+                                            V& top_p_io, V& top_b_io, const Fix& fix) noexcept {
+    constexpr int W = simd::width<V>;
+    // Locals (no pointer to them escapes but around `fix`): the compiler can
+    // keep them in registers, as the output stores cannot alias them.
+    MomentLanes<V> ha = ha_io;
+    CoMomentLanes<V> hc = hc_io;
+    V top_p = top_p_io, top_b = top_b_io;
+    const V inv = inv_n, n = nv;
+    const Emit e = em;  // a V store could otherwise alias the read-out's factors
+    V* out[7];
+    for (int f = 0; f < 7; ++f) out[f] = dst[f];
+    std::ptrdiff_t k0 = 0;
+    for (; k0 + W <= K; k0 += W) {
+        V pn[W], bn[W], po[W], bo[W];
+        for (int j = 0; j < W; ++j) {
+            pn[j] = simd::load<V>(pp[j] + k0);
+            bn[j] = simd::load<V>(pb[j] + k0);
+            po[j] = simd::load<V>(pp[j] + k0 - w);
+            bo[j] = simd::load<V>(pb[j] + k0 - w);
+        }
+        simd::transpose(pn);
+        simd::transpose(bn);
+        simd::transpose(po);
+        simd::transpose(bo);
+        for (int i = 0; i < W; ++i) {
+            const std::ptrdiff_t k = k0 + i;
+            if constexpr (Act) {
+                if (!simd::all<V>(simd::finite<V>(pn[i] - bn[i]))) {
+                    k0 = k;
+                    goto out;
+                }
+            }
+            if constexpr (Pair) {
+                if (!simd::all<V>(simd::finite(pn[i]) & simd::finite(bn[i]))) {
+                    k0 = k;
+                    goto out;
+                }
+            }
+            top_p = simd::max<V>(top_p, simd::abs(pn[i]));
+            top_b = simd::max<V>(top_b, simd::abs(bn[i]));
+            simd::mask<V> qa{}, qc{};
+            bool quiet = true;
+            if constexpr (Act) {
+                ha.replace(pn[i] - bn[i], po[i] - bo[i], inv);
+                qa = ha.quiet(n) & (ha.run < n);
+                quiet = simd::all<V>(qa);
+                emit_lanes(e, ha, out, k);
+            }
+            if constexpr (Pair) {
+                hc.replace(pn[i], bn[i], po[i], bo[i], inv);
+                qc = hc.quiet(n) & (hc.run_p < n) & (hc.run_b < n);
+                quiet = quiet & simd::all<V>(qc);
+                emit_lanes(e, hc, out, k);
+            }
+            if (!quiet) {
+                ha_io = ha;
+                hc_io = hc;
+                fix(k, qa, qc);
+                ha = ha_io;
+                hc = hc_io;
+            }
+        }
+    }
+out:
+    ha_io = ha;
+    hc_io = hc;
+    top_p_io = top_p;
+    top_b_io = top_b;
+    return k0;
+}
+
 inline constexpr std::ptrdiff_t lane_run = 128;  // steady steps between lane bookkeeping
 inline constexpr std::ptrdiff_t prefetch_rows = 24;  // how far ahead panel rows are fetched
 
@@ -707,6 +791,17 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                     }
                 }
             };
+            if constexpr (Contig && W > 1 && std::is_same_v<TP, double> && std::is_same_v<TB, double>) {
+                if (!vec_p && !geo_alpha) {
+                    const double* pd[W];
+                    const double* bd[W];
+                    for (int j = 0; j < W; ++j) {
+                        pd[j] = pp[j];
+                        bd[j] = pb[j];
+                    }
+                    done = series_blocks<V, Act, Pair>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p, top_b, fix);
+                }
+            }
             for (; done < K; ++done) {
                 const std::ptrdiff_t k = done;
                 V pn{}, bn{};

@@ -13,13 +13,18 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define TRACKERR_HOT inline __attribute__((always_inline))
 #define TRACKERR_COLD __attribute__((noinline, cold))
+#define TRACKERR_APART __attribute__((noinline))
 #elif defined(_MSC_VER)
 #define TRACKERR_HOT __forceinline
 #define TRACKERR_COLD
+#define TRACKERR_APART __declspec(noinline)
 #else
 #define TRACKERR_HOT inline
 #define TRACKERR_COLD
+#define TRACKERR_APART
 #endif
+// TRACKERR_APART: a loop kept out of its (large) caller, so that the
+// compiler allocates its registers on its own.
 
 namespace trackerr {
 TRACKERR_ISA_BEGIN

@@ -4,9 +4,10 @@
 // i = j (mod N), and the lanes are combined in a fixed tree at the end. The
 // order of every addition is thus fixed by the source, not by the compiler,
 // so results are identical across compilers and instruction sets. With GCC
-// and clang the lanes are vector-extension registers of two doubles, which
-// the compiler maps onto SSE2 (or wider) instructions without reassociating
-// anything; other compilers get plain arrays with the same arithmetic.
+// and clang the lanes are vector-extension registers as wide as those of the
+// instruction set compiled for (SSE2, AVX2, AVX-512), which the compiler
+// uses without reassociating anything; other compilers get plain arrays with
+// the same arithmetic.
 #pragma once
 
 #include "isa.hpp"
@@ -21,36 +22,74 @@ namespace detail {
 #define TRACKERR_VECTOR_LANES 1
 typedef double vd2 __attribute__((vector_size(16)));
 typedef float vf2 __attribute__((vector_size(8)));
+/// Vector-extension types of W doubles and W floats.
+template <int W>
+struct lane_vector;
+template <>
+struct lane_vector<2> {
+    typedef double d __attribute__((vector_size(16)));
+    typedef float f __attribute__((vector_size(8)));
+};
+template <>
+struct lane_vector<4> {
+    typedef double d __attribute__((vector_size(32)));
+    typedef float f __attribute__((vector_size(16)));
+};
+template <>
+struct lane_vector<8> {
+    typedef double d __attribute__((vector_size(64)));
+    typedef float f __attribute__((vector_size(32)));
+};
+/// Doubles in the widest vector register of the instruction set being
+/// compiled for (a `#pragma GCC target` sets these macros too).
+#if defined(__AVX512F__)
+inline constexpr int native_doubles = 8;
+#elif defined(__AVX__)
+inline constexpr int native_doubles = 4;
+#else
+inline constexpr int native_doubles = 2;
+#endif
 #endif
 
 template <int N>
 struct Lanes {
     static_assert(N % 2 == 0, "lanes come in pairs");
 #ifdef TRACKERR_VECTOR_LANES
-    vd2 v[N / 2];
+    // Lane j is element j % VW of vector j / VW, the vectors as wide as the
+    // instruction set's registers (two doubles for SSE2, four for AVX, eight
+    // for AVX-512): the arithmetic of every lane is the same whatever VW.
+    static constexpr int VW = N < native_doubles ? N : native_doubles;
+    typedef typename lane_vector<VW>::d vd;
+    typedef typename lane_vector<VW>::f vf;
+    static constexpr int slots = N / VW;
+    vd v[slots];
 
     static Lanes splat(double x) noexcept {
         Lanes out;
-        for (int j = 0; j < N / 2; ++j) out.v[j] = vd2{x, x};
+        for (int j = 0; j < slots; ++j)
+            for (int i = 0; i < VW; ++i) out.v[j][i] = x;
         return out;
     }
     static Lanes load(const double* p) noexcept {
         Lanes out;
-        std::memcpy(out.v, p, sizeof out.v);
+        // a vector at a time (one copy of the whole array can go through the
+        // stack in halves, and a wide load of them then stalls)
+        for (int j = 0; j < slots; ++j) std::memcpy(&out.v[j], p + VW * j, sizeof(vd));
         return out;
     }
     static Lanes load(const float* p) noexcept {
         Lanes out;
-        for (int j = 0; j < N / 2; ++j) {
-            vf2 f;
-            std::memcpy(&f, p + 2 * j, sizeof f);
-            out.v[j] = __builtin_convertvector(f, vd2);
+        for (int j = 0; j < slots; ++j) {
+            vf f;
+            std::memcpy(&f, p + VW * j, sizeof f);
+            out.v[j] = __builtin_convertvector(f, vd);
         }
         return out;
     }
-    double lane(int j) const noexcept { return v[j / 2][j % 2]; }
-    void store(double* p) const noexcept { std::memcpy(p, v, sizeof v); }
-    static constexpr int slots = N / 2;
+    double lane(int j) const noexcept { return v[j / VW][j % VW]; }
+    void store(double* p) const noexcept {
+        for (int j = 0; j < slots; ++j) std::memcpy(p + VW * j, &v[j], sizeof(vd));
+    }
 #else
     double v[N];
 

@@ -183,6 +183,60 @@ TRACKERR_HOT mask<V> finite(const V& x) noexcept {
     return (x - x) == V{};
 }
 
+/// Two-source shuffle with constant indices (0..W-1 pick from a, W..2W-1
+/// from b), as the compiler spells it.
+template <int... I, class V>
+TRACKERR_HOT V shuffle(const V& a, const V& b) noexcept {
+#if defined(__clang__)
+    return __builtin_shufflevector(a, b, I...);
+#else
+    return __builtin_shuffle(a, b, mask<V>{I...});
+#endif
+}
+
+/// Transposes W vectors of W lanes in place: afterwards r[i][j] is what
+/// r[j][i] was. Each stage swaps one bit of the row index with the same bit
+/// of the lane index (pairs of rows s apart exchange blocks of s lanes). Only
+/// moves values: no arithmetic.
+template <class V>
+TRACKERR_HOT void transpose(V* r) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        (void)r;
+    } else if constexpr (width<V> == 2) {
+        const V a = r[0], b = r[1];
+        r[0] = shuffle<0, 2>(a, b);
+        r[1] = shuffle<1, 3>(a, b);
+    } else if constexpr (width<V> == 4) {
+        for (int i : {0, 2}) {
+            const V a = r[i], b = r[i + 1];
+            r[i] = shuffle<0, 4, 2, 6>(a, b);
+            r[i + 1] = shuffle<1, 5, 3, 7>(a, b);
+        }
+        for (int i : {0, 1}) {
+            const V a = r[i], b = r[i + 2];
+            r[i] = shuffle<0, 1, 4, 5>(a, b);
+            r[i + 2] = shuffle<2, 3, 6, 7>(a, b);
+        }
+    } else {
+        static_assert(width<V> == 8, "lanes of 1, 2, 4 or 8 doubles");
+        for (int i : {0, 2, 4, 6}) {
+            const V a = r[i], b = r[i + 1];
+            r[i] = shuffle<0, 8, 2, 10, 4, 12, 6, 14>(a, b);
+            r[i + 1] = shuffle<1, 9, 3, 11, 5, 13, 7, 15>(a, b);
+        }
+        for (int i : {0, 1, 4, 5}) {
+            const V a = r[i], b = r[i + 2];
+            r[i] = shuffle<0, 1, 8, 9, 4, 5, 12, 13>(a, b);
+            r[i + 2] = shuffle<2, 3, 10, 11, 6, 7, 14, 15>(a, b);
+        }
+        for (int i : {0, 1, 2, 3}) {
+            const V a = r[i], b = r[i + 4];
+            r[i] = shuffle<0, 1, 2, 3, 8, 9, 10, 11>(a, b);
+            r[i + 4] = shuffle<4, 5, 6, 7, 12, 13, 14, 15>(a, b);
+        }
+    }
+}
+
 }  // namespace detail::simd
 TRACKERR_ISA_END
 }  // namespace trackerr
