@@ -99,8 +99,9 @@ def test_worker_out_of_memory_is_a_python_exception() -> None:
 
 
 def test_threads_that_cannot_be_created_fall_back_bit_identically() -> None:
-    # 1000 threads of 8 MB stacks do not fit in 300 MB: thread creation fails
-    # part way, and the remaining parts run on the calling thread.
+    # 1000 threads of 8 MB stacks do not fit in 300 MB. The kernels' pool
+    # starts at most one thread per core beside the caller, and the parts
+    # beyond run on the threads there are: the same results, no failure.
     res = _run_python(
         """
         x = np.random.default_rng(1).normal(0, 0.01, (50, 2000))

@@ -83,6 +83,40 @@ void test_run_parts() {
     run_parts(0, [](Index) { throw std::logic_error("never called"); });
 }
 
+// run_parts on the pool: every part once, the lowest part's exception after
+// all ran, callers on several threads at once, and a part that itself runs
+// parts (the caller always helps, so nothing waits on a busy pool forever).
+void test_run_parts_pool() {
+    using trackerr::detail::run_parts;
+    for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> done(6);
+        bool caught = false;
+        try {
+            run_parts(6, [&](Index i) {
+                done[idx(i)] += 1;
+                if (i == 4) throw std::logic_error("part 4");
+                if (i == 2) throw std::runtime_error("part 2");
+            });
+        } catch (const std::runtime_error& e) {
+            caught = std::string(e.what()) == "part 2";
+        }
+        CHECK(caught);
+        for (auto& d : done) CHECK_EQ(d.load(), 1);
+    }
+    std::vector<std::atomic<int>> runs(4 * 16);
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 4; ++c)
+        callers.emplace_back([&runs, c] {
+            for (int r = 0; r < 200; ++r)
+                run_parts(16, [&runs, c](Index i) { runs[idx(16 * c + i)] += 1; });
+        });
+    for (std::thread& t : callers) t.join();
+    for (auto& r : runs) CHECK_EQ(r.load(), 200);
+    std::vector<std::atomic<int>> nested(8 * 8);
+    run_parts(8, [&nested](Index i) { run_parts(8, [&nested, i](Index j) { nested[idx(8 * i + j)] += 1; }); });
+    for (auto& n : nested) CHECK_EQ(n.load(), 1);
+}
+
 void test_threads_limits() {
     std::vector<double> p(40, 0.01), out(40);
     const Panel<double> panel(p.data(), 10, 4, 4 * sizeof(double), sizeof(double));
@@ -314,6 +348,7 @@ void test_capture_domain() {
 
 int main() {
     test_run_parts();
+    test_run_parts_pool();
     test_threads_limits();
     test_huge_windows();
     test_scaled_data();
