@@ -508,7 +508,7 @@ TRACKERR_HOT void emit_lanes(const Emit& em, const CoMomentLanes<V>& s, V* const
 /// `fix` is called on a step that was not quiet. Returns the steps done:
 /// the first step whose entering values are not all finite, or the start of
 /// the last block shorter than W (both left to the caller's loop).
-template <class V, bool Act, bool Pair, class Fix>
+template <class V, bool Act, bool Pair, int Only, class Fix>
 TRACKERR_APART std::ptrdiff_t series_blocks(MomentLanes<V>& ha_io, CoMomentLanes<V>& hc_io, const double* const* pp,
                                             const double* const* pb, std::ptrdiff_t K, std::ptrdiff_t w,
                                             const V& inv_n, const V& nv, const Emit& em, V* const* dst,
@@ -520,9 +520,14 @@ TRACKERR_APART std::ptrdiff_t series_blocks(MomentLanes<V>& ha_io, CoMomentLanes
     CoMomentLanes<V> hc = hc_io;
     V top_p = top_p_io, top_b = top_b_io;
     const V inv = inv_n, n = nv;
-    const Emit e = em;  // a V store could otherwise alias the read-out's factors
+    Emit e = em;  // a V store could otherwise alias the read-out's factors
     V* out[7];
-    for (int f = 0; f < 7; ++f) out[f] = dst[f];
+    for (int f = 0; f < 7; ++f) out[f] = (Only < 0 || f == Only) ? dst[f] : nullptr;
+    // One output field known at compile time (Only >= 0): the read-out's
+    // tests of the other fields fold away.
+    if constexpr (Only == 0) e.want_sd = true;
+    if constexpr (Only == 3) e.want_corr = false;
+    if constexpr (Only == 5) e.want_corr = true;
     std::ptrdiff_t k0 = 0;
     for (; k0 + W <= K; k0 += W) {
         V pn[W], bn[W], po[W], bo[W];
@@ -799,7 +804,20 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                         pd[j] = pp[j];
                         bd[j] = pb[j];
                     }
-                    done = series_blocks<V, Act, Pair>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p, top_b, fix);
+                    // the lone fields users ask for most: tracking error, beta, correlation
+                    const int only = n_fields == 1 ? fields[0] : -1;
+                    if (Act && !Pair && only == 0)
+                        done = series_blocks<V, Act, Pair, 0>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
+                                                              top_b, fix);
+                    else if (Pair && !Act && only == 3)
+                        done = series_blocks<V, Act, Pair, 3>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
+                                                              top_b, fix);
+                    else if (Pair && !Act && only == 5)
+                        done = series_blocks<V, Act, Pair, 5>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
+                                                              top_b, fix);
+                    else
+                        done = series_blocks<V, Act, Pair, -1>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
+                                                               top_b, fix);
                 }
             }
             for (; done < K; ++done) {
