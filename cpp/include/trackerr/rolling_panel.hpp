@@ -27,8 +27,8 @@
 // broadcast column, or a slice), steps, and stores the state and the output
 // slice. The states of 2000 columns (7 doubles each for the tracking error)
 // stay in the core's L2 cache, and every array is read and written in memory
-// order. Layouts where periods are adjacent (Fortran order) keep the lane
-// driver of rolling.hpp, which runs down columns.
+// order. Layouts where periods are adjacent (Fortran order), and panels of
+// fewer than 4 W columns, keep the lane driver of rolling.hpp.
 //
 // This header is included at the end of rolling.hpp (and includes it), so a
 // user of either gets the panel kernel.
@@ -519,12 +519,14 @@ void rolling_rows(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& p
     rest.fold_tops(tops + 2 * full * W);
 }
 
-/// Whether a panel runs row by row (rolling_rows) rather than down its
-/// columns (the lane driver): when portfolios are closer together in memory
-/// than periods.
+/// Whether a panel runs row by row (rolling_rows) rather than in the lane
+/// driver: when portfolios are closer together in memory than periods, and
+/// the panel is wide enough that whole vectors of columns do most of the work
+/// (the last N mod W columns run one lane wide; a narrower panel is better
+/// served by the lane driver, whose lanes also take a column's segments).
 template <class TP>
 bool rolling_by_rows(const Panel<TP>& p) noexcept {
-    return prefer_rowwise(p);
+    return prefer_rowwise(p) && p.cols >= 4 * simd::width<lane_t>;
 }
 
 }  // namespace detail
@@ -532,9 +534,8 @@ bool rolling_by_rows(const Panel<TP>& p) noexcept {
 /// Rolling metrics of every column of a T x N panel against its benchmark
 /// (a broadcast column, see `broadcast`, or a T x N panel). Column c's values
 /// are bit for bit those of the 1-D kernel on column c, whatever the layout,
-/// the instruction set and `threads`. C-order panels run row by row (see the
-/// top of this file), others down their columns in the lanes of the lane
-/// driver. Columns are split into ranges across `threads` threads (1 = the
+/// the instruction set and `threads`. Wide C-order panels run row by row (see
+/// the top of this file), others in the lanes of the lane driver. Columns are split into ranges across `threads` threads (1 = the
 /// calling thread only); no column's result depends on the split.
 template <class TP, class TB>
 void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, const OutPanel& out,
@@ -551,6 +552,9 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
     const std::ptrdiff_t S = (T + L - 1) / L;
     const bool contiguous = p.column(0).contiguous() && b.column(0).contiguous();
     const bool rows = !contiguous && detail::rolling_by_rows(p);
+    // Else, in the lane driver, neighbouring columns of a C-order panel share
+    // a vector's lanes (rows read as vectors).
+    const bool by_row = !contiguous && detail::prefer_rowwise(p);
     auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
         const std::ptrdiff_t n = c1 - c0;
         std::vector<double> tops(static_cast<std::size_t>(2 * n), 0.0);  // |p|, |b| per column
@@ -567,7 +571,7 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
             tasks.n_cols = n;
             tasks.n_segs = S;
             tasks.L = L;
-            tasks.by_row = false;
+            tasks.by_row = by_row;
             tasks.tops = tops.data();
             detail::run_tasks(prm, tasks);
         }
