@@ -1221,59 +1221,9 @@ void rolling(View<TP> p, View<TB> b, const RollingParams& prm, const RollingOutp
     detail::rolling_rescaled(p, b, prm, out, threads, top.first, top.second);
 }
 
-/// Rolling metrics of every column of a T x N panel against its benchmark
-/// (a broadcast column, see `broadcast`, or a T x N panel). Each column is
-/// cut into the segments of the 1-D kernel, and the (column, segment) tasks
-/// run in the lanes of the lane driver, so column c's values are bit for bit
-/// those of the 1-D kernel on column c, whatever the layout. Columns are split
-/// into ranges across `threads` threads (1 = the calling thread only); no
-/// column's result depends on the split.
-template <class TP, class TB>
-void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, const OutPanel& out,
-             int threads = 1) {
-    detail::check_panels(p, b);
-    check_rolling(prm, p.rows, b.rows);
-    detail::check_rolling_options(prm);
-    detail::check_threads(threads);
-    const bool act = out.columns.any_active(), pair = out.columns.any_pair();
-    if (!act && !pair) return;
-    const std::ptrdiff_t T = p.rows, N = p.cols;
-    if (N == 0 || T == 0) return;
-    const std::ptrdiff_t L = detail::segment_length(T, prm.window);
-    const std::ptrdiff_t S = (T + L - 1) / L;
-    const bool contiguous = p.column(0).contiguous() && b.column(0).contiguous();
-    // Adjacent columns side by side in memory (C order): take the columns of a
-    // segment one after the other, so the lanes read neighbouring values;
-    // else a column's segments one after the other.
-    const bool by_row = !contiguous && detail::prefer_rowwise(p);
-    auto run_columns = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
-        const std::ptrdiff_t n = c1 - c0;
-        std::vector<double> tops(static_cast<std::size_t>(2 * n), 0.0);  // |p|, |b| per column
-        detail::SegmentTasks<TP, TB> tasks;
-        tasks.p = p;
-        tasks.b = b;
-        tasks.out = out;
-        tasks.c0 = c0;
-        tasks.n_cols = n;
-        tasks.n_segs = S;
-        tasks.L = L;
-        tasks.by_row = by_row;
-        tasks.tops = tops.data();
-        detail::run_tasks(prm, tasks);
-        // Tiny or huge columns, as in the 1-D kernel.
-        for (std::ptrdiff_t c = c0; c < c1; ++c)
-            detail::rolling_rescaled(p.column(c), b.column(c), prm, out.column(c), 1,
-                                     tops[static_cast<std::size_t>(2 * (c - c0))],
-                                     tops[static_cast<std::size_t>(2 * (c - c0) + 1)]);
-    };
-    // Ranges of whole blocks of 32 columns (whole cache lines of a C-order
-    // row, and whole groups of the widest lanes).
-    constexpr std::ptrdiff_t G = 32;
-    const std::ptrdiff_t groups = (N + G - 1) / G;
-    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, groups));
-    auto bound = [&](std::ptrdiff_t i) { return std::min(N, (groups * i / k) * G); };
-    detail::run_parts(k, [&](std::ptrdiff_t i) { run_columns(bound(i), bound(i + 1)); });
-}
-
 TRACKERR_ISA_END
 }  // namespace trackerr
+
+// The panel kernel (rolling over T x N panels) lives in its own header, which
+// includes this one; included here so that users of rolling.hpp keep it.
+#include "rolling_panel.hpp"
