@@ -85,7 +85,8 @@ void register_dispatch(py::module_& m) {
     current = &initial();  // a bad TRACKERR_SIMD fails the import with its message
     m.def(
         "simd", [] { return std::string(active().name); },
-        "The instruction set of the rolling kernels in use: 'baseline' (SSE2), 'avx2' or 'avx512'.");
+        "The instruction set of the rolling kernels and of stream.Window's tick in use: 'baseline' (SSE2), "
+        "'avx2' or 'avx512'.");
     m.def(
         "set_simd",
         [](const std::string& name) {
