@@ -67,5 +67,8 @@ extern const Table table_avx512;
 
 /// The table in use (chosen at import; see dispatch.cpp).
 const Table& active();
+/// The table for stream::Window's tick: AVX-512 where the CPU has it, unless
+/// TRACKERR_SIMD or set_simd named a table (then that one).
+const Table& active_stream();
 
 }  // namespace trackerr::bindings::kernels

@@ -94,7 +94,7 @@ std::ptrdiff_t dispatched_tick(stream::detail::SteadyTick& t) noexcept {
     job.n = t.n;
     job.inv_n = t.inv_n;
     job.todo = t.todo;
-    const std::ptrdiff_t done = kernels::active().stream_tick(job);
+    const std::ptrdiff_t done = kernels::active_stream().stream_tick(job);
     t.todo_count = job.todo_count;
     return done;
 }

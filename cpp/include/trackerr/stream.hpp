@@ -528,6 +528,16 @@ TRACKERR_HOT std::ptrdiff_t steady_tick(SteadyTick& t) noexcept {
     const double* const p = t.p_new;
     std::ptrdiff_t* const todo = t.todo;
     const double bn = t.b_new;
+    if (n == 1) {  // one portfolio (the scalar form): no loop, no lanes to set up
+        const double a = p[0] - bn;
+        if (!(std::fabs(a) <= std::numeric_limits<double>::max())) {
+            t.todo_count = 0;
+            return 0;
+        }
+        const SteadyConstants<double> k{bn, t.b_old, t.inv_n, t.n, 1.0};
+        t.todo_count = steady_lanes<double>(state, ring, p[0], a, k, 0, todo, 0);
+        return 1;
+    }
     const SteadyConstants<V> kv{simd::splat<V>(bn), simd::splat<V>(t.b_old), simd::splat<V>(t.inv_n),
                                 simd::splat<V>(t.n), simd::splat<V>(1.0)};
     const SteadyConstants<double> k1{bn, t.b_old, t.inv_n, t.n, 1.0};
