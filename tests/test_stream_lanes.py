@@ -151,12 +151,21 @@ def test_constant_windows_read_exactly_zero_and_keep_their_bits(each_simd):
     b = np.concatenate([rng.normal(0, 0.01, w), np.full(40, 0.02)])
     p[w:, 4] = 0.0
     p[w + 25 :, 4] = -0.0  # == 0.0, other bits: the step and settle, not the shortcut
+    p[w:, 7] = -0.0  # a stale zero: the shortcut writes it to the ring
     b_zero = b.copy()
     b_zero[w:] = 0.0
     b_zero[w + 30 :] = -0.0
 
     def run(bb: np.ndarray) -> tuple[bytes, np.ndarray]:
         record = _feed_and_compare(p, bb, w, check_every=1)
+        # the ring holds the bits of the last w ticks, slot by slot (a stale
+        # tick writes only the zeros, whose sign may differ)
+        ring = np.frombuffer(record, dtype="<u8", count=w * n, offset=STATES + n * PER_PORTFOLIO)
+        t = len(bb)
+        want = np.empty((w, n))
+        for i in range(t - w, t):
+            want[i % w] = p[i]
+        assert np.array_equal(ring.reshape(w, n), want.view("<u8"))
         s = stream.Window(w, n_portfolios=n)
         s.update(p, bb)
         return record, s.tracking_error

@@ -422,7 +422,10 @@ TRACKERR_HOT std::ptrdiff_t steady_lanes(double* s, double* r, const V& p_new, c
                              same_bits<V>(k.b_new, last_b) & (run_a >= k.n) & (run_p >= k.n) & (run_b >= k.n));
     }
     if (stale) {
-        simd::store<V>(r, p_new);
+        // The ring slot leaves a value of the run, equal to p_new, so with
+        // the same bits unless it is a zero (0.0 == -0.0): then only is it
+        // written, and a stale panel's tick leaves the ring untouched.
+        if (!simd::all<V>(mask_not<V>(p_new == V{}))) simd::store<V>(r, p_new);
         st(f_run, run_a + k.one);
         st(f_run_p, run_p + k.one);
         st(f_run_b, run_b + k.one);
