@@ -36,10 +36,29 @@ struct RollingJob {
     int threads = 1;
 };
 
+/// One steady tick of stream::Window across its portfolios: the fields of
+/// trackerr::stream::detail::SteadyTick (see stream.hpp), plain pointers and
+/// numbers. The kernel steps the portfolios from 0 while their entering
+/// values are finite, lists in todo those that need the scalar settle
+/// (todo_count), and returns how many it stepped.
+struct StreamTick {
+    double* state = nullptr;
+    const double* p_new = nullptr;
+    double* ring = nullptr;
+    const double* next = nullptr;
+    std::ptrdiff_t tile = 0;
+    double b_new = 0.0, b_old = 0.0;
+    std::ptrdiff_t portfolios = 0;
+    double n = 0.0, inv_n = 0.0;
+    std::ptrdiff_t* todo = nullptr;
+    std::ptrdiff_t todo_count = 0;
+};
+
 struct Table {
-    const char* name;                      // "baseline", "avx2", "avx512"
-    bool compiled;                         // false: this build has no such copy
-    void (*rolling)(const RollingJob&);    // may throw std::invalid_argument
+    const char* name;                                // "baseline", "avx2", "avx512"
+    bool compiled;                                   // false: this build has no such copy
+    void (*rolling)(const RollingJob&);              // may throw std::invalid_argument
+    std::ptrdiff_t (*stream_tick)(StreamTick&);      // noexcept
 };
 
 extern const Table table_baseline;
@@ -48,5 +67,8 @@ extern const Table table_avx512;
 
 /// The table in use (chosen at import; see dispatch.cpp).
 const Table& active();
+/// The table for stream::Window's tick: AVX-512 where the CPU has it, unless
+/// TRACKERR_SIMD or set_simd named a table (then that one).
+const Table& active_stream();
 
 }  // namespace trackerr::bindings::kernels

@@ -49,7 +49,7 @@
 #ifdef TRACKERR_KERNELS_ABSENT
 namespace trackerr::bindings::kernels {
 extern const Table TRACKERR_KERNELS_TABLE;
-const Table TRACKERR_KERNELS_TABLE = {TRACKERR_KERNELS_NAME, false, nullptr};
+const Table TRACKERR_KERNELS_TABLE = {TRACKERR_KERNELS_NAME, false, nullptr, nullptr};
 }  // namespace trackerr::bindings::kernels
 #else
 
@@ -114,11 +114,21 @@ void rolling_job(const RollingJob& job) {
     return rolling_typed<float, float>(job, prm);
 }
 
+// Window's steady tick in this copy's lanes (the same bits for every width).
+std::ptrdiff_t stream_tick(StreamTick& job) noexcept {
+    trackerr::stream::detail::SteadyTick t{job.state, job.p_new, job.ring,       job.next, job.tile, job.b_new,
+                                           job.b_old, job.portfolios, job.n, job.inv_n, job.todo, 0};
+    const std::ptrdiff_t done = trackerr::stream::detail::steady_tick<trackerr::detail::lane_t>(t);
+    job.todo_count = t.todo_count;
+    return done;
+}
+
 }  // namespace
 }  // namespace TRACKERR_ISA_NS
 
 extern const Table TRACKERR_KERNELS_TABLE;
-const Table TRACKERR_KERNELS_TABLE = {TRACKERR_KERNELS_NAME, true, &TRACKERR_ISA_NS::rolling_job};
+const Table TRACKERR_KERNELS_TABLE = {TRACKERR_KERNELS_NAME, true, &TRACKERR_ISA_NS::rolling_job,
+                                      &TRACKERR_ISA_NS::stream_tick};
 
 }  // namespace trackerr::bindings::kernels
 

@@ -13,6 +13,7 @@
 #include <trackerr/trackerr.hpp>
 #include <type_traits>
 
+#include "kernels.hpp"
 #include "pybind.hpp"
 
 namespace trackerr::bindings {
@@ -75,6 +76,45 @@ struct Bound {
     State state;
     bool scalar;
 };
+
+// stream::Window's steady pass across portfolios through the copy of the
+// kernels for the instruction set in use (kernels.hpp; the same bits for
+// every copy). The SteadyTick is this translation unit's; the copies each
+// have their own, so the fields cross as the plain StreamTick.
+std::ptrdiff_t dispatched_tick(stream::detail::SteadyTick& t) noexcept {
+    kernels::StreamTick job;
+    job.state = t.state;
+    job.p_new = t.p_new;
+    job.ring = t.ring;
+    job.next = t.next;
+    job.tile = t.tile;
+    job.b_new = t.b_new;
+    job.b_old = t.b_old;
+    job.portfolios = t.portfolios;
+    job.n = t.n;
+    job.inv_n = t.inv_n;
+    job.todo = t.todo;
+    const std::ptrdiff_t done = kernels::active_stream().stream_tick(job);
+    t.todo_count = job.todo_count;
+    return done;
+}
+
+// One tick across the portfolios, and a batch of ticks: Window through the
+// dispatched kernel, the other states as they are.
+template <class State>
+void tick(State& s, const double* p, double b) {
+    if constexpr (std::is_same_v<State, stream::Window>)
+        s.update(p, b, dispatched_tick);
+    else
+        s.update(p, b);
+}
+template <class State>
+void ticks(State& s, const double* p, const double* b, std::ptrdiff_t rows) {
+    if constexpr (std::is_same_v<State, stream::Window>)
+        s.update(p, b, rows, dispatched_tick);
+    else
+        s.update(p, b, rows);
+}
 
 // Time-based exponential states need a time with every tick.
 inline bool needs_time(const stream::Cumulative&) {
@@ -227,7 +267,7 @@ void update_any(Bound<State>& s, const py::object& p_obj, const py::object& b_ob
                 return;
             }
         }
-        s.state.update(pd, *bd);
+        tick(s.state, pd, *bd);
         return;
     }
     const py::ssize_t rows = p.shape(0);
@@ -240,7 +280,7 @@ void update_any(Bound<State>& s, const py::object& p_obj, const py::object& b_ob
         }
     }
     py::gil_scoped_release release;  // reads arrays held by this frame; the state is ours
-    s.state.update(pd, bd, rows);
+    ticks(s.state, pd, bd, rows);
 }
 
 // An allocation the machine refuses, as a MemoryError that names the sizes.
@@ -299,7 +339,7 @@ py::array_t<double> tracking_error_path(Bound<State>& s, const py::object& p_obj
     double* od = out.mutable_data();
     py::gil_scoped_release release;  // arrays held by this frame; the state is ours
     for (py::ssize_t i = 0; i < rows; ++i) {
-        s.state.update(pd + i * n, bd[i]);
+        tick(s.state, pd + i * n, bd[i]);
         for (std::ptrdiff_t j = 0; j < n; ++j) od[i * n + j] = s.state.read(j).tracking_error;
     }
     return out;
@@ -327,7 +367,7 @@ void common(Cls& cls, const char* name) {
             [](Bound<State>& s, const py::object& p, Real b) {
                 const double* d = s.scalar || needs_time(s.state) ? nullptr : tick_data(p, s.state.portfolios());
                 if (d != nullptr) {
-                    s.state.update(d, b.v);
+                    tick(s.state, d, b.v);
                     return;
                 }
                 update_any(s, p, py::float_(b.v), py::none());

@@ -33,8 +33,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "rolling.hpp"
@@ -264,325 +266,314 @@ inline Options read_options(Reader& r) {
 
 namespace detail {
 
-// Four doubles operated on lane by lane: each operation is the IEEE
-// operation of every lane, so a lane computes bit for bit what the scalar
-// code computes. With GCC and clang the lanes are two vector-extension
-// registers of two doubles (SSE2 on baseline x86-64, wider when the compiler
-// may); other compilers get a plain array and the same arithmetic. Mask4
-// holds one all-ones or all-zeros word per lane (a comparison's result).
-#if defined(__GNUC__) || defined(__clang__)
-typedef double v2d __attribute__((vector_size(16)));
-typedef long long v2i __attribute__((vector_size(16)));
-struct Mask4 {
-    v2i lo, hi;
-    friend Mask4 operator&(Mask4 a, Mask4 b) noexcept { return {a.lo & b.lo, a.hi & b.hi}; }
-    friend Mask4 operator|(Mask4 a, Mask4 b) noexcept { return {a.lo | b.lo, a.hi | b.hi}; }
-    Mask4 operator~() const noexcept { return {~lo, ~hi}; }
-    bool any() const noexcept {
-        const v2i m = lo | hi;
-        return (m[0] | m[1]) != 0;
-    }
-    static Mask4 of(bool a, bool b, bool c, bool d) noexcept {
-        return {v2i{-static_cast<long long>(a), -static_cast<long long>(b)},
-                v2i{-static_cast<long long>(c), -static_cast<long long>(d)}};
-    }
-};
-struct Mask2 {
-    v2i m;
-    friend Mask2 operator&(Mask2 a, Mask2 b) noexcept { return {a.m & b.m}; }
-    friend Mask2 operator|(Mask2 a, Mask2 b) noexcept { return {a.m | b.m}; }
-    Mask2 operator~() const noexcept { return {~m}; }
-    bool any() const noexcept { return (m[0] | m[1]) != 0; }
-};
-// Two doubles: the same interface as Pack4 (`width` lanes at a time).
-struct Pack2 {
-    static constexpr int width = 2;
-    using mask = Mask2;
-    v2d v;
-    static Pack2 splat(double x) noexcept { return {v2d{x, x}}; }
-    static Pack2 of(double a, double b) noexcept { return {v2d{a, b}}; }
-    static Pack2 load(const double* p) noexcept {
-        v2d x;
-        std::memcpy(&x, p, sizeof x);
-        return {x};
-    }
-    void store(double* p) const noexcept { std::memcpy(p, &v, sizeof v); }
-    double operator[](int k) const noexcept { return v[k]; }
-    friend Pack2 operator+(Pack2 a, Pack2 b) noexcept { return {a.v + b.v}; }
-    friend Pack2 operator-(Pack2 a, Pack2 b) noexcept { return {a.v - b.v}; }
-    friend Pack2 operator*(Pack2 a, Pack2 b) noexcept { return {a.v * b.v}; }
-    friend Mask2 operator==(Pack2 a, Pack2 b) noexcept { return {a.v == b.v}; }
-    friend Mask2 operator<=(Pack2 a, Pack2 b) noexcept { return {a.v <= b.v}; }
-    friend Mask2 operator>(Pack2 a, Pack2 b) noexcept { return {a.v > b.v}; }
-    friend Mask2 operator>=(Pack2 a, Pack2 b) noexcept { return {a.v >= b.v}; }
-    friend Pack2 abs(Pack2 a) noexcept {
-        const v2i m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
-        return {reinterpret_cast<v2d>(reinterpret_cast<v2i>(a.v) & m)};
-    }
-    friend Pack2 select(Mask2 m, Pack2 a, Pack2 b) noexcept {
-        return {reinterpret_cast<v2d>((reinterpret_cast<v2i>(a.v) & m.m) | (reinterpret_cast<v2i>(b.v) & ~m.m))};
-    }
-};
-struct Pack4 {
-    static constexpr int width = 4;
-    using mask = Mask4;
-    v2d lo, hi;
-    static Pack4 splat(double x) noexcept { return {v2d{x, x}, v2d{x, x}}; }
-    static Pack4 of(double a, double b, double c, double d) noexcept { return {v2d{a, b}, v2d{c, d}}; }
-    static Pack4 load(const double* p) noexcept {
-        v2d a, b;
-        std::memcpy(&a, p, sizeof a);
-        std::memcpy(&b, p + 2, sizeof b);
-        return {a, b};
-    }
-    void store(double* p) const noexcept {
-        std::memcpy(p, &lo, sizeof lo);
-        std::memcpy(p + 2, &hi, sizeof hi);
-    }
-    double operator[](int k) const noexcept { return k < 2 ? lo[k] : hi[k - 2]; }
-    friend Pack4 operator+(Pack4 a, Pack4 b) noexcept { return {a.lo + b.lo, a.hi + b.hi}; }
-    friend Pack4 operator-(Pack4 a, Pack4 b) noexcept { return {a.lo - b.lo, a.hi - b.hi}; }
-    friend Pack4 operator*(Pack4 a, Pack4 b) noexcept { return {a.lo * b.lo, a.hi * b.hi}; }
-    friend Mask4 operator==(Pack4 a, Pack4 b) noexcept { return {a.lo == b.lo, a.hi == b.hi}; }
-    friend Mask4 operator<=(Pack4 a, Pack4 b) noexcept { return {a.lo <= b.lo, a.hi <= b.hi}; }
-    friend Mask4 operator>(Pack4 a, Pack4 b) noexcept { return {a.lo > b.lo, a.hi > b.hi}; }
-    friend Mask4 operator>=(Pack4 a, Pack4 b) noexcept { return {a.lo >= b.lo, a.hi >= b.hi}; }
-    /// |x|: the sign bit cleared, as std::fabs.
-    friend Pack4 abs(Pack4 a) noexcept {
-        const v2i m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
-        return {reinterpret_cast<v2d>(reinterpret_cast<v2i>(a.lo) & m),
-                reinterpret_cast<v2d>(reinterpret_cast<v2i>(a.hi) & m)};
-    }
-    /// m ? a : b, lane by lane.
-    friend Pack4 select(Mask4 m, Pack4 a, Pack4 b) noexcept {
-        return {reinterpret_cast<v2d>((reinterpret_cast<v2i>(a.lo) & m.lo) | (reinterpret_cast<v2i>(b.lo) & ~m.lo)),
-                reinterpret_cast<v2d>((reinterpret_cast<v2i>(a.hi) & m.hi) | (reinterpret_cast<v2i>(b.hi) & ~m.hi))};
-    }
-};
-#if defined(__AVX__)
-// With AVX (a translation unit compiled for it) four lanes are one register.
-typedef double v4d __attribute__((vector_size(32)));
-typedef long long v4i __attribute__((vector_size(32)));
-struct Mask4w {
-    v4i m;
-    friend Mask4w operator&(Mask4w a, Mask4w b) noexcept { return {a.m & b.m}; }
-    friend Mask4w operator|(Mask4w a, Mask4w b) noexcept { return {a.m | b.m}; }
-    Mask4w operator~() const noexcept { return {~m}; }
-    bool any() const noexcept { return (m[0] | m[1] | m[2] | m[3]) != 0; }
-};
-struct Wide4 {
-    static constexpr int width = 4;
-    using mask = Mask4w;
-    v4d v;
-    static Wide4 splat(double x) noexcept { return {v4d{x, x, x, x}}; }
-    static Wide4 of(double a, double b, double c, double d) noexcept { return {v4d{a, b, c, d}}; }
-    static Wide4 load(const double* p) noexcept {
-        v4d x;
-        std::memcpy(&x, p, sizeof x);
-        return {x};
-    }
-    void store(double* p) const noexcept { std::memcpy(p, &v, sizeof v); }
-    double operator[](int k) const noexcept { return v[k]; }
-    friend Wide4 operator+(Wide4 a, Wide4 b) noexcept { return {a.v + b.v}; }
-    friend Wide4 operator-(Wide4 a, Wide4 b) noexcept { return {a.v - b.v}; }
-    friend Wide4 operator*(Wide4 a, Wide4 b) noexcept { return {a.v * b.v}; }
-    friend Mask4w operator==(Wide4 a, Wide4 b) noexcept { return {a.v == b.v}; }
-    friend Mask4w operator<=(Wide4 a, Wide4 b) noexcept { return {a.v <= b.v}; }
-    friend Mask4w operator>(Wide4 a, Wide4 b) noexcept { return {a.v > b.v}; }
-    friend Mask4w operator>=(Wide4 a, Wide4 b) noexcept { return {a.v >= b.v}; }
-    friend Wide4 abs(Wide4 a) noexcept {
-        const v4i m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
-        return {reinterpret_cast<v4d>(reinterpret_cast<v4i>(a.v) & m)};
-    }
-    friend Wide4 select(Mask4w m, Wide4 a, Wide4 b) noexcept {
-        return {reinterpret_cast<v4d>((reinterpret_cast<v4i>(a.v) & m.m) | (reinterpret_cast<v4i>(b.v) & ~m.m))};
-    }
-};
-using Lanes4 = Wide4;        // four lanes of the Exponential chunks
-using WindowPack = Wide4;    // lanes of Window's steady step
+using trackerr::detail::CoMomentLanes;
+using trackerr::detail::MomentLanes;
+namespace simd = trackerr::detail::simd;
+
+// The lane type of Window's steady tick: the widest vector this translation
+// unit may use (the Python extension compiles the tick once per instruction
+// set and picks one at run time; a C++ program gets what it compiles for).
+// Lane j computes what the scalar step computes (window.hpp), so the lane
+// count never changes a result.
+#if defined(TRACKERR_SIMD_LANES) && !defined(TRACKERR_LANES) && defined(__AVX512F__)
+using window_lane_t = simd::d8;
+#elif defined(TRACKERR_SIMD_LANES) && !defined(TRACKERR_LANES) && defined(__AVX__)
+using window_lane_t = simd::d4;
 #else
-using Lanes4 = Pack4;
-using WindowPack = Pack2;
+using window_lane_t = trackerr::detail::lane_t;
 #endif
+// Four chunks of an Exponential batch side by side: four lanes at once with
+// AVX, two pairs of two with SSE2, four scalar chains without vectors.
+#if defined(TRACKERR_SIMD_LANES) && (defined(__AVX__) || (defined(TRACKERR_LANES) && TRACKERR_LANES >= 4))
+using chunk_lane_t = simd::d4;
+#elif defined(TRACKERR_SIMD_LANES)
+using chunk_lane_t = simd::d2;
 #else
-struct Mask4 {
-    bool m[4];
-    friend Mask4 operator&(Mask4 a, Mask4 b) noexcept {
-        for (int k = 0; k < 4; ++k) a.m[k] = a.m[k] && b.m[k];
-        return a;
-    }
-    friend Mask4 operator|(Mask4 a, Mask4 b) noexcept {
-        for (int k = 0; k < 4; ++k) a.m[k] = a.m[k] || b.m[k];
-        return a;
-    }
-    Mask4 operator~() const noexcept { return {{!m[0], !m[1], !m[2], !m[3]}}; }
-    bool any() const noexcept { return m[0] || m[1] || m[2] || m[3]; }
-    static Mask4 of(bool a, bool b, bool c, bool d) noexcept { return {{a, b, c, d}}; }
-};
-struct Pack4 {
-    static constexpr int width = 4;
-    using mask = Mask4;
-    double v[4];
-    static Pack4 splat(double x) noexcept { return {{x, x, x, x}}; }
-    static Pack4 of(double a, double b, double c, double d) noexcept { return {{a, b, c, d}}; }
-    static Pack4 load(const double* p) noexcept { return {{p[0], p[1], p[2], p[3]}}; }
-    void store(double* p) const noexcept {
-        for (int k = 0; k < 4; ++k) p[k] = v[k];
-    }
-    double operator[](int k) const noexcept { return v[k]; }
-#define TRACKERR_PACK4_OP(op)                                                         \
-    friend Pack4 operator op(Pack4 a, Pack4 b) noexcept {                             \
-        for (int k = 0; k < 4; ++k) a.v[k] = a.v[k] op b.v[k];                        \
-        return a;                                                                     \
-    }
-    TRACKERR_PACK4_OP(+)
-    TRACKERR_PACK4_OP(-)
-    TRACKERR_PACK4_OP(*)
-#undef TRACKERR_PACK4_OP
-#define TRACKERR_PACK4_CMP(op)                                                        \
-    friend Mask4 operator op(Pack4 a, Pack4 b) noexcept {                             \
-        return {{a.v[0] op b.v[0], a.v[1] op b.v[1], a.v[2] op b.v[2], a.v[3] op b.v[3]}}; \
-    }
-    TRACKERR_PACK4_CMP(==)
-    TRACKERR_PACK4_CMP(<=)
-    TRACKERR_PACK4_CMP(>)
-    TRACKERR_PACK4_CMP(>=)
-#undef TRACKERR_PACK4_CMP
-    friend Pack4 abs(Pack4 a) noexcept {
-        for (int k = 0; k < 4; ++k) a.v[k] = std::fabs(a.v[k]);
-        return a;
-    }
-    friend Pack4 select(Mask4 m, Pack4 a, Pack4 b) noexcept {
-        for (int k = 0; k < 4; ++k) a.v[k] = m.m[k] ? a.v[k] : b.v[k];
-        return a;
-    }
-};
-using Pack2 = Pack4;  // no vector registers to fit: four lanes at a time
-using Lanes4 = Pack4;
-using WindowPack = Pack4;
+using chunk_lane_t = double;
 #endif
 
-// Window's states for many portfolios, structure of arrays, four lanes a
-// portfolio: lane 4j is portfolio j's active return (a WindowMoments), lanes
-// 4j + 1 and 4j + 2 its portfolio and benchmark sides (the two series of a
-// WindowCoMoments, whose cross moment C_pb is kept per portfolio), lane
-// 4j + 3 is padding (zeros). Each array holds 4 x portfolios doubles.
-struct WindowLanes {
-    double* level;     // reference level K
-    double* mean;      // mean - K
-    double* m2;        // M2 (C_pp, C_bb for the pair's sides)
-    double* err;       // bound on the rounding accumulated in m2
-    double* err_mean;  // bound on the rounding accumulated in mean
-    double* run;       // trailing run of equal observations
-    double* last;      // the last observation
+// Window's states for many portfolios, a structure of arrays in blocks of 8
+// portfolios: field k of portfolio j is state[(j / 8) * block_doubles +
+// k * 8 + j % 8], so up to 8 neighbouring portfolios are one vector load and
+// every field of a block is at a fixed offset from one pointer. The first 7
+// fields are the active return's WindowMoments, the next 15 the pair's
+// WindowCoMoments (as MomentLanes and CoMomentLanes hold them), the last 4
+// the counts of both.
+enum Field : int {
+    f_level, f_mean, f_m2, f_err, f_err_mean, f_run, f_last,
+    f_level_p, f_level_b, f_mean_p, f_mean_b, f_c_pp, f_c_bb, f_c_pb,
+    f_err_p, f_err_b, f_err_mp, f_err_mb, f_run_p, f_run_b, f_last_p, f_last_b,
+    f_n_a, f_bad_a, f_n_c, f_bad_c,
+    field_count
+};
+inline constexpr std::ptrdiff_t block = 8;                             // portfolios a block
+inline constexpr std::ptrdiff_t block_doubles = field_count * block;  // doubles a block
+
+/// An allocator of 64-byte aligned arrays (a cache line: a block's fields
+/// never straddle two).
+template <class T>
+struct Aligned {
+    using value_type = T;
+    Aligned() noexcept = default;
+    template <class U>
+    Aligned(const Aligned<U>&) noexcept {}
+    T* allocate(std::size_t n) {
+        if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_alloc();
+        return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+    }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
+    friend bool operator==(const Aligned&, const Aligned&) noexcept { return true; }
+    friend bool operator!=(const Aligned&, const Aligned&) noexcept { return false; }
 };
 
-/// One steady tick of `groups` portfolios: each portfolio's window is full
-/// (n observations, all finite) and the entering ticks p_new[j], b_new and
-/// the leaving ones p_old[j], b_old are finite, as are p - b. Every lane then
-/// takes the replace step of window.hpp (WindowMoments::replace for lane 4j,
-/// WindowCoMoments::replace for lanes 4j + 1 and 4j + 2), with the same
-/// operations in the same order, so each lane's fields are bit for bit those
-/// of the scalar step:
-///   u = x - K, dx = u_new - u_old, mean' = mean + dx / n,
-///   M2' = M2 + dx ((u_new - mean') + (u_old - mean)),
-/// and the error bounds of window.hpp, whose term c1 |dx| (|a| + |b|) c2 is
-/// 3 |dx| (...) 1 for the active lane and 1.5 |dx| (...) 2 for the pair's
-/// sides, as written there (multiplying by 1 and 2 is exact). C_pb gets
-///   C_pb' = C_pb + 0.5 (dp (a_b + b_b) + db (a_p + b_p)).
-/// A lane whose run of equal values covers the window is then set exactly
-/// as settle_constant sets it (K = the value, mean = M2 = err = err_mean =
-/// 0, and C_pb = 0 when either side of the pair is constant). attention[j]
-/// is set to 1 where portfolio j needs the scalar settle of Window (a lane
-/// neither constant nor quiet under the guard of window.hpp: M2 <= 0,
-/// err > tol M2 or err_mean^2 n > tol^2 M2; the settle rebuilds it from the
-/// ring), else 0; the return value says whether any is set. No allocation,
-/// no branches on data.
-template <class P>
-P lanes_of(const double (&v)[4], int h) noexcept {
-    if constexpr (P::width == 2)
-        return P::of(v[h], v[h + 1]);
+/// One steady tick of Window, as plain pointers and numbers (so that a copy
+/// of the kernel compiled for another instruction set can take it). The
+/// ring's tile layout is Window's: portfolio j of the slot at
+/// ring[(j / 8) * tile + j % 8].
+struct SteadyTick {
+    double* state;            // the fields in blocks (Field)
+    const double* p_new;      // the entering tick, one value per portfolio
+    double* ring;             // the ring slot: the leaving tick, overwritten with the entering one
+    const double* next;       // the ring slot of the next tick (prefetched)
+    std::ptrdiff_t tile;      // doubles between the ring's tiles of 8 portfolios
+    double b_new, b_old;      // the benchmark's entering and leaving values
+    std::ptrdiff_t portfolios;
+    double n, inv_n;          // the window and 1 / window
+    std::ptrdiff_t* todo;     // out: the portfolios that need Window's scalar settle
+    std::ptrdiff_t todo_count;
+};
+
+template <class V>
+TRACKERR_HOT simd::mask<V> mask_not(const simd::mask<V>& m) noexcept {
+    if constexpr (std::is_same_v<V, double>)
+        return !m;
     else
-        return P::of(v[0], v[1], v[2], v[3]);
+        return ~m;
 }
 
-template <class P = WindowPack>
-bool window_steady_tick(const WindowLanes& s, double* c_pb, const double* p_new, const double* p_old, double b_new,
-                        double b_old, std::ptrdiff_t groups, double n, double inv_n,
-                        unsigned char* attention) noexcept {
-    using M = typename P::mask;
-    constexpr int W = P::width;
-    constexpr double tol = trackerr::detail::recompute_tol;
-    static constexpr double c1s[4] = {3.0, 1.5, 1.5, 0.0}, c2s[4] = {1.0, 2.0, 2.0, 0.0};
-    static constexpr double reals[4] = {1.0, 1.0, 1.0, 0.0};  // lane 4j + 3 is padding
-    const P zero = P::splat(0.0), one = P::splat(1.0), two = P::splat(2.0);
-    const P eps = P::splat(trackerr::detail::eps), inv = P::splat(inv_n), nv = P::splat(n);
-    const P tol_v = P::splat(tol), tol2 = P::splat(tol * tol);
-    M real[4 / W];
-    for (int h = 0; h < 4; h += W) real[h / W] = P::load(reals + h) > zero;
-    // the arrays in locals: the stores to attention (bytes, which may alias
-    // anything) would otherwise reload them from `s` at every group
-    double *const level_p = s.level, *const mean_p = s.mean, *const m2_p = s.m2, *const err_p = s.err;
-    double *const err_mean_p = s.err_mean, *const run_p = s.run, *const last_p = s.last;
-    bool any = false;
-    for (std::ptrdiff_t j = 0; j < groups; ++j) {
-        const double xn[4] = {p_new[j] - b_new, p_new[j], b_new, 0.0};
-        const double xo[4] = {p_old[j] - b_old, p_old[j], b_old, 0.0};
-        double dxs[4], abs_[4];
-        bool zero_cpb = false;
-        M need = M{};
-        for (int h = 0; h < 4; h += W) {
-            const std::ptrdiff_t o = 4 * j + h;
-            const P x_new = lanes_of<P>(xn, h), x_old = lanes_of<P>(xo, h);
-            P level = P::load(level_p + o);
-            const P last = P::load(last_p + o);
-            P mean = P::load(mean_p + o), m2 = P::load(m2_p + o), err = P::load(err_p + o);
-            P err_mean = P::load(err_mean_p + o), run = P::load(run_p + o);
-            run = select(x_new == last, run + one, one);  // observe
-            const P u_new = x_new - level, u_old = x_old - level;
-            const P dx = u_new - u_old;
-            const P mean_old = mean;
-            mean = mean + dx * inv;
-            const P a = u_new - mean, b = u_old - mean_old;
-            const P ab = a + b;
-            m2 = m2 + dx * ab;
-            const P adx = abs(dx);
-            err_mean = err_mean + eps * (abs(mean) + adx * inv);
-            err = err + (eps * ((P::load(c1s + h) * adx) * (abs(a) + abs(b)) * P::load(c2s + h) + abs(m2)) +
-                         (two * adx) * err_mean);
-            // settle_constant: a run covering the window is the exact state
-            // (rare but for stale prices: a branch, not selects on every tick)
-            const M constant = run >= nv;
-            if (constant.any()) {
-                level = select(constant, x_new, level);
-                mean = select(constant, zero, mean);
-                m2 = select(constant, zero, m2);
-                err = select(constant, zero, err);
-                err_mean = select(constant, zero, err_mean);
-                double cs[W];
-                select(constant, one, zero).store(cs);
-                for (int k = 0; k < W; ++k)
-                    if ((h + k == 1 || h + k == 2) && cs[k] != 0.0) zero_cpb = true;
-            }
-            const M quiet = (m2 > zero) & (err <= tol_v * m2) & (err_mean * err_mean * nv <= tol2 * m2);
-            need = need | (~(constant | quiet) & real[h / W]);
-            dx.store(dxs + h);
-            ab.store(abs_ + h);
-            level.store(level_p + o);
-            x_new.store(last_p + o);
-            mean.store(mean_p + o);
-            m2.store(m2_p + o);
-            err.store(err_p + o);
-            err_mean.store(err_mean_p + o);
-            run.store(run_p + o);
-        }
-        const double cpb = c_pb[j] + 0.5 * (dxs[1] * abs_[2] + dxs[2] * abs_[1]);
-        c_pb[j] = zero_cpb ? 0.0 : cpb;  // either side constant: C_pb = 0
-        const bool flag = need.any();
-        attention[j] = flag ? 1 : 0;
-        any |= flag;
+/// The guard of one series (MomentLanes::quiet) on the fields of one side
+/// of a pair.
+template <class V>
+TRACKERR_HOT simd::mask<V> side_quiet(const V& m2, const V& err, const V& err_mean, const V& n) noexcept {
+    MomentLanes<V> s{};
+    s.m2 = m2;
+    s.err = err;
+    s.err_mean = err_mean;
+    return s.quiet(n);
+}
+
+/// Lane by lane, whether x and y have the same bits (0.0 and -0.0 differ).
+template <class V>
+TRACKERR_HOT simd::mask<V> same_bits(const V& x, const V& y) noexcept {
+    if constexpr (std::is_same_v<V, double>) {
+        std::uint64_t a, b;
+        std::memcpy(&a, &x, sizeof a);
+        std::memcpy(&b, &y, sizeof b);
+        return a == b;
+    } else {
+        simd::mask<V> a, b;
+        std::memcpy(&a, &x, sizeof a);
+        std::memcpy(&b, &y, sizeof b);
+        return a == b;
     }
-    return any;
+}
+
+/// The constants of a steady tick, in lanes.
+template <class V>
+struct SteadyConstants {
+    V b_new, b_old, inv, n, one;
+};
+
+/// The lanes at s (a block's fields at lane offset) and r (the ring): every
+/// window is full of finite ticks, and the entering values p_new - b_new are
+/// finite here (the caller checked). The active return takes
+/// MomentLanes<V>::replace and the pair CoMomentLanes<V>::replace, the steps
+/// of window.hpp, so each lane's fields are bit for bit those of the scalar
+/// step. Windows whose trailing run covers them are then set exactly as
+/// settle_constant sets them (K = the value, mean = M2 = err = err_mean = 0;
+/// C_pb = 0 when either side of the pair is constant), and the portfolios
+/// neither constant nor quiet under the guard of window.hpp are listed in
+/// todo for the scalar settle (which finds the constant part done, and
+/// rebuilds from the ring). Returns the new count of todo.
+template <class V>
+TRACKERR_HOT std::ptrdiff_t steady_lanes(double* s, double* r, const V& p_new, const V& a_new,
+                                         const SteadyConstants<V>& k, std::ptrdiff_t j, std::ptrdiff_t* todo,
+                                         std::ptrdiff_t count) noexcept {
+    using M = simd::mask<V>;
+    constexpr std::ptrdiff_t B = block;
+    auto ld = [s](int f) noexcept { return simd::load<V>(s + f * B); };
+    auto st = [s](int f, const V& v) noexcept { simd::store<V>(s + f * B, v); };
+    const V zero{};
+
+    // Stale prices. A series whose run already covers the window was set
+    // exactly at the end of the last tick (settle_constant: K = last, the
+    // rest 0, C_pb = 0). When every series of every lane is such and its new
+    // value has the bits of the last one, the step and the settle leave every
+    // field as it is but the runs, which count one more: only they are
+    // written (a constant panel then costs a fraction of the memory traffic).
+    const V run_a = ld(f_run), run_p = ld(f_run_p), run_b = ld(f_run_b);
+    const V last_a = ld(f_last), last_p = ld(f_last_p), last_b = ld(f_last_b);
+    bool stale;
+    if constexpr (std::is_same_v<V, double>) {  // one lane: branches, taken rarely
+        stale = run_a >= k.n && run_p >= k.n && run_b >= k.n && same_bits<V>(a_new, last_a) &&
+                same_bits<V>(p_new, last_p) && same_bits<V>(k.b_new, last_b);
+    } else {
+        stale = simd::all<V>(same_bits<V>(a_new, last_a) & same_bits<V>(p_new, last_p) &
+                             same_bits<V>(k.b_new, last_b) & (run_a >= k.n) & (run_p >= k.n) & (run_b >= k.n));
+    }
+    if (stale) {
+        // The ring slot leaves a value of the run, equal to p_new, so with
+        // the same bits unless it is a zero (0.0 == -0.0): then only is it
+        // written, and a stale panel's tick leaves the ring untouched.
+        if (!simd::all<V>(mask_not<V>(p_new == V{}))) simd::store<V>(r, p_new);
+        st(f_run, run_a + k.one);
+        st(f_run_p, run_p + k.one);
+        st(f_run_b, run_b + k.one);
+        return count;
+    }
+
+    const V p_old = simd::load<V>(r);
+    MomentLanes<V> a;
+    a.level = ld(f_level);
+    a.mean = ld(f_mean);
+    a.m2 = ld(f_m2);
+    a.err = ld(f_err);
+    a.err_mean = ld(f_err_mean);
+    a.run = run_a;
+    a.last = last_a;
+    a.replace(a_new, p_old - k.b_old, k.inv);
+
+    CoMomentLanes<V> c;
+    c.level_p = ld(f_level_p);
+    c.level_b = ld(f_level_b);
+    c.mean_p = ld(f_mean_p);
+    c.mean_b = ld(f_mean_b);
+    c.c_pp = ld(f_c_pp);
+    c.c_bb = ld(f_c_bb);
+    c.c_pb = ld(f_c_pb);
+    c.err_p = ld(f_err_p);
+    c.err_b = ld(f_err_b);
+    c.err_mp = ld(f_err_mp);
+    c.err_mb = ld(f_err_mb);
+    c.run_p = run_p;
+    c.run_b = run_b;
+    c.last_p = last_p;
+    c.last_b = last_b;
+    c.replace(p_new, k.b_new, p_old, k.b_old, k.inv);
+    simd::store<V>(r, p_new);
+
+    const V n = k.n;
+    const M con_a = a.run >= n, con_p = c.run_p >= n, con_b = c.run_b >= n;
+    const M fine = a.quiet(n) & c.quiet(n) & mask_not<V>(con_a | con_p | con_b);
+    if (!simd::all<V>(fine)) {
+        // settle_constant, lane by lane
+        a.level = simd::select<V>(con_a, a.last, a.level);
+        a.mean = simd::select<V>(con_a, zero, a.mean);
+        a.m2 = simd::select<V>(con_a, zero, a.m2);
+        a.err = simd::select<V>(con_a, zero, a.err);
+        a.err_mean = simd::select<V>(con_a, zero, a.err_mean);
+        c.level_p = simd::select<V>(con_p, c.last_p, c.level_p);
+        c.mean_p = simd::select<V>(con_p, zero, c.mean_p);
+        c.c_pp = simd::select<V>(con_p, zero, c.c_pp);
+        c.err_p = simd::select<V>(con_p, zero, c.err_p);
+        c.err_mp = simd::select<V>(con_p, zero, c.err_mp);
+        c.level_b = simd::select<V>(con_b, c.last_b, c.level_b);
+        c.mean_b = simd::select<V>(con_b, zero, c.mean_b);
+        c.c_bb = simd::select<V>(con_b, zero, c.c_bb);
+        c.err_b = simd::select<V>(con_b, zero, c.err_b);
+        c.err_mb = simd::select<V>(con_b, zero, c.err_mb);
+        c.c_pb = simd::select<V>(con_p | con_b, zero, c.c_pb);
+        st(f_level, a.level);
+        st(f_level_p, c.level_p);
+        st(f_level_b, c.level_b);
+        // as WindowMoments / WindowCoMoments::needs_recompute after settle_constant
+        const M ok = (con_a | a.quiet(n)) & (con_p | side_quiet<V>(c.c_pp, c.err_p, c.err_mp, n)) &
+                     (con_b | side_quiet<V>(c.c_bb, c.err_b, c.err_mb, n));
+        for (int l = 0; l < simd::width<V>; ++l)
+            if (!simd::lane<V>(ok, l)) todo[count++] = j + l;
+    }
+    st(f_mean, a.mean);
+    st(f_m2, a.m2);
+    st(f_err, a.err);
+    st(f_err_mean, a.err_mean);
+    st(f_run, a.run);
+    st(f_last, a.last);
+    st(f_mean_p, c.mean_p);
+    st(f_mean_b, c.mean_b);
+    st(f_c_pp, c.c_pp);
+    st(f_c_bb, c.c_bb);
+    st(f_c_pb, c.c_pb);
+    st(f_err_p, c.err_p);
+    st(f_err_b, c.err_b);
+    st(f_err_mp, c.err_mp);
+    st(f_err_mb, c.err_mb);
+    st(f_run_p, c.run_p);
+    st(f_run_b, c.run_b);
+    st(f_last_p, c.last_p);
+    st(f_last_b, c.last_b);
+    return count;
+}
+
+/// A steady tick across the portfolios, `width` at a time and the rest of a
+/// block one by one (the same step: lanes never change a result). Stops at
+/// the first group holding a non-finite p - b and returns its first
+/// portfolio (the caller takes the general step from there);
+/// t.portfolios when all are done.
+template <class V>
+TRACKERR_HOT std::ptrdiff_t steady_tick(SteadyTick& t) noexcept {
+    constexpr int W = simd::width<V>;
+    // the arguments in locals: the stores to the states (doubles) could
+    // otherwise alias t's fields, which would be reloaded at every block
+    const std::ptrdiff_t n = t.portfolios, tile = t.tile;
+    double* const state = t.state;
+    double* const ring = t.ring;
+    const double* const next = t.next;
+    const double* const p = t.p_new;
+    std::ptrdiff_t* const todo = t.todo;
+    const double bn = t.b_new;
+    if (n == 1) {  // one portfolio (the scalar form): no loop, no lanes to set up
+        const double a = p[0] - bn;
+        if (!(std::fabs(a) <= std::numeric_limits<double>::max())) {
+            t.todo_count = 0;
+            return 0;
+        }
+        const SteadyConstants<double> k{bn, t.b_old, t.inv_n, t.n, 1.0};
+        t.todo_count = steady_lanes<double>(state, ring, p[0], a, k, 0, todo, 0);
+        return 1;
+    }
+    const SteadyConstants<V> kv{simd::splat<V>(bn), simd::splat<V>(t.b_old), simd::splat<V>(t.inv_n),
+                                simd::splat<V>(t.n), simd::splat<V>(1.0)};
+    const SteadyConstants<double> k1{bn, t.b_old, t.inv_n, t.n, 1.0};
+    std::ptrdiff_t count = 0;
+    for (std::ptrdiff_t j0 = 0; j0 < n; j0 += block) {
+        const std::ptrdiff_t g = j0 / block, end = std::min(block, n - j0);
+        double* const s = state + g * block_doubles;
+        double* const r = ring + g * tile;
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(next + g * tile, 1);  // the next tick's slot (tiles are far apart)
+#endif
+        std::ptrdiff_t l = 0;
+        if constexpr (W > 1) {
+            for (; l + W <= end; l += W) {
+                const V pv = simd::load<V>(p + j0 + l), a = pv - kv.b_new;
+                if (!simd::all<V>(simd::finite<V>(a))) {
+                    t.todo_count = count;
+                    return j0 + l;
+                }
+                count = steady_lanes<V>(s + l, r + l, pv, a, kv, j0 + l, todo, count);
+            }
+        }
+        for (; l < end; ++l) {
+            const double pv = p[j0 + l], a = pv - bn;
+            if (!(std::fabs(a) <= std::numeric_limits<double>::max())) {
+                t.todo_count = count;
+                return j0 + l;
+            }
+            count = steady_lanes<double>(s + l, r + l, pv, a, k1, j0 + l, todo, count);
+        }
+    }
+    t.todo_count = count;
+    return n;
 }
 
 // A block kernel of batch.hpp whose reference level is given and whose
@@ -831,16 +822,17 @@ private:
 /// ticks arrive until it holds `window` slots, then the oldest slot is
 /// overwritten. Memory is O(min(ticks, window) x portfolios).
 ///
-/// The states are structures of arrays (detail::WindowLanes: the guarded
-/// states of window.hpp, four lanes a portfolio). A steady tick (every
-/// window full of finite ticks, the entering and leaving ticks finite) is
-/// one pass of detail::window_steady_tick across the portfolios, and only
-/// the portfolios it flags (a constant window, or a guard that fires) go
-/// through the scalar settle. Any other tick steps each portfolio on its own:
-/// the lanes where it is steady, the general step of the rolling kernels
-/// (add, remove, non-finite values) elsewhere, then the settle. Each
-/// portfolio's state is, bit for bit, what a one-portfolio Window fed its
-/// column holds.
+/// The states are a structure of arrays (detail::Field: each field of the
+/// guarded states of window.hpp an array over the portfolios). A steady tick
+/// (every window full of finite ticks, the entering ones finite) is one pass
+/// of detail::steady_tick across the portfolios, neighbouring portfolios in
+/// the lanes of one vector stepping with MomentLanes / CoMomentLanes, and
+/// only the portfolios it lists (a guard that fires) go through the scalar
+/// settle. Any other tick steps each remaining portfolio on its own with the
+/// general step of the rolling kernels (add, remove, non-finite values,
+/// whose replace is the same step), then the settle. Each portfolio's state
+/// is, bit for bit, what a one-portfolio Window fed its column holds, for
+/// any lane width.
 class Window {
 public:
     Window(std::ptrdiff_t window, std::ptrdiff_t portfolios = 1, Options o = {})
@@ -857,37 +849,45 @@ public:
             throw std::invalid_argument("window (=" + std::to_string(w_) + ") x n_portfolios (=" +
                                         std::to_string(n_) + ") is too large for a ring buffer (at most " +
                                         std::to_string(detail::max_cells) + " values)");
-        const auto lanes = 4 * static_cast<std::size_t>(n_), n = static_cast<std::size_t>(n_);
-        for (std::vector<double>* v : {&level_, &mean_, &m2_, &err_, &err_mean_, &run_, &last_})
-            v->resize(lanes);
-        for (std::vector<double>* v : {&n_a_, &bad_a_, &n_c_, &bad_c_, &c_pb_}) v->resize(n);
-        attention_.resize(n);
+        blocks_ = (n_ + detail::block - 1) / detail::block;
+        tile_width_ = std::min(n_, detail::block);
+        soa_.resize(static_cast<std::size_t>(blocks_ * detail::block_doubles));
+        todo_.resize(static_cast<std::size_t>(n_));
         clear_states();
     }
 
     /// One tick: p[j] for each portfolio, one benchmark value. Throws
     /// std::bad_alloc, with the state unchanged, when the ring cannot grow.
-    void update(const double* p, double b) {
+    void update(const double* p, double b) { update(p, b, default_steady); }
+
+    /// As update(p, b), with the steady pass done by `steady`, a callable
+    /// std::ptrdiff_t(detail::SteadyTick&) that does what
+    /// detail::steady_tick<V> does (the Python extension passes the copy
+    /// compiled for the instruction set in use).
+    template <class Steady>
+    void update(const double* p, double b, const Steady& steady) {
         const bool full = filled_ == w_;
         if (!full) grow(filled_ + 1);  // may throw: before anything changes
         const std::ptrdiff_t slot = slot_;
-        double* rp = ring_p_.data() + slot * n_;
         const double bo = full ? ring_b_[static_cast<std::size_t>(slot)] : trackerr::detail::nan_v;
-        const bool ok = finite_tick(p, b);
-        if (full && bad_slots_ == 0 && ok) {
+        std::ptrdiff_t done = 0, listed = 0;
+        if (full && bad_slots_ == 0) {
             // every window full of finite ticks: one pass across the portfolios
+            // while the entering values are finite
             const double wd = static_cast<double>(w_);
-            const bool any =
-                detail::window_steady_tick(lanes(), c_pb_.data(), p, rp, b, bo, n_, wd, 1.0 / wd, attention_.data());
-            store(slot, p, b, ok, full);
-            if (any)
-                for (std::ptrdiff_t j = 0; j < n_; ++j)
-                    if (attention_[static_cast<std::size_t>(j)]) settle(j);
-            return;
+            const std::ptrdiff_t next = slot + 1 == w_ ? 0 : slot + 1;
+            detail::SteadyTick t{soa(), p,  ring_.data() + slot * tile_width_, ring_.data() + next * tile_width_,
+                                 tile_, b,  bo, n_, wd, 1.0 / wd, todo_.data(), 0};
+            done = steady(t);
+            listed = t.todo_count;
         }
-        for (std::ptrdiff_t j = 0; j < n_; ++j) step(j, p[j], b, full ? rp[j] : trackerr::detail::nan_v, bo);
-        store(slot, p, b, ok, full);
-        for (std::ptrdiff_t j = 0; j < n_; ++j) settle(j);
+        // the rest (all of them unless steady) one by one, each settled
+        for (std::ptrdiff_t j = done; j < n_; ++j)
+            step(j, p[j], b, full ? ring_[ring_index(slot, j)] : trackerr::detail::nan_v, bo);
+        const bool ok = done == n_ || finite_tick(p + done, b, n_ - done);
+        store(slot, p, b, ok, full, done);
+        for (std::ptrdiff_t k = 0; k < listed; ++k) settle(todo_[static_cast<std::size_t>(k)]);
+        for (std::ptrdiff_t j = done; j < n_; ++j) settle(j);
     }
 
     /// `rows` ticks at once: tick t is p[t * portfolios + j] and b[t]. The
@@ -896,7 +896,11 @@ public:
     /// steps as a fresh state fed them: O(window) work for any batch length.
     /// Throws (state unchanged) std::invalid_argument when rows x portfolios
     /// overflows and std::bad_alloc when the ring cannot grow.
-    void update(const double* p, const double* b, std::ptrdiff_t rows) {
+    void update(const double* p, const double* b, std::ptrdiff_t rows) { update(p, b, rows, default_steady); }
+
+    /// As update(p, b, rows), with the steady pass done by `steady`.
+    template <class Steady>
+    void update(const double* p, const double* b, std::ptrdiff_t rows, const Steady& steady) {
         detail::check_rows(rows, n_);
         std::ptrdiff_t start = 0;
         if (rows >= w_) {
@@ -908,7 +912,7 @@ public:
         } else if (filled_ < w_) {
             grow(std::min<std::ptrdiff_t>(w_, filled_ + rows));
         }
-        for (std::ptrdiff_t t = start; t < rows; ++t) update(p + t * n_, b[t]);
+        for (std::ptrdiff_t t = start; t < rows; ++t) update(p + t * n_, b[t], steady);
     }
 
     Readout read(std::ptrdiff_t j) const noexcept {
@@ -924,7 +928,6 @@ public:
 
     /// Forget every tick (the ring keeps its capacity).
     void reset() noexcept {
-        ring_p_.clear();
         ring_b_.clear();
         slot_ok_.clear();
         bad_slots_ = 0;
@@ -952,7 +955,8 @@ public:
             detail::write(w, active(j));
             detail::write(w, pair(j));
         }
-        for (double v : ring_p_) w.f64(v);
+        for (std::ptrdiff_t k = 0; k < filled_; ++k)
+            for (std::ptrdiff_t j = 0; j < n_; ++j) w.f64(ring_[ring_index(k, j)]);
         for (double v : ring_b_)
             for (std::ptrdiff_t j = 0; j < n_; ++j) w.f64(v);
         return w.take();
@@ -994,8 +998,8 @@ public:
             s.set_active(j, detail::read_moments(r, cap));
             s.set_pair(j, detail::read_comoments(r, cap));
         }
-        s.ring_p_.resize(static_cast<std::size_t>(cells));
-        for (double& v : s.ring_p_) v = r.f64();
+        std::vector<double> held(static_cast<std::size_t>(cells));  // slot by slot, as to_bytes writes them
+        for (double& v : held) v = r.f64();
         s.ring_b_.resize(static_cast<std::size_t>(filled));
         for (double& v : s.ring_b_) {
             v = r.f64();
@@ -1005,15 +1009,29 @@ public:
                     r.fail("corrupted checkpoint (a tick's benchmark value differs between portfolios)");
             }
         }
+        s.grow_ring(s.filled_);
         s.grow_scratch(s.filled_);
         s.slot_ok_.resize(static_cast<std::size_t>(filled));
         for (std::ptrdiff_t k = 0; k < s.filled_; ++k) {
-            const bool ok = s.finite_tick(s.ring_p_.data() + k * s.n_, s.ring_b_[static_cast<std::size_t>(k)]);
+            const double* tick = held.data() + k * s.n_;
+            for (std::ptrdiff_t j = 0; j < s.n_; ++j) s.ring_[s.ring_index(k, j)] = tick[j];
+            const bool ok = finite_tick(tick, s.ring_b_[static_cast<std::size_t>(k)], s.n_);
             s.slot_ok_[static_cast<std::size_t>(k)] = ok ? 1 : 0;
             if (!ok) ++s.bad_slots_;
         }
         if (!s.consistent_with_ring())
             r.fail("corrupted checkpoint (counts or runs do not match the ticks in the ring)");
+        // A state whose run covers its window is exact (settle_constant) after
+        // every tick, and the steady tick relies on it: a checkpoint is held
+        // to it too (a no-op on any state that update() made).
+        for (std::ptrdiff_t j = 0; j < s.n_; ++j) {
+            WindowMoments a = s.active(j);
+            a.settle_constant();
+            s.set_active(j, a);
+            WindowCoMoments c = s.pair(j);
+            c.settle_constant();
+            s.set_pair(j, c);
+        }
         return s;
     }
 
@@ -1027,110 +1045,101 @@ private:
         prm.risk_free = o_.risk_free;
         return prm;
     }
-    detail::WindowLanes lanes() noexcept {
-        return {level_.data(), mean_.data(), m2_.data(), err_.data(), err_mean_.data(), run_.data(), last_.data()};
+    static std::ptrdiff_t default_steady(detail::SteadyTick& t) noexcept {
+        return detail::steady_tick<detail::window_lane_t>(t);
     }
-    // Every state empty: lanes as a default WindowMoments (last NaN: no
-    // observation yet), the padding lanes zero.
+    // The fields' arrays (detail::Field).
+    double* soa() noexcept { return soa_.data(); }
+    const double* soa() const noexcept { return soa_.data(); }
+    static std::ptrdiff_t field_index(int field, std::ptrdiff_t j) noexcept {
+        return (j / detail::block) * detail::block_doubles + field * detail::block + j % detail::block;
+    }
+    double& at(int field, std::ptrdiff_t j) noexcept { return soa()[field_index(field, j)]; }
+    double at(int field, std::ptrdiff_t j) const noexcept { return soa()[field_index(field, j)]; }
+    // Every state empty: fields as a default WindowMoments / WindowCoMoments
+    // (last NaN: no observation yet).
     void clear_states() noexcept {
-        for (std::vector<double>* v : {&level_, &mean_, &m2_, &err_, &err_mean_, &run_, &last_, &n_a_, &bad_a_,
-                                       &n_c_, &bad_c_, &c_pb_})
-            std::fill(v->begin(), v->end(), 0.0);
-        for (std::size_t k = 0; k < last_.size(); ++k)
-            if (k % 4 != 3) last_[k] = trackerr::detail::nan_v;
+        std::fill(soa_.begin(), soa_.end(), 0.0);
+        for (std::ptrdiff_t j = 0; j < n_; ++j) {
+            set_active(j, WindowMoments{});
+            set_pair(j, WindowCoMoments{});
+        }
     }
     // The structure-of-arrays states as the structs of window.hpp, and back.
     WindowMoments active(std::ptrdiff_t j) const noexcept {
-        const auto k = static_cast<std::size_t>(4 * j), i = static_cast<std::size_t>(j);
         WindowMoments a;
-        a.n = n_a_[i];
-        a.n_bad = bad_a_[i];
-        a.level = level_[k];
-        a.mean = mean_[k];
-        a.m2 = m2_[k];
-        a.err = err_[k];
-        a.err_mean = err_mean_[k];
-        a.run = run_[k];
-        a.last = last_[k];
+        a.n = at(detail::f_n_a, j);
+        a.n_bad = at(detail::f_bad_a, j);
+        a.level = at(detail::f_level, j);
+        a.mean = at(detail::f_mean, j);
+        a.m2 = at(detail::f_m2, j);
+        a.err = at(detail::f_err, j);
+        a.err_mean = at(detail::f_err_mean, j);
+        a.run = at(detail::f_run, j);
+        a.last = at(detail::f_last, j);
         return a;
     }
     void set_active(std::ptrdiff_t j, const WindowMoments& a) noexcept {
-        const auto k = static_cast<std::size_t>(4 * j), i = static_cast<std::size_t>(j);
-        n_a_[i] = a.n;
-        bad_a_[i] = a.n_bad;
-        level_[k] = a.level;
-        mean_[k] = a.mean;
-        m2_[k] = a.m2;
-        err_[k] = a.err;
-        err_mean_[k] = a.err_mean;
-        run_[k] = a.run;
-        last_[k] = a.last;
+        at(detail::f_n_a, j) = a.n;
+        at(detail::f_bad_a, j) = a.n_bad;
+        at(detail::f_level, j) = a.level;
+        at(detail::f_mean, j) = a.mean;
+        at(detail::f_m2, j) = a.m2;
+        at(detail::f_err, j) = a.err;
+        at(detail::f_err_mean, j) = a.err_mean;
+        at(detail::f_run, j) = a.run;
+        at(detail::f_last, j) = a.last;
     }
     WindowCoMoments pair(std::ptrdiff_t j) const noexcept {
-        const auto p = static_cast<std::size_t>(4 * j + 1), b = p + 1, i = static_cast<std::size_t>(j);
         WindowCoMoments c;
-        c.n = n_c_[i];
-        c.n_bad = bad_c_[i];
-        c.level_p = level_[p];
-        c.level_b = level_[b];
-        c.mean_p = mean_[p];
-        c.mean_b = mean_[b];
-        c.c_pp = m2_[p];
-        c.c_bb = m2_[b];
-        c.c_pb = c_pb_[i];
-        c.err_p = err_[p];
-        c.err_b = err_[b];
-        c.err_mp = err_mean_[p];
-        c.err_mb = err_mean_[b];
-        c.run_p = run_[p];
-        c.run_b = run_[b];
-        c.last_p = last_[p];
-        c.last_b = last_[b];
+        c.n = at(detail::f_n_c, j);
+        c.n_bad = at(detail::f_bad_c, j);
+        c.level_p = at(detail::f_level_p, j);
+        c.level_b = at(detail::f_level_b, j);
+        c.mean_p = at(detail::f_mean_p, j);
+        c.mean_b = at(detail::f_mean_b, j);
+        c.c_pp = at(detail::f_c_pp, j);
+        c.c_bb = at(detail::f_c_bb, j);
+        c.c_pb = at(detail::f_c_pb, j);
+        c.err_p = at(detail::f_err_p, j);
+        c.err_b = at(detail::f_err_b, j);
+        c.err_mp = at(detail::f_err_mp, j);
+        c.err_mb = at(detail::f_err_mb, j);
+        c.run_p = at(detail::f_run_p, j);
+        c.run_b = at(detail::f_run_b, j);
+        c.last_p = at(detail::f_last_p, j);
+        c.last_b = at(detail::f_last_b, j);
         return c;
     }
     void set_pair(std::ptrdiff_t j, const WindowCoMoments& c) noexcept {
-        const auto p = static_cast<std::size_t>(4 * j + 1), b = p + 1, i = static_cast<std::size_t>(j);
-        n_c_[i] = c.n;
-        bad_c_[i] = c.n_bad;
-        level_[p] = c.level_p;
-        level_[b] = c.level_b;
-        mean_[p] = c.mean_p;
-        mean_[b] = c.mean_b;
-        m2_[p] = c.c_pp;
-        m2_[b] = c.c_bb;
-        c_pb_[i] = c.c_pb;
-        err_[p] = c.err_p;
-        err_[b] = c.err_b;
-        err_mean_[p] = c.err_mp;
-        err_mean_[b] = c.err_mb;
-        run_[p] = c.run_p;
-        run_[b] = c.run_b;
-        last_[p] = c.last_p;
-        last_[b] = c.last_b;
+        at(detail::f_n_c, j) = c.n;
+        at(detail::f_bad_c, j) = c.n_bad;
+        at(detail::f_level_p, j) = c.level_p;
+        at(detail::f_level_b, j) = c.level_b;
+        at(detail::f_mean_p, j) = c.mean_p;
+        at(detail::f_mean_b, j) = c.mean_b;
+        at(detail::f_c_pp, j) = c.c_pp;
+        at(detail::f_c_bb, j) = c.c_bb;
+        at(detail::f_c_pb, j) = c.c_pb;
+        at(detail::f_err_p, j) = c.err_p;
+        at(detail::f_err_b, j) = c.err_b;
+        at(detail::f_err_mp, j) = c.err_mp;
+        at(detail::f_err_mb, j) = c.err_mb;
+        at(detail::f_run_p, j) = c.run_p;
+        at(detail::f_run_b, j) = c.run_b;
+        at(detail::f_last_p, j) = c.last_p;
+        at(detail::f_last_b, j) = c.last_b;
     }
     // True when every value of the tick is finite, p[j] - b included (so the
     // active returns are too).
-    bool finite_tick(const double* p, double b) const noexcept {
+    static bool finite_tick(const double* p, double b, std::ptrdiff_t count) noexcept {
         bool ok = true;
-        for (std::ptrdiff_t j = 0; j < n_; ++j) ok &= std::fabs(p[j] - b) <= std::numeric_limits<double>::max();
+        for (std::ptrdiff_t j = 0; j < count; ++j) ok &= std::fabs(p[j] - b) <= std::numeric_limits<double>::max();
         return ok;
     }
-    // One portfolio's step on a tick that is not steady for every portfolio:
-    // the steady lanes' step where it applies to this portfolio, else the
-    // general step of the rolling kernels (whose replace is that same step).
+    // One portfolio's step on a tick that is not steady: the general step of
+    // the rolling kernels (whose replace, where it applies, is the steady step).
     void step(std::ptrdiff_t j, double x, double y, double xo, double yo) noexcept {
-        const double wd = static_cast<double>(w_);
-        const auto i = static_cast<std::size_t>(j);
-        if (n_a_[i] == wd && bad_a_[i] == 0.0 && n_c_[i] == wd && bad_c_[i] == 0.0 &&
-            std::fabs(x - y) <= std::numeric_limits<double>::max() &&
-            std::fabs(xo - yo) <= std::numeric_limits<double>::max()) {
-            const detail::WindowLanes all = lanes();
-            const detail::WindowLanes one{all.level + 4 * j, all.mean + 4 * j,     all.m2 + 4 * j,  all.err + 4 * j,
-                                          all.err_mean + 4 * j, all.run + 4 * j, all.last + 4 * j};
-            detail::window_steady_tick(one, c_pb_.data() + j, &x, &xo, y, yo, 1, wd, 1.0 / wd,
-                                       attention_.data() + j);
-            return;
-        }
         WindowMoments a = active(j);
         trackerr::detail::update(a, detail::coded_active(x, y), detail::coded_active(xo, yo));
         set_active(j, a);
@@ -1138,10 +1147,10 @@ private:
         trackerr::detail::update(c, x, y, xo, yo);
         set_pair(j, c);
     }
-    // The tick into its ring slot, and the ring's position forward.
-    void store(std::ptrdiff_t slot, const double* p, double b, bool ok, bool full) noexcept {
-        double* rp = ring_p_.data() + slot * n_;
-        for (std::ptrdiff_t j = 0; j < n_; ++j) rp[j] = p[j];  // one or a few: no library call
+    // The tick into its ring slot (portfolios `from` on: the steady pass
+    // wrote the others), and the ring's position forward.
+    void store(std::ptrdiff_t slot, const double* p, double b, bool ok, bool full, std::ptrdiff_t from) noexcept {
+        for (std::ptrdiff_t j = from; j < n_; ++j) ring_[ring_index(slot, j)] = p[j];
         const auto k = static_cast<std::size_t>(slot);
         ring_b_[k] = b;
         if (full && !slot_ok_[k]) --bad_slots_;
@@ -1156,21 +1165,38 @@ private:
     // amortised O(1) a tick. The rings' sizes follow filled_.
     void grow(std::ptrdiff_t slots) {
         grow_scratch(slots);
+        grow_ring(slots);
         const auto s = static_cast<std::size_t>(slots);
-        const auto need = s * static_cast<std::size_t>(n_);
-        const auto cap = static_cast<std::size_t>(w_) * static_cast<std::size_t>(n_);
-        if (ring_p_.capacity() < need) ring_p_.reserve(std::max(need, std::min(cap, 2 * ring_p_.capacity())));
         if (ring_b_.capacity() < s) {
             const std::size_t want = std::max(s, std::min(static_cast<std::size_t>(w_), 2 * ring_b_.capacity()));
             ring_b_.reserve(want);
             slot_ok_.reserve(want);
         }
         if (slot_ok_.capacity() < s) slot_ok_.reserve(ring_b_.capacity());
-        if (ring_p_.size() < need) ring_p_.resize(need, trackerr::detail::nan_v);  // within capacity: cannot throw
         if (ring_b_.size() < s) {
             ring_b_.resize(s, trackerr::detail::nan_v);
             slot_ok_.resize(s, 1);
         }
+    }
+    // The ring's tiles: tiles of 8 portfolios (all of them when fewer), slot
+    // by slot within a tile, so a tick is one cache line a tile and a
+    // portfolio's window (for a rebuild) is contiguous lines.
+    std::size_t ring_index(std::ptrdiff_t slot, std::ptrdiff_t j) const noexcept {
+        return static_cast<std::size_t>((j / detail::block) * tile_ + slot * tile_width_ + j % detail::block);
+    }
+    // Room for `slots` slots a tile: the capacity doubles (capped at the
+    // window), the slots held so far move to the new tiles. May throw
+    // std::bad_alloc before anything changes.
+    void grow_ring(std::ptrdiff_t slots) {
+        if (ring_cap_ >= slots) return;
+        const std::ptrdiff_t cap = std::max(slots, std::min(w_, 2 * ring_cap_));
+        std::vector<double> ring(static_cast<std::size_t>(blocks_ * cap * tile_width_), trackerr::detail::nan_v);
+        const std::ptrdiff_t tile = cap * tile_width_, held = std::min(filled_, ring_cap_) * tile_width_;
+        for (std::ptrdiff_t g = 0; g < blocks_; ++g)
+            std::copy(ring_.begin() + g * tile_, ring_.begin() + g * tile_ + held, ring.begin() + g * tile);
+        ring_.swap(ring);
+        ring_cap_ = cap;
+        tile_ = tile;
     }
     // Scratch for a rebuild (one portfolio's window); it only grows, and is
     // sized before any state changes (settle cannot throw).
@@ -1190,7 +1216,7 @@ private:
         return static_cast<std::size_t>(s);
     }
     double p_at(std::ptrdiff_t i, std::ptrdiff_t j) const noexcept {
-        return ring_p_[slot_at(i) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(j)];
+        return ring_[ring_index(static_cast<std::ptrdiff_t>(slot_at(i)), j)];
     }
     double b_at(std::ptrdiff_t i) const noexcept { return ring_b_[slot_at(i)]; }
     // Constant windows and the guard, rebuilding from the ring when it fires.
@@ -1209,7 +1235,7 @@ private:
             if (copied) return;
             for (std::ptrdiff_t i = 0; i < k; ++i) {
                 const std::size_t s = slot_at(i);
-                col_p_[static_cast<std::size_t>(i)] = ring_p_[s * static_cast<std::size_t>(n_) + static_cast<std::size_t>(j)];
+                col_p_[static_cast<std::size_t>(i)] = ring_[ring_index(static_cast<std::ptrdiff_t>(s), j)];
                 col_b_[static_cast<std::size_t>(i)] = ring_b_[s];
             }
             copied = true;
@@ -1281,15 +1307,16 @@ private:
     std::int64_t ticks_ = 0;
     std::ptrdiff_t filled_ = 0;  // slots of the ring holding ticks: min(ticks since a reset, window)
     std::ptrdiff_t slot_ = 0;    // ring slot of the next tick (== filled_ until the ring is full)
-    std::vector<double> ring_p_;  // slot-major: portfolio j at slot s is [s * n + j]
+    // The portfolios' ticks in tiles (ring_index): blocks_ tiles of ring_cap_
+    // slots of tile_width_ values, tile_ = ring_cap_ x tile_width_ apart.
+    std::vector<double> ring_;
+    std::ptrdiff_t blocks_ = 0, tile_width_ = 0, ring_cap_ = 0, tile_ = 0;
     std::vector<double> ring_b_;  // the benchmark at slot s
     std::vector<unsigned char> slot_ok_;  // slot s holds only finite values (p, b and p - b)
     std::ptrdiff_t bad_slots_ = 0;        // slots in the ring that do not
-    // The states (detail::WindowLanes: 4 lanes a portfolio) and, per
-    // portfolio, the counts of the active and pair states and C_pb.
-    std::vector<double> level_, mean_, m2_, err_, err_mean_, run_, last_;
-    std::vector<double> n_a_, bad_a_, n_c_, bad_c_, c_pb_;
-    std::vector<unsigned char> attention_;  // scratch: portfolios the steady tick flags
+    // The states in blocks of 8 portfolios (detail::Field).
+    std::vector<double, detail::Aligned<double>> soa_;
+    std::vector<std::ptrdiff_t> todo_;  // scratch: portfolios the steady tick lists
     std::vector<double> col_p_, col_b_;     // scratch: one portfolio's window, for a rebuild
 };
 
@@ -1681,17 +1708,26 @@ private:
     // field (NaN and inf propagate through the means), and batch_column then
     // redoes it with update_one.
     void chunks_in_lanes(State* part, const double* x, const double* y, std::ptrdiff_t c) const noexcept {
-        using Pack4 = detail::Lanes4;
+        // four chunks in G groups of W lanes (all four in one group with AVX);
+        // the groups step side by side, so their chains overlap
+        using V = detail::chunk_lane_t;
+        namespace simd = trackerr::detail::simd;
+        constexpr int W = simd::width<V>, G = 4 / W;
         const std::ptrdiff_t sx = n_ * c;  // distance between the chunks' starts in x
-        auto px = [&](std::ptrdiff_t i) {
-            const double* q = x + i * n_;
-            return Pack4::of(q[0], q[sx], q[2 * sx], q[3 * sx]);
+        auto lanes = [](auto&& value, int g) {
+            V v{};
+            for (int l = 0; l < W; ++l) simd::set(v, l, value(g * W + l));
+            return v;
         };
-        auto py = [&](std::ptrdiff_t i) { return Pack4::of(y[i], y[i + c], y[i + 2 * c], y[i + 3 * c]); };
-        Pack4 xv = px(0), yv = py(0);
-        const Pack4 la = xv - yv, lp = xv, lb = yv;  // seeds: the reference levels
-        const Pack4 zero = Pack4::splat(0.0);
-        Pack4 ma = zero, va = zero, mp = zero, mb = zero, vp = zero, vb = zero, cpb = zero;
+        V xv[G], yv[G], la[G], lp[G], lb[G];
+        V ma[G] = {}, va[G] = {}, mp[G] = {}, mb[G] = {}, vp[G] = {}, vb[G] = {}, cpb[G] = {};
+        for (int g = 0; g < G; ++g) {
+            xv[g] = lanes([&](int k) { return x[k * sx]; }, g);
+            yv[g] = lanes([&](int k) { return y[k * c]; }, g);
+            la[g] = xv[g] - yv[g];  // seeds: the reference levels
+            lp[g] = xv[g];
+            lb[g] = yv[g];
+        }
         double wsum = 1.0, w2 = 1.0;
         const double decay = 1.0 - alpha_;
         for (std::ptrdiff_t i = 1; i < c; ++i) {
@@ -1702,37 +1738,41 @@ private:
             }
             const double keep = 1.0 - al;
             w2 = keep * keep * w2 + al * al;
-            const Pack4 alv = Pack4::splat(al), kv = Pack4::splat(keep);
-            xv = px(i);
-            yv = py(i);
-            const Pack4 a = xv - yv;
-            const Pack4 d = (a - la) - ma;
-            const Pack4 e = alv * d;
-            ma = ma + e;
-            va = kv * (va + e * d);
-            const Pack4 dp = (xv - lp) - mp, db = (yv - lb) - mb;
-            const Pack4 ep = alv * dp, eb = alv * db;
-            mp = mp + ep;
-            mb = mb + eb;
-            vp = kv * (vp + ep * dp);
-            vb = kv * (vb + eb * db);
-            cpb = kv * (cpb + ep * db);
+            const V alv = simd::splat<V>(al), kv = simd::splat<V>(keep);
+            const double* q = x + i * n_;
+            for (int g = 0; g < G; ++g) {
+                const V xg = lanes([&](int k) { return q[k * sx]; }, g);
+                const V yg = lanes([&](int k) { return y[i + k * c]; }, g);
+                const V a = xg - yg;
+                const V d = (a - la[g]) - ma[g];
+                const V e = alv * d;
+                ma[g] = ma[g] + e;
+                va[g] = kv * (va[g] + e * d);
+                const V dp = (xg - lp[g]) - mp[g], db = (yg - lb[g]) - mb[g];
+                const V ep = alv * dp, eb = alv * db;
+                mp[g] = mp[g] + ep;
+                mb[g] = mb[g] + eb;
+                vp[g] = kv * (vp[g] + ep * dp);
+                vb[g] = kv * (vb[g] + eb * db);
+                cpb[g] = kv * (cpb[g] + ep * db);
+            }
         }
         for (int k = 0; k < 4; ++k) {
-            State& q = part[k];
-            q.n = static_cast<double>(c);
-            q.w2 = w2;
-            q.wsum = wsum;
-            q.la = la[k];
-            q.lp = lp[k];
-            q.lb = lb[k];
-            q.ma = ma[k];
-            q.va = va[k];
-            q.mp = mp[k];
-            q.mb = mb[k];
-            q.vp = vp[k];
-            q.vb = vb[k];
-            q.cpb = cpb[k];
+            const int g = k / W, l = k % W;
+            State& st = part[k];
+            st.n = static_cast<double>(c);
+            st.w2 = w2;
+            st.wsum = wsum;
+            st.la = simd::get(la[g], l);
+            st.lp = simd::get(lp[g], l);
+            st.lb = simd::get(lb[g], l);
+            st.ma = simd::get(ma[g], l);
+            st.va = simd::get(va[g], l);
+            st.mp = simd::get(mp[g], l);
+            st.mb = simd::get(mb[g], l);
+            st.vp = simd::get(vp[g], l);
+            st.vb = simd::get(vb[g], l);
+            st.cpb = simd::get(cpb[g], l);
         }
     }
 
