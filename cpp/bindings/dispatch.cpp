@@ -51,26 +51,24 @@ const Table& find(const std::string& name, const char* what) {
                                 " (available here: " + names(true) + ")");
 }
 
-// The default: AVX2 where the CPU has it. The AVX-512 copy is built and can
-// be chosen (TRACKERR_SIMD=avx512, set_simd), but it measured slower than
-// AVX2 on the one AVX-512 host we had (an Intel Xeon, 2 cores: rolling
-// tracking error of 1e5 points 540 us against 344 us; beta 466 against
-// 504 us): the lanes' gathers do not widen, and 512-bit square roots cost
-// more than they save.
+// The default: the widest copy the CPU runs. Measured on the AVX-512 host (an
+// Intel Xeon, 2 cores), AVX-512 against AVX2, one thread, ns per element:
+// rolling tracking error of 1e5 / 1e6 points 3.72 / 3.45 against 3.85 / 3.25,
+// correlation 4.85 / 4.36 against 5.82 / 5.60, beta 4.56 / 4.21 against
+// 5.49 / 5.00; a 1000-portfolio Window tick 1.23 us against 1.68 us. (Before
+// the 1-D lanes read their stretches as transposed blocks, and before the
+// block sums' lanes took the copy's width, AVX-512 was the slower.)
 const Table& best() {
+    if (supported(table_avx512)) return table_avx512;
     if (supported(table_avx2)) return table_avx2;
     return table_baseline;
 }
 
 std::atomic<const Table*> current{nullptr};  // kernels read it with the GIL released
-std::atomic<bool> chosen{false};              // TRACKERR_SIMD or set_simd named the table
 
 const Table& initial() {
     const char* env = std::getenv("TRACKERR_SIMD");
-    if (env && *env) {
-        chosen = true;
-        return find(env, "the environment variable TRACKERR_SIMD");
-    }
+    if (env && *env) return find(env, "the environment variable TRACKERR_SIMD");
     return best();
 }
 
@@ -85,14 +83,9 @@ const Table& active() {
     return *t;
 }
 
-// stream::Window's tick across portfolios goes the other way: its lanes are
-// loads, arithmetic and stores of neighbouring portfolios with no gathers and
-// no square roots, and 8 lanes measured faster than 4 on the AVX-512 host
-// (1000 portfolios of a warm Window(252), best of 20 x 2000 ticks: 1.23 us
-// against 1.68 us; baseline 3.98 us). So unless a table was named, it takes
-// AVX-512 where the CPU has it. Every table gives the same bits.
+// stream::Window's tick across portfolios: the same table as the rolling
+// kernels (kept as its own entry point for the stream bindings).
 const Table& active_stream() {
-    if (!chosen.load() && supported(table_avx512)) return table_avx512;
     return active();
 }
 
@@ -100,15 +93,13 @@ void register_dispatch(py::module_& m) {
     current = &initial();  // a bad TRACKERR_SIMD fails the import with its message
     m.def(
         "simd", [] { return std::string(active().name); },
-        "The instruction set of the rolling kernels in use: 'baseline' (SSE2), 'avx2' or 'avx512'. "
-        "stream.Window's tick across portfolios takes 'avx512' where the CPU has it unless TRACKERR_SIMD "
-        "or set_simd() named one (the same bits either way).");
+        "The instruction set of the rolling kernels and stream.Window's tick in use: 'baseline' (SSE2), "
+        "'avx2' or 'avx512' (the same bits on each).");
     m.def(
         "set_simd",
         [](const std::string& name) {
             const std::string before = active().name;
             current = &find(name, "simd");
-            chosen = true;
             return before;
         },
         py::arg("name"), "Selects the kernels' instruction set; returns the previous one.");

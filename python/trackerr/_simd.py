@@ -1,10 +1,9 @@
-"""Which instruction set the rolling kernels run on.
+"""Which instruction set the rolling kernels and stream.Window's tick run on.
 
-The rolling kernels are compiled three times: for baseline x86-64 (SSE2, two
+These kernels are compiled three times: for baseline x86-64 (SSE2, two
 doubles per vector), for AVX2 (four) and for AVX-512 (eight). At import,
-trackerr picks AVX2 when this CPU has it (the AVX-512 copy measured slower
-than AVX2 for the tracking error on the AVX-512 host we tried, so it runs only
-when asked for), else the baseline, unless the environment variable
+trackerr picks the widest one this CPU runs (AVX-512, else AVX2, else the
+baseline), unless the environment variable
 ``TRACKERR_SIMD`` names one (``baseline``, ``avx2`` or ``avx512``; an unknown or
 unavailable name makes the import fail with a message saying what is
 available). Results are bit-identical whichever runs: every lane computes what

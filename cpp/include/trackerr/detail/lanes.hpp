@@ -10,6 +10,7 @@
 // the same arithmetic.
 #pragma once
 
+#include "../view.hpp"
 #include "isa.hpp"
 
 #include <cstring>
@@ -41,8 +42,12 @@ struct lane_vector<8> {
     typedef float f __attribute__((vector_size(32)));
 };
 /// Doubles in the widest vector register of the instruction set being
-/// compiled for (a `#pragma GCC target` sets these macros too).
-#if defined(__AVX512F__)
+/// compiled for: TRACKERR_LANES where the extension's per-ISA copies set it
+/// (a `#pragma GCC target` does not define __AVX__ and the like in C++),
+/// else what the compiler's own flags say.
+#if defined(TRACKERR_LANES) && TRACKERR_LANES >= 2
+inline constexpr int native_doubles = TRACKERR_LANES;
+#elif defined(__AVX512F__)
 inline constexpr int native_doubles = 8;
 #elif defined(__AVX__)
 inline constexpr int native_doubles = 4;
@@ -64,20 +69,20 @@ struct Lanes {
     static constexpr int slots = N / VW;
     vd v[slots];
 
-    static Lanes splat(double x) noexcept {
+    TRACKERR_HOT static Lanes splat(double x) noexcept {
         Lanes out;
         for (int j = 0; j < slots; ++j)
             for (int i = 0; i < VW; ++i) out.v[j][i] = x;
         return out;
     }
-    static Lanes load(const double* p) noexcept {
+    TRACKERR_HOT static Lanes load(const double* p) noexcept {
         Lanes out;
         // a vector at a time (one copy of the whole array can go through the
         // stack in halves, and a wide load of them then stalls)
         for (int j = 0; j < slots; ++j) std::memcpy(&out.v[j], p + VW * j, sizeof(vd));
         return out;
     }
-    static Lanes load(const float* p) noexcept {
+    TRACKERR_HOT static Lanes load(const float* p) noexcept {
         Lanes out;
         for (int j = 0; j < slots; ++j) {
             vf f;
@@ -93,7 +98,7 @@ struct Lanes {
 #else
     double v[N];
 
-    static Lanes splat(double x) noexcept {
+    TRACKERR_HOT static Lanes splat(double x) noexcept {
         Lanes out;
         for (int j = 0; j < N; ++j) out.v[j] = x;
         return out;
@@ -111,24 +116,24 @@ struct Lanes {
     static constexpr int slots = N;
 #endif
 
-    Lanes& operator+=(const Lanes& o) noexcept {
+    TRACKERR_HOT Lanes& operator+=(const Lanes& o) noexcept {
         for (int j = 0; j < slots; ++j) v[j] += o.v[j];
         return *this;
     }
-    Lanes& operator-=(const Lanes& o) noexcept {
+    TRACKERR_HOT Lanes& operator-=(const Lanes& o) noexcept {
         for (int j = 0; j < slots; ++j) v[j] -= o.v[j];
         return *this;
     }
-    Lanes& operator*=(const Lanes& o) noexcept {
+    TRACKERR_HOT Lanes& operator*=(const Lanes& o) noexcept {
         for (int j = 0; j < slots; ++j) v[j] *= o.v[j];
         return *this;
     }
 
-    friend Lanes operator+(Lanes a, const Lanes& b) noexcept { return a += b; }
-    friend Lanes operator-(Lanes a, const Lanes& b) noexcept { return a -= b; }
-    friend Lanes operator*(Lanes a, const Lanes& b) noexcept { return a *= b; }
+    TRACKERR_HOT friend Lanes operator+(Lanes a, const Lanes& b) noexcept { return a += b; }
+    TRACKERR_HOT friend Lanes operator-(Lanes a, const Lanes& b) noexcept { return a -= b; }
+    TRACKERR_HOT friend Lanes operator*(Lanes a, const Lanes& b) noexcept { return a *= b; }
 
-    static Lanes zero() noexcept { return splat(0.0); }
+    TRACKERR_HOT static Lanes zero() noexcept { return splat(0.0); }
 
     /// Combines the lanes in a fixed pairwise tree.
     double sum() const noexcept { return tree(0, N); }
