@@ -1,10 +1,15 @@
-"""Hypothesis properties of the kernels and the merge algebra."""
+"""Hypothesis properties of the kernels and the merge algebra.
+
+Derandomized (a fixed sequence of examples, no example database), as every
+fuzzer here: a run on CI tries what a run here tried."""
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -27,14 +32,14 @@ def _rel(a, b):
     return abs(a - b) / scale if scale else 0.0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(returns)
 def test_tracking_error_of_identical_series_is_exactly_zero(b):
     assert trackerr.tracking_error(b, b) == 0.0
     assert trackerr.tracking_error(b, b, periods_per_year=252) == 0.0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(returns)
 def test_beta_of_benchmark_on_itself_is_one(b):
     got = trackerr.beta(b, b)
@@ -46,7 +51,7 @@ def test_beta_of_benchmark_on_itself_is_one(b):
         assert trackerr.correlation(b, b) == 1.0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(returns, st.data())
 def test_merge_of_two_halves_equals_whole(x, data):
     y = data.draw(hnp.arrays(np.float64, x.shape, elements=finite))
@@ -71,7 +76,27 @@ def test_merge_of_two_halves_equals_whole(x, data):
     assert abs(cm.c_pb - cw.c_pb) <= 1e-12 * max(scale, 1e-300)
 
 
-@settings(max_examples=100, deadline=None)
+@pytest.mark.xfail(strict=True, reason="known: Moments' merge loses digits at a high level (open)")
+def test_merge_at_a_level_far_above_the_spread_keeps_m2():
+    # Found by this module's merge property under a random seed: active
+    # returns 1, 1 - 1e-13, 1 (spread 1e-13 at level 1). One pass gets M2 of
+    # the rounded differences exactly; merging [1] with [1 - 1e-13, 1] takes
+    # delta from two means rounded at level 1 (half an ulp of 1 against a
+    # spread of 1e-13) and misses by 7e-5 relative. A fix needs the states'
+    # means kept relative to a reference level (as the window states do).
+    x = np.array([1.0, 1.0, 1.0])
+    y = np.array([0.0, 1e-13, 0.0])
+    a = [Fraction(float(v)) for v in x - y]
+    mean = sum(a) / len(a)
+    exact = float(sum((v - mean) ** 2 for v in a))
+    whole, _ = _core.active_moments(x, y)
+    assert whole.m2 == exact
+    left, _ = _core.active_moments(x[:1], y[:1])
+    right, _ = _core.active_moments(x[1:], y[1:])
+    assert abs((left + right).m2 - exact) <= 1e-12 * exact
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(returns, st.integers(1, 5))
 def test_panel_columns_equal_1d_calls(b, n_cols):
     # The row-wise panel kernel and the 1-D kernel sum in different orders:
@@ -92,7 +117,7 @@ def test_panel_columns_equal_1d_calls(b, n_cols):
                 assert _rel(cols[j], one) <= 1e-13
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(returns, st.floats(-1e6, 1e6))
 def test_tracking_error_is_shift_invariant(a, shift):
     # adding the same amount to portfolio and benchmark changes nothing material

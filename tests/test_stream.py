@@ -535,3 +535,23 @@ def test_wild_ticks_never_break_a_state(ticks, w):
     for x, y in zip(p, b, strict=True):  # the tick path gets there too
         states[0].update(float(x), float(y))
     assert states[0].tracking_error == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("adjust", [True, False])
+def test_exponential_long_batch_past_its_weights_fixed_point_equals_ticks(rng, adjust):
+    # A batch of 60,000 ticks runs in chunks whose step weights reach their
+    # fixed points after a few hundred ticks at span 20 (and are then kept,
+    # not recomputed): the read-outs still agree with tick-by-tick feeding,
+    # and with pandas' ewm over the whole series.
+    p, b = _data(rng, 60_000)
+    one = stream.Exponential(span=20, adjust=adjust)
+    for x, y in zip(p, b, strict=True):
+        one.update(x, y)
+    many = stream.Exponential(span=20, adjust=adjust)
+    many.update(p, b)
+    for f in FIELDS:
+        assert _same(getattr(one, f), getattr(many, f), rel=1e-11), f
+    pd = pytest.importorskip("pandas")
+    a = pd.Series(p - b)
+    want = a.ewm(span=20, adjust=adjust).std().iloc[-1]
+    assert abs(many.tracking_error - want) <= 1e-11 * want

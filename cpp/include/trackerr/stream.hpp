@@ -1730,14 +1730,25 @@ private:
         }
         double wsum = 1.0, w2 = 1.0;
         const double decay = 1.0 - alpha_;
+        // The weights depend on the tick count alone and reach fixed points
+        // (wsum' == wsum, then w2' == w2): from there every later tick would
+        // compute the same values again, so they are kept (same bits, no
+        // division per tick).
+        double al = alpha_;
+        bool al_fixed = !adjust_, w2_fixed = false;
         for (std::ptrdiff_t i = 1; i < c; ++i) {
-            double al = alpha_;
-            if (adjust_) {
-                wsum = decay * wsum + 1.0;
+            if (!al_fixed) {
+                const double ws = decay * wsum + 1.0;
+                al_fixed = ws == wsum;
+                wsum = ws;
                 al = 1.0 / wsum;
             }
             const double keep = 1.0 - al;
-            w2 = keep * keep * w2 + al * al;
+            if (!w2_fixed) {
+                const double v = keep * keep * w2 + al * al;
+                w2_fixed = al_fixed && v == w2;
+                w2 = v;
+            }
             const V alv = simd::splat<V>(al), kv = simd::splat<V>(keep);
             const double* q = x + i * n_;
             for (int g = 0; g < G; ++g) {
