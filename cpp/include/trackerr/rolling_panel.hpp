@@ -71,7 +71,7 @@ TRACKERR_HOT V row_lanes(const T* at, std::ptrdiff_t col_stride) noexcept {
         if constexpr (std::is_same_v<T, double>) {
             if (col_stride == static_cast<std::ptrdiff_t>(sizeof(double))) return simd::load<V>(at);
         }
-        V v;
+        V v{};
         for (int j = 0; j < W; ++j) v[j] = static_cast<double>(*offset(at, j * col_stride));
         return v;
     }
