@@ -4,6 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import trackerr
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 DATA = Path(__file__).parent / "data"
@@ -44,3 +46,20 @@ def stream_pair(rng, n, nans=False):
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 if BENCH.is_dir() and str(BENCH) not in sys.path:
     sys.path.append(str(BENCH))
+
+
+@pytest.fixture
+def each_simd():
+    """Runs f() under every available instruction set: {name: f()}; the
+    instruction set in use before is restored afterwards."""
+    before = trackerr.simd()
+
+    def run(f):
+        out = {}
+        for name in trackerr.simd_available():
+            trackerr.set_simd(name)
+            out[name] = f()
+        return out
+
+    yield run
+    trackerr.set_simd(before)

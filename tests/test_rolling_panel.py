@@ -263,21 +263,6 @@ def test_window_longer_than_the_panel_and_tiny_panels():
             assert _same(got, _per_column(trackerr.rolling_beta, P, b, 9, min_periods=mp))
 
 
-@pytest.fixture
-def each_simd():
-    before = trackerr.simd()
-
-    def run(f):
-        out = {}
-        for name in trackerr.simd_available():
-            trackerr.set_simd(name)
-            out[name] = f()
-        return out
-
-    yield run
-    trackerr.set_simd(before)
-
-
 @pytest.mark.parametrize("bench", ["broadcast", "panel"])
 def test_every_instruction_set_gives_the_same_panel_bits(each_simd, bench):
     rng = np.random.default_rng(8)

@@ -30,22 +30,6 @@ ROLLING = [
 ]
 
 
-@pytest.fixture
-def each_simd():
-    """Yields a function running f() under every available instruction set."""
-    before = trackerr.simd()
-
-    def run(f):
-        out = {}
-        for name in trackerr.simd_available():
-            trackerr.set_simd(name)
-            out[name] = f()
-        return out
-
-    yield run
-    trackerr.set_simd(before)
-
-
 def _adversarial(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Large levels, regime changes, constant runs, NaN and inf, tiny values."""
     b = np.concatenate(

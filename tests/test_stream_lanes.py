@@ -23,29 +23,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import trackerr
 from trackerr import stream
 
 # Record layout (format 3): 16 header bytes, window, n, ticks, slot (4 x i64),
 # the options (32 bytes), then 26 doubles of state per portfolio.
 STATES = 16 + 32 + 32
 PER_PORTFOLIO = 26 * 8
-
-
-@pytest.fixture
-def each_simd():
-    """Runs f() under every available instruction set; {name: result}."""
-    before = trackerr.simd()
-
-    def run(f):
-        out = {}
-        for name in trackerr.simd_available():
-            trackerr.set_simd(name)
-            out[name] = f()
-        return out
-
-    yield run
-    trackerr.set_simd(before)
 
 
 def _state(record: bytes, j: int) -> bytes:

@@ -499,6 +499,31 @@ TRACKERR_HOT void emit_lanes(const Emit& em, const CoMomentLanes<V>& s, V* const
     }
 }
 
+/// A lane whose quiet step failed: its state goes through the general step's
+/// finish (a constant window, or a rebuild from rows [first, end) of the
+/// series `st` reads) and its read-out is the scalar one, into v (3 values
+/// for the active lane, 4 for the pair's). Shared by the lane drivers.
+template <class Steps, class V>
+void fix_lane(const Steps& st, MomentLanes<V>& l, int j, double n, std::ptrdiff_t first, std::ptrdiff_t end,
+              double* v) noexcept {
+    WindowMoments s;
+    s.n = n;
+    get_lane(l, j, s);
+    if (!s.settle_constant() && s.needs_recompute()) st.rebuild(s, first, end);
+    st.em.active(s, true, v);
+    set_lane(l, j, s);
+}
+template <class Steps, class V>
+void fix_lane(const Steps& st, CoMomentLanes<V>& l, int j, double n, std::ptrdiff_t first, std::ptrdiff_t end,
+              double* v) noexcept {
+    WindowCoMoments s;
+    s.n = n;
+    get_lane(l, j, s);
+    if (!s.settle_constant() && s.needs_recompute()) st.rebuild(s, first, end);
+    st.em.pair(s, true, v);
+    set_lane(l, j, s);
+}
+
 /// The steady vector steps of a run where lane j reads its own stretch of a
 /// contiguous 1-D series of doubles (p from pp[j], b from pb[j], the values
 /// leaving w rows earlier), in blocks of W steps: each block loads W vectors
@@ -770,28 +795,18 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                     double* slot = reinterpret_cast<double*>(bv) + k * W + j;
                     if constexpr (Act) {
                         if (!simd::lane<V>(qa, j)) {
-                            WindowMoments s;
-                            s.n = wd;
-                            get_lane(ha, j, s);
-                            if (!s.settle_constant() && s.needs_recompute()) ln.st.rebuild(s, first, t + 1);
                             double v[3];
-                            st.em.active(s, true, v);
+                            fix_lane(ln.st, ha, j, wd, first, t + 1, v);
                             for (int f = 0; f < 3; ++f)
                                 if (dst[f]) slot[(dst[f] - bv) * W] = v[f];
-                            set_lane(ha, j, s);
                         }
                     }
                     if constexpr (Pair) {
                         if (!simd::lane<V>(qc, j)) {
-                            WindowCoMoments s;
-                            s.n = wd;
-                            get_lane(hc, j, s);
-                            if (!s.settle_constant() && s.needs_recompute()) ln.st.rebuild(s, first, t + 1);
                             double v[4];
-                            st.em.pair(s, true, v);
+                            fix_lane(ln.st, hc, j, wd, first, t + 1, v);
                             for (int f = 0; f < 4; ++f)
                                 if (dst[3 + f]) slot[(dst[3 + f] - bv) * W] = v[f];
-                            set_lane(hc, j, s);
                         }
                     }
                 }

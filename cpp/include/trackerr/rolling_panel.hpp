@@ -416,28 +416,18 @@ private:
             at_column(g * W + j);
             if constexpr (Act) {
                 if (fix_a) {
-                    WindowMoments s;
-                    s.n = wd_;
-                    get_lane(act_[g], j, s);
-                    if (!s.settle_constant() && s.needs_recompute()) st_.rebuild(s, first, t + 1);
                     double v[3];
-                    st_.em.active(s, true, v);
+                    fix_lane(st_, act_[g], j, wd_, first, t + 1, v);
                     for (int f = 0; f < 3; ++f)
                         if (dst_[f]) simd::set(*dst_[f], j, v[f]);
-                    set_lane(act_[g], j, s);
                 }
             }
             if constexpr (Pair) {
                 if (fix_c) {
-                    WindowCoMoments s;
-                    s.n = wd_;
-                    get_lane(pair_[g], j, s);
-                    if (!s.settle_constant() && s.needs_recompute()) st_.rebuild(s, first, t + 1);
                     double v[4];
-                    st_.em.pair(s, true, v);
+                    fix_lane(st_, pair_[g], j, wd_, first, t + 1, v);
                     for (int f = 0; f < 4; ++f)
                         if (dst_[3 + f]) simd::set(*dst_[3 + f], j, v[f]);
-                    set_lane(pair_[g], j, s);
                 }
             }
         }
