@@ -58,7 +58,17 @@ namespace detail {
 //   mean' = mean + dx / n,  M2' = M2 + dx ((x_new - mean') + (x_old - mean)),
 // with dx = x_new - x_old (all relative to the reference level), plus the
 // running bounds on the rounding it made and the trailing run of equal
-// values. `quiet` says whether the result can be used as it is: M2 > 0, both
+// values. The bound's terms, per step, with u = eps / 2 the unit roundoff:
+// the rounding of dx ((x_new - mean') + (x_old - mean)) (its subtractions,
+// sum and product: 3 eps |dx| (|a| + |b|), with slack), the error the mean
+// carries into a and b (2 |dx| err_mean), and the rounding of the addition
+// into M2 itself: u |M2'| (Higham, "Accuracy and Stability of Numerical
+// Algorithms", 2nd ed., eq. 2.5: fl(x + y) = (x + y) / (1 + d), |d| <= u, so
+// the error is at most u times the *computed* sum). That last term dominates
+// on ordinary data (M2 is a window's worth of squares, the others one step's),
+// so it sets how often a window is rebuilt: counting it as eps |M2'| (twice
+// what it can be) rebuilt twice as often for nothing.
+// `quiet` says whether the result can be used as it is: M2 > 0, both
 // bounds under the tolerance, and the run shorter than the window. A lane
 // that is not quiet goes through the general step (constant windows,
 // recomputes) of the scalar state.
@@ -77,7 +87,7 @@ struct MomentLanes {
         m2 += dx * (a + b);
         const V adx = simd::abs(dx);
         err_mean += eps * (simd::abs(mean) + adx * inv_n);
-        err += eps * (3.0 * adx * (simd::abs(a) + simd::abs(b)) + simd::abs(m2)) + 2.0 * adx * err_mean;
+        err += eps * (3.0 * adx * (simd::abs(a) + simd::abs(b)) + 0.5 * simd::abs(m2)) + 2.0 * adx * err_mean;
     }
 
     /// The guard of a full window of n values.
@@ -118,8 +128,8 @@ struct CoMomentLanes {
         const V tb = 1.5 * adb * (simd::abs(ab) + simd::abs(bb));
         err_mp += eps * (simd::abs(mean_p) + adp * inv_n);
         err_mb += eps * (simd::abs(mean_b) + adb * inv_n);
-        err_p += eps * (2.0 * tp + simd::abs(c_pp)) + 2.0 * adp * err_mp;
-        err_b += eps * (2.0 * tb + simd::abs(c_bb)) + 2.0 * adb * err_mb;
+        err_p += eps * (2.0 * tp + 0.5 * simd::abs(c_pp)) + 2.0 * adp * err_mp;
+        err_b += eps * (2.0 * tb + 0.5 * simd::abs(c_bb)) + 2.0 * adb * err_mb;
     }
 
     TRACKERR_HOT simd::mask<V> quiet(const V& n) const noexcept {
@@ -161,7 +171,7 @@ struct WindowMoments {
         const double t = d * (u - mean);
         m2 += t;
         err_mean += detail::eps * (std::fabs(mean) + std::fabs(d) / n);
-        err += detail::eps * (2.0 * std::fabs(t) + m2) + 2.0 * std::fabs(d) * err_mean;
+        err += detail::eps * (2.0 * std::fabs(t) + 0.5 * m2) + 2.0 * std::fabs(d) * err_mean;
     }
 
     void remove(double x) noexcept {
@@ -181,7 +191,7 @@ struct WindowMoments {
         m2 -= t;
         n = n1;
         err_mean += detail::eps * (std::fabs(mean) + std::fabs(d) / n1);
-        err += detail::eps * (2.0 * std::fabs(t) + std::fabs(m2)) + 2.0 * std::fabs(d) * err_mean;
+        err += detail::eps * (2.0 * std::fabs(t) + 0.5 * std::fabs(m2)) + 2.0 * std::fabs(d) * err_mean;
     }
 
     /// Replace step for a full window (n unchanged), with 1/n precomputed
@@ -450,8 +460,8 @@ private:
     TRACKERR_HOT void bound(double adp, double adb, double tp, double tb, double inv_n) noexcept {
         err_mp += detail::eps * (std::fabs(mean_p) + adp * inv_n);
         err_mb += detail::eps * (std::fabs(mean_b) + adb * inv_n);
-        err_p += detail::eps * (2.0 * tp + std::fabs(c_pp)) + 2.0 * adp * err_mp;
-        err_b += detail::eps * (2.0 * tb + std::fabs(c_bb)) + 2.0 * adb * err_mb;
+        err_p += detail::eps * (2.0 * tp + 0.5 * std::fabs(c_pp)) + 2.0 * adp * err_mp;
+        err_b += detail::eps * (2.0 * tb + 0.5 * std::fabs(c_bb)) + 2.0 * adb * err_mb;
     }
 };
 

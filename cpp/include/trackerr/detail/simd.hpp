@@ -139,8 +139,16 @@ TRACKERR_HOT bool all(const mask<V>& m) noexcept {
     if constexpr (std::is_same_v<V, double>) {
         return m;
     } else {
-        // One movmsk where the instruction set has it (the sign bits of the
-        // mask lanes), else lane by lane.
+        // One mask move where the instruction set has it (the sign bits of
+        // the mask lanes: AVX-512DQ's vpmovq2m, else movmsk), else lane by lane.
+#if defined(__AVX512DQ__) || defined(TRACKERR_TARGET_AVX512)
+        if constexpr (width<V> == 8) {
+            typedef long long q8 __attribute__((vector_size(64)));
+            q8 x;
+            std::memcpy(&x, &m, sizeof x);
+            return static_cast<unsigned char>(__builtin_ia32_cvtq2mask512(x)) == 0xff;
+        }
+#endif
 #if defined(__AVX__) || defined(TRACKERR_TARGET_AVX2) || defined(TRACKERR_TARGET_AVX512)
         if constexpr (width<V> % 4 == 0) {
             d4 x[width<V> / 4];
