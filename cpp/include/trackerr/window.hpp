@@ -44,6 +44,8 @@ namespace detail {
 inline constexpr double eps = std::numeric_limits<double>::epsilon();
 /// Relative bound on accumulated rounding in M2 before a recompute.
 inline constexpr double recompute_tol = 1e-13;
+/// 1 / tol^2: the mean's guard compares err_mean^2 n / tol^2 with M2.
+inline constexpr double inv_tol2 = 1.0 / (recompute_tol * recompute_tol);
 }  // namespace detail
 
 namespace detail {
@@ -87,14 +89,14 @@ struct MomentLanes {
         m2 += dx * (a + b);
         const V adx = simd::abs(dx);
         err_mean += eps * (simd::abs(mean) + adx * inv_n);
-        err += eps * (3.0 * adx * (simd::abs(a) + simd::abs(b)) + 0.5 * simd::abs(m2)) + 2.0 * adx * err_mean;
+        err += ((3.0 * eps) * adx) * (simd::abs(a) + simd::abs(b)) + ((0.5 * eps) * simd::abs(m2) + (adx + adx) * err_mean);
     }
 
     /// The guard of a full window of n values.
     TRACKERR_HOT simd::mask<V> quiet(const V& n) const noexcept {
-        constexpr double tol = recompute_tol;
-        // & rather than &&: no branches on the per-element path
-        return (m2 > V{}) & (err <= tol * m2) & (err_mean * err_mean * n <= tol * tol * m2);
+        // & rather than &&: no branches on the per-element path. err >= 0,
+        // so err < tol M2 also says M2 > 0 (and is false for a NaN).
+        return (err < recompute_tol * m2) & (err_mean * err_mean * (n * inv_tol2) <= m2);
     }
 };
 
@@ -124,18 +126,18 @@ struct CoMomentLanes {
         c_bb += db * (ab + bb);
         c_pb += 0.5 * (dp * (ab + bb) + db * (ap + bp));
         const V adp = simd::abs(dp), adb = simd::abs(db);
-        const V tp = 1.5 * adp * (simd::abs(ap) + simd::abs(bp));
-        const V tb = 1.5 * adb * (simd::abs(ab) + simd::abs(bb));
         err_mp += eps * (simd::abs(mean_p) + adp * inv_n);
         err_mb += eps * (simd::abs(mean_b) + adb * inv_n);
-        err_p += eps * (2.0 * tp + 0.5 * simd::abs(c_pp)) + 2.0 * adp * err_mp;
-        err_b += eps * (2.0 * tb + 0.5 * simd::abs(c_bb)) + 2.0 * adb * err_mb;
+        err_p += ((3.0 * eps) * adp) * (simd::abs(ap) + simd::abs(bp)) +
+                 ((0.5 * eps) * simd::abs(c_pp) + (adp + adp) * err_mp);
+        err_b += ((3.0 * eps) * adb) * (simd::abs(ab) + simd::abs(bb)) +
+                 ((0.5 * eps) * simd::abs(c_bb) + (adb + adb) * err_mb);
     }
 
     TRACKERR_HOT simd::mask<V> quiet(const V& n) const noexcept {
-        constexpr double tol = recompute_tol;
-        return (c_pp > V{}) & (c_bb > V{}) & (err_p <= tol * c_pp) & (err_b <= tol * c_bb) &
-               (err_mp * err_mp * n <= tol * tol * c_pp) & (err_mb * err_mb * n <= tol * tol * c_bb);
+        const V nt = n * inv_tol2;
+        return (err_p < recompute_tol * c_pp) & (err_b < recompute_tol * c_bb) & (err_mp * err_mp * nt <= c_pp) &
+               (err_mb * err_mb * nt <= c_bb);
     }
 };
 
@@ -225,9 +227,8 @@ struct WindowMoments {
     /// The moments are trusted: M2 > 0 and both error bounds under the
     /// tolerance (the mean's error compared with the standard deviation).
     TRACKERR_HOT bool guard_quiet() const noexcept {
-        constexpr double tol = detail::recompute_tol;
-        // & rather than &&: no branches on the per-element path
-        return (m2 > 0.0) & (err <= tol * m2) & (err_mean * err_mean * n <= tol * tol * m2);
+        // as detail::MomentLanes::quiet, the same operations
+        return (err < detail::recompute_tol * m2) & (err_mean * err_mean * (n * detail::inv_tol2) <= m2);
     }
 
     /// When the trailing run covers the window, its values are all equal:
@@ -370,19 +371,20 @@ struct WindowCoMoments {
     /// a huge b leaves the window, C_bb must still be rebuilt.
     bool needs_recompute() const noexcept {
         if (n < 2.0 || n_bad > 0.0) return false;
+        // as detail::CoMomentLanes::quiet, the same operations, per series
         constexpr double tol = detail::recompute_tol;
-        const bool ok_p = run_p >= n || ((c_pp > 0.0) & (err_p <= tol * c_pp) &
-                                         (err_mp * err_mp * n <= tol * tol * c_pp));
-        const bool ok_b = run_b >= n || ((c_bb > 0.0) & (err_b <= tol * c_bb) &
-                                         (err_mb * err_mb * n <= tol * tol * c_bb));
+        const double nt = n * detail::inv_tol2;
+        const bool ok_p = run_p >= n || ((err_p < tol * c_pp) & (err_mp * err_mp * nt <= c_pp));
+        const bool ok_b = run_b >= n || ((err_b < tol * c_bb) & (err_mb * err_mb * nt <= c_bb));
         return !(ok_p && ok_b);
     }
 
     /// As WindowMoments::guard_quiet, for both series.
     TRACKERR_HOT bool guard_quiet() const noexcept {
         constexpr double tol = detail::recompute_tol;
-        return (c_pp > 0.0) & (c_bb > 0.0) & (err_p <= tol * c_pp) & (err_b <= tol * c_bb) &
-               (err_mp * err_mp * n <= tol * tol * c_pp) & (err_mb * err_mb * n <= tol * tol * c_bb);
+        const double nt = n * detail::inv_tol2;
+        return (err_p < tol * c_pp) & (err_b < tol * c_bb) & (err_mp * err_mp * nt <= c_pp) &
+               (err_mb * err_mb * nt <= c_bb);
     }
 
     /// Exact state for windows where either series is constant; returns true
