@@ -237,3 +237,95 @@ def test_long_series_segments_threads_and_boundaries(rng):
             lo, hi = boundary - 60, boundary + 60
             want = getattr(reference, name)(p[lo - 40 : hi], b[lo - 40 : hi], 40)[40:]
             assert_close(one[lo:hi], want, rtol=1e-12, atol=_atol(name))
+
+
+# --- the common call's quick checks (_rolling._plain) ----------------------------------
+
+ROLLING_FUNCS = sorted(ROLLING)
+
+
+def _checked_twin(x):
+    """The same values through a type the quick path does not take (a 2-D or
+    1-D array subclass), so the full checks run."""
+    return x.view(np.ma.MaskedArray)
+
+
+@pytest.mark.parametrize("name", ROLLING_FUNCS)
+@pytest.mark.parametrize("shape", [(400,), (300, 5)])
+def test_quick_path_equals_the_checked_path_bit_for_bit(name, shape):
+    from trackerr import _rolling
+
+    rng = np.random.default_rng(17)
+    p, b = _data(rng, shape, np.float64, "sprinkled")
+    fn = getattr(trackerr, name)
+    assert _rolling._plain(p, b, 30, None, 1, None, "omit", None, None) is not None
+    fast = fn(p, b, 30)
+    slow = fn(_checked_twin(p), _checked_twin(b), 30)
+    parts = fast if isinstance(fast, tuple) else (fast,)
+    twins = slow if isinstance(slow, tuple) else (slow,)
+    for f, s in zip(parts, twins, strict=True):
+        assert type(f) is np.ndarray and f.shape == p.shape
+        np.testing.assert_array_equal(np.asarray(f), np.asarray(s))
+    # the inputs are left as they were
+    p2, b2 = _data(np.random.default_rng(17), shape, np.float64, "sprinkled")
+    np.testing.assert_array_equal(p, p2)
+    np.testing.assert_array_equal(b, b2)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"window": 1},
+        {"window": True},
+        {"window": 2.0},
+        {"window": 30, "ddof": 30},
+        {"window": 30, "ddof": -1},
+        {"window": 30, "ddof": float("nan")},
+        {"window": 30, "threads": 0},
+        {"window": 30, "threads": 1.0},
+        {"window": 30, "nan_policy": "drop"},
+    ],
+)
+def test_quick_path_leaves_bad_arguments_to_the_full_checks(kwargs):
+    from trackerr import _rolling
+
+    p = np.linspace(0.01, 0.02, 100)
+    b = p * 0.5
+    opts = {"min_periods": None, "ddof": 1, "threads": None, "nan_policy": "omit", **kwargs}
+    window = opts.pop("window")
+    assert (
+        _rolling._plain(
+            p,
+            b,
+            window,
+            opts["min_periods"],
+            opts["ddof"],
+            None,
+            opts["nan_policy"],
+            None,
+            opts["threads"],
+        )
+        is None
+    )
+    with pytest.raises((ValueError, TypeError)) as fast:
+        trackerr.rolling_tracking_error(
+            p, b, window, **{k: v for k, v in opts.items() if k != "min_periods"}
+        )
+    with pytest.raises(type(fast.value)) as slow:
+        trackerr.rolling_tracking_error(
+            list(p), list(b), window, **{k: v for k, v in opts.items() if k != "min_periods"}
+        )
+    assert str(fast.value) == str(slow.value)
+
+
+@pytest.mark.parametrize(
+    "p_shape, b_shape",
+    [((0,), (0,)), ((10,), (9,)), ((10,), (10, 2)), ((10, 3), (10, 2)), ((10, 3, 1), (10,))],
+)
+def test_quick_path_leaves_bad_shapes_to_the_full_checks(p_shape, b_shape):
+    from trackerr import _rolling
+
+    p, b = np.zeros(p_shape), np.zeros(b_shape)
+    assert _rolling._plain(p, b, 2, None, 1, None, "omit", None, None) is None
+    with pytest.raises(ValueError):
+        trackerr.rolling_tracking_error(p, b, 2)

@@ -54,6 +54,67 @@ class RollingStats(NamedTuple):
     r_squared: Any
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _plain(
+    portfolio: Any,
+    benchmark: Any,
+    window: Any,
+    min_periods: Any,
+    ddof: Any,
+    periods_per_year: Any,
+    nan_policy: Any,
+    out: Any,
+    threads: Any,
+) -> tuple[np.ndarray, np.ndarray, int, float, int] | None:
+    """The common call, checked in a few operations: float64 numpy arrays of
+    usable shapes, an int window, and every option at a default the full
+    checks accept as it is. Returns (p, b, window, ddof, threads) as the full
+    checks would give them, or None for anything else (the full checks then
+    run, and give the errors).
+
+    This is a speed path, not a second set of rules: a rolling call on 1e5
+    rows spends about 250 us in the kernel, and the Python checks, which take
+    10 us on their own, took 35-45 us more right after a kernel had run
+    through the caches.
+    """
+    if not (
+        type(portfolio) is np.ndarray
+        and type(benchmark) is np.ndarray
+        and portfolio.dtype is _F64
+        and benchmark.dtype is _F64
+        and type(window) is int
+        and min_periods is None
+        and periods_per_year is None
+        and out is None
+        and nan_policy == "omit"
+        and type(nan_policy) is str
+    ):
+        return None
+    if type(ddof) is not int and type(ddof) is not float:
+        return None
+    d = float(ddof)
+    if not (0.0 <= d < window and 2 <= window <= _inputs.MAX_WINDOW):
+        return None
+    if threads is None:
+        t = 0
+    elif type(threads) is int and 1 <= threads <= _inputs.MAX_THREADS:
+        t = threads
+    else:
+        return None
+    p_shape, b_shape = portfolio.shape, benchmark.shape
+    if not (
+        portfolio.size > 0
+        and (
+            (len(p_shape) == 1 and b_shape == p_shape)
+            or (len(p_shape) == 2 and (b_shape == p_shape or b_shape == p_shape[:1]))
+        )
+    ):
+        return None
+    return portfolio, benchmark, window, d, t
+
+
 def _run(
     names: tuple[str, ...],
     portfolio: Any,
@@ -69,6 +130,22 @@ def _run(
     out: Any = None,
     threads: int | None,
 ) -> tuple[list[np.ndarray], _inputs.Inputs]:
+    plain = _plain(
+        portfolio,
+        benchmark,
+        window,
+        min_periods,
+        ddof,
+        periods_per_year,
+        nan_policy,
+        out,
+        threads,
+    )
+    if plain is not None:
+        p, b, w, dd, t = plain
+        values = [np.empty_like(p) for _ in names]
+        _core.rolling(list(names), p, b, w, w, dd, np.nan, risk_free, geometric_alpha, values, t)
+        return values, _inputs.Inputs(p, b, None)
     policy = _options.nan_policy(nan_policy)
     ddof = _options.ddof(ddof)
     periods = _options.periods(periods_per_year)
