@@ -4,6 +4,7 @@
 #include <trackerr/trackerr.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -115,6 +116,43 @@ void test_run_parts_pool() {
     std::vector<std::atomic<int>> nested(8 * 8);
     run_parts(8, [&nested](Index i) { run_parts(8, [&nested, i](Index j) { nested[idx(8 * i + j)] += 1; }); });
     for (auto& n : nested) CHECK_EQ(n.load(), 1);
+}
+
+// More parts than threads, claimed as threads come free: every part once,
+// never more pool threads at once than asked for, the lowest part's
+// exception rethrown; 0 helpers runs everything on the caller.
+void test_run_parts_shared() {
+    using trackerr::detail::run_parts_shared;
+    for (Index helpers : {0, 1, 3}) {
+        for (int round = 0; round < 30; ++round) {
+            std::vector<std::atomic<int>> done(20);
+            std::atomic<int> now{0}, most{0};
+            const std::thread::id caller = std::this_thread::get_id();
+            std::atomic<int> on_caller{0};
+            bool caught = false;
+            try {
+                run_parts_shared(20, helpers, [&](Index i) {
+                    const int in = ++now;
+                    int m = most.load();
+                    while (in > m && !most.compare_exchange_weak(m, in)) {
+                    }
+                    if (std::this_thread::get_id() == caller) ++on_caller;
+                    done[idx(i)] += 1;
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));
+                    --now;
+                    if (i == 13) throw std::logic_error("part 13");
+                    if (i == 7) throw std::runtime_error("part 7");
+                });
+            } catch (const std::runtime_error& e) {
+                caught = std::string(e.what()) == "part 7";
+            }
+            CHECK(caught);
+            for (auto& d : done) CHECK_EQ(d.load(), 1);
+            CHECK(most.load() <= 1 + helpers);
+            CHECK(on_caller.load() >= 1);
+            if (helpers == 0) CHECK_EQ(on_caller.load(), 20);
+        }
+    }
 }
 
 void test_threads_limits() {
@@ -349,6 +387,7 @@ void test_capture_domain() {
 int main() {
     test_run_parts();
     test_run_parts_pool();
+    test_run_parts_shared();
     test_threads_limits();
     test_huge_windows();
     test_scaled_data();

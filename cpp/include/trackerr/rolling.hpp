@@ -1170,7 +1170,15 @@ std::pair<double, double> rolling_plain(View<TP> p, View<TB> b, const RollingPar
     const std::ptrdiff_t T = p.size;
     const std::ptrdiff_t L = segment_length(T, prm.window);
     const std::ptrdiff_t segments = (T + L - 1) / L;
-    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segments));
+    // Parts of whole groups of 8 segments (lanes stay full to the end of a
+    // part), a few per thread and claimed as threads come free: a thread that
+    // wakes late (tens of microseconds on a virtual machine) then takes fewer
+    // instead of holding everyone up. Each segment's result is the same
+    // whichever part or thread runs it.
+    const std::ptrdiff_t groups = segments % 8 == 0 ? segments / 8 : 0;
+    const bool grouped = threads > 1 && groups >= 2;
+    const std::ptrdiff_t k = grouped ? std::min<std::ptrdiff_t>(groups, 4 * static_cast<std::ptrdiff_t>(threads))
+                                     : std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segments));
     std::vector<double> tops(static_cast<std::size_t>(2 * k), 0.0);
     OutPanel op{};
     op.columns = out;  // one column: column strides 0
@@ -1187,6 +1195,10 @@ std::pair<double, double> rolling_plain(View<TP> p, View<TB> b, const RollingPar
     };
     if (k == 1) {
         run(0, 0, segments);
+    } else if (grouped) {
+        detail::run_parts_shared(k, threads - 1, [&](std::ptrdiff_t i) {
+            run(i, 8 * (groups * i / k), 8 * (groups * (i + 1) / k));
+        });
     } else {
         detail::run_parts(k, [&](std::ptrdiff_t i) { run(i, segments * i / k, segments * (i + 1) / k); });
     }

@@ -98,6 +98,8 @@ struct PoolJob {
     std::ptrdiff_t k = 0;
     std::ptrdiff_t next = 1;      // the next part to claim
     std::ptrdiff_t finished = 0;  // parts of [1, k) finished
+    std::ptrdiff_t helpers = 0;   // pool threads that may work on the job at once
+    std::ptrdiff_t busy = 0;      // pool threads working on it now
 };
 
 /// Threads that wait for parts of jobs. Never destroyed (its threads wait
@@ -123,13 +125,15 @@ public:
 #endif
     }
 
-    /// Runs job's parts [1, k) on up to k - 1 pool threads and on the
-    /// caller, after `first` (part 0, on the caller); returns when all are done.
+    /// Runs job's parts [1, k) on up to job.helpers pool threads and on
+    /// the caller, after `first` (part 0, on the caller); returns when all
+    /// are done. Parts are claimed one at a time by whoever is free, so a
+    /// helper that wakes late takes fewer.
     template <class First>
     void run(PoolJob& job, const First& first) noexcept {
         {
             std::lock_guard<std::mutex> lock(mu_);
-            grow(job.k - 1);
+            grow(std::min(job.k - 1, job.helpers));
             jobs_.push_back(&job);
         }
         work_.notify_all();
@@ -176,11 +180,23 @@ private:
         }
     }
 
+    // The first job a pool thread may help with (lock held), or null.
+    PoolJob* claimable() const noexcept {
+        for (PoolJob* j : jobs_)
+            if (j->busy < j->helpers) return j;
+        return nullptr;
+    }
+
     void serve() noexcept {
         std::unique_lock<std::mutex> lock(mu_);
         for (;;) {
-            work_.wait(lock, [this] { return !jobs_.empty(); });
-            take(*jobs_.front(), lock);
+            work_.wait(lock, [this] { return claimable() != nullptr; });
+            PoolJob& job = *claimable();
+            ++job.busy;
+            while (job.next < job.k) take(job, lock);
+            // Still under the lock taken when the last part here finished:
+            // the caller cannot have seen every part done and left yet.
+            --job.busy;
         }
     }
 
@@ -194,7 +210,13 @@ private:
 /// runs once, part 0 on the caller, the lowest part's exception rethrown
 /// after all parts ran), without starting a thread per part.
 template <class Part>
-void run_parts(std::ptrdiff_t k, const Part& part) {
+void run_parts(std::ptrdiff_t k, const Part& part);
+
+/// run_parts with at most `helpers` pool threads beside the caller, whatever
+/// k: k may exceed the threads (parts are claimed as threads come free, so
+/// the work evens out when a thread starts late).
+template <class Part>
+void run_parts_shared(std::ptrdiff_t k, std::ptrdiff_t helpers, const Part& part) {
     if (k <= 0) return;
     if (k == 1) return part(std::ptrdiff_t{0});
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(k));
@@ -213,9 +235,19 @@ void run_parts(std::ptrdiff_t k, const Part& part) {
     };
     job.ctx = &ctx;
     job.k = k;
-    WorkerPool::get().run(job, [&] { job.call(&ctx, 0); });
+    job.helpers = std::max<std::ptrdiff_t>(helpers, 0);
+    if (job.helpers == 0) {
+        for (std::ptrdiff_t i = 0; i < k; ++i) job.call(&ctx, i);
+    } else {
+        WorkerPool::get().run(job, [&] { job.call(&ctx, 0); });
+    }
     for (const std::exception_ptr& e : errors)
         if (e) std::rethrow_exception(e);
+}
+
+template <class Part>
+void run_parts(std::ptrdiff_t k, const Part& part) {
+    run_parts_shared(k, k - 1, part);
 }
 
 }  // namespace detail
