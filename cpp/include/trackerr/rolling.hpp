@@ -648,17 +648,28 @@ TRACKERR_APART std::ptrdiff_t series_blocks(MomentLanes<V>& ha_io, CoMomentLanes
 /// formed before the transpose (the difference of transposed blocks is the
 /// transpose of the difference), so two blocks are transposed per W steps
 /// instead of four. Otherwise as series_blocks, bit for bit.
+///
+/// When `final_out` is given (lane j's contiguous output at final_out[j],
+/// null for an idle lane), each block's outputs are also transposed in
+/// registers and stored there (lane j's W outputs in one vector), which the
+/// caller then need not copy out of the lane-interleaved `dst[0]`.
 template <class V, class Fix>
 TRACKERR_APART std::ptrdiff_t series_blocks_te(MomentLanes<V>& ha_io, const double* const* pp, const double* const* pb,
                                                std::ptrdiff_t K, std::ptrdiff_t w, const V& inv_n, const V& nv,
                                                const Emit& em, V* const* dst, V& top_p_io, V& top_b_io,
-                                               const Fix& fix) noexcept {
+                                               double* const* final_out, const Fix& fix) noexcept {
     constexpr int W = simd::width<V>;
     MomentLanes<V> ha = ha_io;
     const V inv = inv_n, n = nv;
-    Emit e = em;
-    e.want_sd = true;
-    V* const out[7] = {dst[0], nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    // emit_lanes' tracking error, written out: sd * sqrt_p, and sd itself
+    // when sqrt_p is 1 (x * 1 is x, bit for bit)
+    V* const out = dst[0];
+    const V idof = simd::splat<V>(em.inv_dof), sp = simd::splat<V>(em.sqrt_p);
+    const bool scaled = em.sqrt_p != 1.0;
+    auto emit = [&](std::ptrdiff_t k) {
+        const V sd = simd::sqrt<V>(ha.m2 * idof);
+        out[k] = scaled ? sd * sp : sd;
+    };
     LaneTops<V> tops;
     std::ptrdiff_t k0 = 0;
     for (; k0 + W <= K; k0 += W) {
@@ -680,20 +691,28 @@ TRACKERR_APART std::ptrdiff_t series_blocks_te(MomentLanes<V>& ha_io, const doub
         for (int i = 0; i < W; ++i) {
             ha.replace(an[i], ao[i], inv);
             ok = ok & ha.quiet(n) & (ha.run < n);
-            emit_lanes(e, ha, out, k0 + i);
+            emit(k0 + i);
         }
-        if (simd::all<V>(ok)) continue;
-        ha = ha0;
-        for (int i = 0; i < W; ++i) {
-            const std::ptrdiff_t k = k0 + i;
-            ha.replace(an[i], ao[i], inv);
-            const simd::mask<V> qa = ha.quiet(n) & (ha.run < n);
-            emit_lanes(e, ha, out, k);
-            if (!simd::all<V>(qa)) {
-                ha_io = ha;
-                fix(k, qa, simd::mask<V>{});
-                ha = ha_io;
+        if (!simd::all<V>(ok)) {
+            ha = ha0;
+            for (int i = 0; i < W; ++i) {
+                const std::ptrdiff_t k = k0 + i;
+                ha.replace(an[i], ao[i], inv);
+                const simd::mask<V> qa = ha.quiet(n) & (ha.run < n);
+                emit(k);
+                if (!simd::all<V>(qa)) {
+                    ha_io = ha;
+                    fix(k, qa, simd::mask<V>{});  // writes the lanes it fixed into out[k]
+                    ha = ha_io;
+                }
             }
+        }
+        if (final_out) {
+            V o[W];
+            for (int i = 0; i < W; ++i) o[i] = out[k0 + i];
+            simd::transpose(o);
+            for (int j = 0; j < W; ++j)
+                if (final_out[j]) simd::store<V>(final_out[j] + k0, o[j]);
         }
     }
     ha_io = ha;
@@ -812,7 +831,7 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
             K = std::min(K, ln.end - ln.t);
         }
         if (!any) break;
-        std::ptrdiff_t done = 0;
+        std::ptrdiff_t done = 0, copied = 0;  // copied: rows whose outputs a kernel stored already
         if (vec) {
             // Register copies of the lanes' states and data pointers.
             MomentLanes<V> ha{};
@@ -909,8 +928,20 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                     }
                     // the lone fields users ask for most: tracking error, beta, correlation
                     const int only = n_fields == 1 ? fields[0] : -1;
-                    if (Act && !Pair && only == 0)
-                        done = series_blocks_te<V>(ha, pd, bd, K, w, inv_n, nv, st.em, dst, top_p, top_b, fix);
+                    if (Act && !Pair && only == 0) {
+                        // lanes whose tracking error is a contiguous array get
+                        // their outputs stored by the kernel, block by block
+                        double* fo[W];
+                        bool direct = true;
+                        for (int j = 0; j < W; ++j) {
+                            const OutView& o = lns[j].st.out.tracking_error;
+                            direct = direct && o.stride == static_cast<std::ptrdiff_t>(sizeof(double));
+                            fo[j] = lns[j].busy ? o.data + lns[j].t : nullptr;
+                        }
+                        done = series_blocks_te<V>(ha, pd, bd, K, w, inv_n, nv, st.em, dst, top_p, top_b,
+                                                   direct ? fo : nullptr, fix);
+                        if (direct) copied = done;
+                    }
                     else if (Pair && !Act && only == 3)
                         done = series_blocks<V, Act, Pair, 3>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
                                                               top_b, fix);
@@ -1026,9 +1057,9 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                     const double* src = reinterpret_cast<const double*>(bv + i * lane_run) + j;
                     if (o.stride == static_cast<std::ptrdiff_t>(sizeof(double))) {
                         double* d = o.data + ln.t;
-                        for (std::ptrdiff_t k = 0; k < done; ++k) d[k] = src[k * W];
+                        for (std::ptrdiff_t k = copied; k < done; ++k) d[k] = src[k * W];
                     } else {
-                        for (std::ptrdiff_t k = 0; k < done; ++k) o.set(ln.t + k, src[k * W]);
+                        for (std::ptrdiff_t k = copied; k < done; ++k) o.set(ln.t + k, src[k * W]);
                     }
                 }
                 if (geo_alpha) {
