@@ -573,11 +573,17 @@ struct LaneTops {
 /// again. On ordinary data a lane is rebuilt every thousand steps or so, so
 /// most blocks pass, and the per-step tests (two mask reductions and
 /// branches per step) become one per block.
+///
+/// When `final_out` is given (field f of lane j at final_out[f * W + j], a
+/// contiguous array, null for an idle lane), each block's outputs are also
+/// transposed in registers and stored there, which the caller then need not
+/// copy out of the lane-interleaved `dst`.
 template <class V, bool Act, bool Pair, int Only, class Fix>
 TRACKERR_APART std::ptrdiff_t series_blocks(MomentLanes<V>& ha_io, CoMomentLanes<V>& hc_io, const double* const* pp,
                                             const double* const* pb, std::ptrdiff_t K, std::ptrdiff_t w,
                                             const V& inv_n, const V& nv, const Emit& em, V* const* dst,
-                                            V& top_p_io, V& top_b_io, const Fix& fix) noexcept {
+                                            V& top_p_io, V& top_b_io, double* const* final_out,
+                                            const Fix& fix) noexcept {
     constexpr int W = simd::width<V>;
     // Locals (no pointer to them escapes but around `fix`): the compiler can
     // keep them in registers, as the output stores cannot alias them.
@@ -631,9 +637,19 @@ TRACKERR_APART std::ptrdiff_t series_blocks(MomentLanes<V>& ha_io, CoMomentLanes
             if (!quiet) {
                 ha_io = ha;
                 hc_io = hc;
-                fix(k, qa, qc);
+                fix(k, qa, qc);  // writes the lanes it fixed into out[.][k]
                 ha = ha_io;
                 hc = hc_io;
+            }
+        }
+        if (final_out) {
+            for (int f = 0; f < 7; ++f) {
+                if (!out[f]) continue;
+                V o[W];
+                for (int i = 0; i < W; ++i) o[i] = out[f][k0 + i];
+                simd::transpose(o);
+                for (int j = 0; j < W; ++j)
+                    if (final_out[f * W + j]) simd::store<V>(final_out[f * W + j] + k0, o[j]);
             }
         }
     }
@@ -928,29 +944,35 @@ void rolling_lanes(const RollingParams& prm, std::ptrdiff_t n_tasks, const Task&
                     }
                     // the lone fields users ask for most: tracking error, beta, correlation
                     const int only = n_fields == 1 ? fields[0] : -1;
-                    if (Act && !Pair && only == 0) {
-                        // lanes whose tracking error is a contiguous array get
-                        // their outputs stored by the kernel, block by block
-                        double* fo[W];
-                        bool direct = true;
+                    // Lanes whose output is a contiguous array get it stored by
+                    // the kernels, block by block (field f of lane j at
+                    // fo[f * W + j]). One field only: with all seven (W lanes
+                    // times 7 arrays written at once) it measured slower than
+                    // copying each out in turn after the run.
+                    double* fo[7 * W] = {};
+                    bool direct = n_fields == 1;
+                    for (int i = 0; i < n_fields; ++i) {
+                        const int f = fields[i];
                         for (int j = 0; j < W; ++j) {
-                            const OutView& o = lns[j].st.out.tracking_error;
+                            const OutView& o = lns[j].st.out.*field_of[f];
                             direct = direct && o.stride == static_cast<std::ptrdiff_t>(sizeof(double));
-                            fo[j] = lns[j].busy ? o.data + lns[j].t : nullptr;
+                            fo[f * W + j] = lns[j].busy ? o.data + lns[j].t : nullptr;
                         }
-                        done = series_blocks_te<V>(ha, pd, bd, K, w, inv_n, nv, st.em, dst, top_p, top_b,
-                                                   direct ? fo : nullptr, fix);
-                        if (direct) copied = done;
                     }
+                    double* const* const fo_or_null = direct ? fo : nullptr;
+                    if (Act && !Pair && only == 0)
+                        done = series_blocks_te<V>(ha, pd, bd, K, w, inv_n, nv, st.em, dst, top_p, top_b,
+                                                   fo_or_null, fix);
                     else if (Pair && !Act && only == 3)
                         done = series_blocks<V, Act, Pair, 3>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
-                                                              top_b, fix);
+                                                              top_b, fo_or_null, fix);
                     else if (Pair && !Act && only == 5)
                         done = series_blocks<V, Act, Pair, 5>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
-                                                              top_b, fix);
+                                                              top_b, fo_or_null, fix);
                     else
                         done = series_blocks<V, Act, Pair, -1>(ha, hc, pd, bd, K, w, inv_n, nv, st.em, dst, top_p,
-                                                               top_b, fix);
+                                                               top_b, fo_or_null, fix);
+                    if (direct) copied = done;
                 }
             }
             for (; done < K; ++done) {
