@@ -12,6 +12,7 @@
 #include <string>
 #include <trackerr/trackerr.hpp>
 #include <type_traits>
+#include <vector>
 
 #include "kernels.hpp"
 #include "pybind.hpp"
@@ -345,6 +346,51 @@ py::array_t<double> tracking_error_path(Bound<State>& s, const py::object& p_obj
     return out;
 }
 
+// update(p, b) with two floats, the call a tick loop makes millions of
+// times, straight from CPython's vectorcall: pybind11's overload dispatch
+// costs about 100 ns a call, more than the tick itself. Any other call (ints,
+// arrays, a time, keywords, a state for n_portfolios or time-based, a wrong
+// number of arguments) goes to the pybind11 overloads, kept as `_update`,
+// which do what update always did and give the same errors.
+template <class State>
+PyObject* fast_update(PyObject* self, PyObject* const* args, Py_ssize_t nargsf, PyObject* kwnames) noexcept {
+    const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs == 2 && kwnames == nullptr && PyFloat_Check(args[0]) && PyFloat_Check(args[1])) {
+        py::detail::make_caster<Bound<State>> self_caster;
+        if (self_caster.load(self, false)) {
+            Bound<State>& s = py::detail::cast_op<Bound<State>&>(self_caster);
+            if (s.scalar && !needs_time(s.state)) {
+                double p = PyFloat_AS_DOUBLE(args[0]);
+                try {
+                    s.state.update(&p, PyFloat_AS_DOUBLE(args[1]));
+                    Py_RETURN_NONE;
+                } catch (...) {
+                    // (the state is unchanged: the general path raises it)
+                }
+            }
+        }
+    }
+    static PyObject* const general = PyUnicode_InternFromString("_update");
+    if (general == nullptr) return nullptr;
+    const Py_ssize_t total = nargs + (kwnames != nullptr ? PyTuple_GET_SIZE(kwnames) : 0);
+    std::vector<PyObject*> call(static_cast<std::size_t>(total + 1));
+    call[0] = self;
+    for (Py_ssize_t i = 0; i < total; ++i) call[static_cast<std::size_t>(i + 1)] = args[i];
+    return PyObject_VectorcallMethod(general, call.data(), static_cast<std::size_t>(nargs + 1), kwnames);
+}
+
+template <class State, class Cls>
+void install_fast_update(Cls& cls) {
+    static PyMethodDef def = {
+        "update", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&fast_update<State>)),
+        METH_FASTCALL | METH_KEYWORDS,
+        "update(p, b) or update(p, b, t): one tick (floats, or arrays across n_portfolios), a batch of "
+        "ticks, or ticks with their times (time-based states); see the class docstring."};
+    PyObject* descr = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &def);
+    if (descr == nullptr) throw py::error_already_set();
+    cls.attr("update") = py::reinterpret_steal<py::object>(descr);
+}
+
 template <class State, class Cls>
 void common(Cls& cls, const char* name) {
     // A copy constructor: copy() makes the Python subclass's instance from it,
@@ -353,7 +399,7 @@ void common(Cls& cls, const char* name) {
     cls.def("tracking_error_path", &tracking_error_path<State>, py::arg("p"), py::arg("b"),
             "Update with a batch tick by tick; the tracking error after each tick.");
     cls.def(
-           "update",
+           "_update",
            [](Bound<State>& s, Real p, Real b) {
                if (!s.scalar)
                    throw std::invalid_argument("with n_portfolios, a tick is an array of portfolio values");
@@ -363,7 +409,7 @@ void common(Cls& cls, const char* name) {
            },
            py::arg("p"), py::arg("b"), "One tick of floats (the fast path).")
         .def(
-            "update",
+            "_update",
             [](Bound<State>& s, const py::object& p, Real b) {
                 const double* d = s.scalar || needs_time(s.state) ? nullptr : tick_data(p, s.state.portfolios());
                 if (d != nullptr) {
@@ -376,7 +422,7 @@ void common(Cls& cls, const char* name) {
             "One tick across n_portfolios: a float64 array read in place (the fast path); anything else "
             "goes through the checked path.")
         .def(
-            "update",
+            "_update",
             [](Bound<State>& s, const py::object& p, const py::object& b, const py::object& t) {
                 update_any(s, p, b, t);
             },
@@ -384,13 +430,15 @@ void common(Cls& cls, const char* name) {
             "Numbers or arrays: one tick, a batch of ticks, or one tick across n_portfolios; t: the "
             "ticks' times (time-based states only).")
         .def(
-            "update",
+            "_update",
             [name](Bound<State>&, const py::args& args, const py::kwargs& kwargs) {
                 throw py::type_error(std::string(name) + ".update takes update(p, b) or update(p, b, t), not " +
                                      std::to_string(args.size()) + " positional argument(s)" +
                                      (kwargs.empty() ? std::string() : " and keywords " + shown(kwargs.attr("keys")())));
             },
-            "Anything else: a one-line TypeError.")
+            "Anything else: a one-line TypeError.");
+    install_fast_update<State>(cls);
+    cls
         .def_property_readonly("tracking_error",
                                [](const Bound<State>& s) { return readout(s, &Readout::tracking_error); })
         .def_property_readonly("active_return",
@@ -511,7 +559,7 @@ void register_stream(py::module_& m) {
     // two-float fast path, then the general path (numbers or arrays, t
     // optional) and a catch-all that raises one line.
     ewm.def(
-        "update",
+        "_update",
         [](Bound<stream::Exponential>& s, Real p, Real b, Real t) {
             if (!s.scalar)
                 throw std::invalid_argument("with n_portfolios, a tick is an array of portfolio values");
