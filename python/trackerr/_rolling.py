@@ -10,8 +10,10 @@ windows that contain it NaN, and they recover once it leaves.
 The kernels keep a guarded, shifted window state (see ``window.hpp``): O(1)
 per step, recomputed from the window whenever a running bound on its rounding
 error exceeds 1e-13 of the variance, exactly 0 for constant windows, never
-negative. Results match an exact per-window computation to about 1e-15
-relative whatever the data's history.
+negative. Results match an exact per-window computation within that bound
+(a standard deviation to 5e-14 relative; measured: 1e-15 on large levels
+with tiny noise, at worst 1.3e-14 after regime changes) whatever the data's
+history.
 
 Range: the window state squares deviations as they come, so values must lie
 within about 1e-154 .. 1e154 in magnitude (or be 0): beyond, the squares
