@@ -45,6 +45,14 @@ from ._rolling import (
     rolling_tracking_error,
 )
 from ._simd import set_simd, simd, simd_available
+from ._timing import (
+    HorizonProfile,
+    LeadLag,
+    TimingDecomposition,
+    lead_lag,
+    timing_decomposition,
+    tracking_error_by_horizon,
+)
 
 __version__ = "0.1.0"
 
@@ -76,9 +84,12 @@ def get_cmake_dir() -> str:
 __all__ = [
     "PERIODS_PER_YEAR",
     "Event",
+    "HorizonProfile",
+    "LeadLag",
     "Monitor",
     "PeriodsInference",
     "RollingStats",
+    "TimingDecomposition",
     "__version__",
     "active_return",
     "alpha",
@@ -90,6 +101,7 @@ __all__ = [
     "get_include",
     "infer_periods_per_year",
     "information_ratio",
+    "lead_lag",
     "max_drawdown",
     "omega_ratio",
     "r_squared",
@@ -115,7 +127,9 @@ __all__ = [
     "simd_available",
     "sortino_ratio",
     "stream",
+    "timing_decomposition",
     "tracking_difference",
     "tracking_error",
+    "tracking_error_by_horizon",
     "up_capture",
 ]
