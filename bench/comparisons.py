@@ -971,6 +971,21 @@ NOT_METRICS: dict[str, str] = {
     "simd": "reports the kernels' instruction set",
     "set_simd": "selects the kernels' instruction set",
     "simd_available": "lists the instruction sets this machine runs",
+    "HorizonProfile": "the result type of tracking_error_by_horizon",
+    "LeadLag": "the result type of lead_lag",
+    "TimingDecomposition": "the result type of timing_decomposition",
+    "tracking_error_by_horizon": (
+        "an analysis over tracking_error of k-period sums (that kernel's cases cover its "
+        "speed); no peer computes it; a case is still to come with issue 11"
+    ),
+    "timing_decomposition": (
+        "a least-squares fit over tracking_error_by_horizon; no peer computes it; a case is "
+        "still to come with issue 11"
+    ),
+    "lead_lag": (
+        "correlation and tracking_error at shifted pairs plus a small regression; no peer "
+        "computes it; a case is still to come with issue 11"
+    ),
 }
 """Names of ``trackerr.__all__`` that are not metrics, with the reason; every
 other public name must have a case (tests/test_comparisons.py checks)."""

@@ -197,9 +197,10 @@ def test_html_report_embeds_the_charts(tmp_path):
     page = tmp_path / "r" / "report.html"
     assert page.is_file() and str(page) in proc.stderr
     html = page.read_text()
-    assert html.count('src="data:image/png;base64,') == 3
+    assert html.count('src="data:image/png;base64,') == 4
     assert "STETH" in html and "Breaches of the 3.00% limit" in html
-    for png in ("rolling_te.png", "growth.png", "drawdown.png"):
+    assert "Timing: how much of the tracking error is the clock" in html
+    for png in ("rolling_te.png", "growth.png", "drawdown.png", "te_by_horizon.png"):
         assert (tmp_path / "r" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -202,3 +202,42 @@ def test_returns_at_or_below_minus_one_are_refused():
     p[7] = -1.0
     with pytest.raises(ValueError, match="must exceed -1"):
         trackerr.timing_decomposition(p, b)
+
+
+# --- in the report ------------------------------------------------------------------
+
+
+def test_report_explains_the_etf_breaches_by_timing():
+    pytest.importorskip("pandas")
+    import json
+
+    from trackerr import report
+
+    frame = datasets.load("btc_etfs").to_frame()
+    rep = report.build(frame, "BTC_USD", portfolios=["IBIT", "FBTC"], limit=0.03)
+    for name in ("IBIT", "FBTC"):
+        t = rep.timing[name]
+        assert rep.breaches[name]  # the naive rolling TE breaches 3 % ...
+        assert t["verdict"].startswith("the breaches are explained by timing")  # ... and says why
+        assert t["genuine_interval"][1] < 0.03
+        assert t["horizons"][0] == 1 and len(t["tracking_error_by_horizon"]) == len(t["horizons"])
+    doc = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
+    assert doc["timing"]["IBIT"]["best_lag"] == 0
+
+
+def test_report_does_not_blame_the_clock_for_a_genuine_drift():
+    pd = pytest.importorskip("pandas")
+    from trackerr import report
+
+    rng = np.random.default_rng(21)
+    n = 800
+    a = np.zeros(n)
+    for t in range(1, n):
+        a[t] = 0.95 * a[t - 1] + rng.normal(0, 0.002)
+    lb = rng.normal(0, 0.01, n)
+    idx = pd.bdate_range("2020-01-01", periods=n)
+    frame = pd.DataFrame({"B": np.exp(np.cumsum(lb)), "P": np.exp(np.cumsum(lb + a))}, index=idx)
+    rep = report.build(frame, "B", limit=0.01)
+    assert rep.breaches["P"]
+    assert not rep.timing["P"]["fits"]
+    assert "read it as genuine" in rep.timing["P"]["verdict"]

@@ -240,7 +240,7 @@ class TimingDecomposition(NamedTuple):
     naive_tracking_error: float  # of one-period returns, as tracking_error gives it
     genuine_tracking_error: float  # sqrt(s2 P)
     timing_noise: float  # sqrt(v): the endpoint error of one observation (per period, log)
-    timing_share: float  # 2 v / Var A(1): the share of the naive variance that is timing
+    timing_share: float  # 2 v / (s^2 + 2 v): the share of the one-period variance that is timing
     genuine_interval: tuple[float, float]  # jackknife interval of genuine_tracking_error
     timing_share_interval: tuple[float, float]
     confidence: float
@@ -271,8 +271,8 @@ def timing_decomposition(
     - genuine tracking error: :math:`\sqrt{s^2 P}`, what the tracking error
       would be with both prices taken at the same moment;
     - timing noise: :math:`\sqrt{v}`, the error of one observation (log);
-    - timing share: :math:`2v / \operatorname{Var} A^{(1)}`, the share of the
-      naive (one-period) variance that the clock explains.
+    - timing share: :math:`2v / (s^2 + 2v)`, the share of the one-period
+      variance (as fitted) that the clock explains.
 
     Assumptions: the genuine active returns are uncorrelated across periods
     and the endpoint errors are independent of each other and of them (an
@@ -339,7 +339,7 @@ def timing_decomposition(
     misfit = float(np.sqrt(np.mean((fitted / var - 1.0) ** 2))) if np.all(var > 0) else math.inf
     profile = np.sqrt(np.maximum(var, 0.0) * scale / kf)
     rising = profile[-1] > 1.1 * profile[0]
-    share = 2.0 * v / var[0] if var[0] > 0 else math.nan
+    share = 2.0 * v / (s2 + 2.0 * v) if s2 + v > 0 else math.nan
 
     lo_g = hi_g = lo_s = hi_s = math.nan
     if groups >= 2:
@@ -352,7 +352,7 @@ def timing_decomposition(
             vg = _variances([x for x in pieces if len(x)], ks, True)
             s2g, vvg = _fit(vg, kf)
             g_s.append(math.sqrt(s2g * scale))
-            sh_s.append(2.0 * vvg / vg[0] if vg[0] > 0 else math.nan)
+            sh_s.append(2.0 * vvg / (s2g + 2.0 * vvg) if s2g + vvg > 0 else math.nan)
         z = statistics.NormalDist().inv_cdf(0.5 + float(confidence) / 2.0)
         for values, point, out in ((g_s, math.sqrt(s2 * scale), "g"), (sh_s, share, "s")):
             m = len(values)
@@ -373,8 +373,8 @@ def timing_decomposition(
         genuine_tracking_error=math.sqrt(s2 * scale),
         timing_noise=math.sqrt(v),
         timing_share=float(share),
-        genuine_interval=(lo_g, hi_g),
-        timing_share_interval=(lo_s, hi_s),
+        genuine_interval=(float(lo_g), float(hi_g)),
+        timing_share_interval=(float(lo_s), float(hi_s)),
         confidence=float(confidence),
         fits=bool(misfit <= 0.2 and not rising),
         misfit=misfit,

@@ -21,6 +21,7 @@ import math
 import re
 import sys
 import tempfile
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -487,6 +488,26 @@ def _print(rep: Any, fmt: str, title: str) -> None:
             for b in bs:
                 tail = ", ongoing" if b.ongoing else ""
                 print(f"  {name}: {b.start} .. {b.end}, peak {b.peak:.2%}{tail}")
+    if rep.timing:
+        print(
+            "timing: how much of the tracking error is the clock (prices taken at different "
+            "moments; trackerr.timing_decomposition):"
+        )
+        for name, t in rep.timing.items():
+            lo, hi = t["genuine_interval"]
+            interval = f" ({lo:.2%} .. {hi:.2%})" if math.isfinite(hi) else ""
+            print(
+                f"  {name}: naive TE {t['naive_tracking_error']:.2%}, genuine "
+                f"{t['genuine_tracking_error']:.2%}{interval}, timing share "
+                f"{t['timing_share']:.0%}, best lag {t['best_lag']}, Dimson beta "
+                f"{t['dimson_beta']:.2f}"
+            )
+            if t["verdict"]:
+                print(
+                    textwrap.fill(
+                        t["verdict"], width=100, initial_indent="    ", subsequent_indent="    "
+                    )
+                )
     for note in rep.notes:
         print(f"note: {note}")
     print()
