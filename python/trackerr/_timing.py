@@ -137,15 +137,31 @@ def _variances(
     overlapping: bool,
 ) -> npt.NDArray[np.float64]:
     """Var of the k-period active log returns for each k (ddof 1), through
-    trackerr's exact full-sample kernel. Given several pieces of a series,
-    no k-period return spans two of them."""
+    trackerr's exact full-sample kernel, all horizons in one call (a column
+    per horizon, NaN below its sums). Given several pieces of a series, no
+    k-period return spans two of them."""
     pieces = a if isinstance(a, list) else [a]
-    out = np.empty(len(ks))
-    for i, k in enumerate(ks):
-        s = np.concatenate([_sums(x, int(k), overlapping) for x in pieces if len(x) >= k])
-        out[i] = (
-            float(_fullsample.tracking_error(s, np.zeros_like(s))) ** 2 if len(s) > 1 else np.nan
-        )
+    if overlapping:  # one running sum per piece serves every horizon
+        runs = [np.concatenate(([0.0], np.cumsum(x))) for x in pieces]
+        sums = [
+            np.concatenate([c[k:] - c[:-k] for c in runs if len(c) > k] or [np.empty(0)])
+            for k in ks
+        ]
+    else:
+        sums = [
+            np.concatenate(
+                [_sums(x, int(k), False) for x in pieces if len(x) >= k] or [np.empty(0)]
+            )
+            for k in ks
+        ]
+    rows = max(len(x) for x in sums)
+    table = np.full((rows, len(ks)), np.nan)
+    for i, x in enumerate(sums):
+        table[: len(x), i] = x
+    te = np.asarray(
+        _fullsample.tracking_error(table, np.zeros(rows), nan_policy="omit"), dtype=np.float64
+    )
+    out: npt.NDArray[np.float64] = te * te
     return out
 
 
