@@ -75,11 +75,13 @@ def _active_log(
     for name, x in (("portfolio", p), ("benchmark", b)):
         if not np.all(np.isfinite(x)):
             i = int(np.flatnonzero(~np.isfinite(x))[0])
-            raise ValueError(f"{name} has a non-finite return {x[i]!r} at row {i} of the rows kept")
+            raise ValueError(
+                f"{name} has a non-finite return {float(x[i])!r} at row {i} of the rows kept"
+            )
         if np.any(x <= -1.0):
             i = int(np.flatnonzero(x <= -1.0)[0])
             raise ValueError(
-                f"{name} has a return of {x[i]!r} at row {i} of the rows kept: returns must "
+                f"{name} has a return of {float(x[i])!r} at row {i} of the rows kept: returns must "
                 "exceed -1 (a price must stay positive) to compound over horizons"
             )
     return p, b, np.log1p(p) - np.log1p(b), index
