@@ -183,7 +183,7 @@ def test_bad_arguments(rng):
         f(p, b, 1)
     with pytest.raises(ValueError, match=r"window \(=3\) must exceed ddof \(=3\)"):
         f(p, b, 3, ddof=3)
-    with pytest.raises(TypeError, match=r"window must be an integer, not float"):
+    with pytest.raises(TypeError, match=r"window must be an integer \(rows\) or a span.*float"):
         f(p, b, 2.5)
     with pytest.raises(
         ValueError, match=r"min_periods \(=0\) must be between 1 and window \(=10\)"

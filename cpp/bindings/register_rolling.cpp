@@ -72,6 +72,59 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
     table.rolling(job);
 }
 
+// Time windows: float64 inputs (the Python layer converts), int64 times.
+void rolling_time_entry(const std::vector<std::string>& metrics, const py::array& p, const py::array& b,
+                        const py::array& times, long long span, const py::object& min_periods_arg, double ddof,
+                        double periods, double risk_free, bool geometric_alpha,
+                        const std::vector<py::array>& outputs, const py::object& threads_arg_) {
+    const int threads = threads_arg(threads_arg_);
+    const long long rows = p.ndim() >= 1 ? static_cast<long long>(p.shape(0)) : 0;
+    const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, PTRDIFF_MAX);
+    if (metrics.size() != outputs.size()) throw std::invalid_argument("one output array per metric");
+    const auto is64 = [](const py::array& a) { return a.dtype().is(py::dtype::of<double>()); };
+    if (!is64(p) || !is64(b)) throw py::type_error("trackerr._core.rolling_time expects float64 arrays");
+    if (!times.dtype().is(py::dtype::of<std::int64_t>()) || times.ndim() != 1 || times.shape(0) != rows ||
+        times.strides(0) != static_cast<py::ssize_t>(sizeof(std::int64_t)))
+        throw std::invalid_argument("times must be a contiguous int64 array with one value per row");
+    if (p.ndim() != 1 && p.ndim() != 2) throw std::invalid_argument("portfolio must be 1-D or 2-D");
+    if (b.ndim() != 1 && !(b.ndim() == 2 && p.ndim() == 2 && b.shape(1) == p.shape(1)))
+        throw std::invalid_argument("benchmark must be 1-D or have the portfolio's shape");
+    if (b.shape(0) != rows) throw std::invalid_argument("portfolio and benchmark lengths differ");
+    RollingParams prm;
+    prm.window = 2;
+    prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
+    prm.ddof = ddof;
+    prm.periods = periods;
+    prm.risk_free = risk_free;
+    prm.geometric_alpha = geometric_alpha;
+    OutPanel out{};
+    OutView* fields[7] = {&out.columns.tracking_error, &out.columns.active_return, &out.columns.information_ratio,
+                          &out.columns.beta,           &out.columns.alpha,         &out.columns.correlation,
+                          &out.columns.r_squared};
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+        const py::array& o = outputs[i];
+        if (!is64(o) || !o.writeable()) throw py::type_error("outputs must be writeable float64 arrays");
+        if (o.ndim() != p.ndim() || o.shape(0) != rows || (p.ndim() == 2 && o.shape(1) != p.shape(1)))
+            throw std::invalid_argument("an output array does not have the portfolio's shape");
+        const int k = metric_index(metrics[i]);
+        *fields[k] = OutView{static_cast<double*>(const_cast<void*>(o.data())), o.strides(0)};
+        out.col_stride[k] = o.ndim() == 2 ? o.strides(1) : 0;
+    }
+    const auto* tv = static_cast<const std::int64_t*>(times.data());
+    const auto* pd = static_cast<const double*>(p.data());
+    const auto* bd = static_cast<const double*>(b.data());
+    py::gil_scoped_release release;  // views into arrays the caller keeps alive
+    if (p.ndim() == 1) {
+        rolling_time(View<double>(pd, rows, p.strides(0)), View<double>(bd, rows, b.strides(0)), tv,
+                     static_cast<std::int64_t>(span), prm, out.columns);
+        return;
+    }
+    const Panel<double> pp(pd, rows, p.shape(1), p.strides(0), p.strides(1));
+    const Panel<double> bp = b.ndim() == 1 ? broadcast(View<double>(bd, rows, b.strides(0)), p.shape(1))
+                                           : Panel<double>(bd, rows, b.shape(1), b.strides(0), b.strides(1));
+    rolling_time(pp, bp, tv, static_cast<std::int64_t>(span), prm, out, threads);
+}
+
 }  // namespace
 
 void register_rolling(py::module_& m) {
@@ -81,6 +134,11 @@ void register_rolling(py::module_& m) {
           "Rolling metrics written into the given float64 output arrays (one per metric name),\n"
           "each of the portfolio's shape. window >= 2, 0 <= min_periods <= window (0: window),\n"
           "0 <= threads <= 1024 (0: one per core).");
+    m.def("rolling_time", &rolling_time_entry, py::arg("metrics"), py::arg("portfolio"), py::arg("benchmark"),
+          py::arg("times"), py::arg("span"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"),
+          py::arg("risk_free"), py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),
+          "Rolling metrics over time windows (times[t] - span, times[t]]: float64 inputs, int64\n"
+          "times (non-decreasing) and span > 0 in one unit; min_periods counts observations (0: 1).");
 }
 
 }  // namespace trackerr::bindings

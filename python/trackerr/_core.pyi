@@ -57,6 +57,20 @@ def rolling(
     outputs: list[npt.NDArray[np.float64]],
     threads: int,
 ) -> None: ...
+def rolling_time(
+    metrics: list[str],
+    portfolio: npt.NDArray[np.float64],
+    benchmark: npt.NDArray[np.float64],
+    times: npt.NDArray[np.int64],
+    span: int,
+    min_periods: int,
+    ddof: float,
+    periods: float,
+    risk_free: float,
+    geometric_alpha: bool,
+    outputs: list[npt.NDArray[np.float64]],
+    threads: int,
+) -> None: ...
 def risk(
     metric: str,
     returns: npt.NDArray[np.floating[Any]],

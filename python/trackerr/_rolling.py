@@ -23,6 +23,8 @@ power of two and have no such limit. Real returns are far inside it.
 
 from __future__ import annotations
 
+import datetime as dt
+import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -57,6 +59,157 @@ class RollingStats(NamedTuple):
 
 
 _F64 = np.dtype(np.float64)
+_NS = np.dtype("timedelta64[ns]")
+
+
+def _time_span(window: Any) -> int | None:
+    """A time-span window in nanoseconds, or None for a count of rows.
+    Spans without a fixed length (months, years) are refused."""
+    if not isinstance(window, np.timedelta64) and (
+        isinstance(window, (bool, np.bool_)) or isinstance(window, numbers.Integral)
+    ):
+        return None  # (numpy counts timedelta64 as an integer type)
+    if isinstance(window, str):
+        pd = _inputs._pandas()
+        if pd is None:
+            try:
+                import pandas
+
+                pd = pandas
+            except ImportError:
+                raise TypeError(
+                    f"window (={window!r}): a span written as text needs pandas to read it; "
+                    "pass a numpy timedelta64 or a datetime.timedelta"
+                ) from None
+        try:
+            td = pd.Timedelta(window)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"window (={window!r}) is not a span of time pandas can read "
+                f"(e.g. '30D', '12h', '5min'): {str(exc).splitlines()[0]}"
+            ) from None
+        if td is pd.NaT:
+            raise ValueError(f"window (={window!r}) is not a span of time")
+        ns = int(td.value)
+    elif isinstance(window, dt.timedelta):
+        ns = (window.days * 86_400 + window.seconds) * 1_000_000_000 + window.microseconds * 1000
+    elif isinstance(window, np.timedelta64):
+        unit = np.datetime_data(window.dtype)[0]
+        if unit in ("Y", "M", "generic"):
+            raise ValueError(
+                f"window (={window!r}) has no fixed length (years, months or no unit); "
+                "give days or a finer unit"
+            )
+        if np.isnat(window):
+            raise ValueError("window is NaT")
+        ns = int(window.astype(_NS).astype(np.int64))
+    else:
+        raise TypeError(
+            "window must be an integer (rows) or a span of time (a str such as '30D', a numpy "
+            f"timedelta64, a datetime.timedelta), not {type(window).__name__} (={window!r})"
+        )
+    if ns <= 0:
+        raise ValueError(f"window (={window!r}) must be a positive span of time")
+    return ns
+
+
+def _time_values(times: Any, inputs: _inputs.Inputs, rows: int) -> np.ndarray:
+    """The rows' times as int64 nanoseconds (UTC for zone-aware pandas times)."""
+    if times is None:
+        index = inputs.index
+        pd = _inputs._pandas()
+        if index is None or pd is None or not isinstance(index, pd.DatetimeIndex):
+            raise ValueError(
+                "a time-span window needs the rows' times: pass times=, or pandas data "
+                "with a DatetimeIndex"
+            )
+        values = index.asi8 if index.tz is None else index.tz_convert("UTC").asi8
+        stamps = np.asarray(values, dtype=np.int64)
+        nat = np.asarray(index.isna())
+    else:
+        pd = _inputs._pandas()
+        if pd is not None and isinstance(times, (pd.DatetimeIndex, pd.Series)):
+            idx = pd.DatetimeIndex(times)
+            if idx.tz is not None:
+                idx = idx.tz_convert("UTC").tz_localize(None)
+            arr = idx.to_numpy()
+        else:
+            arr = np.asarray(times)
+        if arr.dtype.kind != "M":
+            raise TypeError(f"times must hold datetime64 values, not {arr.dtype}")
+        if arr.ndim != 1 or len(arr) != rows:
+            raise ValueError(f"times has shape {arr.shape}; the data has {rows} rows")
+        nat = np.isnat(arr)
+        stamps = arr.astype("datetime64[ns]").astype(np.int64)
+    if nat.any():
+        raise ValueError(f"times has a NaT at row {int(np.flatnonzero(nat)[0])}")
+    back = np.flatnonzero(np.diff(stamps) < 0)
+    if len(back):
+        raise ValueError(f"times go back at row {int(back[0]) + 1}: sort the rows by time first")
+    return np.ascontiguousarray(stamps)
+
+
+def _run_time(
+    names: tuple[str, ...],
+    portfolio: Any,
+    benchmark: Any,
+    span: int,
+    times: Any,
+    *,
+    min_periods: int | None,
+    ddof: float,
+    periods_per_year: PeriodsPerYear,
+    nan_policy: str,
+    risk_free: float,
+    geometric_alpha: bool,
+    out: Any,
+    threads: int | None,
+) -> tuple[list[np.ndarray], _inputs.Inputs]:
+    policy = _options.nan_policy(nan_policy)
+    if policy == "propagate":
+        raise ValueError(
+            "nan_policy='propagate' is not available with a time-span window yet; use 'omit' "
+            "or 'raise'"
+        )
+    ddof = _options.ddof(ddof)
+    periods = _options.periods(periods_per_year)
+    n_threads = _inputs.threads(threads)
+    inputs = _inputs.prepare(portfolio, benchmark)
+    p = np.ascontiguousarray(inputs.portfolio, dtype=np.float64)
+    b = np.ascontiguousarray(inputs.benchmark, dtype=np.float64)
+    rows = p.shape[0]
+    if min_periods is None:
+        mp = 1
+    else:
+        if isinstance(min_periods, bool) or not isinstance(min_periods, numbers.Integral):
+            raise TypeError(f"min_periods must be an integer or None, not {min_periods!r}")
+        mp = int(min_periods)
+        if mp < 1:
+            raise ValueError(f"min_periods (={mp}) must be at least 1 with a time-span window")
+    stamps = _time_values(times, inputs, rows)
+    if policy == "raise":
+        bad = _inputs.nan_mask(inputs)
+        if bad is not None:
+            _inputs.raise_nan(bad, inputs)
+    if out is not None:
+        outputs = [_inputs.check_out(out, p.shape, (inputs.portfolio, inputs.benchmark))]
+    else:
+        outputs = [np.empty(p.shape) for _ in names]
+    _core.rolling_time(
+        list(names),
+        p,
+        b,
+        stamps,
+        span,
+        mp,
+        ddof,
+        periods,
+        risk_free,
+        geometric_alpha,
+        outputs,
+        n_threads,
+    )
+    return outputs, inputs
 
 
 def _plain(
@@ -131,7 +284,30 @@ def _run(
     geometric_alpha: bool = False,
     out: Any = None,
     threads: int | None,
+    times: Any = None,
 ) -> tuple[list[np.ndarray], _inputs.Inputs]:
+    span = _time_span(window)
+    if span is not None:
+        return _run_time(
+            names,
+            portfolio,
+            benchmark,
+            span,
+            times,
+            min_periods=min_periods,
+            ddof=ddof,
+            periods_per_year=periods_per_year,
+            nan_policy=nan_policy,
+            risk_free=risk_free,
+            geometric_alpha=geometric_alpha,
+            out=out,
+            threads=threads,
+        )
+    if times is not None:
+        raise ValueError(
+            "times is for a time-span window (window='30D', a timedelta); window "
+            f"(={window!r}) is a count of rows"
+        )
     plain = _plain(
         portfolio,
         benchmark,
@@ -189,6 +365,7 @@ def rolling_tracking_error(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     r"""Rolling tracking error: the standard deviation of :math:`a_t = p_t - b_t`
     over each window, :math:`\sqrt{\sum (a - \bar a)^2 / (n - \mathrm{ddof})}\,\sqrt{P}`.
@@ -198,9 +375,12 @@ def rolling_tracking_error(
     portfolio, benchmark : array_like, Series or DataFrame
         Periodic returns: 1-D of length T, or a T x N portfolio against a
         length-T (or T x N) benchmark.
-    window : int
-        Rows per window (at least 2 and more than ``ddof``). A window longer
-        than the series gives all-NaN (unless ``min_periods`` allows less).
+    window : int, or a time span (str such as '30D', numpy timedelta64, datetime.timedelta)
+        Rows per window (at least 2 and more than ``ddof``; a window longer
+        than the series gives all-NaN unless ``min_periods`` allows less), or a
+        span of time: row t's window is then the rows with times in
+        (t - span, t], as pandas' ``rolling('30D')``, and ``min_periods``
+        (default 1) counts observations.
     min_periods : int, optional
         Observations a window needs for a value; default ``window``.
     ddof, periods_per_year, nan_policy
@@ -210,6 +390,9 @@ def rolling_tracking_error(
     threads : int, optional
         Threads across portfolios of a panel; None = one per core, 1 = none.
         Results do not depend on it.
+    times : array_like of datetime64, optional
+        The rows' times, for a time-span window (non-decreasing, no NaT);
+        pandas inputs with a DatetimeIndex give them by themselves.
 
     Returns
     -------
@@ -226,6 +409,7 @@ def rolling_tracking_error(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
 
 
@@ -240,6 +424,7 @@ def rolling_active_return(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     r"""Rolling mean active return, :math:`\bar a \cdot P` over each window
     (arithmetic; see :func:`rolling_tracking_error` for the shared options)."""
@@ -254,6 +439,7 @@ def rolling_active_return(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
 
 
@@ -269,6 +455,7 @@ def rolling_information_ratio(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     r"""Rolling information ratio :math:`\bar a / s_a \cdot \sqrt{P}` over each
     window (arithmetic); NaN where the window's tracking error is 0."""
@@ -283,6 +470,7 @@ def rolling_information_ratio(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
 
 
@@ -296,6 +484,7 @@ def rolling_beta(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     r"""Rolling beta :math:`\mathrm{cov}(p, b) / \mathrm{var}(b)` over each window
     (exactly ``window`` rows, unlike pyfolio's w + 1); NaN where the benchmark
@@ -311,6 +500,7 @@ def rolling_beta(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
 
 
@@ -327,6 +517,7 @@ def rolling_alpha(
     method: str = "arithmetic",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     r"""Rolling Jensen's alpha over each window:
     :math:`[(\bar p - r_f) - \beta (\bar b - r_f)] P`, or with
@@ -345,6 +536,7 @@ def rolling_alpha(
         geometric_alpha=method == "geometric",
         out=out,
         threads=threads,
+        times=times,
     )
 
 
@@ -358,6 +550,7 @@ def rolling_correlation(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling Pearson correlation over each window; NaN where either side is constant."""
     return _single(
@@ -371,6 +564,7 @@ def rolling_correlation(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
 
 
@@ -384,6 +578,7 @@ def rolling_r_squared(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling R^2 (squared correlation) over each window."""
     return _single(
@@ -397,6 +592,7 @@ def rolling_r_squared(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
 
 
@@ -412,6 +608,7 @@ def rolling_stats(
     risk_free: float = 0.0,
     nan_policy: str = "omit",
     threads: int | None = None,
+    times: Any = None,
 ) -> RollingStats:
     """All seven rolling metrics from one pass over the data.
 
@@ -431,6 +628,7 @@ def rolling_stats(
         nan_policy=nan_policy,
         risk_free=_options.real("risk_free", risk_free),
         threads=threads,
+        times=times,
     )
     return RollingStats(
         *(_inputs.wrap_rolling(v, inputs, name) for v, name in zip(values, _FIELDS, strict=True))

@@ -6,6 +6,7 @@
 #include "metrics.hpp"
 #include "panel.hpp"
 #include "rolling.hpp"
+#include "rolling_time.hpp"
 #include "risk.hpp"
 #include "stream.hpp"
 #include "view.hpp"

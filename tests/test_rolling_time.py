@@ -1,0 +1,229 @@
+"""Rolling metrics over time-span windows (window='30D', a timedelta): row t's
+window is the rows with times in (t - span, t], as pandas' rolling('30D').
+Checked against an exact per-window computation (rational arithmetic), against
+pandas, on NUMERICS.md's adversarial shapes, and for clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import trackerr
+
+HOUR = np.timedelta64(3600, "s")
+
+
+def _times(rng, n, mean_gap_s=3600.0, ties=False):
+    gaps = rng.exponential(mean_gap_s, n).astype(np.int64) + 1
+    if ties:
+        gaps[rng.random(n) < 0.2] = 0  # several ticks at one time
+    return np.datetime64("2024-01-01T00:00:00", "ns") + np.cumsum(gaps).astype("timedelta64[s]")
+
+
+def _exact_std(x):
+    fx = [Fraction(v) for v in x]
+    n = len(fx)
+    m = sum(fx) / n
+    v = sum((q - m) ** 2 for q in fx) / (n - 1)
+    return math.sqrt(v)
+
+
+def _reference_te(a, stamps, span_ns, min_periods=1):
+    """Tracking error over (t - span, t] from the exact moments of each window."""
+    t_ns = stamps.astype("datetime64[ns]").astype(np.int64)
+    out = np.full(len(a), np.nan)
+    for t in range(len(a)):
+        rows = (t_ns > t_ns[t] - span_ns) & (np.arange(len(a)) <= t)
+        x = a[rows]
+        x = x[~np.isnan(x)]
+        if len(x) < max(min_periods, 1) or not np.all(np.isfinite(x)):
+            continue
+        out[t] = (
+            0.0
+            if len(x) >= 2 and np.ptp(x) == 0
+            else (_exact_std(x.tolist()) if len(x) >= 2 else np.nan)
+        )
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("span", ["6h", "1D"])
+def test_tracking_error_matches_the_exact_windows(seed, span):
+    rng = np.random.default_rng(seed)
+    n = 600
+    times = _times(rng, n, ties=seed == 2)
+    p = rng.normal(0, 0.01, n)
+    b = p + rng.normal(0, 0.002, n)
+    p[rng.random(n) < 0.05] = np.nan
+    got = trackerr.rolling_tracking_error(p, b, span, times=times)
+    span_ns = (
+        int(np.timedelta64(1, "D") / np.timedelta64(1, "ns")) if span == "1D" else 6 * 3600 * 10**9
+    )
+    want = _reference_te(p - b, times, span_ns)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    m = np.isfinite(want) & (want > 0)
+    assert np.max(np.abs(got[m] - want[m]) / want[m]) <= 1e-12
+
+
+def test_regime_change_over_time_windows_stays_exact_and_constant_windows_are_zero():
+    rng = np.random.default_rng(3)
+    a = np.concatenate(
+        [
+            rng.normal(0, 1, 300) * 10 ** rng.uniform(2, 8, 300),
+            rng.normal(0, 1e-3, 600),
+            np.full(300, 0.75),
+            rng.normal(0, 1e-3, 200),
+        ]
+    )
+    times = _times(rng, len(a), mean_gap_s=600)
+    got = trackerr.rolling_tracking_error(a, np.zeros_like(a), "12h", times=times)
+    want = _reference_te(a, times, 12 * 3600 * 10**9)
+    zero = want == 0.0
+    assert np.all(got[zero] == 0.0)
+    m = np.isfinite(want) & (want > 0)
+    assert np.max(np.abs(got[m] - want[m]) / want[m]) <= 1e-12
+
+
+def test_large_level_tiny_noise_over_time_windows():
+    rng = np.random.default_rng(4)
+    n = 3000
+    b = 1e9 + rng.normal(0, 1e-4, n)
+    p = b + rng.normal(0, 1e-4, n)
+    times = _times(rng, n, mean_gap_s=60)
+    got = trackerr.rolling_tracking_error(p, b, "2h", times=times)
+    pos = rng.integers(50, n, 200)
+    want = _reference_te(p - b, times, 2 * 3600 * 10**9)
+    assert np.max(np.abs(got[pos] - want[pos]) / want[pos]) <= 1e-12
+
+
+def test_every_metric_equals_pandas_offset_windows():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    n = 1500
+    idx = pd.DatetimeIndex(_times(rng, n))
+    p = pd.Series(rng.normal(0, 0.01, n), index=idx)
+    b = pd.Series(p.to_numpy() * 0.8 + rng.normal(0, 0.004, n), index=idx)
+    for span in ("10h", "3D"):
+        a = p - b
+        checks = {
+            "rolling_tracking_error": a.rolling(span).std(),
+            "rolling_active_return": a.rolling(span).mean(),
+            "rolling_beta": p.rolling(span).cov(b) / b.rolling(span).var(),
+            "rolling_correlation": p.rolling(span).corr(b),
+        }
+        for name, want in checks.items():
+            got = getattr(trackerr, name)(p, b, span)
+            assert isinstance(got, pd.Series) and got.index.equals(idx)
+            m = np.isfinite(want.to_numpy())
+            assert np.array_equal(np.isfinite(got.to_numpy()), m), name
+            np.testing.assert_allclose(
+                got.to_numpy()[m], want.to_numpy()[m], rtol=1e-10, atol=1e-15
+            )
+
+
+def test_spans_given_as_timedelta_numpy_or_text_agree():
+    rng = np.random.default_rng(6)
+    times = _times(rng, 300)
+    p, b = rng.normal(0, 0.01, 300), rng.normal(0, 0.01, 300)
+    a = trackerr.rolling_tracking_error(p, b, dt.timedelta(hours=5), times=times)
+    c = trackerr.rolling_tracking_error(p, b, np.timedelta64(5, "h"), times=times)
+    np.testing.assert_array_equal(a, c)
+    if pytest.importorskip("pandas"):
+        np.testing.assert_array_equal(a, trackerr.rolling_tracking_error(p, b, "5h", times=times))
+
+
+def test_panels_and_threads_over_time_windows():
+    rng = np.random.default_rng(7)
+    times = _times(rng, 400)
+    b = rng.normal(0, 0.01, 400)
+    p = b[:, None] + rng.normal(0, 0.002, (400, 6))
+    one = trackerr.rolling_stats(p, b, "8h", times=times, threads=1)
+    many = trackerr.rolling_stats(p, b, "8h", times=times, threads=3)
+    for f1, f2 in zip(one, many, strict=True):
+        np.testing.assert_array_equal(f1, f2)
+    for j in range(6):
+        col = trackerr.rolling_correlation(p[:, j], b, "8h", times=times)
+        np.testing.assert_array_equal(one.correlation[:, j], col)
+
+
+def test_min_periods_counts_observations():
+    rng = np.random.default_rng(8)
+    times = _times(rng, 200)
+    p, b = rng.normal(0, 0.01, 200), rng.normal(0, 0.01, 200)
+    loose = trackerr.rolling_tracking_error(p, b, "4h", times=times)
+    strict = trackerr.rolling_tracking_error(p, b, "4h", times=times, min_periods=5)
+    t_ns = times.astype(np.int64)
+    counts = np.array(
+        [np.sum((t_ns > t_ns[t] - 4 * 3600 * 10**9) & (np.arange(200) <= t)) for t in range(200)]
+    )
+    assert np.all(np.isnan(strict[counts < 5]))
+    np.testing.assert_array_equal(strict[counts >= 5], loose[counts >= 5])
+    assert np.all(
+        np.isnan(trackerr.rolling_tracking_error(p, b, "4h", times=times, min_periods=10**6))
+    )
+
+
+def test_time_zone_aware_index_is_read_in_utc():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(9)
+    naive = pd.DatetimeIndex(_times(rng, 300))
+    aware = naive.tz_localize("UTC").tz_convert("America/New_York")
+    p, b = rng.normal(0, 0.01, 300), rng.normal(0, 0.01, 300)
+    x = trackerr.rolling_beta(pd.Series(p, naive), pd.Series(b, naive), "6h")
+    y = trackerr.rolling_beta(pd.Series(p, aware), pd.Series(b, aware), "6h")
+    np.testing.assert_array_equal(x.to_numpy(), y.to_numpy())
+
+
+@pytest.mark.parametrize(
+    "window, times_kind, err, match",
+    [
+        ("1M", "ok", ValueError, "window"),
+        ("soon", "ok", ValueError, "not a span of time"),
+        (np.timedelta64(1, "M"), "ok", ValueError, "no fixed length"),
+        (np.timedelta64(-5, "h"), "ok", ValueError, "positive"),
+        (dt.timedelta(0), "ok", ValueError, "positive"),
+        (2.5, "ok", TypeError, "integer .rows. or a span of time"),
+        ("6h", None, ValueError, "needs the rows' times"),
+        ("6h", "nat", ValueError, "NaT at row 3"),
+        ("6h", "back", ValueError, "go back at row 10"),
+        ("6h", "short", ValueError, "has shape"),
+        ("6h", "floats", TypeError, "datetime64"),
+        (30, "ok", ValueError, "times is for a time-span window"),
+    ],
+)
+def test_bad_time_windows_are_refused_clearly(window, times_kind, err, match):
+    rng = np.random.default_rng(10)
+    n = 50
+    times = _times(rng, n)
+    if times_kind == "nat":
+        times = times.copy()
+        times[3] = np.datetime64("NaT")
+    elif times_kind == "back":
+        times = times.copy()
+        times[10] = times[0]
+    elif times_kind == "short":
+        times = times[:-1]
+    elif times_kind == "floats":
+        times = np.arange(n, dtype=float)
+    elif times_kind is None:
+        times = None
+    p, b = rng.normal(0, 0.01, n), rng.normal(0, 0.01, n)
+    p0 = p.copy()
+    with pytest.raises(err, match=match):
+        trackerr.rolling_tracking_error(p, b, window, times=times)
+    np.testing.assert_array_equal(p, p0)
+
+
+def test_propagate_is_refused_for_time_windows_and_raise_names_the_row():
+    rng = np.random.default_rng(11)
+    times = _times(rng, 40)
+    p, b = rng.normal(0, 0.01, 40), rng.normal(0, 0.01, 40)
+    p[7] = np.nan
+    with pytest.raises(ValueError, match="propagate"):
+        trackerr.rolling_tracking_error(p, b, "6h", times=times, nan_policy="propagate")
+    with pytest.raises(ValueError, match="7"):
+        trackerr.rolling_tracking_error(p, b, "6h", times=times, nan_policy="raise")
