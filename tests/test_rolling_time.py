@@ -218,15 +218,27 @@ def test_bad_time_windows_are_refused_clearly(window, times_kind, err, match):
     np.testing.assert_array_equal(p, p0)
 
 
-def test_propagate_is_refused_for_time_windows_and_raise_names_the_row():
+def test_propagate_makes_every_time_window_holding_a_nan_nan_and_raise_names_the_row():
     rng = np.random.default_rng(11)
-    times = _times(rng, 40)
-    p, b = rng.normal(0, 0.01, 40), rng.normal(0, 0.01, 40)
-    p[7] = np.nan
-    with pytest.raises(ValueError, match="propagate"):
-        trackerr.rolling_tracking_error(p, b, "6h", times=times, nan_policy="propagate")
+    n = 300
+    times = _times(rng, n)
+    p, b = rng.normal(0, 0.01, n), rng.normal(0, 0.01, n)
+    p[[7, 150]] = np.nan
+    omit = trackerr.rolling_tracking_error(p, b, "6h", times=times)
+    prop = trackerr.rolling_tracking_error(p, b, "6h", times=times, nan_policy="propagate")
+    t_ns = times.astype(np.int64)
+    span = 6 * 3600 * 10**9
+    holds = np.array(
+        [np.isnan(p[(t_ns > t_ns[t] - span) & (np.arange(n) <= t)]).any() for t in range(n)]
+    )
+    assert np.all(np.isnan(prop[holds]))
+    np.testing.assert_array_equal(prop[~holds], omit[~holds])
     with pytest.raises(ValueError, match="7"):
         trackerr.rolling_tracking_error(p, b, "6h", times=times, nan_policy="raise")
+    pb = np.column_stack([p, rng.normal(0, 0.01, n)])  # a panel: per column
+    panel = trackerr.rolling_tracking_error(pb, b, "6h", times=times, nan_policy="propagate")
+    np.testing.assert_array_equal(panel[:, 0], prop)
+    assert not np.isnan(panel[holds & ~np.isnan(omit), 1]).any()
 
 
 def test_a_long_series_with_wide_windows_does_not_drift():

@@ -166,11 +166,6 @@ def _run_time(
     threads: int | None,
 ) -> tuple[list[np.ndarray], _inputs.Inputs]:
     policy = _options.nan_policy(nan_policy)
-    if policy == "propagate":
-        raise ValueError(
-            "nan_policy='propagate' is not available with a time-span window yet; use 'omit' "
-            "or 'raise'"
-        )
     ddof = _options.ddof(ddof)
     periods = _options.periods(periods_per_year)
     n_threads = _inputs.threads(threads)
@@ -187,10 +182,9 @@ def _run_time(
         if mp < 1:
             raise ValueError(f"min_periods (={mp}) must be at least 1 with a time-span window")
     stamps = _time_values(times, inputs, rows)
-    if policy == "raise":
-        bad = _inputs.nan_mask(inputs)
-        if bad is not None:
-            _inputs.raise_nan(bad, inputs)
+    bad = _inputs.nan_mask(inputs) if policy != "omit" else None
+    if policy == "raise" and bad is not None:
+        _inputs.raise_nan(bad, inputs)
     if out is not None:
         outputs = [_inputs.check_out(out, p.shape, (inputs.portfolio, inputs.benchmark))]
     else:
@@ -209,7 +203,23 @@ def _run_time(
         outputs,
         n_threads,
     )
+    if policy == "propagate" and bad is not None and bad.any():
+        # every window (t - span, t] holding a NaN row is NaN: NaN rows up to t
+        # minus those up to the window's first row
+        first = np.searchsorted(stamps, _edges(stamps, span), side="right")
+        counts = np.concatenate([np.zeros((1, *bad.shape[1:]), np.int64), np.cumsum(bad, axis=0)])
+        hit = (counts[1:] - counts[first]) > 0
+        for v in outputs:
+            v[hit] = np.nan
     return outputs, inputs
+
+
+def _edges(stamps: np.ndarray, span: int) -> np.ndarray:
+    """times - span for each row, without wrapping below the int64 range."""
+    low = np.iinfo(np.int64).min
+    with np.errstate(over="ignore"):  # the rows below low + span take low
+        edges: np.ndarray = np.where(stamps < low + span, low, stamps - np.int64(span))
+    return edges
 
 
 def _plain(
