@@ -6,6 +6,8 @@ import math
 import numbers
 from collections.abc import Collection
 
+import numpy as np
+
 PERIODS_PER_YEAR: dict[str, int] = {
     "daily": 252,
     "weekly": 52,
@@ -78,3 +80,10 @@ def real(name: str, value: float) -> float:
     if not math.isfinite(out):
         raise ValueError(f"{name} (={value!r}) must be finite")
     return out
+
+
+def flag(name: str, value: object) -> bool:
+    """A boolean option (Python or numpy bool)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__} (={value!r})")
+    return bool(value)

@@ -216,7 +216,7 @@ def tracking_error_by_horizon(
     input), the tracking errors; the profile also gives how many k-period
     returns are behind each figure.
     """
-    overlapping = _flag("overlapping", overlapping)
+    overlapping = _options.flag("overlapping", overlapping)
     _, _, a, index = _active_log(portfolio, benchmark, nan_policy)
     ks = _horizons(horizons, len(a))
     scale = _annualizer(periods_per_year)
@@ -227,12 +227,6 @@ def tracking_error_by_horizon(
         pd = _inputs._pandas()
         return pd.Series(te, index=pd.Index(ks, name="horizon"), name="tracking_error")
     return HorizonProfile(ks, te, counts)
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, not {type(value).__name__} (={value!r})")
-    return bool(value)
 
 
 # --- the decomposition -------------------------------------------------------------

@@ -48,8 +48,6 @@ import numbers
 import operator
 from typing import Any, TypeVar, cast
 
-import numpy as np
-
 from . import _core, _options
 
 __all__ = ["Cumulative", "Exponential", "Window"]
@@ -344,8 +342,8 @@ class Exponential(_Merges, _Checkpoints, _core.Exponential):
         ]
         if len(given) != 1:
             raise ValueError(f"give exactly one of halflife, span or alpha (got {given or 'none'})")
-        adjust = _flag("adjust", adjust)
-        time_based = _flag("time_based", time_based)
+        adjust = _options.flag("adjust", adjust)
+        time_based = _options.flag("time_based", time_based)
         if time_based and halflife is None:
             raise ValueError("time_based=True needs halflife (in the units of the times)")
         if halflife is not None and not (_options.real("halflife", halflife) > 0):
@@ -390,10 +388,3 @@ class Exponential(_Merges, _Checkpoints, _core.Exponential):
             f"Exponential({decay}, adjust={self.adjust}, n_portfolios={self.n_portfolios}, "
             f"count={self.count!r}, tracking_error={self.tracking_error!r})"
         )
-
-
-def _flag(name: str, value: object) -> bool:
-    """A boolean option (Python or numpy bool)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, not {type(value).__name__} (={value!r})")
-    return bool(value)

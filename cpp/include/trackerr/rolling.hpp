@@ -553,6 +553,19 @@ struct LaneTops {
     }
 };
 
+/// A block's W output vectors (rows[i]: step i across the lanes) transposed
+/// in registers and stored at dests[j] + k0, lane j's W values in one store;
+/// a null lane (idle) is skipped.
+template <class V>
+TRACKERR_HOT void store_block(const V* rows, double* const* dests, std::ptrdiff_t k0) noexcept {
+    constexpr int W = simd::width<V>;
+    V o[W];
+    for (int i = 0; i < W; ++i) o[i] = rows[i];
+    simd::transpose(o);
+    for (int j = 0; j < W; ++j)
+        if (dests[j]) simd::store<V>(dests[j] + k0, o[j]);
+}
+
 /// The steady vector steps of a run where lane j reads its own stretch of a
 /// contiguous 1-D series of doubles (p from pp[j], b from pb[j], the values
 /// leaving w rows earlier), in blocks of W steps: each block loads W vectors
@@ -563,16 +576,10 @@ struct LaneTops {
 /// start of the first block whose entering values are not all finite, or of
 /// the last block shorter than W (both left to the caller's loop).
 ///
-/// A block is taken optimistically: its W steps run with no test between
-/// them, and only at the end is it checked that every step was quiet (the
-/// entering values are checked finite before, in one test for the block:
-/// x - x is 0 for a finite x and NaN otherwise). When a step was not (a
-/// rebuild is due, a window turned constant), the lanes go back to their
-/// state at the block's start and the block is taken again step by step,
-/// with `fix` where it is due; the outputs written meanwhile are written
-/// again. On ordinary data a lane is rebuilt every thousand steps or so, so
-/// most blocks pass, and the per-step tests (two mask reductions and
-/// branches per step) become one per block.
+/// The block's entering values are checked finite in one test (x - x is 0
+/// for a finite x and NaN otherwise) before its steps; the quiet test stays
+/// per step here (series_blocks_te runs the block first and tests once, which
+/// measured slower for the pair: saving its 15 state vectors spilled).
 ///
 /// When `final_out` is given (field f of lane j at final_out[f * W + j], a
 /// contiguous array, null for an idle lane), each block's outputs are also
@@ -642,16 +649,9 @@ TRACKERR_APART std::ptrdiff_t series_blocks(MomentLanes<V>& ha_io, CoMomentLanes
                 hc = hc_io;
             }
         }
-        if (final_out) {
-            for (int f = 0; f < 7; ++f) {
-                if (!out[f]) continue;
-                V o[W];
-                for (int i = 0; i < W; ++i) o[i] = out[f][k0 + i];
-                simd::transpose(o);
-                for (int j = 0; j < W; ++j)
-                    if (final_out[f * W + j]) simd::store<V>(final_out[f * W + j] + k0, o[j]);
-            }
-        }
+        if (final_out)
+            for (int f = 0; f < 7; ++f)
+                if (out[f]) store_block(out[f] + k0, final_out + f * W, k0);
     }
     ha_io = ha;
     hc_io = hc;
@@ -723,13 +723,7 @@ TRACKERR_APART std::ptrdiff_t series_blocks_te(MomentLanes<V>& ha_io, const doub
                 }
             }
         }
-        if (final_out) {
-            V o[W];
-            for (int i = 0; i < W; ++i) o[i] = out[k0 + i];
-            simd::transpose(o);
-            for (int j = 0; j < W; ++j)
-                if (final_out[j]) simd::store<V>(final_out[j] + k0, o[j]);
-        }
+        if (final_out) store_block(out + k0, final_out, k0);
     }
     ha_io = ha;
     tops.fold(top_p_io, top_b_io);

@@ -221,6 +221,22 @@ void rolling_time_series(View<TP> p, View<TB> b, const std::int64_t* times, std:
     }
 }
 
+// The checks both forms below make once: a positive span, times that do not go back.
+inline void check_times(const std::int64_t* times, std::ptrdiff_t rows, std::int64_t span) {
+    if (span <= 0) throw std::invalid_argument("span (=" + std::to_string(span) + ") must be positive");
+    for (std::ptrdiff_t t = 1; t < rows; ++t)
+        if (times[t] < times[t - 1])
+            throw std::invalid_argument("times must not go back (row " + std::to_string(t) + ")");
+}
+
+// One series (checked already), with scratch for 2 p.size doubles.
+template <class TP, class TB>
+void rolling_time_checked(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span,
+                          const RollingParams& prm, const RollingOutputs& out, double* scratch) {
+    if (out.any_active()) rolling_time_series<true, false>(p, b, times, span, prm, out, scratch);
+    if (out.any_pair()) rolling_time_series<false, true>(p, b, times, span, prm, out, scratch);
+}
+
 }  // namespace detail
 
 /// Rolling metrics of one series over time windows: row t's window is the
@@ -232,16 +248,11 @@ void rolling_time_series(View<TP> p, View<TB> b, const std::int64_t* times, std:
 template <class TP, class TB>
 void rolling_time(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span, const RollingParams& prm,
                   const RollingOutputs& out) {
-    if (span <= 0) throw std::invalid_argument("span (=" + std::to_string(span) + ") must be positive");
     if (b.size != p.size) throw std::invalid_argument("portfolio and benchmark lengths differ");
-    for (std::ptrdiff_t t = 1; t < p.size; ++t)
-        if (times[t] < times[t - 1])
-            throw std::invalid_argument("times must not go back (row " + std::to_string(t) + ")");
+    detail::check_times(times, p.size, span);
     if (p.size == 0 || (!out.any_active() && !out.any_pair())) return;
     std::vector<double> scratch(static_cast<std::size_t>(2 * p.size));
-    if (out.any_active())
-        detail::rolling_time_series<true, false>(p, b, times, span, prm, out, scratch.data());
-    if (out.any_pair()) detail::rolling_time_series<false, true>(p, b, times, span, prm, out, scratch.data());
+    detail::rolling_time_checked(p, b, times, span, prm, out, scratch.data());
 }
 
 /// Every column of a panel (against a broadcast or per-column benchmark), on
@@ -249,15 +260,16 @@ void rolling_time(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_
 template <class TP, class TB>
 void rolling_time(const Panel<TP>& p, const Panel<TB>& b, const std::int64_t* times, std::int64_t span,
                   const RollingParams& prm, const OutPanel& out, int threads = 1) {
-    if (span <= 0) throw std::invalid_argument("span (=" + std::to_string(span) + ") must be positive");
-    for (std::ptrdiff_t t = 1; t < p.rows; ++t)
-        if (times[t] < times[t - 1])
-            throw std::invalid_argument("times must not go back (row " + std::to_string(t) + ")");
+    detail::check_times(times, p.rows, span);
+    const RollingOutputs& o = out.columns;
+    if (p.rows == 0 || (!o.any_active() && !o.any_pair())) return;
     const std::ptrdiff_t n = p.cols;
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, n));
     detail::run_parts(k, [&](std::ptrdiff_t part) {
+        std::vector<double> scratch(static_cast<std::size_t>(2 * p.rows));  // one per thread
         for (std::ptrdiff_t c = n * part / k; c < n * (part + 1) / k; ++c)
-            rolling_time(p.column(c), b.column(c), times, span, prm, out.column(c));
+            detail::rolling_time_checked(p.column(c), b.column(c), times, span, prm, out.column(c),
+                                         scratch.data());
     });
 }
 
