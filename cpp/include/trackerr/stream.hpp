@@ -6,6 +6,9 @@
 //   Window      the last `window` ticks: the guarded window states of
 //               window.hpp on a ring buffer, O(1) a tick, O(window) memory;
 //               the same arithmetic as the rolling kernels' general step.
+//   TimeWindow  the ticks of the last span of time, (t - span, t]: the
+//               time kernel's states (rolling_time.hpp) on a growable ring,
+//               O(1) a tick amortised, O(held ticks) memory.
 //
 // Thread safety: a state is a plain value. Concurrent reads are safe;
 // updates need one state per thread (merge Cumulative states afterwards) or
@@ -39,7 +42,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "detail/isa.hpp"
 #include "rolling.hpp"
+#include "rolling_time.hpp"
 #include "window.hpp"
 
 namespace trackerr {
@@ -131,10 +136,13 @@ inline std::uint32_t crc32(const char* data, std::size_t size, std::uint32_t crc
 
 // Checkpoint record: "TRKR", format version, kind, flags, then fixed fields
 // and the states, all little-endian, and last the CRC-32 of all the bytes
-// before it. Flags bit 0: the state was built for one portfolio fed floats
-// (the Python bindings' scalar form; C++ round-trips it and otherwise
-// ignores it). Format 3 added the checksum, the flags and Exponential's
-// adjust flag; older formats are refused.
+// before it. Kinds: 1 Cumulative, 2 Window, 3 Exponential, 4 TimeWindow.
+// Flags bit 0: the state was built for one portfolio fed floats (the Python
+// bindings' scalar form; C++ round-trips it and otherwise ignores it);
+// TimeWindow also keeps bits 1 and 2 (TimeWindow::flag_naive / flag_aware).
+// Format 3 added the checksum, the flags and Exponential's adjust flag;
+// older formats are refused. (TimeWindow came later in format 3: a new kind,
+// which older readers refuse as another kind of state.)
 inline constexpr char magic[4] = {'T', 'R', 'K', 'R'};
 inline constexpr std::uint32_t format_version = 3;
 inline constexpr std::uint32_t flag_scalar = 1;
@@ -161,7 +169,10 @@ private:
 
 class Reader {
 public:
-    Reader(const std::string& bytes, std::uint32_t kind, const char* what) : s_(bytes), what_(what) {
+    // `allowed`: the flag bits this kind of record may carry.
+    Reader(const std::string& bytes, std::uint32_t kind, const char* what,
+           std::uint32_t allowed = flag_scalar)
+        : s_(bytes), what_(what) {
         if (s_.size() < 12 || std::memcmp(s_.data(), magic, 4) != 0)
             fail("not a trackerr checkpoint (bad magic)");
         pos_ = 4;
@@ -181,7 +192,7 @@ public:
             fail("corrupted or truncated checkpoint (checksum mismatch)");
         if (u32() != kind) fail("the checkpoint holds another kind of state");
         flags_ = u32();
-        if (flags_ > flag_scalar) fail("corrupted checkpoint (bad flags)");
+        if ((flags_ & ~allowed) != 0) fail("corrupted checkpoint (bad flags)");
     }
     std::uint32_t u32() { return take<std::uint32_t>(); }
     std::int64_t i64() { return take<std::int64_t>(); }
@@ -260,6 +271,45 @@ inline Options read_options(Reader& r) {
         r.fail(std::string("corrupted checkpoint (") + e.what() + ")");
     }
     return o;
+}
+
+// Whether the counts of a state are those of its window's ticks x(i), y(i),
+// i in [0, k), oldest first: a pair with a NaN is missing; the active state
+// counts a non-finite p - b as bad, the pair state a non-finite p or b. The
+// equal-value runs (which let a constant window read exactly 0) must match
+// the window's trailing run when it holds other values too, and the last
+// value seen must be the window's newest: a forged run cannot make a varying
+// window read as constant. For the checkpoints of the states with a window.
+template <class X, class Y>
+bool counts_match(const WindowMoments& a, const WindowCoMoments& c, const X& x, const Y& y,
+                  std::ptrdiff_t k) noexcept {
+    struct Run {  // trailing run of equal values, and how many were seen
+        double last = trackerr::detail::nan_v, run = 0.0, seen = 0.0;
+        void see(double v) noexcept {
+            run = (v == last) ? run + 1.0 : 1.0;
+            last = v;
+            seen += 1.0;
+        }
+        bool matches(double last_, double run_) const noexcept {
+            if (seen == 0.0) return true;  // nothing left in the window to compare with
+            if (!(last_ == last)) return false;
+            return run < seen ? run_ == run : run_ >= run;
+        }
+    };
+    double an = 0.0, abad = 0.0, cn = 0.0, cbad = 0.0;
+    Run ra, rp, rb;
+    for (std::ptrdiff_t i = 0; i < k; ++i) {
+        const double p = x(i), b = y(i);
+        if (p != p || b != b) continue;
+        const double coded = coded_active(p, b);
+        (std::isfinite(coded) ? an : abad) += 1.0;
+        (std::isfinite(p) && std::isfinite(b) ? cn : cbad) += 1.0;
+        ra.see(coded);
+        rp.see(p);
+        rb.see(b);
+    }
+    if (a.n != an || a.n_bad != abad || c.n != cn || c.n_bad != cbad) return false;
+    return ra.matches(a.last, a.run) && rp.matches(c.last_p, c.run_p) && rb.matches(c.last_b, c.run_b);
 }
 
 }  // namespace detail
@@ -1259,46 +1309,14 @@ private:
         }
         set_pair(j, c);
     }
-    // The counts of each state are those of its ticks in the ring: a pair
-    // with a NaN is missing; the active state counts a non-finite p - b as
-    // bad, the pair state a non-finite p or b. The equal-value runs (which
-    // let a constant window read exactly 0) must match the ring's trailing
-    // run when the ring holds other values too, and the last value seen must
-    // be the ring's newest: a forged run cannot make a varying window read
-    // as constant.
+    // The counts and runs of each state are those of its ticks in the ring
+    // (detail::counts_match).
     bool consistent_with_ring() const noexcept {
-        struct Run {  // trailing run of equal values, and how many were seen
-            double last = trackerr::detail::nan_v, run = 0.0, seen = 0.0;
-            void see(double x) noexcept {
-                run = (x == last) ? run + 1.0 : 1.0;
-                last = x;
-                seen += 1.0;
-            }
-            bool matches(double last_, double run_) const noexcept {
-                if (seen == 0.0) return true;  // nothing left in the window to compare with
-                if (!(last_ == last)) return false;
-                return run < seen ? run_ == run : run_ >= run;
-            }
-        };
-        for (std::ptrdiff_t j = 0; j < n_; ++j) {
-            double an = 0.0, abad = 0.0, cn = 0.0, cbad = 0.0;
-            Run ra, rp, rb;
-            for (std::ptrdiff_t i = 0; i < filled_; ++i) {
-                const double x = p_at(i, j), y = b_at(i);
-                if (x != x || y != y) continue;
-                const double coded = detail::coded_active(x, y);
-                (std::isfinite(coded) ? an : abad) += 1.0;
-                (std::isfinite(x) && std::isfinite(y) ? cn : cbad) += 1.0;
-                ra.see(coded);
-                rp.see(x);
-                rb.see(y);
-            }
-            const WindowMoments a = active(j);
-            const WindowCoMoments c = pair(j);
-            if (a.n != an || a.n_bad != abad || c.n != cn || c.n_bad != cbad) return false;
-            if (!ra.matches(a.last, a.run) || !rp.matches(c.last_p, c.run_p) || !rb.matches(c.last_b, c.run_b))
+        for (std::ptrdiff_t j = 0; j < n_; ++j)
+            if (!detail::counts_match(
+                    active(j), pair(j), [&](std::ptrdiff_t i) { return p_at(i, j); },
+                    [&](std::ptrdiff_t i) { return b_at(i); }, filled_))
                 return false;
-        }
         return true;
     }
 
@@ -1318,6 +1336,401 @@ private:
     std::vector<double, detail::Aligned<double>> soa_;
     std::vector<std::ptrdiff_t> todo_;  // scratch: portfolios the steady tick lists
     std::vector<double> col_p_, col_b_;     // scratch: one portfolio's window, for a rebuild
+};
+
+/// Metrics over a span of time, for `portfolios` portfolios: after a tick at
+/// time t the window holds the ticks with times in (t - span, t], the window
+/// of pandas' rolling("30D") at its last row. Times are integers in any unit
+/// (the Python bindings pass nanoseconds) and must not go back; `span` > 0 is
+/// in the same unit. min_periods counts observations (0: the default, 1). A
+/// missing pair (NaN on either side) is not an observation; an inf makes the
+/// window NaN until it leaves.
+///
+/// A tick takes, for each portfolio, the steps the time kernel of
+/// rolling_time.hpp (detail::rolling_time_series) takes for one row: the held
+/// ticks at or before t - span leave through TimeMoments / TimeCoMoments
+/// (the guarded states with compensated sums), an empty window is
+/// re-levelled at the entering value, the tick is added, then a constant
+/// window is set exactly (TE exactly 0) and, when the guard fires, the state
+/// is rebuilt from the window's ticks (the block sums of batch.hpp, or the
+/// scalar recompute when the window holds a NaN or inf). The read-outs go
+/// through the same detail::Emit, so after T ticks they are what that kernel
+/// gives at row T - 1 (the same steps; a kernel free to take its rows in
+/// another order, e.g. segments in parallel, agrees to its own rounding).
+///
+/// The window's ticks are held in a ring (times, portfolio values tick by
+/// tick, benchmark values) whose capacity doubles when it fills and halves
+/// when it is a quarter full; leaving ticks free their slots, so memory is
+/// O(held ticks x portfolios) however long the stream.
+class TimeWindow {
+public:
+    TimeWindow(std::int64_t span, std::ptrdiff_t portfolios = 1, Options o = {})
+        : span_(span), n_(portfolios), o_(o) {
+        if (span <= 0) throw std::invalid_argument("span (=" + std::to_string(span) + ") must be positive");
+        detail::check_portfolios(portfolios);
+        detail::check_options(o_);
+        s_.resize(static_cast<std::size_t>(n_));
+    }
+
+    /// One tick at `time`: p[j] for each portfolio, one benchmark value.
+    /// Throws std::invalid_argument when `time` is before the last tick's
+    /// and std::bad_alloc when the ring cannot grow; the state is then
+    /// unchanged.
+    void update(const double* p, double b, std::int64_t time) {
+        if (held_ > 0 && time < last_time())
+            throw std::invalid_argument("t (=" + std::to_string(time) +
+                                        ") is before the last tick's time (=" + std::to_string(last_time()) +
+                                        "): ticks must come in time order");
+        reserve(held_ - leaving(time) + 1);  // may throw: before anything changes
+        step(p, b, time);
+        shrink();
+    }
+
+    /// `rows` ticks at once: tick t is p[t * portfolios + j], b[t] at
+    /// times[t]. Every time is checked first (non-decreasing, none before the
+    /// last held tick's); on error (std::invalid_argument, or std::bad_alloc
+    /// when the ring cannot grow) the state is unchanged.
+    ///
+    /// The state after the batch depends only on the ticks in its final
+    /// window (times in (times[rows - 1] - span, times[rows - 1]]). When
+    /// some of the batch's rows are not in it (so neither is any held tick),
+    /// the state is emptied and only the final window's rows are replayed:
+    /// O(window) work for any batch length. The result then agrees with
+    /// feeding the ticks one by one within the guard's bound (the states'
+    /// history differs: their levels and rounding), not bit for bit.
+    void update(const double* p, const double* b, const std::int64_t* times, std::ptrdiff_t rows) {
+        detail::check_rows(rows, n_);
+        check_times(times, rows);
+        if (rows == 0) return;
+        const std::int64_t end = edge(times[rows - 1]);
+        const std::ptrdiff_t first = std::upper_bound(times, times + rows, end) - times;
+        if (first > 0) {
+            reserve(rows - first);  // may throw: before anything changes
+            const std::int64_t ticks = ticks_ + first;
+            reset();
+            ticks_ = ticks;
+        } else {
+            if (held_ > detail::max_ptrdiff - rows) throw std::bad_alloc();
+            reserve(held_ + rows);  // the most the window can hold during the batch
+        }
+        for (std::ptrdiff_t t = first; t < rows; ++t) step(p + t * n_, b[t], times[t]);
+        shrink();
+    }
+
+    /// Throws std::invalid_argument, naming the row and the times, unless
+    /// times[0..rows) are non-decreasing and none is before the last held
+    /// tick's: the check a batch makes before its first tick.
+    void check_times(const std::int64_t* times, std::ptrdiff_t rows) const {
+        for (std::ptrdiff_t t = 0; t < rows; ++t) {
+            if (t == 0 && held_ > 0 && times[0] < last_time())
+                throw std::invalid_argument("times[0] (=" + std::to_string(times[0]) +
+                                            ") is before the last tick's time (=" +
+                                            std::to_string(last_time()) + "): ticks must come in time order");
+            if (t > 0 && times[t] < times[t - 1])
+                throw std::invalid_argument("times go back at row " + std::to_string(t) + " (" +
+                                            std::to_string(times[t]) + " after " +
+                                            std::to_string(times[t - 1]) + "): sort the ticks by time first");
+        }
+    }
+
+    Readout read(std::ptrdiff_t j) const noexcept {
+        const State& s = s_[static_cast<std::size_t>(j)];
+        const WindowMoments a = s.a.value();
+        const WindowCoMoments c = s.c.value();
+        const double need = static_cast<double>(o_.min_periods > 0 ? o_.min_periods : 1);
+        const trackerr::detail::Emit em(params());
+        double va[3], vc[4];
+        em.active(a, a.count() >= need && a.n_bad == 0.0, va);
+        em.pair(c, c.count() >= need && c.n_bad == 0.0, vc);
+        return Readout{va[0], va[1], va[2], vc[0], vc[1], vc[2], vc[3], a.count()};
+    }
+
+    /// Forget every tick and time (the ring keeps its capacity until the
+    /// next tick).
+    void reset() noexcept {
+        for (State& s : s_) s = State{};
+        held_ = head_ = 0;
+        ticks_ = 0;
+    }
+    std::int64_t span() const noexcept { return span_; }
+    std::ptrdiff_t portfolios() const noexcept { return n_; }
+    /// Ticks since construction or reset() (those that left included).
+    std::int64_t ticks() const noexcept { return ticks_; }
+    /// Ticks in the window now (0 only before the first tick: the last tick
+    /// never leaves its own window).
+    std::ptrdiff_t held() const noexcept { return held_; }
+    /// Ticks the ring has room for now (a power of two, or 0).
+    std::ptrdiff_t capacity() const noexcept { return cap_; }
+    /// The last tick's time; the lowest int64 before the first tick.
+    std::int64_t last_time() const noexcept {
+        return held_ > 0 ? times_[slot(held_ - 1)] : std::numeric_limits<std::int64_t>::min();
+    }
+    const Options& options() const noexcept { return o_; }
+
+    /// The checkpoint record: span, sizes, options, the states (compensation
+    /// terms included), then the held ticks' times, portfolio values and
+    /// benchmark values, oldest first. `flags` is stored and returned by
+    /// from_bytes: bit 0 as for Cumulative::to_bytes; bits 1 and 2 (not
+    /// both) are the bindings' (the times came from naive or zone-aware
+    /// datetimes); C++ round-trips them and otherwise ignores them.
+    std::string to_bytes(std::uint32_t flags = 0) const {
+        detail::Writer w(4, flags);
+        w.i64(span_);
+        w.i64(n_);
+        w.i64(ticks_);
+        w.i64(held_);
+        detail::write_options(w, o_);
+        for (const State& s : s_) {
+            detail::write(w, s.a.w);
+            w.f64(s.a.c);
+            detail::write(w, s.c.w);
+            w.f64(s.c.cpp);
+            w.f64(s.c.cbb);
+            w.f64(s.c.cpb);
+        }
+        for (std::ptrdiff_t i = 0; i < held_; ++i) w.i64(times_[slot(i)]);
+        for (std::ptrdiff_t i = 0; i < held_; ++i)
+            for (std::ptrdiff_t j = 0; j < n_; ++j) w.f64(p_[slot(i) * static_cast<std::size_t>(n_) + j]);
+        for (std::ptrdiff_t i = 0; i < held_; ++i) w.f64(b_[slot(i)]);
+        return w.take();
+    }
+    /// Rebuild from to_bytes(). Beyond the checksum: the sizes must be exact,
+    /// the times non-decreasing and all in the last one's window, held ticks
+    /// present exactly when ticks were seen, and each state's counts and runs
+    /// those of the held ticks (detail::counts_match); otherwise
+    /// std::invalid_argument.
+    static TimeWindow from_bytes(const std::string& bytes, std::uint32_t* flags = nullptr) {
+        detail::Reader r(bytes, 4, "TimeWindow", detail::flag_scalar | flag_naive | flag_aware);
+        const std::int64_t span = r.i64(), n = r.i64(), ticks = r.i64(), held = r.i64();
+        const Options o = detail::read_options(r);
+        if (span <= 0 || n < 1 || n > detail::max_portfolios || ticks < 0 ||
+            ticks > (std::int64_t{1} << 62) || held < 0 || held > ticks || (held == 0) != (ticks == 0) ||
+            held > detail::max_cells / (n + 2))
+            r.fail("corrupted checkpoint (span, n_portfolios, ticks or held ticks)");
+        if ((r.flags() & flag_naive) != 0 && (r.flags() & flag_aware) != 0)
+            r.fail("corrupted checkpoint (bad flags)");
+        r.check_flags(n);
+        // the exact size, checked without overflow before anything is allocated
+        // (held (n + 2) <= max_cells, so 8 held (n + 2) and 240 n fit in 64 bits)
+        const std::uint64_t rest = r.remaining(), un = static_cast<std::uint64_t>(n);
+        const std::uint64_t per_portfolio = (10 + 20) * 8, per_tick = 8 * (un + 2);
+        if (un > rest / per_portfolio ||
+            rest != un * per_portfolio + static_cast<std::uint64_t>(held) * per_tick)
+            r.fail("corrupted or truncated checkpoint (size does not match n_portfolios and held ticks)");
+        if (flags) *flags = r.flags();
+        TimeWindow s(span, static_cast<std::ptrdiff_t>(n), o);
+        const double cap = static_cast<double>(held);
+        for (State& st : s.s_) {
+            st.a.w = detail::read_moments(r, cap);
+            st.a.c = r.f64();
+            st.c.w = detail::read_comoments(r, cap);
+            st.c.cpp = r.f64();
+            st.c.cbb = r.f64();
+            st.c.cpb = r.f64();
+        }
+        s.reserve(static_cast<std::ptrdiff_t>(held));
+        s.held_ = static_cast<std::ptrdiff_t>(held);
+        s.ticks_ = ticks;
+        for (std::ptrdiff_t i = 0; i < s.held_; ++i) s.times_[s.slot(i)] = r.i64();
+        for (std::ptrdiff_t i = 0; i < s.held_; ++i)
+            for (std::ptrdiff_t j = 0; j < s.n_; ++j)
+                s.p_[s.slot(i) * static_cast<std::size_t>(s.n_) + j] = r.f64();
+        for (std::ptrdiff_t i = 0; i < s.held_; ++i) s.b_[s.slot(i)] = r.f64();
+        const std::int64_t last = s.last_time(), low = s.edge(last);
+        for (std::ptrdiff_t i = 0; i < s.held_; ++i) {
+            const std::int64_t t = s.times_[s.slot(i)];
+            // (the newest is the last time itself, in its window even where t - span is clamped)
+            if ((i > 0 && t < s.times_[s.slot(i - 1)]) || (i + 1 < s.held_ && t <= low))
+                r.fail("corrupted checkpoint (held times out of order or outside the last tick's window)");
+        }
+        for (std::ptrdiff_t j = 0; j < s.n_; ++j) {
+            State& st = s.s_[static_cast<std::size_t>(j)];
+            if (!detail::counts_match(
+                    st.a.w, st.c.w,
+                    [&](std::ptrdiff_t i) { return s.p_[s.slot(i) * static_cast<std::size_t>(s.n_) + j]; },
+                    [&](std::ptrdiff_t i) { return s.b_[s.slot(i)]; }, s.held_))
+                r.fail("corrupted checkpoint (counts or runs do not match the held ticks)");
+            // a constant window is exact after every tick: held to it here too
+            // (a no-op on any state that update() made)
+            WindowMoments a = st.a.value();
+            if (a.settle_constant()) st.a.set(a);
+            WindowCoMoments c = st.c.value();
+            c.settle_constant();
+            st.c.take(c);
+        }
+        return s;
+    }
+
+    /// Checkpoint flags of the bindings: the times came from naive (bit 1)
+    /// or zone-aware (bit 2) datetimes.
+    static constexpr std::uint32_t flag_naive = 2, flag_aware = 4;
+
+private:
+    struct State {
+        trackerr::detail::TimeMoments a;    // the active return p - b
+        trackerr::detail::TimeCoMoments c;  // the pair (p, b)
+    };
+
+    RollingParams params() const noexcept {
+        RollingParams prm;
+        prm.window = 0;  // read-outs divide by n - ddof (the kernel's window bound changes nothing)
+        prm.min_periods = o_.min_periods;
+        prm.ddof = o_.ddof;
+        prm.periods = o_.periods;
+        prm.risk_free = o_.risk_free;
+        return prm;
+    }
+    // The ring's slot of held tick i (0 = oldest); the capacity is a power of two.
+    std::size_t slot(std::ptrdiff_t i) const noexcept {
+        return static_cast<std::size_t>((head_ + i) & (cap_ - 1));
+    }
+    // t - span, or the lowest int64 when that would wrap (as the kernel computes it).
+    std::int64_t edge(std::int64_t t) const noexcept {
+        constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+        return t < lowest + span_ ? lowest : t - span_;
+    }
+    // How many held ticks a tick at `time` sends out of the window.
+    std::ptrdiff_t leaving(std::int64_t time) const noexcept {
+        const std::int64_t e = edge(time);
+        std::ptrdiff_t k = 0;
+        while (k < held_ && times_[slot(k)] <= e) ++k;
+        return k;
+    }
+    // Room for `ticks` held ticks (and the scratch of a rebuild), before any
+    // state changes: the capacity doubles. May throw std::bad_alloc.
+    void reserve(std::ptrdiff_t ticks) {
+        if (ticks <= cap_) return;
+        std::ptrdiff_t cap = std::max<std::ptrdiff_t>(cap_, 4);
+        while (cap < ticks) {
+            if (cap > detail::max_cells / (n_ + 2) / 2) throw std::bad_alloc();
+            cap *= 2;
+        }
+        move_to(cap);
+    }
+    // A quarter full: the capacity halves (at least 8 slots). Nothing
+    // depends on it, so an allocation the machine refuses leaves it as is.
+    void shrink() noexcept {
+        if (cap_ <= 8 || held_ * 4 > cap_) return;
+        std::ptrdiff_t cap = cap_;
+        while (cap > 8 && held_ * 4 <= cap) cap /= 2;
+        try {
+            move_to(cap);
+        } catch (const std::bad_alloc&) {
+        }
+    }
+    // The held ticks, oldest first, into new arrays of `cap` slots.
+    void move_to(std::ptrdiff_t cap) {
+        const auto c = static_cast<std::size_t>(cap), n = static_cast<std::size_t>(n_);
+        std::vector<std::int64_t> times(c);
+        std::vector<double> p(c * n), b(c), col_p(c), col_b(c);
+        for (std::ptrdiff_t i = 0; i < held_; ++i) {
+            const std::size_t k = slot(i), to = static_cast<std::size_t>(i);
+            times[to] = times_[k];
+            std::copy(p_.begin() + static_cast<std::ptrdiff_t>(k * n),
+                      p_.begin() + static_cast<std::ptrdiff_t>((k + 1) * n),
+                      p.begin() + static_cast<std::ptrdiff_t>(to * n));
+            b[to] = b_[k];
+        }
+        times_.swap(times);
+        p_.swap(p);
+        b_.swap(b);
+        col_p_.swap(col_p);
+        col_b_.swap(col_b);
+        cap_ = cap;
+        head_ = 0;
+    }
+
+    // One tick, with room for it reserved: the kernel's steps for one row
+    // (rolling_time_series), portfolio by portfolio.
+    void step(const double* p, double b, std::int64_t time) noexcept {
+        const std::ptrdiff_t out = leaving(time);
+        for (std::ptrdiff_t i = 0; i < out; ++i) {  // oldest first, as the kernel's rows leave
+            const std::size_t k = slot(i);
+            const double* x = p_.data() + k * static_cast<std::size_t>(n_);
+            const double y = b_[k];
+            for (std::ptrdiff_t j = 0; j < n_; ++j) {
+                State& s = s_[static_cast<std::size_t>(j)];
+                const double a = detail::coded_active(x[j], y);  // a NaN on either side never entered
+                if (a == a) s.a.remove(a);
+                if (x[j] == x[j] && y == y) s.c.remove(x[j], y);
+            }
+        }
+        head_ = static_cast<std::ptrdiff_t>(slot(out));
+        held_ -= out;
+        const std::size_t k = slot(held_);
+        times_[k] = time;
+        std::copy(p, p + n_, p_.begin() + static_cast<std::ptrdiff_t>(k * static_cast<std::size_t>(n_)));
+        b_[k] = b;
+        ++held_;
+        ++ticks_;
+        for (std::ptrdiff_t j = 0; j < n_; ++j) enter(j, p[j], b);
+    }
+
+    // Portfolio j's tick enters its window (held already in the ring), and
+    // the window settles: a constant one set exactly, the guard's rebuild.
+    void enter(std::ptrdiff_t j, double x, double y) noexcept {
+        State& s = s_[static_cast<std::size_t>(j)];
+        bool copied = false;
+        auto window = [&] {  // portfolio j's window, oldest first, in contiguous scratch
+            if (!copied)
+                for (std::ptrdiff_t i = 0; i < held_; ++i) {
+                    const std::size_t k = slot(i);
+                    col_p_[static_cast<std::size_t>(i)] = p_[k * static_cast<std::size_t>(n_) + j];
+                    col_b_[static_cast<std::size_t>(i)] = b_[k];
+                }
+            copied = true;
+        };
+        const double* cp = col_p_.data();
+        const double* cb = col_b_.data();
+        const std::ptrdiff_t k = held_;
+
+        const double a = detail::coded_active(x, y);
+        if (s.a.w.count() == 0.0 && std::isfinite(a)) {  // an empty window: keep it relative to the data
+            s.a.w.level = a;
+            s.a.w.mean = s.a.w.m2 = s.a.w.err = s.a.w.err_mean = s.a.c = 0.0;
+        }
+        if (a == a) s.a.add(a);
+        WindowMoments v = s.a.value();
+        if (v.settle_constant()) {
+            s.a.set(v);
+        } else if (v.needs_recompute()) {
+            window();
+            if (!trackerr::detail::block_rebuild(v, cp, cb, k))
+                v = trackerr::detail::rebuilt(
+                    v, [&](std::ptrdiff_t i) { return detail::coded_active(cp[i], cb[i]); }, 0, k);
+            s.a.set(v);
+        }
+
+        if (s.c.w.count() == 0.0 && std::isfinite(x) && std::isfinite(y)) {
+            s.c.w.level_p = x;
+            s.c.w.level_b = y;
+            s.c.w.mean_p = s.c.w.mean_b = s.c.w.c_pp = s.c.w.c_bb = s.c.w.c_pb = 0.0;
+            s.c.w.err_p = s.c.w.err_b = s.c.w.err_mp = s.c.w.err_mb = 0.0;
+            s.c.cpp = s.c.cbb = s.c.cpb = 0.0;
+        }
+        if (x == x && y == y) s.c.add(x, y);
+        WindowCoMoments u = s.c.value();
+        if (!u.settle_constant() && u.needs_recompute()) {
+            window();
+            if (!trackerr::detail::block_rebuild(u, cp, cb, k))
+                u = trackerr::detail::rebuilt(
+                    u, [&](std::ptrdiff_t i) { return cp[i]; }, [&](std::ptrdiff_t i) { return cb[i]; }, 0,
+                    k);
+        }
+        s.c.take(u);
+    }
+
+    std::int64_t span_;
+    std::ptrdiff_t n_;
+    Options o_;
+    std::vector<State> s_;
+    std::int64_t ticks_ = 0;
+    // The ring: cap_ slots (a power of two, or 0), held_ ticks from slot head_.
+    std::ptrdiff_t cap_ = 0, head_ = 0, held_ = 0;
+    std::vector<std::int64_t> times_;
+    std::vector<double> p_;  // portfolio j of slot k at [k * n_ + j]
+    std::vector<double> b_;
+    std::vector<double> col_p_, col_b_;  // scratch: one portfolio's window, for a rebuild
 };
 
 /// Exponentially weighted metrics: Finch's recurrences (2009), seeded with
