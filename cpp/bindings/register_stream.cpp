@@ -1,7 +1,8 @@
 // Streaming states (trackerr.stream): the C++ value types of stream.hpp with
 // a scalar fast path for update(p, b) on floats, a checked general path for
 // everything else (batches, n_portfolios ticks, numpy scalars), read-outs,
-// merge, copy, checkpoints and pickle.
+// merge, copy, checkpoints and pickle. TimeWindow takes each tick's time as
+// int64 nanoseconds (the Python class converts datetimes).
 //
 // Argument errors are one line naming the argument and its value: the
 // general update path checks types itself rather than letting pybind11 or
@@ -71,11 +72,15 @@ Options make_options(double ddof, double periods, std::ptrdiff_t min_periods, do
 }
 
 // A state plus whether it was built for one portfolio given as floats
-// (read-outs are then floats) or for n_portfolios (read-outs are arrays).
+// (read-outs are then floats) or for n_portfolios (read-outs are arrays),
+// and, for TimeWindow, whether its times came from naive or zone-aware
+// datetimes (TimeWindow::flag_naive / flag_aware; 0 before the first tick).
+// Both go into the checkpoint's flags.
 template <class State>
 struct Bound {
     State state;
     bool scalar;
+    std::uint32_t zone = 0;
 };
 
 // stream::Window's steady pass across portfolios through the copy of the
@@ -126,6 +131,9 @@ inline bool needs_time(const stream::Window&) {
 }
 inline bool needs_time(const stream::Exponential& s) {
     return s.timed();
+}
+inline bool needs_time(const stream::TimeWindow&) {
+    return true;
 }
 
 // A short repr of a value for messages.
@@ -213,6 +221,40 @@ const double* tick_data(const py::handle& p, std::ptrdiff_t n) noexcept {
     return reinterpret_cast<const double*>(a->data);
 }
 
+// Whether (p, b) (and t, the times of a time-based state) are a batch of
+// ticks or one tick, from their shapes; anything else is a ValueError that
+// says what the state takes.
+bool is_batch(bool scalar, std::ptrdiff_t n, const py::array& p, const py::array& b, const py::array* t) {
+    const bool timed = t != nullptr;
+    const std::string shapes = "got p of shape " + shape_of(p) + " and b of shape " + shape_of(b) +
+                               (timed ? " and t of shape " + shape_of(*t) : std::string());
+    if (scalar) {
+        if (p.ndim() == 0 && b.ndim() == 0 && (!timed || t->ndim() == 0)) return false;
+        if (p.ndim() == 1 && b.ndim() == 1 && b.shape(0) == p.shape(0) &&
+            (!timed || (t->ndim() == 1 && t->shape(0) == p.shape(0))))
+            return true;
+        throw std::invalid_argument(std::string("update(p, b") + (timed ? ", t" : "") +
+                                    ") takes one tick (numbers) or a batch (1-D arrays of one length); " +
+                                    shapes);
+    }
+    const std::string nn = std::to_string(n);
+    if (p.ndim() == 1 && b.ndim() == 0 && (!timed || t->ndim() == 0)) {
+        if (p.shape(0) != n)
+            throw std::invalid_argument("a tick has " + std::to_string(p.shape(0)) +
+                                        " portfolio values but n_portfolios is " + nn);
+        return false;
+    }
+    if (p.ndim() == 2 && b.ndim() == 1 && (!timed || t->ndim() == 1)) {
+        if (p.shape(1) != n || b.shape(0) != p.shape(0) || (timed && t->shape(0) != p.shape(0)))
+            throw std::invalid_argument("a batch is a T x " + nn + " array p and a length-T benchmark b" +
+                                        (timed ? " and times t" : "") + "; " + shapes);
+        return true;
+    }
+    throw std::invalid_argument("with n_portfolios=" + nn + ", a tick is p of length " + nn +
+                                " and one benchmark value b" + (timed ? " and one time t" : "") +
+                                ", a batch p of shape (T, " + nn + ") and b of length T; " + shapes);
+}
+
 // Every update that is not the float fast path: checks the arguments'
 // types and shapes, then one tick or a batch.
 template <class State>
@@ -220,45 +262,19 @@ void update_any(Bound<State>& s, const py::object& p_obj, const py::object& b_ob
     const bool timed = needs_time(s.state);
     if (timed && t_obj.is_none())
         throw std::invalid_argument("this state is time-based: give each tick's time, update(p, b, t)");
-    if (!timed && !t_obj.is_none())
+    if (!timed && !t_obj.is_none()) {
+        if constexpr (std::is_same_v<State, stream::Window>)
+            throw py::type_error(
+                "t is for time windows (Window('30D'): a span of time); this window counts ticks: call "
+                "update(p, b)");
         throw std::invalid_argument(
             "t is for time-based states (Exponential(halflife=..., time_based=True)); call update(p, b)");
+    }
     const auto p = numbers("p", p_obj);
     const auto b = numbers("b", b_obj);
     py::array_t<double, py::array::c_style> t;
     if (timed) t = numbers("t", t_obj);
-    const std::ptrdiff_t n = s.state.portfolios();
-    const std::string shapes = "got p of shape " + shape_of(p) + " and b of shape " + shape_of(b) +
-                               (timed ? " and t of shape " + shape_of(t) : std::string());
-    bool batch;
-    if (s.scalar) {
-        if (p.ndim() == 0 && b.ndim() == 0 && (!timed || t.ndim() == 0))
-            batch = false;
-        else if (p.ndim() == 1 && b.ndim() == 1 && b.shape(0) == p.shape(0) &&
-                 (!timed || (t.ndim() == 1 && t.shape(0) == p.shape(0))))
-            batch = true;
-        else
-            throw std::invalid_argument(std::string("update(p, b") + (timed ? ", t" : "") +
-                                        ") takes one tick (numbers) or a batch (1-D arrays of one length); " +
-                                        shapes);
-    } else {
-        const std::string nn = std::to_string(n);
-        if (p.ndim() == 1 && b.ndim() == 0 && (!timed || t.ndim() == 0)) {
-            if (p.shape(0) != n)
-                throw std::invalid_argument("a tick has " + std::to_string(p.shape(0)) +
-                                            " portfolio values but n_portfolios is " + nn);
-            batch = false;
-        } else if (p.ndim() == 2 && b.ndim() == 1 && (!timed || t.ndim() == 1)) {
-            if (p.shape(1) != n || b.shape(0) != p.shape(0) || (timed && t.shape(0) != p.shape(0)))
-                throw std::invalid_argument("a batch is a T x " + nn + " array p and a length-T benchmark b" +
-                                            (timed ? " and times t" : "") + "; " + shapes);
-            batch = true;
-        } else {
-            throw std::invalid_argument("with n_portfolios=" + nn + ", a tick is p of length " + nn +
-                                        " and one benchmark value b" + (timed ? " and one time t" : "") +
-                                        ", a batch p of shape (T, " + nn + ") and b of length T; " + shapes);
-        }
-    }
+    const bool batch = is_batch(s.scalar, s.state.portfolios(), p, b, timed ? &t : nullptr);
     const double* pd = p.data();
     const double* bd = b.data();
     if (!batch) {
@@ -282,6 +298,51 @@ void update_any(Bound<State>& s, const py::object& p_obj, const py::object& b_ob
     }
     py::gil_scoped_release release;  // reads arrays held by this frame; the state is ours
     ticks(s.state, pd, bd, rows);
+}
+
+// Times as a C-contiguous int64 array: a Python int or a numpy integer (one
+// tick), or an array of signed integers (a batch). Anything else is a
+// TypeError: the Python TimeWindow turns datetimes into int64 nanoseconds.
+py::array_t<std::int64_t, py::array::c_style> int64s(const char* name, const py::object& obj) {
+    if (PyLong_Check(obj.ptr()) && !PyBool_Check(obj.ptr())) {
+        int overflow = 0;
+        const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+        if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            throw std::invalid_argument(std::string(name) + " (=" + shown(obj) +
+                                        ") is out of the int64 range");
+        }
+        py::array_t<std::int64_t, py::array::c_style> out(std::vector<py::ssize_t>{});
+        *out.mutable_data() = static_cast<std::int64_t>(v);
+        return out;
+    }
+    py::array arr = py::array::ensure(obj);
+    if (!arr) PyErr_Clear();
+    if (!arr || arr.dtype().kind() != 'i')
+        throw py::type_error(std::string(name) + " must be int64 nanoseconds here, not " + type_name(obj) +
+                             " (=" + shown(obj) + ")");
+    auto out = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(arr);
+    if (!out) throw py::error_already_set();
+    return out;
+}
+
+// TimeWindow's update: one tick or a batch, each with its time(s).
+void update_time(Bound<stream::TimeWindow>& s, const py::object& p_obj, const py::object& b_obj,
+                 const py::object& t_obj) {
+    if (t_obj.is_none()) throw py::type_error("a time window needs each tick's time: update(p, b, t)");
+    const auto p = numbers("p", p_obj);
+    const auto b = numbers("b", b_obj);
+    const auto t = int64s("t", t_obj);
+    if (!is_batch(s.scalar, s.state.portfolios(), p, b, &t)) {
+        s.state.update(p.data(), *b.data(), *t.data());
+        return;
+    }
+    const double* pd = p.data();
+    const double* bd = b.data();
+    const std::int64_t* td = t.data();
+    const py::ssize_t rows = p.shape(0);
+    py::gil_scoped_release release;  // reads arrays held by this frame; the state is ours
+    s.state.update(pd, bd, td, rows);
 }
 
 // An allocation the machine refuses, as a MemoryError that names the sizes.
@@ -309,41 +370,70 @@ Bound<State> load(const char* name, const py::handle& data) {
     const std::string bytes = py::reinterpret_borrow<py::bytes>(data);
     std::uint32_t flags = 0;
     State st = State::from_bytes(bytes, &flags);
-    return Bound<State>{std::move(st), (flags & stream::detail::flag_scalar) != 0};
+    return Bound<State>{std::move(st), (flags & stream::detail::flag_scalar) != 0,
+                        flags & ~stream::detail::flag_scalar};
 }
 template <class State>
 py::bytes dump(const Bound<State>& s) {
-    return py::bytes(s.state.to_bytes(s.scalar ? stream::detail::flag_scalar : 0u));
+    return py::bytes(s.state.to_bytes((s.scalar ? stream::detail::flag_scalar : 0u) | s.zone));
 }
 
+// The shapes tracking_error_path takes: a batch (and its times, t).
+template <class State>
+void check_path(const Bound<State>& s, const py::array& p, const py::array& b, const py::array* t) {
+    const std::ptrdiff_t n = s.state.portfolios();
+    const bool ok = (s.scalar ? p.ndim() == 1 : p.ndim() == 2 && p.shape(1) == n) && b.ndim() == 1 &&
+                    b.shape(0) == p.shape(0) &&
+                    (t == nullptr || (t->ndim() == 1 && t->shape(0) == p.shape(0)));
+    if (!ok)
+        throw std::invalid_argument("tracking_error_path takes a batch: p of shape (T,)" +
+                                    std::string(s.scalar ? "" : " x n_portfolios") + " and b of length T" +
+                                    (t ? " and times t of length T" : "") + "; got p of shape " +
+                                    shape_of(p) + " and b of shape " + shape_of(b) +
+                                    (t ? " and t of shape " + shape_of(*t) : ""));
+}
 // A batch stepped tick by tick, with the tracking error read after every
 // tick (rows, or rows x n_portfolios): what a monitor needs to see each
-// crossing of a limit, without a Python loop over the ticks.
+// crossing of a limit, without a Python loop over the ticks. `tick_at(i)`
+// steps row i of the checked batch.
+template <class State, class Tick>
+py::array_t<double> te_path(Bound<State>& s, const py::array& p, const Tick& tick_at) {
+    const std::ptrdiff_t n = s.state.portfolios();
+    const py::ssize_t rows = p.shape(0);
+    py::array_t<double> out = s.scalar ? py::array_t<double>(rows) : py::array_t<double>({rows, n});
+    double* od = out.mutable_data();
+    py::gil_scoped_release release;  // arrays held by the caller's frame; the state is ours
+    for (py::ssize_t i = 0; i < rows; ++i) {
+        tick_at(i);
+        for (std::ptrdiff_t j = 0; j < n; ++j) od[i * n + j] = s.state.read(j).tracking_error;
+    }
+    return out;
+}
 template <class State>
 py::array_t<double> tracking_error_path(Bound<State>& s, const py::object& p_obj, const py::object& b_obj) {
     if (needs_time(s.state))
         throw std::invalid_argument("tracking_error_path is for states without times (time_based=False)");
     const auto p = numbers("p", p_obj);
     const auto b = numbers("b", b_obj);
-    const std::ptrdiff_t n = s.state.portfolios();
-    const bool ok = s.scalar ? p.ndim() == 1 && b.ndim() == 1 && b.shape(0) == p.shape(0)
-                             : p.ndim() == 2 && p.shape(1) == n && b.ndim() == 1 && b.shape(0) == p.shape(0);
-    if (!ok)
-        throw std::invalid_argument("tracking_error_path takes a batch: p of shape (T,)" +
-                                    std::string(s.scalar ? "" : " x n_portfolios") +
-                                    " and b of length T; got p of shape " + shape_of(p) + " and b of shape " +
-                                    shape_of(b));
-    const py::ssize_t rows = p.shape(0);
-    py::array_t<double> out = s.scalar ? py::array_t<double>(rows) : py::array_t<double>({rows, n});
     const double* pd = p.data();
     const double* bd = b.data();
-    double* od = out.mutable_data();
-    py::gil_scoped_release release;  // arrays held by this frame; the state is ours
-    for (py::ssize_t i = 0; i < rows; ++i) {
-        tick(s.state, pd + i * n, bd[i]);
-        for (std::ptrdiff_t j = 0; j < n; ++j) od[i * n + j] = s.state.read(j).tracking_error;
-    }
-    return out;
+    const std::ptrdiff_t n = s.state.portfolios();
+    check_path(s, p, b, nullptr);
+    return te_path(s, p, [&](py::ssize_t i) { tick(s.state, pd + i * n, bd[i]); });
+}
+// TimeWindow's: every time is checked before the first tick is stepped.
+py::array_t<double> time_tracking_error_path(Bound<stream::TimeWindow>& s, const py::object& p_obj,
+                                             const py::object& b_obj, const py::object& t_obj) {
+    const auto p = numbers("p", p_obj);
+    const auto b = numbers("b", b_obj);
+    const auto t = int64s("t", t_obj);
+    check_path(s, p, b, &t);
+    s.state.check_times(t.data(), t.shape(0));
+    const double* pd = p.data();
+    const double* bd = b.data();
+    const std::int64_t* td = t.data();
+    const std::ptrdiff_t n = s.state.portfolios();
+    return te_path(s, p, [&](py::ssize_t i) { s.state.update(pd + i * n, bd[i], td[i]); });
 }
 
 // update(p, b) with two floats, the call a tick loop makes millions of
@@ -389,6 +479,46 @@ void install_fast_update(Cls& cls) {
     PyObject* descr = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &def);
     if (descr == nullptr) throw py::error_already_set();
     cls.attr("update") = py::reinterpret_steal<py::object>(descr);
+}
+
+// What every state has: read-outs, reset, copies, checkpoints and pickle.
+template <class State, class Cls>
+void shared(Cls& cls, const char* name) {
+    cls.def_property_readonly("tracking_error",
+                              [](const Bound<State>& s) { return readout(s, &Readout::tracking_error); })
+        .def_property_readonly("active_return",
+                               [](const Bound<State>& s) { return readout(s, &Readout::active_return); })
+        .def_property_readonly("information_ratio",
+                               [](const Bound<State>& s) { return readout(s, &Readout::information_ratio); })
+        .def_property_readonly("beta", [](const Bound<State>& s) { return readout(s, &Readout::beta); })
+        .def_property_readonly("alpha", [](const Bound<State>& s) { return readout(s, &Readout::alpha); })
+        .def_property_readonly("correlation",
+                               [](const Bound<State>& s) { return readout(s, &Readout::correlation); })
+        .def_property_readonly("r_squared",
+                               [](const Bound<State>& s) { return readout(s, &Readout::r_squared); })
+        .def_property_readonly("count", [](const Bound<State>& s) { return readout(s, &Readout::count); })
+        .def_property_readonly("n_portfolios",
+                               [](const Bound<State>& s) -> py::object {
+                                   if (s.scalar) return py::none();
+                                   return py::int_(s.state.portfolios());
+                               })
+        .def("reset",
+             [](Bound<State>& s) {
+                 s.state.reset();
+                 s.zone = 0;  // a time window's next ticks may be naive or zone-aware again
+             })
+        .def("copy", [](const Bound<State>& s) { return s; })
+        .def("to_bytes", [](const Bound<State>& s) { return dump(s); })
+        .def_static(
+            "from_bytes", [name](const py::object& data) { return load<State>(name, data); }, py::arg("data"),
+            "Rebuild a state from to_bytes(); raises ValueError on bad input.")
+        .def(py::pickle([](const Bound<State>& s) { return py::make_tuple(dump(s)); },
+                        [name](const py::object& state) {
+                            if (!py::isinstance<py::tuple>(state) || py::len(state) != 1)
+                                throw py::type_error(std::string(name) +
+                                                     ".__setstate__ takes a tuple (checkpoint bytes,)");
+                            return load<State>(name, py::tuple(state)[0]);
+                        }));
 }
 
 template <class State, class Cls>
@@ -438,38 +568,7 @@ void common(Cls& cls, const char* name) {
             },
             "Anything else: a one-line TypeError.");
     install_fast_update<State>(cls);
-    cls
-        .def_property_readonly("tracking_error",
-                               [](const Bound<State>& s) { return readout(s, &Readout::tracking_error); })
-        .def_property_readonly("active_return",
-                               [](const Bound<State>& s) { return readout(s, &Readout::active_return); })
-        .def_property_readonly("information_ratio",
-                               [](const Bound<State>& s) { return readout(s, &Readout::information_ratio); })
-        .def_property_readonly("beta", [](const Bound<State>& s) { return readout(s, &Readout::beta); })
-        .def_property_readonly("alpha", [](const Bound<State>& s) { return readout(s, &Readout::alpha); })
-        .def_property_readonly("correlation",
-                               [](const Bound<State>& s) { return readout(s, &Readout::correlation); })
-        .def_property_readonly("r_squared",
-                               [](const Bound<State>& s) { return readout(s, &Readout::r_squared); })
-        .def_property_readonly("count", [](const Bound<State>& s) { return readout(s, &Readout::count); })
-        .def_property_readonly("n_portfolios",
-                               [](const Bound<State>& s) -> py::object {
-                                   if (s.scalar) return py::none();
-                                   return py::int_(s.state.portfolios());
-                               })
-        .def("reset", [](Bound<State>& s) { s.state.reset(); })
-        .def("copy", [](const Bound<State>& s) { return s; })
-        .def("to_bytes", [](const Bound<State>& s) { return dump(s); })
-        .def_static(
-            "from_bytes", [name](const py::object& data) { return load<State>(name, data); }, py::arg("data"),
-            "Rebuild a state from to_bytes(); raises ValueError on bad input.")
-        .def(py::pickle([](const Bound<State>& s) { return py::make_tuple(dump(s)); },
-                        [name](const py::object& state) {
-                            if (!py::isinstance<py::tuple>(state) || py::len(state) != 1)
-                                throw py::type_error(std::string(name) +
-                                                     ".__setstate__ takes a tuple (checkpoint bytes,)");
-                            return load<State>(name, py::tuple(state)[0]);
-                        }));
+    shared<State>(cls, name);
 }
 
 template <class State, class Cls>
@@ -539,6 +638,54 @@ void register_stream(py::module_& m) {
             py::arg("min_periods"), py::arg("risk_free"));
     common<stream::Window>(win, "Window");
     win.def_property_readonly("window", [](const Bound<stream::Window>& s) { return s.state.window(); });
+
+    using stream::TimeWindow;
+    auto tw = py::class_<Bound<TimeWindow>>(m, "TimeWindow",
+                                            "Streaming metrics over the ticks of the last span of time.");
+    tw.def(py::init([](std::int64_t span, std::ptrdiff_t n, bool scalar, double ddof, double periods,
+                       std::ptrdiff_t min_periods, double risk_free) {
+               try {
+                   return Bound<TimeWindow>{
+                       TimeWindow(span, n, make_options(ddof, periods, min_periods, risk_free)), scalar};
+               } catch (const std::bad_alloc&) {
+                   out_of_memory("n_portfolios=" + std::to_string(n));
+               }
+           }),
+           py::arg("span"), py::arg("n"), py::arg("scalar"), py::arg("ddof"), py::arg("periods"),
+           py::arg("min_periods"), py::arg("risk_free"));
+    tw.def(py::init([](const Bound<TimeWindow>& other) { return other; }), py::arg("other"));
+    tw.def("update", &update_time, py::arg("p"), py::arg("b"), py::arg("t") = py::none(),
+           "One tick at time t (int64 nanoseconds), or a batch with an int64 array of times.");
+    tw.def(
+        "tracking_error_path", &time_tracking_error_path, py::arg("p"), py::arg("b"), py::arg("t"),
+        "Update with a batch tick by tick (times as int64 nanoseconds); the tracking error after each tick.");
+    shared<TimeWindow>(tw, "TimeWindow");
+    tw.def_property_readonly("span", [](const Bound<TimeWindow>& s) { return s.state.span(); })
+        .def_property_readonly("held", [](const Bound<TimeWindow>& s) { return s.state.held(); })
+        .def_property_readonly("ticks", [](const Bound<TimeWindow>& s) { return s.state.ticks(); })
+        .def_property_readonly("last_time",
+                               [](const Bound<TimeWindow>& s) -> py::object {
+                                   if (s.state.held() == 0) return py::none();
+                                   return py::int_(s.state.last_time());
+                               })
+        .def_property(
+            "_zone",
+            [](const Bound<TimeWindow>& s) -> py::object {
+                if (s.zone == TimeWindow::flag_naive) return py::str("naive");
+                if (s.zone == TimeWindow::flag_aware) return py::str("aware");
+                return py::none();
+            },
+            [](Bound<TimeWindow>& s, const py::object& zone) {
+                if (zone.is_none()) {
+                    s.zone = 0;
+                    return;
+                }
+                const std::string z = py::str(zone);
+                if (z != "naive" && z != "aware")
+                    throw std::invalid_argument("_zone is None, 'naive' or 'aware'");
+                s.zone = z == "naive" ? TimeWindow::flag_naive : TimeWindow::flag_aware;
+            },
+            "Whether the times came from naive or zone-aware datetimes (None before the first tick).");
 
     auto ewm =
         py::class_<Bound<stream::Exponential>>(m, "Exponential", "Exponentially weighted streaming metrics.");

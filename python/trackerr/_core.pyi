@@ -134,6 +134,24 @@ class Window(_StreamState):
         risk_free: float,
     ) -> None: ...
 
+class TimeWindow(_StreamState):
+    span: int  # nanoseconds
+    held: int
+    ticks: int
+    last_time: int | None
+    _zone: str | None  # 'naive' or 'aware' once a tick came; None before
+    def __init__(
+        self,
+        span: int,
+        n: int,
+        scalar: bool,
+        ddof: float,
+        periods: float,
+        min_periods: int,
+        risk_free: float,
+    ) -> None: ...
+    def tracking_error_path(self, p: Any, b: Any, t: Any = ...) -> npt.NDArray[np.float64]: ...
+
 class Exponential(_StreamState):
     smoothing: float  # the smoothing factor (NaN when time-based)
     halflife_time: float  # the half-life in time units (NaN unless time-based)

@@ -20,7 +20,9 @@ class Event:
 
     ``tick`` is the tick count (1-based, a float) or the label passed to
     :meth:`Monitor.update` as ``t`` (a number, a ``datetime`` or a
-    ``numpy.datetime64``, pandas ``Timestamp`` included), unchanged.
+    ``numpy.datetime64``, pandas ``Timestamp`` included), unchanged; with a
+    time window, the tick's time as given (for a batch, ``t[i]``, or
+    ``t.iloc[i]`` for a Series).
     """
 
     kind: str
@@ -59,10 +61,13 @@ class Monitor:
     limit : float
         Tracking error that triggers a breach (annualized when
         ``periods_per_year`` is given, e.g. 0.03 for 3 % a year).
-    window, halflife : int or float, optional
-        The state watched: a fixed window of ticks, an exponential one with
-        this half-life (ticks; pandas' default ``adjust=True`` weights), or
-        (neither) every tick seen.
+    window, halflife : int, span of time, or float, optional
+        The state watched: a fixed window of ticks (an int), the ticks of the
+        last span of time (``'30D'``, a timedelta: a
+        :class:`~trackerr.stream.TimeWindow`, whose window at a tick at time
+        t is (t - span, t]; each update then needs ``t``, the tick's time), an
+        exponential one with this half-life (ticks; pandas' default
+        ``adjust=True`` weights), or (neither) every tick seen.
     clear_below : float, optional
         Recovery threshold, at most ``limit``.
     periods_per_year, min_periods, n_portfolios
@@ -75,7 +80,7 @@ class Monitor:
         self,
         limit: float,
         *,
-        window: int | None = None,
+        window: int | str | _dt.timedelta | np.timedelta64 | None = None,
         halflife: float | None = None,
         periods_per_year: float | str | None = None,
         clear_below: float | None = None,
@@ -110,6 +115,7 @@ class Monitor:
         else:
             self.state = stream.Cumulative(**kw)
         self.on_event = on_event
+        self._timed = bool(getattr(self.state, "time_based", False))
         self._scalar = n_portfolios is None
         self._breached = np.zeros(1 if n_portfolios is None else n_portfolios, dtype=bool)
         self._ticks = 0
@@ -129,14 +135,27 @@ class Monitor:
         at a time gives.
 
         ``t`` labels the events: a number or a date/time per tick (a sequence
-        of T labels for a batch); default: the tick count. Labels and shapes
-        are checked before the state is touched, so a bad call changes nothing.
+        of T labels for a batch); default: the tick count. With a time window
+        ``t`` is required and is the tick's time (a datetime,
+        ``numpy.datetime64`` or pandas ``Timestamp``; for a batch a datetime64
+        array, ``DatetimeIndex`` or datetime ``Series``), and labels the events
+        as given. Labels, times and shapes are checked before the state is
+        touched, so a bad call changes nothing.
 
         Returns the events (usually none) and passes each to ``on_event``.
         """
         p_arr = np.asarray(p) if not isinstance(p, (float, int)) else None
         batch = p_arr is not None and p_arr.ndim == (1 if self._scalar else 2)
+        if self._timed and t is None:
+            raise TypeError(
+                "a time window needs each tick's time: update(p, b, t) with t a datetime, "
+                "numpy.datetime64 or pandas Timestamp (datetime64 values for a batch)"
+            )
         if not batch:
+            if self._timed:
+                self.state.update(p, b, t)  # checks t: a time, in order
+                self._ticks += 1
+                return self._check(t)
             label = None if t is None else _label(t)
             self.state.update(p, b)
             self._ticks += 1
@@ -149,7 +168,7 @@ class Monitor:
                 f"a batch of {rows} ticks needs a length-{rows} benchmark; got shape {b_arr.shape}"
             )
         labels: list[Any] | None = None
-        if t is not None:
+        if t is not None and not self._timed:
             if isinstance(t, (str, bytes)) or not hasattr(t, "__len__"):
                 raise TypeError(f"t for a batch of {rows} ticks must be a sequence of labels")
             labels = [_label(x) for x in list(t)]
@@ -164,8 +183,12 @@ class Monitor:
                 f"a batch of ticks is a T x {n} array (n_portfolios={n}); got shape {p_arr.shape}"
             )
         # the state steps through the batch in C++ and reports the tracking
-        # error after every tick; the crossings are found on that path
-        path = self.state.tracking_error_path(p_arr, b_arr).reshape(rows, -1)
+        # error after every tick; the crossings are found on that path (a
+        # time window checks the times first, before any tick)
+        if self._timed:
+            path = self.state.tracking_error_path(p_arr, b_arr, t).reshape(rows, -1)
+        else:
+            path = self.state.tracking_error_path(p_arr, b_arr).reshape(rows, -1)
         first = self._ticks
         self._ticks += rows
         found: list[tuple[int, int, bool, float]] = []  # (row, portfolio, breach?, value)
@@ -174,7 +197,10 @@ class Monitor:
         found.sort()
         events = []
         for i, j, up, value in found:
-            label = float(first + i + 1) if labels is None else labels[i]
+            if self._timed:
+                label = t.iloc[i] if hasattr(t, "iloc") else t[i]  # only the events' rows
+            else:
+                label = float(first + i + 1) if labels is None else labels[i]
             event = Event("breach" if up else "recovery", None if self._scalar else j, label, value)
             events.append(event)
             if self.on_event is not None:

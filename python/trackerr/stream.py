@@ -2,7 +2,9 @@
 
 ``Cumulative`` covers every tick seen (Welford, mergeable); ``Window(window)``
 the last ``window`` ticks (the guarded window state of the rolling kernels on
-a ring buffer: O(1) a tick, O(min(ticks, window)) memory); ``Exponential``
+a ring buffer: O(1) a tick, O(min(ticks, window)) memory), or, given a span of
+time (``Window('30D')``, a :class:`TimeWindow`), the ticks of the last span,
+each tick passed with its time, ``update(p, b, t)``; ``Exponential``
 weights ticks by age as pandas' ``ewm`` does (``adjust=True`` by default, or
 the recursive ``adjust=False``; optionally by elapsed time; mergeable with a
 later stream). All take one portfolio as
@@ -22,7 +24,8 @@ Read-outs are properties: ``tracking_error``, ``active_return``,
 ``count`` (floats, or length-N arrays), with the conventions of the
 full-sample functions (``periods_per_year`` annualizes; NaN when undefined).
 
-Agreement: ``Window(w)`` after T ticks equals ``rolling_*(..., w)[-1]``;
+Agreement: ``Window(w)`` after T ticks equals ``rolling_*(..., w)[-1]``,
+``Window('30D')`` equals ``rolling_*(..., '30D', times=...)[-1]``;
 ``Cumulative`` equals the full-sample functions.
 
 Ticks are real numbers (Python or numpy ints and floats; masked values are
@@ -43,13 +46,18 @@ need one state per thread (merge ``Cumulative`` states afterwards) or a lock.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 import operator
 from typing import Any, TypeVar, cast
 
-from . import _core, _options
+import numpy as np
 
+from . import _core, _inputs, _options, _rolling
+
+# TimeWindow is the type Window(span) returns (and counts as a Window). It joins
+# __all__ once bench/comparisons.py has a case for it: every name here needs one.
 __all__ = ["Cumulative", "Exponential", "Window"]
 
 
@@ -104,7 +112,7 @@ class _Checkpoints:
 
 
 _S = TypeVar("_S", bound="_Merges")
-_CORE = (_core.Cumulative, _core.Exponential, _core.Window)
+_CORE = (_core.Cumulative, _core.Exponential, _core.TimeWindow, _core.Window)
 
 
 def _same_kind(a: object, b: object) -> bool:
@@ -220,18 +228,50 @@ class Cumulative(_Merges, _Checkpoints, _core.Cumulative):
         )
 
 
-class Window(_Checkpoints, _core.Window):
+def _is_span(window: object) -> bool:
+    """Whether a window argument is a span of time rather than a count of ticks."""
+    return isinstance(window, (str, dt.timedelta, np.timedelta64))
+
+
+# Window's metaclass derives from the compiled classes' (pybind11's).
+_CompiledType: Any = type(_core.Window)
+
+
+class _WindowType(_CompiledType):  # type: ignore[misc]
+    """``Window(span)`` builds a :class:`TimeWindow`, which then counts as a
+    Window for ``isinstance`` and ``issubclass``; ``Window(n)`` is unchanged."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        window = args[0] if args else kwargs.get("window")
+        if cls is Window and _is_span(window):
+            return TimeWindow(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return (cls is Window and isinstance(obj, TimeWindow)) or type.__instancecheck__(cls, obj)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return (cls is Window and issubclass(sub, TimeWindow)) or type.__subclasscheck__(cls, sub)
+
+
+class Window(_Checkpoints, _core.Window, metaclass=_WindowType):
     """Metrics over the last ``window`` ticks (see :class:`Cumulative` for the options;
     ``min_periods`` is between 1 and ``window``, None for ``window``).
 
     ``window`` is a Python or numpy integer >= 2; the ring buffer grows with
     the ticks it holds, so a huge window costs memory only as ticks arrive
     (``window`` x ``n_portfolios`` must stay below 2**59 values).
+
+    Given a span of time instead (``'30D'``, ``'5min'``, a
+    ``datetime.timedelta`` or a ``numpy.timedelta64``), ``Window`` returns a
+    :class:`TimeWindow`: the ticks of the last span, each tick given with
+    its time, ``update(p, b, t)``. It counts as a Window (``isinstance``);
+    ``time_based`` tells the two apart.
     """
 
     def __init__(
         self,
-        window: int,
+        window: int | str | dt.timedelta | np.timedelta64,
         *,
         periods_per_year: float | str | None = None,
         ddof: float = 1,
@@ -239,7 +279,7 @@ class Window(_Checkpoints, _core.Window):
         n_portfolios: int | None = None,
         risk_free: float = 0.0,
     ) -> None:
-        w = _integer("window", window, "an integer")
+        w = _integer("window", window, "an integer (ticks) or a span of time ('30D', a timedelta)")
         if w < 2:
             raise ValueError(f"window (={w}) must be at least 2")
         n, scalar = _n(n_portfolios)
@@ -260,6 +300,250 @@ class Window(_Checkpoints, _core.Window):
         return (
             f"Window(window={self.window}, n_portfolios={self.n_portfolios}, "
             f"count={self.count!r}, tracking_error={self.tracking_error!r})"
+        )
+
+    @property
+    def time_based(self) -> bool:
+        """False: the window counts ticks (see :class:`TimeWindow`)."""
+        return False
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Any:
+        """Rebuild a state from :meth:`to_bytes`; a time window's checkpoint
+        gives a :class:`TimeWindow`, as ``Window(span)`` does. ValueError on
+        truncated, corrupted, foreign or older bytes."""
+        if cls is Window and isinstance(data, (bytes, bytearray, memoryview)):
+            head = bytes(data[:12])
+            if head[:4] == b"TRKR" and head[8:12] == _TIME_WINDOW_KIND:
+                return TimeWindow.from_bytes(data)
+        return super().from_bytes(data)
+
+
+_TIME_WINDOW_KIND = (4).to_bytes(4, "little")  # the record kind of TimeWindow's checkpoints
+
+
+_NS_PER = (
+    ("D", 86_400 * 10**9),
+    ("h", 3_600 * 10**9),
+    ("min", 60 * 10**9),
+    ("s", 10**9),
+    ("ms", 10**6),
+    ("us", 10**3),
+    ("ns", 1),
+)
+
+
+def _span_text(ns: int) -> str:
+    """A span as pandas writes offsets ('30D', '90min'): the largest unit that divides it."""
+    for name, per in _NS_PER:
+        if ns % per == 0:
+            return f"{ns // per}{name}"
+    return f"{ns}ns"  # (unreachable: every span is a whole number of ns)
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _ns_of(values: np.ndarray) -> np.ndarray:
+    """datetime64 values (no NaT) as int64 nanoseconds; a time outside the
+    nanosecond range (about 1677-2262) is a ValueError, not a wrapped value."""
+    ns = values.astype("datetime64[ns]")
+    unit = np.datetime_data(values.dtype)[0]
+    # a coarser unit round-trips exactly unless the conversion wrapped
+    if unit not in ("ps", "fs", "as") and not np.array_equal(ns.astype(values.dtype), values):
+        raise ValueError(
+            "t holds a time outside the range of int64 nanoseconds (years 1677 to 2262)"
+        )
+    out: np.ndarray = ns.astype(np.int64)
+    return out
+
+
+def _tick_time(t: Any) -> tuple[int, str]:
+    """One tick's time as int64 nanoseconds (UTC for a zone-aware time) and
+    whether it was 'naive' or 'aware'."""
+    if type(t).__name__ == "NaTType" or (isinstance(t, np.datetime64) and np.isnat(t)):
+        raise ValueError("t is NaT: each tick needs a time")
+    pd = _inputs._pandas()
+    if pd is not None and isinstance(t, pd.Timestamp):
+        return int(t.value), ("naive" if t.tzinfo is None else "aware")  # .value: UTC when aware
+    if isinstance(t, dt.datetime):
+        zone = "naive" if t.tzinfo is None or t.utcoffset() is None else "aware"
+        if zone == "aware":
+            t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        d = t - _EPOCH
+        return (d.days * 86_400 + d.seconds) * 10**9 + d.microseconds * 1000, zone
+    if isinstance(t, np.datetime64):
+        return int(_ns_of(np.asarray(t))), "naive"
+    if isinstance(t, (bool, np.bool_, numbers.Number)):
+        raise TypeError(
+            f"t must be a datetime, numpy.datetime64 or pandas Timestamp, not "
+            f"{type(t).__name__} (={t!r}): a number's unit would be a guess"
+        )
+    raise TypeError(
+        "t must be a datetime, numpy.datetime64 or pandas Timestamp (a datetime64 array, "
+        f"DatetimeIndex or datetime Series for a batch), not {type(t).__name__}"
+    )
+
+
+def _batch_times(t: Any) -> tuple[np.ndarray, str]:
+    """A batch's times as int64 nanoseconds (UTC when zone-aware) and whether
+    they were 'naive' or 'aware'."""
+    pd = _inputs._pandas()
+    zone = "naive"
+    if pd is not None and isinstance(t, (pd.Index, pd.Series)):
+        if not pd.api.types.is_datetime64_any_dtype(t.dtype):
+            raise TypeError(f"t must hold datetimes, not {t.dtype}")
+        idx = pd.DatetimeIndex(t)
+        if idx.tz is not None:
+            zone = "aware"
+            idx = idx.tz_convert("UTC").tz_localize(None)
+        values = idx.to_numpy()
+    else:
+        values = np.asarray(t)
+        if values.dtype.kind != "M":
+            what = "numbers" if values.dtype.kind in "biuf" else str(values.dtype)
+            raise TypeError(
+                f"t must be datetime64 values, a DatetimeIndex or a datetime Series, not {what}"
+                + (": a number's unit would be a guess" if what == "numbers" else "")
+                + (
+                    " (e.g. np.array(times, dtype='datetime64[ns]'))"
+                    if values.dtype.kind == "O"
+                    else ""
+                )
+            )
+    if values.ndim != 1:
+        raise ValueError(f"t for a batch must be 1-D; got shape {values.shape}")
+    nat = np.isnat(values)
+    if nat.any():
+        row = int(np.flatnonzero(nat)[0])
+        raise ValueError(f"t has a NaT at row {row}: each tick needs a time")
+    return np.ascontiguousarray(_ns_of(values)), zone
+
+
+def _is_tick_time(t: Any) -> bool:
+    """Whether t is one time (else a batch's times are expected)."""
+    return isinstance(t, (dt.datetime, dt.date, np.datetime64, numbers.Number, str)) or (
+        type(t).__name__ == "NaTType" or (isinstance(t, np.ndarray) and t.ndim == 0)
+    )
+
+
+class TimeWindow(_Checkpoints, _core.TimeWindow):
+    """Metrics over a span of time: after a tick at time t, the ticks with
+    times in (t - span, t], as pandas' ``rolling('30D')`` at its last row.
+
+    Built by ``Window(span)`` or directly. ``window`` is a span pandas reads
+    (``'30D'``, ``'12h'``, ``'5min'``), a ``datetime.timedelta`` or a
+    ``numpy.timedelta64`` (spans without a fixed length, months and years,
+    are refused). ``min_periods`` counts observations (pairs without a NaN)
+    in the window, default 1; ``ddof`` and the other options as for
+    :class:`Cumulative`. The tracking error needs more than ``ddof``
+    observations.
+
+    ``update(p, b, t)`` takes each tick with its time ``t``: a
+    ``datetime.datetime``, ``numpy.datetime64`` or pandas ``Timestamp`` for
+    one tick; for a batch, a datetime64 array, ``DatetimeIndex`` or datetime
+    ``Series`` of the batch's length. Zone-aware times are read in UTC, naive
+    ones as they are; one state takes one or the other (mixing them is a
+    TypeError until ``reset()``). Times must not go back (ValueError naming
+    both times; the state is unchanged), NaT is refused, and numbers are a
+    TypeError (their unit would be a guess).
+
+    Each tick takes the steps of the rolling time kernel for one row (ticks
+    leave by age, O(1) amortised work a tick; memory follows the ticks held),
+    so after T ticks the read-outs equal ``rolling_*(..., window,
+    times=...)[-1]``. A batch whose first rows have left by its end replays
+    only the rows of its final window: it then agrees with one tick at a time
+    within the guard's bound (about 1e-13 of the variance), not bit for bit.
+
+    Properties: ``window`` (the span, ``numpy.timedelta64`` in ns), ``held``
+    (ticks in the window), ``ticks`` (ticks seen since construction or
+    ``reset()``), ``last_time`` (int64 ns, None before the first tick) and
+    ``time_based`` (True).
+    """
+
+    def __init__(
+        self,
+        window: str | dt.timedelta | np.timedelta64,
+        *,
+        periods_per_year: float | str | None = None,
+        ddof: float = 1,
+        min_periods: int | None = None,
+        n_portfolios: int | None = None,
+        risk_free: float = 0.0,
+    ) -> None:
+        span = _rolling._time_span(window)
+        if span is None:
+            raise TypeError(
+                f"window (={window!r}) is a count of ticks: TimeWindow takes a span of time "
+                f"('30D', a timedelta); use Window({window!r}) to count ticks"
+            )
+        n, scalar = _n(n_portfolios)
+        super().__init__(
+            span,
+            n,
+            scalar,
+            _options.ddof(ddof),
+            _options.periods(periods_per_year),
+            _min_periods(min_periods),
+            _options.real("risk_free", risk_free),
+        )
+        self._built = True
+
+    @property
+    def window(self) -> np.timedelta64:
+        """The span, in nanoseconds."""
+        return np.timedelta64(self.span, "ns")
+
+    @property
+    def time_based(self) -> bool:
+        """True: ticks leave the window by age."""
+        return True
+
+    def _times(self, t: Any, batch: bool | None) -> tuple[Any, str | None]:
+        """t as int64 ns (an int for one tick, an array for a batch) and the
+        zone it sets: None when it sets none (an empty batch). Refuses a zone
+        other than the state's."""
+        if t is None:
+            raise TypeError(
+                "a time window needs each tick's time: update(p, b, t) with t a datetime, "
+                "numpy.datetime64 or pandas Timestamp (datetime64 values for a batch)"
+            )
+        one = _is_tick_time(t) if batch is None else not batch
+        stamps: Any
+        if one:
+            stamps, zone = _tick_time(t[()] if isinstance(t, np.ndarray) else t)
+        else:
+            stamps, zone = _batch_times(t)
+        have = self._zone
+        if have is not None and zone != have and (one or len(stamps)):
+            raise TypeError(
+                f"t is {'zone-aware' if zone == 'aware' else 'naive'} but this window's earlier "
+                f"ticks were {'zone-aware' if have == 'aware' else 'naive'}: give every tick "
+                "naive or every tick zone-aware (reset() starts over)"
+            )
+        return stamps, (zone if one or len(stamps) else None)
+
+    def update(self, p: Any, b: Any, t: Any = None) -> None:
+        """One tick at time ``t``, or a batch of ticks with their times (see the class)."""
+        stamps, zone = self._times(t, None)
+        super().update(p, b, stamps)
+        if zone is not None:
+            self._zone = zone
+
+    def tracking_error_path(self, p: Any, b: Any, t: Any = None) -> np.ndarray:
+        """Update with a batch tick by tick; the tracking error after each tick."""
+        stamps, zone = self._times(t, True)
+        path = super().tracking_error_path(p, b, stamps)
+        if zone is not None:
+            self._zone = zone
+        return path
+
+    def __repr__(self) -> str:
+        if (unbuilt := self._not_built()) is not None:
+            return unbuilt
+        return (
+            f"TimeWindow(window='{_span_text(self.span)}', n_portfolios={self.n_portfolios}, "
+            f"held={self.held}, count={self.count!r}, tracking_error={self.tracking_error!r})"
         )
 
 
