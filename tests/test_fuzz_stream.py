@@ -2,14 +2,16 @@
 huge and odd values), tick sequences of mixed types, shapes, NaN and inf,
 batches against tick-by-tick, merges and checkpoints.
 
-The rule: a correct result (Window equals ``rolling_*(...)[-1]``, Cumulative
-the full-sample functions, Exponential explicitly weighted sums) or a clean
+The rule: a correct result (Window equals ``rolling_*(...)[-1]``, a time
+window ``rolling_*(..., span, times=...)[-1]``, Cumulative the full-sample
+functions, Exponential explicitly weighted sums) or a clean
 ValueError/TypeError (MemoryError for an allocation the machine refuses) that
 leaves the state unchanged; never a crash, never a modified input.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import pickle
@@ -66,8 +68,30 @@ reals = st.sampled_from(
 )
 
 
+# spans of time for the time windows, good and bad
+spans = st.sampled_from(
+    [
+        "30D",
+        "5min",
+        "1.5h",
+        "1M",
+        "soon",
+        "",
+        "-2h",
+        "0s",
+        dt.timedelta(hours=3),
+        dt.timedelta(0),
+        np.timedelta64(3, "h"),
+        np.timedelta64(-1, "h"),
+        np.timedelta64(1, "M"),
+        np.timedelta64("NaT", "h"),
+        np.timedelta64(2**62, "ns"),
+    ]
+)
+
+
 def _build(kind: str, kw: dict[str, Any]) -> Any:
-    if kind == "window":
+    if kind in ("window", "time-window"):
         return stream.Window(kw.pop("window"), **kw)
     if kind == "cumulative":
         kw.pop("window")
@@ -78,8 +102,8 @@ def _build(kind: str, kw: dict[str, Any]) -> Any:
 
 @FUZZ
 @given(
-    st.sampled_from(["window", "cumulative", "exponential"]),
-    sizes,
+    st.sampled_from(["window", "time-window", "cumulative", "exponential"]),
+    st.one_of(sizes, spans),
     portfolio_counts,
     st.one_of(st.none(), sizes),
     reals,
@@ -111,7 +135,9 @@ def test_constructors_build_or_refuse_cleanly(kind, window, n, min_periods, ddof
         return
     # a state that builds takes a tick and reads out
     tick = 0.01 if s.n_portfolios is None else np.full(s.n_portfolios, 0.01)
-    if kind == "exponential" and s.time_based:
+    if isinstance(s, stream.TimeWindow):
+        s.update(tick, 0.0, np.datetime64("2024-01-01T00:00"))
+    elif kind == "exponential" and s.time_based:
         s.update(tick, 0.0, 1.0)
     else:
         s.update(tick, 0.0)
@@ -171,7 +197,17 @@ def _as_float(x: Any) -> float | None:
 @st.composite
 def streams(draw):
     kind = draw(
-        st.sampled_from(["window", "cumulative", "exp", "exp-false", "exp-time", "exp-time-false"])
+        st.sampled_from(
+            [
+                "window",
+                "time-window",
+                "cumulative",
+                "exp",
+                "exp-false",
+                "exp-time",
+                "exp-time-false",
+            ]
+        )
     )
     n = draw(st.sampled_from([None, 1, 3]))
     w = draw(st.integers(2, 9))
@@ -184,6 +220,8 @@ def streams(draw):
 def _make(kind: str, n: int | None, w: int) -> Any:
     if kind == "window":
         return stream.Window(w, n_portfolios=n, min_periods=2)
+    if kind == "time-window":  # w seconds; the fuzzers' clocks count seconds
+        return stream.Window(f"{w}s", n_portfolios=n, min_periods=2)
     if kind == "cumulative":
         return stream.Cumulative(n_portfolios=n)
     adjust = not kind.endswith("false")
@@ -250,9 +288,23 @@ def test_tick_sequences(case):
         _tick_sequences(*case)
 
 
+_T0 = np.datetime64("2024-01-01T00:00:00", "ns")
+
+
+def _at(kind: str, clock: Any) -> Any:
+    """The fuzzers' clock (seconds, a float or an array) as a state takes it:
+    numbers for the time-based exponential states, datetime64 for time windows."""
+    if kind != "time-window":
+        return clock
+    c = np.asarray(clock, dtype=np.float64)
+    when = _T0 + np.where(np.isnan(c), 0, c * 1e9).astype(np.int64).astype("timedelta64[ns]")
+    when = np.where(np.isnan(c), np.datetime64("NaT"), when)
+    return when[()] if when.ndim == 0 else when
+
+
 def _tick_sequences(kind, n, w, ops):
     s, twin = _make(kind, n, w), _make(kind, n, w)  # twin: the same ticks one at a time
-    timed = kind.startswith("exp-time")
+    timed = kind.startswith("exp-time") or kind == "time-window"
     width = 1 if n is None else n
     rows_p: list[np.ndarray] = []
     rows_b: list[float] = []
@@ -280,6 +332,8 @@ def _tick_sequences(kind, n, w, ops):
             )
             if how in ("nan-time", "back") and not timed:
                 t = 1.0  # a time given to an untimed state
+            else:
+                t = _at(kind, t)
             args = (p, b, t) if timed or how in ("nan-time", "back") else (p, b)
             if how == "back" and timed and not rows_t:
                 continue
@@ -297,7 +351,7 @@ def _tick_sequences(kind, n, w, ops):
             b = _wrap(braw, bhow)
             clock_before = clock
             clock += data.draw(st.sampled_from([0.0, 0.5, 1.0, 7.0]))
-            args = (p, b, clock) if timed else (p, b)
+            args = (p, b, _at(kind, clock)) if timed else (p, b)
             p_copy = pickle.dumps(p)
             want_p = _as_float(p) if n is None else 0.0
             want_b = _as_float(b)
@@ -313,7 +367,10 @@ def _tick_sequences(kind, n, w, ops):
             assert want_p is not None and want_b is not None, (p, b)
             row = np.array([want_p]) if n is None else np.array(raw, dtype=np.float64)
             twin.update(
-                *((row[0] if n is None else row, float(want_b)) + ((clock,) if timed else ()))
+                *(
+                    (row[0] if n is None else row, float(want_b))
+                    + ((_at(kind, clock),) if timed else ())
+                )
             )
             rows_p.append(row)
             rows_b.append(float(want_b))
@@ -341,11 +398,17 @@ def _tick_sequences(kind, n, w, ops):
                 Pin, Bin = P.copy(), B.copy()
             pin = Pin[:, 0] if n is None else Pin
             saved = (pin.copy(), Bin.copy())
-            s.update(*((pin, Bin, T) if timed else (pin, Bin)))
+            Tin = _at(kind, T)
+            s.update(*((pin, Bin, Tin) if timed else (pin, Bin)))
             np.testing.assert_array_equal(pin, saved[0])
             np.testing.assert_array_equal(Bin, saved[1])
             for i in range(k):
-                twin.update(*((P[i, 0] if n is None else P[i], B[i]) + ((T[i],) if timed else ())))
+                twin.update(
+                    *(
+                        (P[i, 0] if n is None else P[i], B[i])
+                        + ((_at(kind, T[i]),) if timed else ())
+                    )
+                )
                 rows_p.append(P[i])
                 rows_b.append(float(B[i]))
                 rows_t.append(float(T[i]) if timed else 0.0)
@@ -374,7 +437,12 @@ def _tick_sequences(kind, n, w, ops):
         return
     pn = P[:, 0] if n is None else P
     with np.errstate(all="ignore"):
-        if kind == "window":
+        if kind == "time-window":
+            times = _at(kind, np.array(rows_t))
+            for f in FIELDS:
+                want = getattr(trackerr, f"rolling_{f}")(pn, B, f"{w}s", min_periods=2, times=times)
+                assert _close(getattr(s, f), want[-1], rel=1e-7, absolute=1e-9), f
+        elif kind == "window":
             want = trackerr.rolling_tracking_error(pn, B, w, min_periods=2)[-1]
             assert _close(s.tracking_error, want, rel=1e-7, absolute=1e-9)
             want = trackerr.rolling_beta(pn, B, w, min_periods=2)[-1]
@@ -389,6 +457,60 @@ def _tick_sequences(kind, n, w, ops):
             mean, sd = _weighted_reference(P, B, np.array(rows_t), kind, w)
             assert _close(s.active_return, mean if n else mean[0], rel=1e-6, absolute=1e-9)
             assert _close(s.tracking_error, sd if n else sd[0], rel=1e-5, absolute=1e-8)
+
+
+def test_time_windows_equal_the_rolling_functions_over_random_streams():
+    """Random streams at random times (ties, bursts, long gaps), NaN and inf
+    ticks, large levels, fed in random batches and checkpointed on the way:
+    the state equals one tick at a time (TE within 1e-12), the rolling
+    functions with the same span and times at the last row, and its own
+    checkpoint bit for bit."""
+    for rng in budget(seconds=SECONDS / 3):
+        n = [None, 1, 3][int(rng.integers(3))]
+        width = 1 if n is None else n
+        T = int(rng.integers(1, 120))
+        gaps = rng.choice([0, 0, 1, 7, 60, 3600], T) * rng.integers(1, 4, T)
+        times = _T0 + np.cumsum(gaps).astype("timedelta64[s]")
+        span = ["1s", "30s", "10min", "2h", "1D"][int(rng.integers(5))]
+        level = [0.0, 1.0, 1e6][int(rng.integers(3))]
+        B = level + rng.normal(0, 0.01, T)
+        P = B[:, None] * rng.uniform(0.5, 1.5, width) + rng.normal(0, 0.003, (T, width))
+        for arr in (P, B):
+            flat = arr.reshape(-1)
+            flat[rng.random(flat.size) < 0.05] = np.nan
+            if rng.random() < 0.2:
+                flat[int(rng.integers(flat.size))] = np.inf
+        if rng.random() < 0.2:  # a stale stretch: constant windows
+            k = int(rng.integers(T))
+            P[k:] = P[k]
+            B[k:] = B[k]
+        mp = int(rng.integers(1, 4))
+        pin = P[:, 0] if n is None else P
+        s = stream.Window(span, n_portfolios=n, min_periods=mp)
+        one = stream.Window(span, n_portfolios=n, min_periods=mp)
+        for i in range(T):
+            one.update(pin[i], B[i], times[i])
+        lo = 0
+        while lo < T:
+            hi = min(T, lo + int(rng.integers(0, T + 1)))
+            s.update(pin[lo:hi], B[lo:hi], times[lo:hi])
+            if rng.random() < 0.3:
+                s = pickle.loads(pickle.dumps(s))
+            lo = hi
+        assert s.ticks == one.ticks == T and s.held == one.held
+        np.testing.assert_array_equal(s.count, one.count)
+        te_s, te_1 = np.atleast_1d(s.tracking_error), np.atleast_1d(one.tracking_error)
+        assert np.array_equal(np.isnan(te_s), np.isnan(te_1)) and np.array_equal(
+            te_s == 0, te_1 == 0
+        )
+        ok = np.isfinite(te_1) & (te_1 > 0)
+        assert np.all(np.abs(te_s[ok] - te_1[ok]) <= 1e-12 * te_1[ok])
+        want = trackerr.rolling_stats(pin, B, span, min_periods=mp, times=times)
+        for f in FIELDS:
+            assert _close(getattr(s, f), getattr(one, f), rel=1e-10, absolute=1e-12), f
+            last = getattr(want, f)[-1]
+            assert _close(getattr(one, f), last, rel=1e-10, absolute=1e-12), f
+        assert type(s).from_bytes(s.to_bytes()).to_bytes() == s.to_bytes()
 
 
 @FUZZ
@@ -424,7 +546,15 @@ def test_checkpoint_mutations_never_load_silently():
     forged fields under a recomputed checksum. Damage without a valid checksum
     is always refused; a forged record loads only as a state that writes and
     reads back the same."""
-    makers = ["window", "cumulative", "exp", "exp-false", "exp-time", "exp-time-false"]
+    makers = [
+        "window",
+        "time-window",
+        "cumulative",
+        "exp",
+        "exp-false",
+        "exp-time",
+        "exp-time-false",
+    ]
     for rng in budget(seconds=SECONDS / 3):
         kind = makers[int(rng.integers(len(makers)))]
         n = [None, 1, 3][int(rng.integers(3))]
@@ -437,8 +567,8 @@ def test_checkpoint_mutations_never_load_silently():
         if k and rng.random() < 0.3:
             P[rng.integers(k), 0] = [np.nan, np.inf][int(rng.integers(2))]
         args = (P[:, 0] if n is None else P, B)
-        if kind.startswith("exp-time"):
-            args = (*args, np.cumsum(rng.choice([0.0, 1.0], k)))
+        if kind.startswith("exp-time") or kind == "time-window":
+            args = (*args, _at(kind, np.cumsum(rng.choice([0.0, 1.0], k))))
         s.update(*args)
         raw = bytearray(s.to_bytes())
         bad = bytearray(raw)
@@ -470,7 +600,9 @@ def test_checkpoint_mutations_never_load_silently():
         again = type(s).from_bytes(t.to_bytes())
         assert again.to_bytes() == t.to_bytes()
         tick = (0.01 if t.n_portfolios is None else np.full(t.n_portfolios, 0.01), 0.0)
-        if getattr(t, "time_based", False):
+        if isinstance(t, stream.TimeWindow):
+            tick = (*tick, np.datetime64("2200-01-01"))
+        elif getattr(t, "time_based", False):
             tick = (*tick, 1e9)
         try:
             t.update(*tick)
