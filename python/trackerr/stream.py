@@ -342,6 +342,7 @@ def _span_text(ns: int) -> str:
 
 
 _EPOCH = dt.datetime(1970, 1, 1)
+_NS_TIME = np.dtype("datetime64[ns]")
 
 
 def _ns_of(values: np.ndarray) -> np.ndarray:
@@ -361,7 +362,11 @@ def _ns_of(values: np.ndarray) -> np.ndarray:
 def _tick_time(t: Any) -> tuple[int, str]:
     """One tick's time as int64 nanoseconds (UTC for a zone-aware time) and
     whether it was 'naive' or 'aware'."""
-    if type(t).__name__ == "NaTType" or (isinstance(t, np.datetime64) and np.isnat(t)):
+    if isinstance(t, np.datetime64) and not np.isnat(t):
+        if t.dtype == _NS_TIME:  # nanoseconds already: nothing to convert or overflow
+            return int(t.astype(np.int64)), "naive"
+        return int(_ns_of(np.asarray(t))), "naive"
+    if type(t).__name__ == "NaTType" or isinstance(t, np.datetime64):
         raise ValueError("t is NaT: each tick needs a time")
     pd = _inputs._pandas()
     if pd is not None and isinstance(t, pd.Timestamp):
@@ -372,8 +377,6 @@ def _tick_time(t: Any) -> tuple[int, str]:
             t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
         d = t - _EPOCH
         return (d.days * 86_400 + d.seconds) * 10**9 + d.microseconds * 1000, zone
-    if isinstance(t, np.datetime64):
-        return int(_ns_of(np.asarray(t))), "naive"
     if isinstance(t, (bool, np.bool_, numbers.Number)):
         raise TypeError(
             f"t must be a datetime, numpy.datetime64 or pandas Timestamp, not "
