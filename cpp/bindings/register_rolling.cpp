@@ -116,7 +116,7 @@ void rolling_time_entry(const std::vector<std::string>& metrics, const py::array
     py::gil_scoped_release release;  // views into arrays the caller keeps alive
     if (p.ndim() == 1) {
         rolling_time(View<double>(pd, rows, p.strides(0)), View<double>(bd, rows, b.strides(0)), tv,
-                     static_cast<std::int64_t>(span), prm, out.columns);
+                     static_cast<std::int64_t>(span), prm, out.columns, threads);
         return;
     }
     const Panel<double> pp(pd, rows, p.shape(1), p.strides(0), p.strides(1));

@@ -12,9 +12,16 @@
 //
 // The sums of squares and products are compensated (TimeMoments below): a
 // wide window's bound no longer grows by u M2 at each step, so rebuilds, which
-// read the whole window, are rare.
+// read the whole window, are rare. The mean's step multiplies by 1 / n (the
+// division off the chain of dependent steps; its bound counts the extra
+// rounding).
+//
+// A long series runs as segments (time_segments), each from its first
+// window rebuilt, on up to `threads` threads; a panel runs its columns on the
+// threads, each column as the 1-D kernel runs it. Results depend on neither.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -28,6 +35,10 @@ namespace trackerr {
 TRACKERR_ISA_BEGIN
 
 namespace detail {
+
+// The bound on the rounding of d * (1 / n), the mean's step: 1 / n rounded
+// and the product rounded, at most (2u + u^2) |d| / n, taken as 1.5 eps = 3u.
+inline constexpr double inv_eps_step = 1.5 * eps;
 
 // sum + x into the pair (sum, comp) exactly: the new sum rounded, and its
 // rounding error added to comp (Knuth's TwoSum).
@@ -56,11 +67,12 @@ struct TimeMoments {
         }
         const double u = x - w.level;
         w.n += 1.0;
+        const double inv = 1.0 / w.n;
         const double d = u - w.mean;
-        w.mean += d / w.n;
+        w.mean += d * inv;
         const double t = d * (u - w.mean);
         add_compensated(w.m2, c, t);
-        w.err_mean += eps * (std::fabs(w.mean) + std::fabs(d) / w.n);
+        w.err_mean += eps * std::fabs(w.mean) + inv_eps_step * std::fabs(d) * inv;
         w.err += eps * (2.0 * std::fabs(t) + 0.5 * std::fabs(c)) + 2.0 * std::fabs(d) * w.err_mean;
     }
     void remove(double x) noexcept {
@@ -73,11 +85,12 @@ struct TimeMoments {
             return;
         }
         const double u = x - w.level, n1 = w.n - 1.0, d = u - w.mean;
-        w.mean -= d / n1;
+        const double inv = 1.0 / n1;
+        w.mean -= d * inv;
         const double t = d * (u - w.mean);
         add_compensated(w.m2, c, -t);
         w.n = n1;
-        w.err_mean += eps * (std::fabs(w.mean) + std::fabs(d) / n1);
+        w.err_mean += eps * std::fabs(w.mean) + inv_eps_step * std::fabs(d) * inv;
         w.err += eps * (2.0 * std::fabs(t) + 0.5 * std::fabs(c)) + 2.0 * std::fabs(d) * w.err_mean;
     }
     WindowMoments value() const noexcept {
@@ -88,6 +101,26 @@ struct TimeMoments {
     void set(const WindowMoments& v) noexcept {
         w = v;
         c = 0.0;
+    }
+
+    // One row of a time window, as the kernel and stream::TimeWindow step
+    // it: each row at or before the edge leaves (a NaN never entered), then
+    // the new row enters an empty window re-levelled to it, and the state
+    // settles: a constant window exactly, else `rebuild(v)` from the window's
+    // rows when the guard fires. enter returns the state to read out.
+    void leave(double x) noexcept {
+        if (x == x) remove(x);
+    }
+    template <class Rebuild>
+    WindowMoments enter(double x, const Rebuild& rebuild) noexcept {
+        if (w.count() == 0.0 && std::isfinite(x)) {  // an empty window: keep it relative to the data
+            w.level = x;
+            w.mean = w.m2 = w.err = w.err_mean = c = 0.0;
+        }
+        if (x == x) add(x);
+        WindowMoments v = value();
+        if (v.settle_constant() || (v.needs_recompute() && (rebuild(v), true))) set(v);
+        return v;
     }
 };
 
@@ -143,6 +176,26 @@ struct TimeCoMoments {
         v.c_pb = w.c_pb + cpb;
         return v;
     }
+    // TimeMoments' leave and enter, for the pair.
+    void leave(double p, double b) noexcept {
+        if (p == p && b == b) remove(p, b);
+    }
+    template <class Rebuild>
+    WindowCoMoments enter(double p, double b, const Rebuild& rebuild) noexcept {
+        if (w.count() == 0.0 && std::isfinite(p) && std::isfinite(b)) {
+            w.level_p = p;
+            w.level_b = b;
+            w.mean_p = w.mean_b = w.c_pp = w.c_bb = w.c_pb = 0.0;
+            w.err_p = w.err_b = w.err_mp = w.err_mb = 0.0;
+            cpp = cbb = cpb = 0.0;
+        }
+        if (p == p && b == b) add(p, b);
+        WindowCoMoments v = value();
+        if (!v.settle_constant() && v.needs_recompute()) rebuild(v);
+        take(v);
+        return v;
+    }
+
     // Takes v when the guard changed it (a constant side settled, a rebuild).
     void take(const WindowCoMoments& v) noexcept {
         const WindowCoMoments u = value();
@@ -165,57 +218,130 @@ private:
     }
 };
 
+// The rows' edges: row t's window drops the rows with times <= edge(t).
+inline std::int64_t time_edge(std::int64_t time, std::int64_t span) noexcept {
+    constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+    return time < lowest + span ? lowest : time - span;
+}
+
+// The first row of row `from - 1`'s window (0 for from = 0).
+inline std::ptrdiff_t time_left(const std::int64_t* times, std::int64_t span, std::ptrdiff_t from) noexcept {
+    if (from == 0) return 0;
+    return std::upper_bound(times, times + from - 1, time_edge(times[from - 1], span)) - times;
+}
+
+// A long series is cut into segments, each starting from the window before
+// it rebuilt, so segments run on any thread and give the same bits. Their
+// number depends on the data alone: segments of at least 2^16 rows and of at
+// least twice the rows an average window holds (a start reads its window).
+inline std::ptrdiff_t time_segments(const std::int64_t* times, std::ptrdiff_t rows, std::int64_t span) noexcept {
+    if (rows < 2) return 1;
+    const double spread = static_cast<double>(times[rows - 1]) - static_cast<double>(times[0]);
+    const double per_window = static_cast<double>(rows) * static_cast<double>(span) / (spread + 1.0);
+    const double length = std::max(65536.0, 2.0 * per_window);
+    return std::max<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(static_cast<double>(rows) / length));
+}
+
+// The states of the window of rows [first, from) (first < from), as a
+// segment starting at row `from` needs them: counts and trailing runs from
+// the observations, moments by a two-pass rebuild (the block kernels when
+// every value is finite).
+template <bool Act, bool Pair, class Steps>
+void start_time(const Steps& st, TimeMoments& ta, TimeCoMoments& tc, std::ptrdiff_t first,
+                std::ptrdiff_t from) noexcept {
+    ta = TimeMoments{};
+    tc = TimeCoMoments{};
+    const double k = static_cast<double>(from - first);
+    auto trailing = [&](auto at, double& run, double& last) {
+        last = at(from - 1);
+        std::ptrdiff_t i = from - 1;
+        while (i > first && at(i - 1) == last) --i;
+        run = static_cast<double>(from - i);
+    };
+    auto a_at = [&st](std::ptrdiff_t i) { return st.a_at(i); };
+    auto p_at = [&st](std::ptrdiff_t i) { return st.p_at(i); };
+    auto b_at = [&st](std::ptrdiff_t i) { return st.b_at(i); };
+    if constexpr (Act) {
+        WindowMoments wa;
+        wa.n = k;
+        if (st.block_rebuild(wa, first, from)) {
+            trailing(a_at, wa.run, wa.last);
+        } else {
+            wa = WindowMoments{};
+            for (std::ptrdiff_t i = first; i < from; ++i) {
+                const double x = a_at(i);
+                if (x != x) continue;
+                wa.observe(x);
+                if (!std::isfinite(x)) wa.n_bad += 1.0;
+            }
+            wa = rebuilt(wa, a_at, first, from);
+        }
+        wa.settle_constant();
+        ta.set(wa);
+    }
+    if constexpr (Pair) {
+        WindowCoMoments wc;
+        wc.n = k;
+        if (st.block_rebuild(wc, first, from)) {
+            trailing(p_at, wc.run_p, wc.last_p);
+            trailing(b_at, wc.run_b, wc.last_b);
+        } else {
+            wc = WindowCoMoments{};
+            for (std::ptrdiff_t i = first; i < from; ++i) {
+                const double x = p_at(i), y = b_at(i);
+                if (x != x || y != y) continue;
+                wc.observe(x, y);
+                if (!WindowCoMoments::finite(x, y)) wc.n_bad += 1.0;
+            }
+            wc = rebuilt(wc, p_at, b_at, first, from);
+        }
+        wc.settle_constant();
+        tc.w = wc;
+        tc.cpp = tc.cbb = tc.cpb = 0.0;
+    }
+}
+
+// Rows [from, to) of one series, starting from the window of row from - 1
+// (rows [left, from), rebuilt). `scratch` grows when a rebuild needs it.
 template <bool Act, bool Pair, class TP, class TB>
-void rolling_time_series(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span,
-                         const RollingParams& prm, const RollingOutputs& out, double* scratch) {
-    const std::ptrdiff_t T = p.size;
+void rolling_time_rows(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span,
+                       const RollingParams& prm, const RollingOutputs& out, std::ptrdiff_t from,
+                       std::ptrdiff_t to, std::vector<double>& scratch) {
     RollingParams q = prm;
-    q.window = T;  // the longest a window can be (read-outs of n < T compute 1 / (n - ddof))
+    q.window = p.size;  // the longest a window can be (read-outs of n < T compute 1 / (n - ddof))
     q.min_periods = prm.min_periods > 0 ? prm.min_periods : 1;
     SeriesSteps<Act, Pair, false, TP, TB> st(p, b, q, out);
-    st.scratch = scratch;
+    // Room to copy rows [first, last) before a rebuild.
+    auto room = [&](std::ptrdiff_t first, std::ptrdiff_t last) {
+        const auto k = static_cast<std::size_t>(2 * (last - first));
+        if (scratch.size() < k) scratch.resize(std::max(k, 2 * scratch.size()));
+        st.scratch = scratch.data();
+    };
     TimeMoments ta;
     TimeCoMoments tc;
     std::ptrdiff_t left = 0;
-    constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
-    for (std::ptrdiff_t t = 0; t < T; ++t) {
-        // (times[t] - span, times[t]]: rows at or before the edge leave; a
-        // NaN on either side was never an observation
-        const std::int64_t edge = times[t] < lowest + span ? lowest : times[t] - span;
+    if (from > 0) {  // the window of row from - 1, rebuilt
+        left = time_left(times, span, from);
+        room(left, from);
+        start_time<Act, Pair>(st, ta, tc, left, from);
+    }
+    for (std::ptrdiff_t t = from; t < to; ++t) {
+        // (times[t] - span, times[t]]: rows at or before the edge leave
+        const std::int64_t edge = time_edge(times[t], span);
         for (; left < t && times[left] <= edge; ++left) {
-            if constexpr (Act) {
-                const double x = st.a_at(left);
-                if (x == x) ta.remove(x);
-            }
-            if constexpr (Pair) {
-                const double x = st.p_at(left), y = st.b_at(left);
-                if (x == x && y == y) tc.remove(x, y);
-            }
+            if constexpr (Act) ta.leave(st.a_at(left));
+            if constexpr (Pair) tc.leave(st.p_at(left), st.b_at(left));
         }
+        auto rebuild = [&](auto& v) {
+            room(left, t + 1);
+            st.rebuild(v, left, t + 1);
+        };
         if constexpr (Act) {
-            const double x = st.a_at(t);
-            if (ta.w.count() == 0.0 && std::isfinite(x)) {  // an empty window: keep it relative to the data
-                ta.w.level = x;
-                ta.w.mean = ta.w.m2 = ta.w.err = ta.w.err_mean = ta.c = 0.0;
-            }
-            if (x == x) ta.add(x);
-            WindowMoments v = ta.value();
-            if (v.settle_constant() || (v.needs_recompute() && (st.rebuild(v, left, t + 1), true))) ta.set(v);
+            const WindowMoments v = ta.enter(st.a_at(t), rebuild);
             st.emit_a(t, v.count() >= st.need && v.n_bad == 0.0, v);
         }
         if constexpr (Pair) {
-            const double x = st.p_at(t), y = st.b_at(t);
-            if (tc.w.count() == 0.0 && std::isfinite(x) && std::isfinite(y)) {
-                tc.w.level_p = x;
-                tc.w.level_b = y;
-                tc.w.mean_p = tc.w.mean_b = tc.w.c_pp = tc.w.c_bb = tc.w.c_pb = 0.0;
-                tc.w.err_p = tc.w.err_b = tc.w.err_mp = tc.w.err_mb = 0.0;
-                tc.cpp = tc.cbb = tc.cpb = 0.0;
-            }
-            if (x == x && y == y) tc.add(x, y);
-            WindowCoMoments v = tc.value();
-            if (!v.settle_constant() && v.needs_recompute()) st.rebuild(v, left, t + 1);
-            tc.take(v);
+            const WindowCoMoments v = tc.enter(st.p_at(t), st.b_at(t), rebuild);
             st.emit_c(t, v.count() >= st.need && v.n_bad == 0.0, v);
         }
     }
@@ -229,12 +355,25 @@ inline void check_times(const std::int64_t* times, std::ptrdiff_t rows, std::int
             throw std::invalid_argument("times must not go back (row " + std::to_string(t) + ")");
 }
 
-// One series (checked already), with scratch for 2 p.size doubles.
+// One series (checked already): its segments on up to `threads` threads.
 template <class TP, class TB>
 void rolling_time_checked(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span,
-                          const RollingParams& prm, const RollingOutputs& out, double* scratch) {
-    if (out.any_active()) rolling_time_series<true, false>(p, b, times, span, prm, out, scratch);
-    if (out.any_pair()) rolling_time_series<false, true>(p, b, times, span, prm, out, scratch);
+                          const RollingParams& prm, const RollingOutputs& out, int threads) {
+    const std::ptrdiff_t rows = p.size, segs = time_segments(times, rows, span);
+    const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segs));
+    auto part = [&](std::ptrdiff_t i) {
+        std::vector<double> scratch;  // for rebuilds, grown when one needs it
+        const std::ptrdiff_t s0 = segs * i / k, s1 = segs * (i + 1) / k;
+        for (std::ptrdiff_t s = s0; s < s1; ++s) {
+            const std::ptrdiff_t from = rows * s / segs, to = rows * (s + 1) / segs;
+            if (out.any_active()) rolling_time_rows<true, false>(p, b, times, span, prm, out, from, to, scratch);
+            if (out.any_pair()) rolling_time_rows<false, true>(p, b, times, span, prm, out, from, to, scratch);
+        }
+    };
+    if (k == 1)
+        part(0);
+    else
+        run_parts(k, part);
 }
 
 }  // namespace detail
@@ -247,12 +386,11 @@ void rolling_time_checked(View<TP> p, View<TB> b, const std::int64_t* times, std
 /// that go back.
 template <class TP, class TB>
 void rolling_time(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span, const RollingParams& prm,
-                  const RollingOutputs& out) {
+                  const RollingOutputs& out, int threads = 1) {
     if (b.size != p.size) throw std::invalid_argument("portfolio and benchmark lengths differ");
     detail::check_times(times, p.size, span);
     if (p.size == 0 || (!out.any_active() && !out.any_pair())) return;
-    std::vector<double> scratch(static_cast<std::size_t>(2 * p.size));
-    detail::rolling_time_checked(p, b, times, span, prm, out, scratch.data());
+    detail::rolling_time_checked(p, b, times, span, prm, out, threads);
 }
 
 /// Every column of a panel (against a broadcast or per-column benchmark), on
@@ -266,10 +404,8 @@ void rolling_time(const Panel<TP>& p, const Panel<TB>& b, const std::int64_t* ti
     const std::ptrdiff_t n = p.cols;
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, n));
     detail::run_parts(k, [&](std::ptrdiff_t part) {
-        std::vector<double> scratch(static_cast<std::size_t>(2 * p.rows));  // one per thread
         for (std::ptrdiff_t c = n * part / k; c < n * (part + 1) / k; ++c)
-            detail::rolling_time_checked(p.column(c), b.column(c), times, span, prm, out.column(c),
-                                         scratch.data());
+            detail::rolling_time_checked(p.column(c), b.column(c), times, span, prm, out.column(c), 1);
     });
 }
 

@@ -1347,7 +1347,7 @@ private:
 /// window NaN until it leaves.
 ///
 /// A tick takes, for each portfolio, the steps the time kernel of
-/// rolling_time.hpp (detail::rolling_time_series) takes for one row: the held
+/// rolling_time.hpp (detail::rolling_time_rows) takes for one row: the held
 /// ticks at or before t - span leave through TimeMoments / TimeCoMoments
 /// (the guarded states with compensated sums), an empty window is
 /// re-levelled at the entering value, the tick is added, then a constant
@@ -1641,7 +1641,7 @@ private:
     }
 
     // One tick, with room for it reserved: the kernel's steps for one row
-    // (rolling_time_series), portfolio by portfolio.
+    // (TimeMoments::leave / enter, as rolling_time_rows), portfolio by portfolio.
     void step(const double* p, double b, std::int64_t time) noexcept {
         const std::ptrdiff_t out = leaving(time);
         for (std::ptrdiff_t i = 0; i < out; ++i) {  // oldest first, as the kernel's rows leave
@@ -1650,9 +1650,8 @@ private:
             const double y = b_[k];
             for (std::ptrdiff_t j = 0; j < n_; ++j) {
                 State& s = s_[static_cast<std::size_t>(j)];
-                const double a = detail::coded_active(x[j], y);  // a NaN on either side never entered
-                if (a == a) s.a.remove(a);
-                if (x[j] == x[j] && y == y) s.c.remove(x[j], y);
+                s.a.leave(detail::coded_active(x[j], y));  // a NaN on either side never entered
+                s.c.leave(x[j], y);
             }
         }
         head_ = static_cast<std::ptrdiff_t>(slot(out));
@@ -1685,39 +1684,18 @@ private:
         const std::ptrdiff_t k = held_;
 
         const double a = detail::coded_active(x, y);
-        if (s.a.w.count() == 0.0 && std::isfinite(a)) {  // an empty window: keep it relative to the data
-            s.a.w.level = a;
-            s.a.w.mean = s.a.w.m2 = s.a.w.err = s.a.w.err_mean = s.a.c = 0.0;
-        }
-        if (a == a) s.a.add(a);
-        WindowMoments v = s.a.value();
-        if (v.settle_constant()) {
-            s.a.set(v);
-        } else if (v.needs_recompute()) {
+        s.a.enter(a, [&](WindowMoments& v) {
             window();
             if (!trackerr::detail::block_rebuild(v, cp, cb, k))
                 v = trackerr::detail::rebuilt(
                     v, [&](std::ptrdiff_t i) { return detail::coded_active(cp[i], cb[i]); }, 0, k);
-            s.a.set(v);
-        }
-
-        if (s.c.w.count() == 0.0 && std::isfinite(x) && std::isfinite(y)) {
-            s.c.w.level_p = x;
-            s.c.w.level_b = y;
-            s.c.w.mean_p = s.c.w.mean_b = s.c.w.c_pp = s.c.w.c_bb = s.c.w.c_pb = 0.0;
-            s.c.w.err_p = s.c.w.err_b = s.c.w.err_mp = s.c.w.err_mb = 0.0;
-            s.c.cpp = s.c.cbb = s.c.cpb = 0.0;
-        }
-        if (x == x && y == y) s.c.add(x, y);
-        WindowCoMoments u = s.c.value();
-        if (!u.settle_constant() && u.needs_recompute()) {
+        });
+        s.c.enter(x, y, [&](WindowCoMoments& u) {
             window();
             if (!trackerr::detail::block_rebuild(u, cp, cb, k))
                 u = trackerr::detail::rebuilt(
-                    u, [&](std::ptrdiff_t i) { return cp[i]; }, [&](std::ptrdiff_t i) { return cb[i]; }, 0,
-                    k);
-        }
-        s.c.take(u);
+                    u, [&](std::ptrdiff_t i) { return cp[i]; }, [&](std::ptrdiff_t i) { return cb[i]; }, 0, k);
+        });
     }
 
     std::int64_t span_;
