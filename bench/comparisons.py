@@ -177,6 +177,44 @@ def _to_lists(p: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
     return (p.tolist() if p.ndim == 1 else list(p)), b.tolist()
 
 
+TIME_SPAN = "2h"
+TIME_SPAN_NS = np.timedelta64(2, "h")
+"""The time-window cases' span, over ticks 0-5 minutes apart (tick_times): about
+40 ticks a window. bench/time_windows.py races '30D' on 1e6 ticks against pandas."""
+
+
+def tick_times(n: int) -> np.ndarray:
+    """Deterministic irregular tick times (datetime64[ns]): 1 to 5 minutes
+    apart, every 17th tick at the same instant as the one before."""
+    gaps = 1 + (np.arange(n, dtype=np.int64) * 7919) % 5
+    gaps[::17] = 0
+    start = np.datetime64("2024-01-01T00:00", "ns")
+    return start + (np.cumsum(gaps) * 60_000_000_000).astype("timedelta64[ns]")
+
+
+def time_span(window: int) -> str:
+    """The rolling time cases' span for a count window: 6 minutes a row."""
+    return f"{6 * window}min"
+
+
+def _with_times(p: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
+    """(portfolio, (benchmark, times)): the time-window calls' arguments."""
+    return p, (b, tick_times(len(p)))
+
+
+def _to_pandas_timed(p: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
+    """Series on a DatetimeIndex of tick_times, for pandas' offset windows."""
+    index = pd.DatetimeIndex(tick_times(len(p)))
+    return pd.Series(p, index), pd.Series(b, index)
+
+
+def _last_time_window(p: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the last (t - TIME_SPAN, t] window."""
+    t = tick_times(len(p))
+    first = int(np.searchsorted(t, t[-1] - TIME_SPAN_NS, side="right"))
+    return p[first:], b[first:]
+
+
 def pandas_impl(run: Callable[..., Any], **kwargs: Any) -> Impl:
     """A pandas peer: ``run`` receives a Series (or DataFrame) and a Series."""
     return Impl(run, prepare=_to_pandas, requires="pandas", **kwargs)
@@ -403,6 +441,12 @@ def _batch(state: Any, p: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     return _readout(state)
 
 
+def _readout_after(state: Any, p: np.ndarray, bt: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+    """A time window fed a batch with its times, read out."""
+    state.update(p, bt[0], bt[1])
+    return _readout(state)
+
+
 def _n(p: Any) -> int | None:
     """``n_portfolios`` for ticks ``p``: None for floats, the row length for a panel."""
     first = p[0]
@@ -444,6 +488,85 @@ def _per_tick(run: Callable[..., Any], **kwargs: Any) -> Impl:
     return Impl(run, prepare=_to_lists, max_rows=REFERENCE_ROWS, **kwargs)
 
 
+HORIZONS = (1, 2, 5, 10, 21)
+LEAD_LAGS = 3
+
+
+def _log_active(p: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.log1p(p) - np.log1p(b)
+
+
+def _exact_horizon_variances(p: np.ndarray, b: np.ndarray, horizons: Any) -> np.ndarray:
+    """Var (ddof 1) of the overlapping k-period active log returns, each sum
+    an exact fsum, the variance the reference's."""
+    a = _log_active(p, b)
+    out = []
+    for k in horizons:
+        sums = np.array([math.fsum(a[i : i + k]) for i in range(len(a) - k + 1)])
+        out.append(ref.tracking_error(sums, np.zeros_like(sums)) ** 2)
+    return np.array(out)
+
+
+def _reference_horizon_te(p: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sqrt(_exact_horizon_variances(p, b, HORIZONS) / np.array(HORIZONS))
+
+
+def _pandas_horizon_te(p: Any, b: Any) -> np.ndarray:
+    # the pandas recipe: k-period sums of the active log returns, their std
+    a = np.log1p(p) - np.log1p(b)
+    return np.array([math.sqrt(a.rolling(k).sum().var() / k) for k in HORIZONS])
+
+
+def _reference_decomposition(p: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """The fit of Var A(k) = k s2 + 2 v over k = 1..21 on exact variances, by
+    numpy's least squares (the free fit, or the better one-parameter fit
+    when it leaves s2, v >= 0), as timing_decomposition's docstring states."""
+    ks = np.arange(1, 22, dtype=np.float64)
+    var = _exact_horizon_variances(p, b, range(1, 22))
+    (s2, v), *_ = np.linalg.lstsq(np.column_stack([ks, np.full_like(ks, 2.0)]), var, rcond=None)
+    if s2 < 0.0 or v < 0.0:
+        s2_only = max(float(np.dot(ks, var) / np.dot(ks, ks)), 0.0)
+        v_only = max(float(np.mean(var)) / 2.0, 0.0)
+        r_s = float(np.sum((var - ks * s2_only) ** 2))
+        r_v = float(np.sum((var - 2.0 * v_only) ** 2))
+        s2, v = (s2_only, 0.0) if r_s <= r_v else (0.0, v_only)
+    return {"genuine_tracking_error": math.sqrt(s2), "timing_noise": math.sqrt(v)}
+
+
+def _decomposition(p: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    d = trackerr.timing_decomposition(p, b)
+    return {"genuine_tracking_error": d.genuine_tracking_error, "timing_noise": d.timing_noise}
+
+
+def _lead_lag(p: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    r = trackerr.lead_lag(p, b, max_lag=LEAD_LAGS)
+    return {
+        "correlation": r.correlation,
+        "tracking_error": r.tracking_error,
+        "beta": r.beta,
+        "dimson_beta": r.dimson_beta,
+    }
+
+
+def _reference_lead_lag(p: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """Each lag's pairs (p_t, b_(t+l)) through the reference; the Dimson
+    slopes by numpy's least squares on [1, b_(t-1), b_t, b_(t+1)]."""
+    n = len(p)
+    corr, te = [], []
+    for lag in range(-LEAD_LAGS, LEAD_LAGS + 1):
+        pp, bb = (p[: n - lag], b[lag:]) if lag >= 0 else (p[-lag:], b[: n + lag])
+        corr.append(ref.correlation(pp, bb))
+        te.append(ref.tracking_error(pp, bb))
+    x = np.column_stack([np.ones(n - 2), b[:-2], b[1:-1], b[2:]])
+    coef, *_ = np.linalg.lstsq(x, p[1:-1], rcond=None)
+    return {
+        "correlation": np.array(corr),
+        "tracking_error": np.array(te),
+        "beta": ref.beta(p, b),
+        "dimson_beta": float(np.sum(coef[1:])),
+    }
+
+
 # --- the table -------------------------------------------------------------------
 
 ZERO_CROSSING_ATOL = 1e-9
@@ -474,6 +597,54 @@ def _full_cases() -> dict[str, Case]:
             "pandas": pandas_impl(lambda p, b: (p - b).std()),
             "bottleneck": bottleneck_impl(lambda p, b: bn.nanstd(p - b, ddof=1)),
             "reference": reference_impl("tracking_error"),
+        },
+    )
+    # Timing (issue 11): analyses over k-period sums and shifted pairs, not
+    # kernels of their own, so timed at the smallest size only.
+    c["tracking_error_by_horizon"] = Case(
+        "tracking_error_by_horizon",
+        {
+            "trackerr": Impl(
+                lambda p, b: tr.tracking_error_by_horizon(p, b, HORIZONS).tracking_error,
+                smallest_only=True,
+            ),
+            "pandas": pandas_impl(_pandas_horizon_te, smallest_only=True),
+            "reference": Impl(
+                _reference_horizon_te,
+                requires="trackerr.reference",
+                max_rows=REFERENCE_ROWS,
+                rtol=REFERENCE_RTOL,
+            ),
+        },
+    )
+    c["timing_decomposition"] = Case(
+        "timing_decomposition",
+        {
+            "trackerr": Impl(_decomposition, smallest_only=True),
+            # the fit's own conditioning: relative to the tracking error, not
+            # to a genuine part or noise that may be ~0 on this data
+            "reference": Impl(
+                _reference_decomposition,
+                requires="trackerr.reference",
+                max_rows=REFERENCE_ROWS,
+                rtol=1e-9,
+                atol=1e-12,
+                note="a least-squares fit: 1e-9 relative, 1e-12 absolute",
+            ),
+        },
+    )
+    c["lead_lag"] = Case(
+        "lead_lag",
+        {
+            "trackerr": Impl(_lead_lag, smallest_only=True),
+            "reference": Impl(
+                _reference_lead_lag,
+                requires="trackerr.reference",
+                max_rows=REFERENCE_ROWS,
+                rtol=1e-12,
+                atol={"dimson_beta": 1e-12},
+                note="numpy's least squares for the Dimson slopes",
+            ),
         },
     )
     c["tracking_difference"] = Case(
@@ -654,6 +825,45 @@ def _rolling_cases() -> dict[str, Case]:
             "numbagg": numbagg_impl(lambda p, b, w: numbagg.move_std(p - b, window=w)),
             "pandas": pandas_impl(lambda p, b, w: (p - b).rolling(w).std()),
             "reference": reference_impl("rolling_tracking_error"),
+        },
+    )
+    # Windows of time (issue 11) over irregular ticks: a span of 6 w minutes
+    # (about 2 w ticks) and min_periods=w, so the first w - 1 rows are NaN for
+    # everyone as the table's rolling check expects (time windows default to
+    # min_periods=1, as pandas).
+    c["rolling_tracking_error_time"] = Case(
+        "rolling_tracking_error",
+        {
+            "trackerr": Impl(
+                lambda p, bt, w: tr.rolling_tracking_error(
+                    p, bt[0], time_span(w), times=bt[1], min_periods=w
+                ),
+                prepare=_with_times,
+            ),
+            "pandas": Impl(
+                lambda p, b, w: (p - b).rolling(time_span(w), min_periods=w).std(),
+                prepare=_to_pandas_timed,
+                requires="pandas",
+            ),
+        },
+    )
+    c["rolling_beta_time"] = Case(
+        "rolling_beta",
+        {
+            "trackerr": Impl(
+                lambda p, bt, w: tr.rolling_beta(
+                    p, bt[0], time_span(w), times=bt[1], min_periods=w
+                ),
+                prepare=_with_times,
+            ),
+            "pandas": Impl(
+                lambda p, b, w: (
+                    p.rolling(time_span(w), min_periods=w).cov(b)
+                    / b.rolling(time_span(w), min_periods=w).var()
+                ),
+                prepare=_to_pandas_timed,
+                requires="pandas",
+            ),
         },
     )
     c["rolling_stats"] = Case(
@@ -914,6 +1124,32 @@ def _stream_cases() -> dict[str, Case]:
             "reference": _stream_reference(_reference_last_window),
         },
     )
+    # Window('2h'): ticks leave by age (a stream.TimeWindow), a batch with
+    # its times; pandas' offset window at the last row, and the reference on
+    # the last window's rows.
+    c["stream_time_window_batch"] = Case(
+        "stream.TimeWindow",
+        {
+            "trackerr": Impl(
+                lambda p, bt: _readout_after(stream.Window(TIME_SPAN), p, bt),
+                prepare=_with_times,
+            ),
+            "pandas": Impl(
+                lambda p, b: {
+                    "tracking_error": (p - b).rolling(TIME_SPAN).std().iloc[-1],
+                    "beta": (p.rolling(TIME_SPAN).cov(b) / b.rolling(TIME_SPAN).var()).iloc[-1],
+                    "correlation": p.rolling(TIME_SPAN).corr(b).iloc[-1],
+                },
+                prepare=_to_pandas_timed,
+                requires="pandas",
+            ),
+            "reference": _stream_reference(
+                lambda p, b: {
+                    name: getattr(ref, name)(*_last_time_window(p, b)) for name in STREAM_FIELDS
+                }
+            ),
+        },
+    )
     c["stream_cumulative_update"] = Case(
         "stream.Cumulative",
         {
@@ -974,18 +1210,6 @@ NOT_METRICS: dict[str, str] = {
     "HorizonProfile": "the result type of tracking_error_by_horizon",
     "LeadLag": "the result type of lead_lag",
     "TimingDecomposition": "the result type of timing_decomposition",
-    "tracking_error_by_horizon": (
-        "an analysis over tracking_error of k-period sums (that kernel's cases cover its "
-        "speed); no peer computes it; a case is still to come with issue 11"
-    ),
-    "timing_decomposition": (
-        "a least-squares fit over tracking_error_by_horizon; no peer computes it; a case is "
-        "still to come with issue 11"
-    ),
-    "lead_lag": (
-        "correlation and tracking_error at shifted pairs plus a small regression; no peer "
-        "computes it; a case is still to come with issue 11"
-    ),
 }
 """Names of ``trackerr.__all__`` that are not metrics, with the reason; every
 other public name must have a case (tests/test_comparisons.py checks)."""

@@ -247,8 +247,9 @@ def test_risk_cases_are_merged_when_present() -> None:
 
 def test_tests_registry_sweeps_the_same_metrics() -> None:
     """tests/registry.py sweeps options against the reference (the risk metrics
-    are swept in tests/test_risk.py): it names only metrics of this table and
-    forgets none of the benchmark-relative ones."""
+    are swept in tests/test_risk.py, the timing analyses in tests/test_timing.py):
+    it names only metrics of this table and forgets none of the
+    benchmark-relative ones."""
     spec = importlib.util.spec_from_file_location(
         "_tests_registry", Path(__file__).with_name("registry.py")
     )
@@ -257,10 +258,10 @@ def test_tests_registry_sweeps_the_same_metrics() -> None:
     spec.loader.exec_module(reg)
     swept = set(reg.METRICS) | set(reg.ROLLING) | {"rolling_stats"}
     covered = {e.metric for e in COMPARISONS.values() if e.kind != "stream"}
-    risk = {
+    elsewhere = {  # swept in tests/test_risk.py and tests/test_timing.py
         n
         for n in trackerr.__all__
-        if getattr(getattr(trackerr, n), "__module__", "") == "trackerr._risk"
+        if getattr(getattr(trackerr, n), "__module__", "") in ("trackerr._risk", "trackerr._timing")
     }
     assert swept <= covered, sorted(swept - covered)
-    assert covered - risk <= swept, sorted(covered - risk - swept)
+    assert covered - elsewhere <= swept, sorted(covered - elsewhere - swept)

@@ -56,9 +56,8 @@ import numpy as np
 
 from . import _core, _inputs, _options, _rolling
 
-# TimeWindow is the type Window(span) returns (and counts as a Window). It joins
-# __all__ once bench/comparisons.py has a case for it: every name here needs one.
-__all__ = ["Cumulative", "Exponential", "Window"]
+# TimeWindow is the type Window(span) returns (and counts as a Window).
+__all__ = ["Cumulative", "Exponential", "TimeWindow", "Window"]
 
 
 class _Checkpoints:
