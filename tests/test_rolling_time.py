@@ -299,3 +299,29 @@ def test_segments_of_a_long_series_give_the_same_bits_on_any_threads_and_stay_ex
                 continue
             want = _exact_std(x.tolist())
             assert abs(one.tracking_error[t] - want) <= 1e-12 * want, (s, t)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_an_index_in_any_unit_is_read_in_nanoseconds(unit):
+    # pandas 3 parses dates to microseconds and keeps the unit it is given:
+    # the index's integers are in that unit, and reading them as nanoseconds
+    # made every window span (almost) the whole series
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    index = pd.DatetimeIndex(_times(rng, 300)).as_unit(unit)
+    p = pd.Series(rng.normal(0, 0.01, 300), index)
+    b = pd.Series(rng.normal(0, 0.01, 300), index)
+    got = trackerr.rolling_tracking_error(p, b, "1D")
+    want = (p - b).rolling("1D").std()
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-15)
+    ns = trackerr.rolling_tracking_error(
+        p.to_numpy(), b.to_numpy(), "1D", times=index.as_unit("ns")
+    )
+    np.testing.assert_array_equal(got.to_numpy(), ns)
+
+
+def test_times_beyond_the_nanosecond_range_are_refused_not_wrapped():
+    # numpy's datetime64[s] -> [ns] conversion wraps year 3000 to 1830 silently
+    times = np.array(["2024-01-01", "3000-01-01"], dtype="datetime64[s]")
+    with pytest.raises(ValueError, match=r"outside the range of int64 nanoseconds.*3000-01-01"):
+        trackerr.rolling_tracking_error(np.full(2, 0.01), np.zeros(2), "30D", times=times)

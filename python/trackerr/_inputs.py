@@ -351,3 +351,25 @@ def wrap_rolling(values: np.ndarray, inputs: Inputs, name: str) -> Any:
     if values.ndim == 1:
         return pd.Series(values, index=inputs.index, name=name, copy=False)
     return pd.DataFrame(values, index=inputs.index, columns=inputs.columns, copy=False)
+
+
+def datetime_ns(values: np.ndarray, name: str) -> np.ndarray:
+    """datetime64 values (no NaT) as int64 nanoseconds, without a copy when
+    they are nanoseconds already. A time outside the nanosecond range (years
+    1677 to 2262) is a ValueError naming ``name``, not a wrapped value (numpy's
+    conversion wraps silently)."""
+    if values.dtype == np.dtype("datetime64[ns]"):
+        return values.view(np.int64)
+    ns = values.astype("datetime64[ns]")
+    unit = np.datetime_data(values.dtype)[0]
+    # a coarser unit round-trips exactly unless the conversion wrapped
+    if unit not in ("ps", "fs", "as") and not np.array_equal(ns.astype(values.dtype), values):
+        flat = values.reshape(-1)
+        i = int(np.flatnonzero(ns.reshape(-1).astype(values.dtype) != flat)[0])
+        where = f" at row {i}" if values.ndim else ""
+        raise ValueError(
+            f"{name} holds a time outside the range of int64 nanoseconds (years 1677 to 2262): "
+            f"{flat[i]}{where}"
+        )
+    out: np.ndarray = ns.view(np.int64)
+    return out

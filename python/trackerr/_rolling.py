@@ -123,9 +123,14 @@ def _time_values(times: Any, inputs: _inputs.Inputs, rows: int) -> np.ndarray:
                 "a time-span window needs the rows' times: pass times=, or pandas data "
                 "with a DatetimeIndex"
             )
-        values = index.asi8 if index.tz is None else index.tz_convert("UTC").asi8
-        stamps = np.asarray(values, dtype=np.int64)
-        nat = np.asarray(index.isna())
+        # in the index's own unit (pandas 3 parses dates to microseconds, or
+        # keeps seconds), converted to nanoseconds
+        naive = index if index.tz is None else index.tz_convert("UTC").tz_localize(None)
+        values = naive.to_numpy()
+        nat = np.isnat(values)
+        if nat.any():
+            raise ValueError(f"the index has a NaT at row {int(np.flatnonzero(nat)[0])}")
+        stamps = _inputs.datetime_ns(values, "the index")
     else:
         pd = _inputs._pandas()
         if pd is not None and isinstance(times, (pd.DatetimeIndex, pd.Series)):
@@ -140,12 +145,12 @@ def _time_values(times: Any, inputs: _inputs.Inputs, rows: int) -> np.ndarray:
         if arr.ndim != 1 or len(arr) != rows:
             raise ValueError(f"times has shape {arr.shape}; the data has {rows} rows")
         nat = np.isnat(arr)
-        stamps = arr.astype("datetime64[ns]").astype(np.int64)
-    if nat.any():
-        raise ValueError(f"times has a NaT at row {int(np.flatnonzero(nat)[0])}")
-    back = np.flatnonzero(np.diff(stamps) < 0)
-    if len(back):
-        raise ValueError(f"times go back at row {int(back[0]) + 1}: sort the rows by time first")
+        if nat.any():
+            raise ValueError(f"times has a NaT at row {int(np.flatnonzero(nat)[0])}")
+        stamps = _inputs.datetime_ns(arr, "times")
+    if rows > 1 and np.any(stamps[1:] < stamps[:-1]):
+        back = int(np.flatnonzero(stamps[1:] < stamps[:-1])[0]) + 1
+        raise ValueError(f"times go back at row {back}: sort the rows by time first")
     return np.ascontiguousarray(stamps)
 
 

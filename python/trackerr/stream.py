@@ -346,16 +346,8 @@ _NS_TIME = np.dtype("datetime64[ns]")
 
 def _ns_of(values: np.ndarray) -> np.ndarray:
     """datetime64 values (no NaT) as int64 nanoseconds; a time outside the
-    nanosecond range (about 1677-2262) is a ValueError, not a wrapped value."""
-    ns = values.astype("datetime64[ns]")
-    unit = np.datetime_data(values.dtype)[0]
-    # a coarser unit round-trips exactly unless the conversion wrapped
-    if unit not in ("ps", "fs", "as") and not np.array_equal(ns.astype(values.dtype), values):
-        raise ValueError(
-            "t holds a time outside the range of int64 nanoseconds (years 1677 to 2262)"
-        )
-    out: np.ndarray = ns.astype(np.int64)
-    return out
+    nanosecond range is a ValueError, not a wrapped value."""
+    return _inputs.datetime_ns(values, "t")
 
 
 def _tick_time(t: Any) -> tuple[int, str]:
