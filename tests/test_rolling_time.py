@@ -185,6 +185,7 @@ def test_time_zone_aware_index_is_read_in_utc():
         ("soon", "ok", ValueError, "not a span of time"),
         (np.timedelta64(1, "M"), "ok", ValueError, "no fixed length"),
         (np.timedelta64(-5, "h"), "ok", ValueError, "positive"),
+        (np.timedelta64(1_000_000, "D"), "ok", ValueError, "too long for int64 nanoseconds"),
         (dt.timedelta(0), "ok", ValueError, "positive"),
         (2.5, "ok", TypeError, "integer .rows. or a span of time"),
         ("6h", None, ValueError, "needs the rows' times"),

@@ -102,7 +102,10 @@ def _time_span(window: Any) -> int | None:
             )
         if np.isnat(window):
             raise ValueError("window is NaT")
-        ns = int(window.astype(_NS).astype(np.int64))
+        converted = window.astype(_NS)
+        if converted.astype(window.dtype) != window:  # numpy wraps silently
+            raise ValueError(f"window (={window!r}) is too long for int64 nanoseconds")
+        ns = int(converted.astype(np.int64))
     else:
         raise TypeError(
             "window must be an integer (rows) or a span of time (a str such as '30D', a numpy "
