@@ -70,3 +70,26 @@ def test_dataset_errors_and_sources():
         datasets.load("btc_etfs").column("XYZ")
     text = datasets.sources()
     assert "steth_eth.csv" in text and "btc_etfs.csv" in text and "Terms" in text
+
+
+def test_btc_etf_time_windows_rolling_stream_and_monitor_agree():
+    # the README's time-window example: IBIT against BTC over 30-day windows of
+    # dates (the shipped index is in seconds: read in its own unit)
+    pd = pytest.importorskip("pandas")
+    from trackerr import Monitor, stream
+
+    rets = datasets.load("btc_etfs").to_frame().pct_change().iloc[1:]
+    ibit, btc = rets["IBIT"], rets["BTC_USD"]
+    te = trackerr.rolling_tracking_error(ibit, btc, "30D", periods_per_year=252)
+    want = (ibit - btc).rolling("30D").std() * np.sqrt(252)  # pandas skips the NaN rows too
+    np.testing.assert_allclose(te.to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-15)
+    assert te.iloc[-1] == pytest.approx(0.2207, abs=1e-4)
+    w = stream.Window("30D", periods_per_year=252)
+    assert isinstance(w, stream.TimeWindow)
+    w.update(ibit.to_numpy(), btc.to_numpy(), ibit.index)
+    assert_close(w.tracking_error, te.iloc[-1], rtol=1e-12)
+    alerts = Monitor(0.30, window="30D", periods_per_year=252, clear_below=0.25)
+    events = alerts.update(ibit.to_numpy(), btc.to_numpy(), ibit.index)
+    first = np.flatnonzero(te.to_numpy() > 0.30)[0]
+    assert events[0].kind == "breach" and events[0].tick == te.index[first]
+    assert events[0].tick == pd.Timestamp("2024-01-16")
