@@ -23,15 +23,7 @@ import pytest
 import trackerr
 from trackerr import Monitor, stream
 
-FIELDS = (
-    "tracking_error",
-    "active_return",
-    "information_ratio",
-    "beta",
-    "alpha",
-    "correlation",
-    "r_squared",
-)
+FIELDS = trackerr.RollingStats._fields  # the seven read-outs
 START = np.datetime64("2024-01-01T00:00:00", "ns")
 # The scale below which a field's agreement is absolute: 1e-12 of its natural
 # size (a mean or a beta near 0 carries the rounding of the moments it comes

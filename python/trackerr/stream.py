@@ -176,6 +176,23 @@ def _min_periods(min_periods: int | None, window: int | None = None) -> int:
     return mp
 
 
+def _options_of(
+    ddof: float,
+    periods_per_year: float | str | None,
+    min_periods: int | None,
+    risk_free: float,
+    window: int | None = None,
+) -> tuple[float, float, int, float]:
+    """The options every state's constructor takes, checked: (ddof, periods,
+    min_periods, risk_free) as the compiled states want them."""
+    return (
+        _options.ddof(ddof),
+        _options.periods(periods_per_year),
+        _min_periods(min_periods, window),
+        _options.real("risk_free", risk_free),
+    )
+
+
 class Cumulative(_Merges, _Checkpoints, _core.Cumulative):
     """Metrics over every tick seen.
 
@@ -211,10 +228,7 @@ class Cumulative(_Merges, _Checkpoints, _core.Cumulative):
         super().__init__(
             n,
             scalar,
-            _options.ddof(ddof),
-            _options.periods(periods_per_year),
-            _min_periods(min_periods),
-            _options.real("risk_free", risk_free),
+            *_options_of(ddof, periods_per_year, min_periods, risk_free),
         )
         self._built = True
 
@@ -286,10 +300,7 @@ class Window(_Checkpoints, _core.Window, metaclass=_WindowType):
             w,
             n,
             scalar,
-            _options.ddof(ddof),
-            _options.periods(periods_per_year),
-            _min_periods(min_periods, w),
-            _options.real("risk_free", risk_free),
+            *_options_of(ddof, periods_per_year, min_periods, risk_free, w),
         )
         self._built = True
 
@@ -476,10 +487,7 @@ class TimeWindow(_Checkpoints, _core.TimeWindow):
             span,
             n,
             scalar,
-            _options.ddof(ddof),
-            _options.periods(periods_per_year),
-            _min_periods(min_periods),
-            _options.real("risk_free", risk_free),
+            *_options_of(ddof, periods_per_year, min_periods, risk_free),
         )
         self._built = True
 
@@ -647,10 +655,7 @@ class Exponential(_Merges, _Checkpoints, _core.Exponential):
             adjust,
             n,
             scalar,
-            _options.ddof(ddof),
-            _options.periods(periods_per_year),
-            _min_periods(min_periods),
-            _options.real("risk_free", risk_free),
+            *_options_of(ddof, periods_per_year, min_periods, risk_free),
         )
         self._built = True
 

@@ -386,7 +386,14 @@ struct SeriesSteps {
         wa = WindowMoments{};
         wc = WindowCoMoments{};
         if (from == 0) return;
-        const std::ptrdiff_t first = from - w;
+        start_window(wa, wc, from - w, from);
+    }
+
+    /// The states of the rows [first, from) (first < from): start's work for
+    /// a window of any length (the time windows' segments start with it).
+    void start_window(WindowMoments& wa, WindowCoMoments& wc, std::ptrdiff_t first,
+                      std::ptrdiff_t from) const noexcept {
+        const double k = static_cast<double>(from - first);
         // The trailing run of equal values ending at `from - 1` (a window of
         // finite values: nothing to skip).
         auto trailing = [&](auto at, double& run, double& last) {
@@ -398,7 +405,7 @@ struct SeriesSteps {
         if constexpr (Act) {
             // Usually the window is w finite values: the block kernels find
             // that out (a NaN or inf makes them fail) and give the moments.
-            wa.n = wd;
+            wa.n = k;
             if (block_rebuild(wa, first, from)) {
                 trailing([this](std::ptrdiff_t i) { return a_at(i); }, wa.run, wa.last);
             } else {
@@ -413,7 +420,7 @@ struct SeriesSteps {
             }
         }
         if constexpr (Pair) {
-            wc.n = wd;
+            wc.n = k;
             if (block_rebuild(wc, first, from)) {
                 trailing([this](std::ptrdiff_t i) { return p_at(i); }, wc.run_p, wc.last_p);
                 trailing([this](std::ptrdiff_t i) { return b_at(i); }, wc.run_b, wc.last_b);

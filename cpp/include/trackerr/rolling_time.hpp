@@ -243,61 +243,23 @@ inline std::ptrdiff_t time_segments(const std::int64_t* times, std::ptrdiff_t ro
 }
 
 // The states of the window of rows [first, from) (first < from), as a
-// segment starting at row `from` needs them: counts and trailing runs from
-// the observations, moments by a two-pass rebuild (the block kernels when
-// every value is finite).
+// segment starting at row `from` needs them: SeriesSteps::start_window (the
+// count windows' segment start), then a window whose run covers it exact.
 template <bool Act, bool Pair, class Steps>
 void start_time(const Steps& st, TimeMoments& ta, TimeCoMoments& tc, std::ptrdiff_t first,
                 std::ptrdiff_t from) noexcept {
+    WindowMoments wa;
+    WindowCoMoments wc;
+    st.start_window(wa, wc, first, from);
     ta = TimeMoments{};
     tc = TimeCoMoments{};
-    const double k = static_cast<double>(from - first);
-    auto trailing = [&](auto at, double& run, double& last) {
-        last = at(from - 1);
-        std::ptrdiff_t i = from - 1;
-        while (i > first && at(i - 1) == last) --i;
-        run = static_cast<double>(from - i);
-    };
-    auto a_at = [&st](std::ptrdiff_t i) { return st.a_at(i); };
-    auto p_at = [&st](std::ptrdiff_t i) { return st.p_at(i); };
-    auto b_at = [&st](std::ptrdiff_t i) { return st.b_at(i); };
     if constexpr (Act) {
-        WindowMoments wa;
-        wa.n = k;
-        if (st.block_rebuild(wa, first, from)) {
-            trailing(a_at, wa.run, wa.last);
-        } else {
-            wa = WindowMoments{};
-            for (std::ptrdiff_t i = first; i < from; ++i) {
-                const double x = a_at(i);
-                if (x != x) continue;
-                wa.observe(x);
-                if (!std::isfinite(x)) wa.n_bad += 1.0;
-            }
-            wa = rebuilt(wa, a_at, first, from);
-        }
         wa.settle_constant();
         ta.set(wa);
     }
     if constexpr (Pair) {
-        WindowCoMoments wc;
-        wc.n = k;
-        if (st.block_rebuild(wc, first, from)) {
-            trailing(p_at, wc.run_p, wc.last_p);
-            trailing(b_at, wc.run_b, wc.last_b);
-        } else {
-            wc = WindowCoMoments{};
-            for (std::ptrdiff_t i = first; i < from; ++i) {
-                const double x = p_at(i), y = b_at(i);
-                if (x != x || y != y) continue;
-                wc.observe(x, y);
-                if (!WindowCoMoments::finite(x, y)) wc.n_bad += 1.0;
-            }
-            wc = rebuilt(wc, p_at, b_at, first, from);
-        }
         wc.settle_constant();
         tc.w = wc;
-        tc.cpp = tc.cbb = tc.cpb = 0.0;
     }
 }
 
