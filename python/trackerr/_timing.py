@@ -42,8 +42,8 @@ from . import _fullsample, _inputs, _options
 PeriodsPerYear = float | str | None
 
 _DIRECT_HORIZON = 8
-"""Horizons up to this many periods are summed window by window (O(n k)),
-longer ones from a running sum of the centred series."""
+"""k-period sums up to this k are built from the (k - 1)-period ones (one
+more period each), longer ones from a running sum of the centred series."""
 
 
 # --- inputs -----------------------------------------------------------------------
@@ -152,24 +152,26 @@ def _variances(
         # first: a running sum of a drifting series grows like the drift times
         # the length, and differences of it lose digits (1e6 rows with a drift
         # of 100 times the noise lost 1e-11 of the variance). Short horizons
-        # sum each window (error ~k u); longer ones take differences of one
-        # running sum of the centred values (which grows like sqrt(n) only).
+        # add one more period to the (k - 1)-period sums (error ~k u); longer
+        # ones take differences of one running sum of the centred values
+        # (which grows like sqrt(n) only).
         level = float(np.mean(np.concatenate(pieces))) if pieces else 0.0
         centred = [x - level for x in pieces]
-        runs = [np.concatenate(([0.0], np.cumsum(x))) for x in centred]
-
-        def windows(x: npt.NDArray[np.float64], c: npt.NDArray[np.float64], k: int) -> Any:
-            if k <= _DIRECT_HORIZON:
-                return np.lib.stride_tricks.sliding_window_view(x, k).sum(axis=1)
-            return c[k:] - c[:-k]
-
-        sums = [
-            np.concatenate(
-                [windows(x, c, int(k)) for x, c in zip(centred, runs, strict=True) if len(x) >= k]
-                or [np.empty(0)]
-            )
-            for k in ks
-        ]
+        wanted = {int(k) for k in ks}
+        short: dict[int, list[npt.NDArray[np.float64]]] = {k: [] for k in wanted}
+        for x in centred:
+            s = x
+            for k in range(1, min(_DIRECT_HORIZON, len(x)) + 1):
+                if k > 1:
+                    s = s[:-1] + x[k - 1 :]
+                if k in wanted:
+                    short[k].append(s)
+            if any(k > _DIRECT_HORIZON for k in wanted):
+                c = np.concatenate(([0.0], np.cumsum(x)))
+                for k in wanted:
+                    if _DIRECT_HORIZON < k <= len(x):
+                        short[k].append(c[k:] - c[:-k])
+        sums = [np.concatenate(short[int(k)] or [np.empty(0)]) for k in ks]
     else:
         sums = [
             np.concatenate(
@@ -178,7 +180,7 @@ def _variances(
             for k in ks
         ]
     rows = max(len(x) for x in sums)
-    table = np.full((rows, len(ks)), np.nan)
+    table = np.full((rows, len(ks)), np.nan, order="F")  # columns contiguous
     for i, x in enumerate(sums):
         table[: len(x), i] = x
     te = np.asarray(
