@@ -241,3 +241,28 @@ def test_report_does_not_blame_the_clock_for_a_genuine_drift():
     assert rep.breaches["P"]
     assert not rep.timing["P"]["fits"]
     assert "read it as genuine" in rep.timing["P"]["verdict"]
+
+
+def test_horizon_profile_of_a_drifting_series_stays_exact():
+    # k-period sums taken as differences of one running sum lose digits when
+    # the series drifts (the running sum grows like drift x length): 20,000
+    # periods drifting at 100 times their noise lost 1.7e-12 of the tracking error
+    import math
+    from fractions import Fraction
+
+    rng = np.random.default_rng(33)
+    a = rng.normal(1e-3, 1e-5, 20_000)
+    p, b = np.expm1(a), np.zeros_like(a)
+    prof = trackerr.tracking_error_by_horizon(p, b, [1, 5, 21])
+    active = np.log1p(p) - np.log1p(b)
+    level = Fraction(float(np.mean(active)))
+    exact = [Fraction(v) - level for v in active.tolist()]
+    for k, te in zip(prof.horizons, prof.tracking_error, strict=True):
+        run = sum(exact[:k])  # the k-period sums, exactly
+        sums = [run]
+        for i in range(k, len(exact)):
+            run += exact[i] - exact[i - k]
+            sums.append(run)
+        m = sum(sums) / len(sums)
+        var = sum((s - m) ** 2 for s in sums) / (len(sums) - 1)
+        assert abs(te / math.sqrt(float(var) / k) - 1) <= 1e-12, k
