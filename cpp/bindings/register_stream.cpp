@@ -330,6 +330,19 @@ py::array_t<std::int64_t, py::array::c_style> int64s(const char* name, const py:
 void update_time(Bound<stream::TimeWindow>& s, const py::object& p_obj, const py::object& b_obj,
                  const py::object& t_obj) {
     if (t_obj.is_none()) throw py::type_error("a time window needs each tick's time: update(p, b, t)");
+    // One portfolio's tick as two floats and an int, the live-feed call:
+    // straight to the state, without arrays (the same checks and errors).
+    if (s.scalar && PyFloat_Check(p_obj.ptr()) && PyFloat_Check(b_obj.ptr()) && PyLong_Check(t_obj.ptr()) &&
+        !PyBool_Check(t_obj.ptr())) {
+        int overflow = 0;
+        const long long v = PyLong_AsLongLongAndOverflow(t_obj.ptr(), &overflow);
+        if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
+            const double p = PyFloat_AS_DOUBLE(p_obj.ptr());
+            s.state.update(&p, PyFloat_AS_DOUBLE(b_obj.ptr()), static_cast<std::int64_t>(v));
+            return;
+        }
+        PyErr_Clear();  // out of range: the general path says so
+    }
     const auto p = numbers("p", p_obj);
     const auto b = numbers("b", b_obj);
     const auto t = int64s("t", t_obj);

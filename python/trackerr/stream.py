@@ -364,10 +364,14 @@ def _ns_of(values: np.ndarray) -> np.ndarray:
 def _tick_time(t: Any) -> tuple[int, str]:
     """One tick's time as int64 nanoseconds (UTC for a zone-aware time) and
     whether it was 'naive' or 'aware'."""
-    if isinstance(t, np.datetime64) and not np.isnat(t):
+    if isinstance(t, np.datetime64):
         if t.dtype == _NS_TIME:  # nanoseconds already: nothing to convert or overflow
-            return int(t.astype(np.int64)), "naive"
-        return int(_ns_of(np.asarray(t))), "naive"
+            ns = t.item()  # an int (None for NaT), the quickest way out of a numpy scalar
+            if ns is None:
+                raise ValueError("t is NaT: each tick needs a time")
+            return ns, "naive"
+        if not np.isnat(t):
+            return int(_ns_of(np.asarray(t))), "naive"
     if type(t).__name__ == "NaTType" or isinstance(t, np.datetime64):
         raise ValueError("t is NaT: each tick needs a time")
     pd = _inputs._pandas()
@@ -427,7 +431,9 @@ def _batch_times(t: Any) -> tuple[np.ndarray, str]:
 
 def _is_tick_time(t: Any) -> bool:
     """Whether t is one time (else a batch's times are expected)."""
-    return isinstance(t, (dt.datetime, dt.date, np.datetime64, numbers.Number, str)) or (
+    if isinstance(t, (np.datetime64, dt.datetime)):  # the usual ticks, before the slower checks
+        return True
+    return isinstance(t, (dt.date, numbers.Number, str)) or (
         type(t).__name__ == "NaTType" or (isinstance(t, np.ndarray) and t.ndim == 0)
     )
 
@@ -503,8 +509,9 @@ class TimeWindow(_Checkpoints, _core.TimeWindow):
 
     def _times(self, t: Any, batch: bool | None) -> tuple[Any, str | None]:
         """t as int64 ns (an int for one tick, an array for a batch) and the
-        zone it sets: None when it sets none (an empty batch). Refuses a zone
-        other than the state's."""
+        zone to record: None when there is none to record (the state has
+        one already, or an empty batch). Refuses a zone other than the
+        state's."""
         if t is None:
             raise TypeError(
                 "a time window needs each tick's time: update(p, b, t) with t a datetime, "
@@ -523,7 +530,7 @@ class TimeWindow(_Checkpoints, _core.TimeWindow):
                 f"ticks were {'zone-aware' if have == 'aware' else 'naive'}: give every tick "
                 "naive or every tick zone-aware (reset() starts over)"
             )
-        return stamps, (zone if one or len(stamps) else None)
+        return stamps, (zone if have is None and (one or len(stamps)) else None)
 
     def update(self, p: Any, b: Any, t: Any = None) -> None:
         """One tick at time ``t``, or a batch of ticks with their times (see the class)."""
