@@ -103,3 +103,18 @@ def test_pandas_not_imported_for_numpy_inputs():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_identical_indexes_with_repeated_labels_pair_row_by_row(rng):
+    # ticks at one instant repeat a timestamp; with the same index on both
+    # sides there is nothing to align (pandas' rolling('30D') takes them too)
+    stamps = pd.DatetimeIndex(
+        ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-04", "2024-01-04"]
+    )
+    p = pd.Series(rng.normal(0, 0.01, 5), stamps)
+    b = pd.Series(rng.normal(0, 0.01, 5), stamps)
+    assert trackerr.tracking_error(p, b) == trackerr.tracking_error(p.to_numpy(), b.to_numpy())
+    got = trackerr.rolling_tracking_error(p, b, "2D")
+    want = (p - b).rolling("2D").std()
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-12)
+    assert got.index.equals(stamps)

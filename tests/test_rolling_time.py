@@ -326,3 +326,37 @@ def test_times_beyond_the_nanosecond_range_are_refused_not_wrapped():
     times = np.array(["2024-01-01", "3000-01-01"], dtype="datetime64[s]")
     with pytest.raises(ValueError, match=r"outside the range of int64 nanoseconds.*3000-01-01"):
         trackerr.rolling_tracking_error(np.full(2, 0.01), np.zeros(2), "30D", times=times)
+
+
+def test_review_findings_on_spans_times_and_out():
+    # a pandas Timedelta keeps its nanoseconds (it subclasses datetime.timedelta,
+    # which has none); numbers or text as times= are refused, not parsed; spans
+    # beyond int64 nanoseconds or finer than one are refused clearly; out= may
+    # not share memory with the times
+    pd = pytest.importorskip("pandas")
+    p = np.array([0.01, 0.03, -0.02, 0.05])
+    b = np.zeros(4)
+    t = np.array([0, 1200, 1400, 2600], dtype="datetime64[ns]")
+    np.testing.assert_array_equal(
+        trackerr.rolling_tracking_error(p, b, pd.Timedelta("1500ns"), times=t),
+        trackerr.rolling_tracking_error(p, b, "1500ns", times=t),
+    )
+    want = (pd.Series(p, t) - pd.Series(b, t)).rolling("1500ns").std().to_numpy()
+    np.testing.assert_allclose(
+        trackerr.rolling_tracking_error(p, b, "1500ns", times=t), want, rtol=1e-12
+    )
+    for times in (pd.Series([0, 86400, 2 * 86400, 3 * 86400]), pd.Series(["2024-01-01"] * 4)):
+        with pytest.raises(TypeError, match="times must hold datetime64 values"):
+            trackerr.rolling_tracking_error(p, b, "1D", times=times)
+    for window, match in (
+        (dt.timedelta(days=999_999), "too long for int64 nanoseconds"),
+        (np.timedelta64(1, "ps"), "not a whole number of nanoseconds"),
+        (np.timedelta64("NaT"), "window is NaT"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            trackerr.rolling_tracking_error(p, b, window, times=t)
+    stamps = (np.arange(4) * 86_400 * 10**9).astype("datetime64[ns]")
+    before = stamps.copy()
+    with pytest.raises(ValueError, match="out must not overlap"):
+        trackerr.rolling_tracking_error(p, b, "3D", times=stamps, out=stamps.view(np.float64))
+    np.testing.assert_array_equal(stamps, before)

@@ -346,7 +346,7 @@ def test_bad_times_are_refused_and_change_nothing():
         (
             lambda: w.update(tick, 0.0, t0 - np.timedelta64(1, "s")),
             ValueError,
-            r"is before the last tick's time \(=1709294400000000000\)",
+            r"is before the last tick's time \(=2024-03-01T12:00:00.000000000\)",
         ),
         (
             lambda: w.update(tick, 0.0, pd.Timestamp("2024-03-02", tz="UTC")),
@@ -380,7 +380,11 @@ def test_bad_times_are_refused_and_change_nothing():
             "shape",
         ),
         (lambda: w.update(tick, 0.0, np.datetime64(10**12, "D")), ValueError, "outside the range"),
-        (lambda: w.update(tick, 0.0, dt.datetime(9000, 1, 1)), ValueError, "int64 range"),
+        (
+            lambda: w.update(tick, 0.0, dt.datetime(9000, 1, 1)),
+            ValueError,
+            "outside the range of int64 nanoseconds",
+        ),
         (
             lambda: w.tracking_error_path(
                 np.zeros((2, 2)), np.zeros(2), t0 - np.arange(2).astype("m8[s]")
@@ -544,3 +548,21 @@ def test_monitor_on_a_time_window_with_many_portfolios_and_bad_calls():
         assert m.state.to_bytes() == before and not m.breached.any()
     assert m.update(P, b, times) == events
     assert "TimeWindow(window='7D'" in repr(m)
+
+
+def test_review_findings_on_ticks_spans_and_empty_batches():
+    pd = pytest.importorskip("pandas")
+    w = stream.Window(pd.Timedelta("1500ns"))
+    assert w.window == np.timedelta64(1500, "ns")
+    with pytest.raises(ValueError, match="too long for int64 nanoseconds"):
+        stream.Window(dt.timedelta.max)
+    for late in (dt.datetime(3000, 1, 1), pd.Timestamp("3000-01-01").as_unit("s")):
+        with pytest.raises(ValueError, match=r"t \(=3000-01-01 00:00:00\) is outside the range"):
+            w.update(0.01, 0.0, late)
+    w.update(0.01, 0.0, dt.datetime(2024, 1, 5))
+    with pytest.raises(ValueError, match=r"\(=2024-01-03T00:00:00.000000000\) is before"):
+        w.update(0.01, 0.0, dt.datetime(2024, 1, 3))
+    assert w.ticks == 1
+    empty = np.array([], dtype="datetime64[ns]")
+    assert Monitor(0.1, window="1D").update(np.array([]), np.array([]), empty) == []
+    assert Monitor(0.1, window=5).update(np.array([]), np.array([])) == []

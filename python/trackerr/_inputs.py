@@ -93,14 +93,17 @@ def _no_overlap(portfolio: Any, benchmark: Any) -> ValueError:
 
 
 def _align(portfolio: Any, benchmark: Any) -> tuple[Any, Any]:
-    """Inner-join two pandas objects on their index; order follows the portfolio."""
-    for obj, name in ((portfolio, "portfolio"), (benchmark, "benchmark")):
-        if not obj.index.is_unique:
-            dup = obj.index[obj.index.duplicated()][0]
-            raise ValueError(
-                f"{name} has duplicate index labels (first: {dup!s}); cannot align on the index"
-            )
+    """Inner-join two pandas objects on their index; order follows the portfolio.
+    Identical indexes pair row by row, repeated labels included (ticks at one
+    instant); otherwise repeated labels cannot be aligned and are refused."""
     if not portfolio.index.equals(benchmark.index):
+        for obj, name in ((portfolio, "portfolio"), (benchmark, "benchmark")):
+            if not obj.index.is_unique:
+                dup = obj.index[obj.index.duplicated()][0]
+                raise ValueError(
+                    f"{name} has duplicate index labels (first: {dup!s}) and the other side's "
+                    "index differs; cannot align on the index"
+                )
         common = portfolio.index.intersection(benchmark.index, sort=False)
         if len(common) == 0 and len(portfolio.index) and len(benchmark.index):
             raise _no_overlap(portfolio, benchmark)
@@ -286,7 +289,9 @@ def check_out(out: Any, shape: tuple[int, ...], arrays: tuple[np.ndarray, ...]) 
     if not out.flags.writeable:
         raise ValueError("out is read-only")
     if any(np.may_share_memory(out, a) for a in arrays):
-        raise ValueError("out must not overlap the portfolio or the benchmark")
+        raise ValueError(
+            "out must not overlap the inputs (the portfolio, the benchmark or the times)"
+        )
     return out
 
 

@@ -186,9 +186,12 @@ class Monitor:
         # error after every tick; the crossings are found on that path (a
         # time window checks the times first, before any tick)
         if self._timed:
-            path = self.state.tracking_error_path(p_arr, b_arr, t).reshape(rows, -1)
+            path = self.state.tracking_error_path(p_arr, b_arr, t)
         else:
-            path = self.state.tracking_error_path(p_arr, b_arr).reshape(rows, -1)
+            path = self.state.tracking_error_path(p_arr, b_arr)
+        if rows == 0:  # an empty batch: checked, nothing happened
+            return []
+        path = path.reshape(rows, -1)
         first = self._ticks
         self._ticks += rows
         found: list[tuple[int, int, bool, float]] = []  # (row, portfolio, breach?, value)

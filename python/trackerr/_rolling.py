@@ -69,6 +69,15 @@ def _time_span(window: Any) -> int | None:
         isinstance(window, (bool, np.bool_)) or isinstance(window, numbers.Integral)
     ):
         return None  # (numpy counts timedelta64 as an integer type)
+    pd_loaded = _inputs._pandas()
+    if pd_loaded is not None and isinstance(window, pd_loaded.Timedelta):
+        # before datetime.timedelta, its base class, which has no nanoseconds
+        if window is pd_loaded.NaT or window != window:
+            raise ValueError("window is NaT")
+        ns = int(window.value)  # nanoseconds, whatever the Timedelta's unit
+        if ns <= 0:
+            raise ValueError(f"window (={window!r}) must be a positive span of time")
+        return ns
     if isinstance(window, str):
         pd = _inputs._pandas()
         if pd is None:
@@ -93,18 +102,28 @@ def _time_span(window: Any) -> int | None:
         ns = int(td.value)
     elif isinstance(window, dt.timedelta):
         ns = (window.days * 86_400 + window.seconds) * 1_000_000_000 + window.microseconds * 1000
+        if ns > np.iinfo(np.int64).max:
+            raise ValueError(f"window (={window!r}) is too long for int64 nanoseconds")
     elif isinstance(window, np.timedelta64):
         unit = np.datetime_data(window.dtype)[0]
+        if np.isnat(window):
+            raise ValueError("window is NaT")
         if unit in ("Y", "M", "generic"):
             raise ValueError(
                 f"window (={window!r}) has no fixed length (years, months or no unit); "
                 "give days or a finer unit"
             )
-        if np.isnat(window):
-            raise ValueError("window is NaT")
         converted = window.astype(_NS)
-        if converted.astype(window.dtype) != window:  # numpy wraps silently
-            raise ValueError(f"window (={window!r}) is too long for int64 nanoseconds")
+        if converted.astype(window.dtype) != window:  # numpy wraps (or truncates) silently
+            finer = unit in ("ps", "fs", "as")
+            raise ValueError(
+                f"window (={window!r}) is "
+                + (
+                    "not a whole number of nanoseconds"
+                    if finer
+                    else "too long for int64 nanoseconds"
+                )
+            )
         ns = int(converted.astype(np.int64))
     else:
         raise TypeError(
@@ -136,7 +155,9 @@ def _time_values(times: Any, inputs: _inputs.Inputs, rows: int) -> np.ndarray:
         stamps = _inputs.datetime_ns(values, "the index")
     else:
         pd = _inputs._pandas()
-        if pd is not None and isinstance(times, (pd.DatetimeIndex, pd.Series)):
+        if pd is not None and isinstance(times, (pd.Index, pd.Series)):
+            if not pd.api.types.is_datetime64_any_dtype(times.dtype):  # never parse or guess a unit
+                raise TypeError(f"times must hold datetime64 values, not {times.dtype}")
             idx = pd.DatetimeIndex(times)
             if idx.tz is not None:
                 idx = idx.tz_convert("UTC").tz_localize(None)
@@ -194,7 +215,7 @@ def _run_time(
     if policy == "raise" and bad is not None:
         _inputs.raise_nan(bad, inputs)
     if out is not None:
-        outputs = [_inputs.check_out(out, p.shape, (inputs.portfolio, inputs.benchmark))]
+        outputs = [_inputs.check_out(out, p.shape, (inputs.portfolio, inputs.benchmark, stamps))]
     else:
         outputs = [np.empty(p.shape) for _ in names]
     _core.rolling_time(

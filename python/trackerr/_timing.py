@@ -469,6 +469,9 @@ def lead_lag(
     periods_per_year : float, str or None
         Annualization of the tracking errors.
     nan_policy : {'omit', 'raise'}, default 'omit'
+        'omit' drops the rows with a NaN first and then shifts, so a lagged
+        pair may join the returns on either side of a dropped row; pass a
+        series without gaps (or 'raise') where that matters.
     """
     for name, value in (("max_lag", max_lag), ("dimson_lags", dimson_lags)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):

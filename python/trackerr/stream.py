@@ -50,6 +50,7 @@ import datetime as dt
 import math
 import numbers
 import operator
+import re
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -353,6 +354,7 @@ def _span_text(ns: int) -> str:
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _NS_TIME = np.dtype("datetime64[ns]")
+_NS_LIMIT = 2**63 - 1  # (the lowest int64 is NaT)
 
 
 def _ns_of(values: np.ndarray) -> np.ndarray:
@@ -376,13 +378,26 @@ def _tick_time(t: Any) -> tuple[int, str]:
         raise ValueError("t is NaT: each tick needs a time")
     pd = _inputs._pandas()
     if pd is not None and isinstance(t, pd.Timestamp):
-        return int(t.value), ("naive" if t.tzinfo is None else "aware")  # .value: UTC when aware
+        try:
+            ns = int(t.value)  # nanoseconds, UTC when aware
+        except OverflowError:
+            ns = _NS_LIMIT + 1
+        if not -_NS_LIMIT <= ns <= _NS_LIMIT:
+            raise ValueError(
+                f"t (={t}) is outside the range of int64 nanoseconds (years 1677 to 2262)"
+            )
+        return ns, ("naive" if t.tzinfo is None else "aware")
     if isinstance(t, dt.datetime):
         zone = "naive" if t.tzinfo is None or t.utcoffset() is None else "aware"
         if zone == "aware":
             t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
         d = t - _EPOCH
-        return (d.days * 86_400 + d.seconds) * 10**9 + d.microseconds * 1000, zone
+        ns = (d.days * 86_400 + d.seconds) * 10**9 + d.microseconds * 1000
+        if not -_NS_LIMIT <= ns <= _NS_LIMIT:
+            raise ValueError(
+                f"t (={t}) is outside the range of int64 nanoseconds (years 1677 to 2262)"
+            )
+        return ns, zone
     if isinstance(t, (bool, np.bool_, numbers.Number)):
         raise TypeError(
             f"t must be a datetime, numpy.datetime64 or pandas Timestamp, not "
@@ -435,6 +450,17 @@ def _is_tick_time(t: Any) -> bool:
         return True
     return isinstance(t, (dt.date, numbers.Number, str)) or (
         type(t).__name__ == "NaTType" or (isinstance(t, np.ndarray) and t.ndim == 0)
+    )
+
+
+def _with_datetimes(exc: ValueError) -> ValueError:
+    """The compiled state's error with its int64 nanosecond times shown as
+    datetimes (UTC for zone-aware ticks), e.g. a tick before the last one."""
+    text = str(exc)
+    if "time" not in text:
+        return exc
+    return ValueError(
+        re.sub(r"\(=(-?\d{10,19})\)", lambda m: f"(={np.datetime64(int(m.group(1)), 'ns')})", text)
     )
 
 
@@ -535,14 +561,20 @@ class TimeWindow(_Checkpoints, _core.TimeWindow):
     def update(self, p: Any, b: Any, t: Any = None) -> None:
         """One tick at time ``t``, or a batch of ticks with their times (see the class)."""
         stamps, zone = self._times(t, None)
-        super().update(p, b, stamps)
+        try:
+            super().update(p, b, stamps)
+        except ValueError as exc:
+            raise _with_datetimes(exc) from None
         if zone is not None:
             self._zone = zone
 
     def tracking_error_path(self, p: Any, b: Any, t: Any = None) -> np.ndarray:
         """Update with a batch tick by tick; the tracking error after each tick."""
         stamps, zone = self._times(t, True)
-        path = super().tracking_error_path(p, b, stamps)
+        try:
+            path = super().tracking_error_path(p, b, stamps)
+        except ValueError as exc:
+            raise _with_datetimes(exc) from None
         if zone is not None:
             self._zone = zone
         return path
