@@ -360,3 +360,50 @@ def test_review_findings_on_spans_times_and_out():
     with pytest.raises(ValueError, match="out must not overlap"):
         trackerr.rolling_tracking_error(p, b, "3D", times=stamps, out=stamps.view(np.float64))
     np.testing.assert_array_equal(stamps, before)
+
+
+RISK_ROLLING = [
+    ("rolling_max_drawdown", False, "max_drawdown"),
+    ("rolling_sortino_ratio", False, "sortino_ratio"),
+    ("rolling_omega_ratio", False, "omega_ratio"),
+    ("rolling_sharpe_ratio", False, "sharpe_ratio"),
+    ("rolling_up_capture", True, "up_capture"),
+    ("rolling_down_capture", True, "down_capture"),
+]
+
+
+@pytest.mark.parametrize(("name", "two", "full"), RISK_ROLLING)
+def test_risk_metrics_over_time_windows_equal_each_windows_full_sample(name, two, full):
+    # every rolling_* function takes a span: each value is the full-sample
+    # metric of its (t - span, t] rows (ties, a gap longer than the span, NaN)
+    rng = np.random.default_rng(17)
+    n = 300
+    times = _times(rng, n, ties=True)
+    times[150:] += np.timedelta64(3, "D")  # a gap: row 150's window holds only itself
+    r = rng.normal(0.0005, 0.01, n)
+    b = rng.normal(0.0003, 0.01, n)
+    r[40] = np.nan
+    args = (r, b) if two else (r,)
+    got = getattr(trackerr, name)(*args, "1D", times=times)
+    stamps = times.astype("datetime64[ns]").astype(np.int64)
+    span = 86_400 * 10**9
+    want = np.empty(n)
+    for t in range(n):
+        first = int(np.searchsorted(stamps, stamps[t] - span, side="right"))
+        rows = slice(first, t + 1)
+        want[t] = getattr(trackerr, full)(*(x[rows] for x in args))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    # panels, threads and propagate as for the moment metrics
+    panel = getattr(trackerr, name)(
+        *((np.column_stack([r, r]), b) if two else (np.column_stack([r, r]),)),
+        "1D",
+        times=times,
+        threads=2,
+    )
+    np.testing.assert_array_equal(panel[:, 1], got)
+    spread = getattr(trackerr, name)(*args, "1D", times=times, nan_policy="propagate")
+    held = (np.arange(n) >= 40) & (stamps - span < stamps[40])  # windows holding row 40
+    assert np.isnan(spread[held]).all()
+    np.testing.assert_array_equal(spread[~held], got[~held])
+    with pytest.raises(ValueError, match="times is for a time-span window"):
+        getattr(trackerr, name)(*args, 20, times=times)

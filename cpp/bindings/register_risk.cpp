@@ -145,6 +145,36 @@ void rolling_entry(const std::string& name, const py::array& p, const std::optio
     return rolling_typed<float, float>(metric, p, bb, prm, out, threads);
 }
 
+// Time windows: rolling_entry's checks, with int64 times (one per row,
+// contiguous, non-decreasing: checked by the kernel) and a span > 0.
+void rolling_time_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
+                        const py::array& times, long long span, const py::object& min_periods_arg, double target,
+                        double periods, const py::array& out, const py::object& threads_arg_) {
+    const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, PTRDIFF_MAX);
+    const int threads = threads_arg(threads_arg_);
+    const Risk metric = parse_risk(name);
+    const py::array& bb = checked_pair(metric, p, b);
+    if (!is64(out) || !out.writeable()) throw py::type_error("out must be a writeable float64 array");
+    if (out.ndim() != p.ndim() || out.shape(0) != p.shape(0) || (p.ndim() == 2 && out.shape(1) != p.shape(1)))
+        throw std::invalid_argument("out does not have the portfolio's shape");
+    if (!times.dtype().is(py::dtype::of<std::int64_t>()) || times.ndim() != 1 || times.shape(0) != p.shape(0) ||
+        times.strides(0) != static_cast<py::ssize_t>(sizeof(std::int64_t)))
+        throw std::invalid_argument("times must be a contiguous int64 array with one value per row");
+    RiskParams prm;
+    prm.target = target;
+    prm.periods = periods;
+    prm.window = 1;
+    prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
+    prm.times = static_cast<const std::int64_t*>(times.data());
+    prm.span = static_cast<std::int64_t>(span);
+    if (is64(p)) {
+        if (is64(bb)) return rolling_typed<double, double>(metric, p, bb, prm, out, threads);
+        return rolling_typed<double, float>(metric, p, bb, prm, out, threads);
+    }
+    if (is64(bb)) return rolling_typed<float, double>(metric, p, bb, prm, out, threads);
+    return rolling_typed<float, float>(metric, p, bb, prm, out, threads);
+}
+
 }  // namespace
 
 void register_risk(py::module_& m) {
@@ -158,6 +188,11 @@ void register_risk(py::module_& m) {
           py::arg("threads"),
           "Rolling risk metric written into `out` (float64, the returns' shape).\n"
           "window >= 1, 0 <= min_periods <= window (0: window), 0 <= threads <= 1024 (0: one per core).");
+    m.def("rolling_risk_time", &rolling_time_entry, py::arg("metric"), py::arg("returns"), py::arg("benchmark"),
+          py::arg("times"), py::arg("span"), py::arg("min_periods"), py::arg("target"), py::arg("periods"),
+          py::arg("out"), py::arg("threads"),
+          "Rolling risk metric over time windows (times[t] - span, times[t]]: int64 times (non-decreasing)\n"
+          "and span > 0 in one unit; min_periods counts observations (0: 1).");
 }
 
 }  // namespace trackerr::bindings

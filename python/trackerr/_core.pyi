@@ -89,6 +89,18 @@ def rolling_risk(
     out: npt.NDArray[np.float64],
     threads: int,
 ) -> None: ...
+def rolling_risk_time(
+    metric: str,
+    returns: npt.NDArray[np.floating[Any]],
+    benchmark: npt.NDArray[np.floating[Any]] | None,
+    times: npt.NDArray[np.int64],
+    span: int,
+    min_periods: int,
+    target: float,
+    periods: float,
+    out: npt.NDArray[np.float64],
+    threads: int,
+) -> None: ...
 
 class _StreamState:
     tracking_error: Any

@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike
 
 from . import _core, _inputs, _options, _rolling
 from ._fullsample import _evaluate
+from ._rolling import WindowSpec
 
 PeriodsPerYear = float | str | None
 
@@ -64,7 +65,7 @@ def _full(
 def _roll(
     metric: str,
     inputs: _inputs.Inputs,
-    window: int,
+    window: WindowSpec,
     *,
     two: bool,
     min_periods: int | None,
@@ -73,32 +74,36 @@ def _roll(
     threads: int | None,
     target: float = 0.0,
     periods: float = math.nan,
+    times: Any = None,
 ) -> Any:
     policy = _options.nan_policy(nan_policy)
-    w = _inputs.window(window)
-    mp = _inputs.min_periods(min_periods, w)
+    span = _rolling._time_span(window)
+    if span is None:
+        _rolling._count_window_times(times, window)
+        w = _inputs.window(window)
+        mp = _inputs.min_periods(min_periods, w)
+    else:
+        mp = _rolling._time_min_periods(min_periods)
+        stamps = _rolling._time_values(times, inputs, inputs.portfolio.shape[0])
     n_threads = _inputs.threads(threads)
     r = inputs.portfolio
     bad = _inputs.nan_mask(inputs, two) if policy != "omit" else None
     if policy == "raise" and bad is not None:
         _inputs.raise_nan(bad, inputs)
     if out is not None:
-        result = _inputs.check_out(out, r.shape, (r, inputs.benchmark))
+        shared = (r, inputs.benchmark) if span is None else (r, inputs.benchmark, stamps)
+        result = _inputs.check_out(out, r.shape, shared)
     else:
         result = np.empty_like(r, dtype=np.float64)
-    _core.rolling_risk(
-        metric,
-        r,
-        inputs.benchmark if two else None,
-        w,
-        mp,
-        target,
-        periods,
-        result,
-        n_threads,
-    )
-    if policy == "propagate" and bad is not None:
-        _inputs.propagate([result], bad, w)
+    b = inputs.benchmark if two else None
+    if span is None:
+        _core.rolling_risk(metric, r, b, w, mp, target, periods, result, n_threads)
+        if policy == "propagate" and bad is not None:
+            _inputs.propagate([result], bad, w)
+    else:
+        _core.rolling_risk_time(metric, r, b, stamps, span, mp, target, periods, result, n_threads)
+        if policy == "propagate" and bad is not None:
+            _rolling._propagate_time([result], bad, stamps, span)
     return _inputs.wrap_rolling(result, inputs, metric)
 
 
@@ -358,13 +363,14 @@ _ROLLING_PARAMS = """
 
 def rolling_max_drawdown(
     returns: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling maximum drawdown: :func:`max_drawdown` of each window's rows,
     with wealth starting at 1 before the window's first return.
@@ -384,12 +390,13 @@ def rolling_max_drawdown(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
 
 
 def rolling_sharpe_ratio(
     returns: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -399,6 +406,7 @@ def rolling_sharpe_ratio(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling Sharpe ratio: :func:`sharpe_ratio` of each window (the rolling
     information ratio against a constant benchmark, with its guarded window
@@ -415,6 +423,7 @@ def rolling_sharpe_ratio(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
     )
     if hasattr(values, "name") and values.ndim == 1:
         values.name = "sharpe_ratio"
@@ -423,7 +432,7 @@ def rolling_sharpe_ratio(
 
 def rolling_sortino_ratio(
     returns: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -432,6 +441,7 @@ def rolling_sortino_ratio(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling Sortino ratio: :func:`sortino_ratio` of each window (downside
     deviation over all the window's observations)."""
@@ -444,6 +454,7 @@ def rolling_sortino_ratio(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
         target=_options.real("target", target),
         periods=_options.periods(periods_per_year),
     )
@@ -451,7 +462,7 @@ def rolling_sortino_ratio(
 
 def rolling_omega_ratio(
     returns: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -459,6 +470,7 @@ def rolling_omega_ratio(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling Omega ratio: :func:`omega_ratio` of each window."""
     return _roll(
@@ -470,6 +482,7 @@ def rolling_omega_ratio(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
         target=_options.real("threshold", threshold),
     )
 
@@ -477,7 +490,7 @@ def rolling_omega_ratio(
 def rolling_up_capture(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     method: str = "geometric",
@@ -486,6 +499,7 @@ def rolling_up_capture(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling up capture: :func:`up_capture` of each window's rows, with the same
     ``method`` and ``periods_per_year`` (NaN for a window without a period where
@@ -500,6 +514,7 @@ def rolling_up_capture(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
         periods=periods,
     )
 
@@ -507,7 +522,7 @@ def rolling_up_capture(
 def rolling_down_capture(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     method: str = "geometric",
@@ -516,6 +531,7 @@ def rolling_down_capture(
     nan_policy: str = "omit",
     out: np.ndarray | None = None,
     threads: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling down capture: :func:`down_capture` of each window's rows, with the
     same ``method`` and ``periods_per_year`` (NaN for a window without a period
@@ -530,6 +546,7 @@ def rolling_down_capture(
         nan_policy=nan_policy,
         out=out,
         threads=threads,
+        times=times,
         periods=periods,
     )
 

@@ -32,6 +32,9 @@ from numpy.typing import ArrayLike
 
 from . import _core, _inputs, _options
 
+WindowSpec = int | str | dt.timedelta | np.timedelta64
+"""A window: a count of rows, or a span of time ('30D', a timedelta)."""
+
 PeriodsPerYear = float | str | None
 
 _FIELDS = (
@@ -202,14 +205,7 @@ def _run_time(
     p = np.ascontiguousarray(inputs.portfolio, dtype=np.float64)
     b = np.ascontiguousarray(inputs.benchmark, dtype=np.float64)
     rows = p.shape[0]
-    if min_periods is None:
-        mp = 1
-    else:
-        if isinstance(min_periods, bool) or not isinstance(min_periods, numbers.Integral):
-            raise TypeError(f"min_periods must be an integer or None, not {min_periods!r}")
-        mp = int(min_periods)
-        if mp < 1:
-            raise ValueError(f"min_periods (={mp}) must be at least 1 with a time-span window")
+    mp = _time_min_periods(min_periods)
     stamps = _time_values(times, inputs, rows)
     bad = _inputs.nan_mask(inputs) if policy != "omit" else None
     if policy == "raise" and bad is not None:
@@ -232,15 +228,45 @@ def _run_time(
         outputs,
         n_threads,
     )
-    if policy == "propagate" and bad is not None and bad.any():
-        # every window (t - span, t] holding a NaN row is NaN: NaN rows up to t
-        # minus those up to the window's first row
-        first = np.searchsorted(stamps, _edges(stamps, span), side="right")
-        counts = np.concatenate([np.zeros((1, *bad.shape[1:]), np.int64), np.cumsum(bad, axis=0)])
-        hit = (counts[1:] - counts[first]) > 0
-        for v in outputs:
-            v[hit] = np.nan
+    if policy == "propagate" and bad is not None:
+        _propagate_time(outputs, bad, stamps, span)
     return outputs, inputs
+
+
+def _time_min_periods(min_periods: Any) -> int:
+    """min_periods of a time-span window: observations, at least 1 (None: 1)."""
+    if min_periods is None:
+        return 1
+    if isinstance(min_periods, bool) or not isinstance(min_periods, numbers.Integral):
+        raise TypeError(f"min_periods must be an integer or None, not {min_periods!r}")
+    mp = int(min_periods)
+    if mp < 1:
+        raise ValueError(f"min_periods (={mp}) must be at least 1 with a time-span window")
+    return mp
+
+
+def _propagate_time(
+    outputs: list[np.ndarray], bad: np.ndarray, stamps: np.ndarray, span: int
+) -> None:
+    """nan_policy='propagate' over time windows: every window (t - span, t]
+    holding a NaN row is NaN (NaN rows up to t minus those before the
+    window's first row, found by a binary search on the times)."""
+    if not bad.any():
+        return
+    first = np.searchsorted(stamps, _edges(stamps, span), side="right")
+    counts = np.concatenate([np.zeros((1, *bad.shape[1:]), np.int64), np.cumsum(bad, axis=0)])
+    hit = (counts[1:] - counts[first]) > 0
+    for v in outputs:
+        v[hit] = np.nan
+
+
+def _count_window_times(times: Any, window: Any) -> None:
+    """times= given with a window of rows: refused."""
+    if times is not None:
+        raise ValueError(
+            "times is for a time-span window (window='30D', a timedelta); window "
+            f"(={window!r}) is a count of rows"
+        )
 
 
 def _edges(stamps: np.ndarray, span: int) -> np.ndarray:
@@ -313,7 +339,7 @@ def _run(
     names: tuple[str, ...],
     portfolio: Any,
     benchmark: Any,
-    window: int,
+    window: WindowSpec,
     *,
     min_periods: int | None,
     ddof: float,
@@ -342,11 +368,7 @@ def _run(
             out=out,
             threads=threads,
         )
-    if times is not None:
-        raise ValueError(
-            "times is for a time-span window (window='30D', a timedelta); window "
-            f"(={window!r}) is a count of rows"
-        )
+    _count_window_times(times, window)
     plain = _plain(
         portfolio,
         benchmark,
@@ -386,7 +408,7 @@ def _run(
     return outputs, inputs
 
 
-def _single(field: str, portfolio: Any, benchmark: Any, window: int, **options: Any) -> Any:
+def _single(field: str, portfolio: Any, benchmark: Any, window: WindowSpec, **options: Any) -> Any:
     """One rolling metric: run the kernel for `field` alone and wrap the result."""
     (values,), inputs = _run((field,), portfolio, benchmark, window, **options)
     return _inputs.wrap_rolling(values, inputs, field)
@@ -395,7 +417,7 @@ def _single(field: str, portfolio: Any, benchmark: Any, window: int, **options: 
 def rolling_tracking_error(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -455,7 +477,7 @@ def rolling_tracking_error(
 def rolling_active_return(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -485,7 +507,7 @@ def rolling_active_return(
 def rolling_information_ratio(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -516,7 +538,7 @@ def rolling_information_ratio(
 def rolling_beta(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -546,7 +568,7 @@ def rolling_beta(
 def rolling_alpha(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -582,7 +604,7 @@ def rolling_alpha(
 def rolling_correlation(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -610,7 +632,7 @@ def rolling_correlation(
 def rolling_r_squared(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,
@@ -638,7 +660,7 @@ def rolling_r_squared(
 def rolling_stats(
     portfolio: ArrayLike,
     benchmark: ArrayLike,
-    window: int,
+    window: WindowSpec,
     /,
     *,
     min_periods: int | None = None,

@@ -62,6 +62,12 @@ struct RiskParams {
     double periods = std::numeric_limits<double>::quiet_NaN();
     std::ptrdiff_t window = 0;
     std::ptrdiff_t min_periods = 0;
+    /// Windows of time instead of rows (rolling only): with `times` (one
+    /// non-decreasing int64 per row) row t's window is the rows with times in
+    /// (times[t] - span, times[t]]; `window` is then ignored and min_periods
+    /// (0: 1) counts observations.
+    const std::int64_t* times = nullptr;
+    std::int64_t span = 0;
 };
 
 namespace detail {
@@ -1123,55 +1129,84 @@ RiskResult full_sample(const CaptureOf<TP, TB>& m, std::ptrdiff_t rows) {
     return capture_fast(m, r) ? r : fold(m, rows);
 }
 
-/// Rolling values of metric `m` over `rows` rows into `out` (pandas' rules:
-/// the window of row t is rows [t - w + 1, t] clipped at 0; a value needs
-/// `min_obs` observations).
+/// Rolling values of metric `m` over `rows` rows into `out`: row t's window
+/// is rows [start(t), t], start non-decreasing (pandas' rules: t - w + 1
+/// clipped at 0 for a window of w rows, the first row inside (t - span, t]
+/// for a span of time); a value needs `min_obs` observations. No window
+/// holds more than `most` rows.
 ///
 /// Two stacks: the window is split at a row b into a front part [s, b), whose
 /// suffix aggregates front[i] = rows [i, b) are stored, and a back part
-/// [b, t] kept as one running aggregate. Sliding drops the front's first row
-/// by moving to the next stored suffix and appends to the back by one
+/// [b, t] kept as one running aggregate. Sliding drops the front's first rows
+/// by moving to a later stored suffix and appends to the back by one
 /// combine. When the front runs out (s reaches b), the suffix aggregates of
-/// the w rows [b, t] are rebuilt from their leaf summaries (kept in a ring of
-/// w) and the back restarts empty. Each row is combined a bounded number of
-/// times, and each output is front[s] + back: only this window's rows, each
-/// aggregate built from scratch at most w steps earlier.
+/// the window's rows [s, t] are rebuilt from their leaf summaries (kept in a
+/// ring of `most`) and the back restarts empty. Each row is combined a
+/// bounded number of times, and each output is front[s] + back: only this
+/// window's rows, each aggregate built from scratch at most a window earlier.
 ///
-/// `ring` and `front` are scratch buffers of min(w, rows) summaries each:
+/// `ring` and `front` are scratch buffers of min(most, rows) summaries each:
 /// neither ever holds more than a window's rows, nor more rows than there
-/// are (when w >= rows, t % w is t and t - b < rows), so a window far longer
-/// than the series costs nothing extra.
-template <class M>
-void slide(const M& m, std::ptrdiff_t rows, std::ptrdiff_t w, std::ptrdiff_t min_obs, OutView out,
-           std::vector<typename M::Summary>& ring, std::vector<typename M::Summary>& front) {
+/// are, so a window far longer than the series costs nothing extra.
+template <class M, class Start>
+void slide(const M& m, std::ptrdiff_t rows, std::ptrdiff_t most, const Start& start, std::ptrdiff_t min_obs,
+           OutView out, std::vector<typename M::Summary>& ring, std::vector<typename M::Summary>& front) {
     using Summary = typename M::Summary;
-    const auto need = static_cast<std::size_t>(std::min(w, rows));
+    const auto need = static_cast<std::size_t>(std::min(most, rows));
     ring.resize(need);  // std::bad_alloc / std::length_error if the rows' summaries do not fit
     front.resize(need);
     Summary back{};
     std::ptrdiff_t fb = 0, b = 0;  // front holds rows [fb, b); back holds [b, t]
     for (std::ptrdiff_t t = 0; t < rows; ++t) {
         const Summary x = m.leaf(t);
-        ring[static_cast<std::size_t>(t % w)] = x;
-        const std::ptrdiff_t s = t - w + 1 > 0 ? t - w + 1 : 0;
+        ring[static_cast<std::size_t>(t % most)] = x;
+        const std::ptrdiff_t s = start(t);
         Summary agg;
         if (s >= b) {
             Summary acc = x;
-            front[static_cast<std::size_t>(t - b)] = acc;
-            for (std::ptrdiff_t i = t - 1; i >= b; --i) {
-                acc = M::combine(ring[static_cast<std::size_t>(i % w)], acc);
-                front[static_cast<std::size_t>(i - b)] = acc;
+            front[static_cast<std::size_t>(t - s)] = acc;
+            for (std::ptrdiff_t i = t - 1; i >= s; --i) {
+                acc = M::combine(ring[static_cast<std::size_t>(i % most)], acc);
+                front[static_cast<std::size_t>(i - s)] = acc;
             }
-            fb = b;
+            fb = s;
             b = t + 1;
             back = Summary{};
-            agg = front[static_cast<std::size_t>(s - fb)];
+            agg = front[0];
         } else {
             back = M::combine(back, x);
             agg = M::combine(front[static_cast<std::size_t>(s - fb)], back);
         }
         out.set(t, agg.rows.obs >= min_obs ? m.value(agg) : risk_nan);
     }
+}
+
+/// slide over the windows `prm` describes: w rows, or a span of time.
+template <class M>
+void slide_windows(const M& m, std::ptrdiff_t rows, const RiskParams& prm, OutView out,
+                   std::vector<typename M::Summary>& ring, std::vector<typename M::Summary>& front) {
+    if (prm.times == nullptr) {
+        const std::ptrdiff_t w = prm.window;
+        const std::ptrdiff_t min_obs = prm.min_periods == 0 ? w : prm.min_periods;
+        slide(m, rows, w, [w](std::ptrdiff_t t) { return t - w + 1 > 0 ? t - w + 1 : 0; }, min_obs, out, ring,
+              front);
+        return;
+    }
+    const std::int64_t* times = prm.times;
+    const std::int64_t span = prm.span;
+    constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+    auto edge = [&](std::ptrdiff_t t) { return times[t] < lowest + span ? lowest : times[t] - span; };
+    std::ptrdiff_t most = 1;  // the most rows a window holds
+    for (std::ptrdiff_t t = 0, left = 0; t < rows; ++t) {
+        while (left < t && times[left] <= edge(t)) ++left;
+        most = std::max(most, t - left + 1);
+    }
+    std::ptrdiff_t left = 0;
+    auto start = [&](std::ptrdiff_t t) {
+        while (left < t && times[left] <= edge(t)) ++left;
+        return left;
+    };
+    slide(m, rows, most, start, prm.min_periods > 0 ? prm.min_periods : 1, out, ring, front);
 }
 
 inline double sqrt_periods(double periods) noexcept {
@@ -1189,7 +1224,16 @@ inline void check_risk_params(Risk metric, const RiskParams& prm) {
                                     (capture ? " for a capture ratio" : " or NaN"));
 }
 
-inline void check_risk_window(const RiskParams& prm) {
+inline void check_risk_window(const RiskParams& prm, std::ptrdiff_t rows) {
+    if (prm.times != nullptr) {
+        if (prm.span <= 0) throw std::invalid_argument("span (=" + std::to_string(prm.span) + ") must be positive");
+        if (prm.min_periods < 0)
+            throw std::invalid_argument("min_periods (=" + std::to_string(prm.min_periods) + ") must be at least 0");
+        for (std::ptrdiff_t t = 1; t < rows; ++t)
+            if (prm.times[t] < prm.times[t - 1])
+                throw std::invalid_argument("times must not go back (row " + std::to_string(t) + ")");
+        return;
+    }
     if (prm.window < 1)
         throw std::invalid_argument("window (=" + std::to_string(prm.window) + ") must be at least 1");
     if (prm.min_periods < 0 || prm.min_periods > prm.window)
@@ -1280,14 +1324,13 @@ RiskResult down_capture(View<TP> p, View<TB> b, double periods) {
 template <class TP, class TB>
 void rolling_risk(Risk metric, View<TP> p, View<TB> b, const RiskParams& prm, OutView out) {
     detail::check_risk_params(metric, prm);
-    detail::check_risk_window(prm);
+    detail::check_risk_window(prm, p.size);
     if (detail::two_series(metric) && b.size != p.size)
         throw std::invalid_argument("portfolio has length " + std::to_string(p.size) +
                                     " but benchmark has length " + std::to_string(b.size));
-    const std::ptrdiff_t min_obs = prm.min_periods == 0 ? prm.window : prm.min_periods;
     detail::with_policy(metric, p, b, prm, [&](const auto& m) {
         std::vector<typename std::decay_t<decltype(m)>::Summary> ring, front;
-        detail::slide(m, p.size, prm.window, min_obs, out, ring, front);
+        detail::slide_windows(m, p.size, prm, out, ring, front);
     });
 }
 
@@ -1300,19 +1343,18 @@ template <class TP, class TB>
 void rolling_risk(Risk metric, const Panel<TP>& p, const Panel<TB>& b, const RiskParams& prm, OutView out,
                   std::ptrdiff_t out_col_stride, int threads) {
     detail::check_risk_params(metric, prm);
-    detail::check_risk_window(prm);
+    detail::check_risk_window(prm, p.rows);
     detail::check_threads(threads);
     if (detail::two_series(metric) && (b.rows != p.rows || (b.col_stride != 0 && b.cols != p.cols)))
         throw std::invalid_argument("benchmark panel does not match the portfolio panel");
-    const std::ptrdiff_t min_obs = prm.min_periods == 0 ? prm.window : prm.min_periods;
     auto run = [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
         for (std::ptrdiff_t c = c0; c < c1; ++c)
             detail::with_policy(metric, p.column(c), b.column(detail::two_series(metric) ? c : 0), prm,
                                 [&](const auto& m) {
-                                    // w summaries each: small next to a column of T rows.
+                                    // a window's summaries each: small next to a column of T rows.
                                     std::vector<typename std::decay_t<decltype(m)>::Summary> ring, front;
-                                    detail::slide(m, p.rows, prm.window, min_obs,
-                                                  out.offset_by(c * out_col_stride), ring, front);
+                                    detail::slide_windows(m, p.rows, prm, out.offset_by(c * out_col_stride),
+                                                          ring, front);
                                 });
     };
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, p.cols));
