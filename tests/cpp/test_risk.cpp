@@ -189,6 +189,50 @@ void test_panel(std::mt19937_64& gen) {
     for (long c = 0; c < N; ++c) CHECK_EQ(values[c], trackerr::omega_ratio(p.column(c)).value);
 }
 
+// Windows of time: each value is the full-sample metric of the rows with
+// times in (t - span, t] (irregular times with ties and a long gap), and
+// times that go back or a span <= 0 are refused.
+void test_time_windows(std::mt19937_64& gen) {
+    const long T = 300;
+    auto r = series(gen, T, 0.0005, 0.01);
+    auto b = series(gen, T, 0.0003, 0.01);
+    std::vector<std::int64_t> times(T);
+    std::int64_t now = 0;
+    for (long t = 0; t < T; ++t) {
+        now += (t % 7 == 3) ? 0 : 1 + static_cast<std::int64_t>(gen() % 50);
+        if (t == 150) now += 1000;  // a gap: row 150's window holds only its own time
+        times[t] = now;
+    }
+    RiskParams prm;
+    prm.times = times.data();
+    prm.span = 120;
+    std::vector<double> out(T);
+    for (Risk metric : {Risk::max_drawdown, Risk::sortino_ratio, Risk::omega_ratio, Risk::up_capture}) {
+        if (metric == Risk::up_capture) prm.periods = 1.0;
+        const View<double> p(r.data(), T), bv(b.data(), T);
+        trackerr::rolling_risk(metric, p, bv, prm, OutView{out.data()});
+        long first = 0;
+        for (long t = 0; t < T; ++t) {
+            while (times[first] <= times[t] - prm.span) ++first;
+            const double want = trackerr::risk(metric, View<double>(r.data() + first, t + 1 - first),
+                                               View<double>(b.data() + first, t + 1 - first), prm)
+                                    .value;
+            CHECK((std::isnan(out[t]) && std::isnan(want)) ||
+                  std::fabs(out[t] - want) <= 1e-12 * std::fabs(want) + 1e-15);
+        }
+    }
+    std::swap(times[10], times[11]);
+    if (times[10] != times[11])
+        CHECK_THROWS(trackerr::rolling_risk(Risk::omega_ratio, View<double>(r.data(), T), View<double>(r.data(), T),
+                                            prm, OutView{out.data()}),
+                     std::invalid_argument);
+    std::swap(times[10], times[11]);
+    prm.span = 0;
+    CHECK_THROWS(trackerr::rolling_risk(Risk::omega_ratio, View<double>(r.data(), T), View<double>(r.data(), T), prm,
+                                        OutView{out.data()}),
+                 std::invalid_argument);
+}
+
 void test_bad_arguments() {
     const double r[] = {0.1, 0.2, 0.3};
     const View<double> v(r, 3), short_b(r, 2);
@@ -351,6 +395,7 @@ int main() {
     test_edge_cases();
     test_rolling(gen);
     test_panel(gen);
+    test_time_windows(gen);
     test_bad_arguments();
     test_fast_paths(gen);
     return check::report("test_risk");
