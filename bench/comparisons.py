@@ -1200,6 +1200,10 @@ NOT_METRICS: dict[str, str] = {
     "datasets": "bundled data",
     "reference": "the slow exact reference every case is checked against",
     "stream": "a module: its states are cases (stream.Window, ...)",
+    "optimize": (
+        "a module: ex-ante tracking error and its contributions (a matrix-vector product); "
+        "its optimizer's cases against skfolio, riskfolio-lib and PyPortfolioOpt come with it"
+    ),
     "get_cmake_dir": "a build helper",
     "get_include": "a build helper",
     "infer_periods_per_year": "input handling, not a metric",

@@ -5,7 +5,7 @@ Fast, exact C++ kernels behind a numpy/pandas API. Every function takes
 its formula and ``trackerr.reference`` for plain numpy versions.
 """
 
-from . import datasets, reference, stream
+from . import datasets, optimize, reference, stream
 from ._fullsample import (
     active_return,
     alpha,
@@ -104,6 +104,7 @@ __all__ = [
     "lead_lag",
     "max_drawdown",
     "omega_ratio",
+    "optimize",
     "r_squared",
     "reference",
     "returns_from_prices",

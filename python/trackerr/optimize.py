@@ -1,0 +1,319 @@
+r"""Ex-ante tracking error and what drives it (issue 12, first part).
+
+Ex post, the tracking error is measured on realised returns; ex ante, it is
+forecast from the weights and a covariance matrix :math:`S` of the assets'
+returns (per period):
+
+.. math::
+
+    TE = \sqrt{a^\top S a}\,\sqrt{P}, \qquad a = w - w_b,
+
+with :math:`w` the portfolio's weights, :math:`w_b` the benchmark's and
+:math:`P` the periods per year (1 when None). Its decomposition by position
+(Euler's, as risk systems report it):
+
+.. math::
+
+    m_i = \frac{(S a)_i}{TE} \quad\text{(marginal)}, \qquad
+    c_i = a_i\, m_i \quad\text{(total)}, \qquad \sum_i c_i = TE,
+
+so :math:`c_i` is the part of the tracking error that position :math:`i`
+brings (negative for a position that hedges the others), and group totals
+(sector, chain, protocol) are the sums of their members'.
+
+``cov`` is an N x N matrix (numpy or a pandas DataFrame labelled by asset) or
+a :class:`FactorCovariance` :math:`S = B F B^\top + \operatorname{diag}(d)`,
+which is never formed: :math:`S a = B (F (B^\top a)) + d \circ a` costs
+O(N K), for universes too large for an N x N matrix.
+
+Exactness: :math:`a^\top S a` is summed exactly (``math.fsum``) from the
+products :math:`a_i (S a)_i`, each rounded once, and the contributions are
+those products over the tracking error, so they sum to it within a few
+rounding errors of the largest contribution (tested at 1e-12 relative).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _inputs, _options
+
+__all__ = ["Contributions", "FactorCovariance", "contributions", "ex_ante_tracking_error"]
+
+_F = npt.NDArray[np.float64]
+
+
+class FactorCovariance(NamedTuple):
+    r"""A factor model of the assets' covariance, :math:`S = B F B^\top + \operatorname{diag}(d)`.
+
+    ``loadings`` B is N x K, ``factor_cov`` F is K x K (symmetric, positive
+    semi-definite), ``specific`` d holds the N specific variances (>= 0).
+    """
+
+    loadings: Any
+    factor_cov: Any
+    specific: Any
+
+
+class Contributions(NamedTuple):
+    """Where a tracking error comes from (see the module docstring)."""
+
+    tracking_error: float  # sqrt(a' S a) sqrt(P)
+    active: Any  # a = w - w_b, per asset
+    marginal: Any  # (S a)_i / TE, annualized as TE is
+    total: Any  # a_i (S a)_i / TE: sums to tracking_error
+    groups: Any  # total summed by group (None without groups)
+
+
+def _real_vector(name: str, x: Any) -> _F:
+    arr = np.asarray(x)
+    if arr.dtype == object or not _inputs._real_dtype(arr.dtype):
+        raise TypeError(f"{name} must hold real numbers, not {arr.dtype}")
+    out = np.asarray(arr, dtype=np.float64)
+    if out.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one weight per asset); got shape {out.shape}")
+    if not np.all(np.isfinite(out)):
+        i = int(np.flatnonzero(~np.isfinite(out))[0])
+        raise ValueError(f"{name} has a non-finite value {float(out[i])!r} at position {i}")
+    return out
+
+
+def _real_matrix(name: str, x: Any, shape: tuple[int, ...]) -> _F:
+    arr = np.asarray(x)
+    if arr.dtype == object or not _inputs._real_dtype(arr.dtype):
+        raise TypeError(f"{name} must hold real numbers, not {arr.dtype}")
+    out = np.asarray(arr, dtype=np.float64)
+    if out.shape != shape:
+        raise ValueError(f"{name} has shape {out.shape}; expected {shape}")
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} has a non-finite value")
+    return out
+
+
+def _labels(x: Any) -> Any:
+    """The asset labels of a pandas object (its index), or None."""
+    pd = _inputs._pandas()
+    if pd is not None and isinstance(x, (pd.Series, pd.DataFrame)):
+        return x.index
+    return None
+
+
+def _aligned(name: str, x: Any, labels: Any) -> Any:
+    """A pandas Series put in the order of `labels` (the same set of assets)."""
+    if labels is None or _labels(x) is None:
+        return x
+    own = _labels(x)
+    if not own.is_unique:
+        raise ValueError(f"{name} has repeated asset labels")
+    missing = labels.difference(own)
+    extra = own.difference(labels)
+    if len(missing) or len(extra):
+        raise ValueError(
+            f"{name} is labelled by other assets than the weights: missing {list(missing)[:5]!r}, "
+            f"extra {list(extra)[:5]!r}"
+        )
+    return x.reindex(labels)
+
+
+class _Cov:
+    """S as a product: S a for a vector a, from a matrix or a factor model."""
+
+    def __init__(self, cov: Any, n: int, labels: Any) -> None:
+        if isinstance(cov, FactorCovariance):
+            b = cov.loadings
+            if labels is not None and _labels(b) is not None:
+                b = _aligned("cov.loadings", b, labels)
+            loadings = np.asarray(b, dtype=np.float64) if _labels(b) is None else b.to_numpy(float)
+            if loadings.ndim != 2 or loadings.shape[0] != n:
+                raise ValueError(
+                    f"cov.loadings has shape {loadings.shape}; expected {n} x K (one row per asset)"
+                )
+            k = loadings.shape[1]
+            self.b = _real_matrix("cov.loadings", loadings, (n, k))
+            self.f = _real_matrix("cov.factor_cov", cov.factor_cov, (k, k))
+            d = cov.specific
+            if labels is not None and _labels(d) is not None:
+                d = _aligned("cov.specific", d, labels)
+            self.d = _real_vector("cov.specific", d)
+            if len(self.d) != n:
+                raise ValueError(f"cov.specific has {len(self.d)} values; expected {n}")
+            if np.any(self.d < 0):
+                i = int(np.flatnonzero(self.d < 0)[0])
+                raise ValueError(f"cov.specific has a negative variance {self.d[i]!r} at {i}")
+            _symmetric("cov.factor_cov", self.f)
+            self.s: _F | None = None
+            return
+        pd = _inputs._pandas()
+        if pd is not None and isinstance(cov, pd.DataFrame):
+            if labels is not None:
+                cov = _aligned("cov", cov, labels)
+                if not cov.columns.is_unique or set(cov.columns) != set(labels):
+                    raise ValueError("cov's columns must be the weights' assets, as its index")
+                cov = cov[labels]
+            cov = cov.to_numpy(dtype=np.float64)
+        self.s = _real_matrix("cov", cov, (n, n))
+        _symmetric("cov", self.s)
+
+    def times(self, a: _F) -> _F:
+        if self.s is not None:
+            out: _F = self.s @ a
+            return out
+        factored: _F = self.b @ (self.f @ (self.b.T @ a)) + self.d * a
+        return factored
+
+
+def _symmetric(name: str, s: _F) -> None:
+    scale = float(np.max(np.abs(s))) if s.size else 0.0
+    gap = float(np.max(np.abs(s - s.T))) if s.size else 0.0
+    if gap > 1e-12 * scale:
+        raise ValueError(f"{name} is not symmetric (largest |S - S'| = {gap:g} of {scale:g})")
+
+
+def _active(weights: Any, benchmark_weights: Any, cov: Any) -> tuple[_F, _Cov, Any]:
+    labels = _labels(weights)
+    w = _real_vector("weights", weights)
+    if benchmark_weights is None:
+        wb = np.zeros_like(w)
+    else:
+        wb = _real_vector(
+            "benchmark_weights", _aligned("benchmark_weights", benchmark_weights, labels)
+        )
+        if wb.shape != w.shape:
+            raise ValueError(f"benchmark_weights has {len(wb)} weights but weights has {len(w)}")
+    return w - wb, _Cov(cov, len(w), labels), labels
+
+
+def _quadratic(a: _F, cov: _Cov) -> tuple[_F, _F, float]:
+    """(S a, the products a_i (S a)_i, a' S a summed exactly); refuses a
+    covariance that gives a'Sa below 0 beyond rounding."""
+    q = cov.times(a)
+    products = a * q
+    v = math.fsum(products.tolist())
+    bound = 1e-12 * math.fsum(np.abs(products).tolist())
+    if v < -bound:
+        raise ValueError(
+            f"cov is not positive semi-definite: a'Sa = {v:g} < 0 for the active weights a"
+        )
+    return q, products, max(v, 0.0)
+
+
+def ex_ante_tracking_error(
+    weights: Any,
+    benchmark_weights: Any,
+    cov: Any,
+    *,
+    periods_per_year: float | str | None = None,
+) -> float:
+    r"""Ex-ante tracking error :math:`\sqrt{a^\top S a}\,\sqrt{P}`, :math:`a = w - w_b`.
+
+    Parameters
+    ----------
+    weights, benchmark_weights : array_like or pandas Series
+        One weight per asset (benchmark_weights None: all zero, the
+        portfolio's own risk). pandas Series are matched by asset label (the
+        same assets on both sides, in any order).
+    cov : array_like, pandas DataFrame or FactorCovariance
+        The assets' per-period return covariance (N x N, symmetric, positive
+        semi-definite), or a factor model (never formed).
+    periods_per_year : float, str or None
+        Annualization (a number or a preset such as 'daily'); None: per period.
+    """
+    a, s, _ = _active(weights, benchmark_weights, cov)
+    _, _, v = _quadratic(a, s)
+    return math.sqrt(v) * math.sqrt(_scale(periods_per_year))
+
+
+def _scale(periods_per_year: float | str | None) -> float:
+    periods = _options.periods(periods_per_year)
+    return 1.0 if math.isnan(periods) else periods
+
+
+def contributions(
+    weights: Any,
+    benchmark_weights: Any,
+    cov: Any,
+    *,
+    groups: Any = None,
+    periods_per_year: float | str | None = None,
+) -> Contributions:
+    r"""Each position's part of the ex-ante tracking error (Euler's decomposition).
+
+    .. math:: m_i = \frac{(S a)_i}{TE}\sqrt{P}, \qquad c_i = a_i\, m_i, \qquad
+              \sum_i c_i = TE
+
+    (with TE per period inside the fraction). A position's total
+    contribution is negative when it offsets the others' active risk.
+
+    Parameters
+    ----------
+    weights, benchmark_weights, cov, periods_per_year
+        As for :func:`ex_ante_tracking_error`.
+    groups : sequence, pandas Series or mapping, optional
+        A label per asset (sector, chain, protocol); ``groups`` in the result
+        then sums the total contributions by label (their sum is TE too). A
+        Series or mapping is matched by asset label.
+
+    Returns
+    -------
+    Contributions: ``tracking_error``, ``active``, ``marginal``, ``total``
+    (arrays, or Series labelled by asset for pandas weights) and ``groups``
+    (a dict, or a Series for pandas weights; None without groups). With a
+    tracking error of 0 the marginal and total contributions are 0.
+    """
+    a, s, labels = _active(weights, benchmark_weights, cov)
+    q, products, v = _quadratic(a, s)
+    root = math.sqrt(_scale(periods_per_year))
+    te = math.sqrt(v)
+    if te > 0.0:
+        marginal = q / te * root
+        total = products / te * root
+    else:
+        marginal = np.zeros_like(a)
+        total = np.zeros_like(a)
+    grouped = _grouped(groups, total, labels)
+    pd = _inputs._pandas()
+    if labels is not None and pd is not None:
+        return Contributions(
+            te * root,
+            pd.Series(a, index=labels, name="active"),
+            pd.Series(marginal, index=labels, name="marginal"),
+            pd.Series(total, index=labels, name="total"),
+            None if grouped is None else pd.Series(grouped, name="total"),
+        )
+    return Contributions(te * root, a, marginal, total, grouped)
+
+
+def _grouped(groups: Any, total: _F, labels: Any) -> dict[Any, float] | None:
+    if groups is None:
+        return None
+    pd = _inputs._pandas()
+    if isinstance(groups, Mapping):
+        if labels is None:
+            raise TypeError("groups as a mapping needs weights labelled by asset (a pandas Series)")
+        missing = [x for x in labels if x not in groups]
+        if missing:
+            raise ValueError(f"groups has no label for the assets {missing[:5]!r}")
+        keys = [groups[x] for x in labels]
+    elif pd is not None and isinstance(groups, pd.Series):
+        keys = (
+            list(_aligned("groups", groups, labels).to_numpy())
+            if labels is not None
+            else list(groups)
+        )
+    else:
+        if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+            raise TypeError(f"groups must be a label per asset, not {type(groups).__name__}")
+        keys = list(groups)
+    if len(keys) != len(total):
+        raise ValueError(f"groups has {len(keys)} labels for {len(total)} assets")
+    members: dict[Any, list[float]] = {}
+    for key, c in zip(keys, total.tolist(), strict=True):
+        if isinstance(key, float) and math.isnan(key):
+            raise ValueError("groups has a missing label (NaN)")
+        members.setdefault(key, []).append(c)
+    return {key: math.fsum(cs) for key, cs in members.items()}
