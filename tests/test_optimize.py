@@ -166,3 +166,78 @@ def test_inputs_are_not_modified_and_zero_te_has_zero_contributions():
 
 def test_exported_from_the_package():
     assert trackerr.optimize.ex_ante_tracking_error is ex_ante_tracking_error
+
+
+# --- min_tracking_error -----------------------------------------------------------
+
+daqp = pytest.importorskip("daqp")
+
+
+def _factor_returns(n, t=756, seed=1):
+    rng = np.random.default_rng(seed)
+    b = rng.normal(0.0, 1.0, (n, 3))
+    r = rng.normal(0.0, 0.01, (t, 3)) @ b.T + rng.normal(0.0, 0.01, (t, n))
+    wb = rng.dirichlet(np.ones(n))
+    return r, r @ wb, wb
+
+
+def _kkt_gap(w, s, c, lo, hi, tol=1e-7):
+    """Optimality of min w'Sw - 2w'c, lo <= w <= hi, sum w fixed: the
+    gradient is one value (the budget's multiplier) on the free weights,
+    not below it at the lower bounds and not above it at the upper ones."""
+    g = 2.0 * (s @ w - c)
+    movable = hi - lo > tol  # a weight fixed by its bounds (lower = upper) has no condition
+    free = movable & (w > lo + tol) & (w < hi - tol)
+    lam = np.median(g[free]) if free.any() else np.median(g[movable])
+    scale = np.max(np.abs(g[movable])) + 1e-300
+    gaps = [np.abs(g[free] - lam).max(initial=0.0)]
+    gaps.append(np.maximum(lam - g[movable & (w <= lo + tol)], 0.0).max(initial=0.0))
+    gaps.append(np.maximum(g[movable & (w >= hi - tol)] - lam, 0.0).max(initial=0.0))
+    return max(gaps) / scale
+
+
+@pytest.mark.parametrize("n", [50, 500])
+def test_min_tracking_error_is_optimal_and_feasible(n):
+    r, bench, _ = _factor_returns(n, seed=n)
+    rng = np.random.default_rng(n)
+    hi = np.where(rng.random(n) < 0.25, 0.0, 0.10)  # a quarter excluded, caps of 10 %
+    res = trackerr.optimize.min_tracking_error(r, bench, upper=hi, periods_per_year=252)
+    w = res.weights
+    assert res.status == "optimal"
+    assert abs(w.sum() - 1.0) <= 1e-9 and w.min() >= -1e-12 and (w - hi).max() <= 1e-12
+    joint = np.cov(np.column_stack([r, bench]), rowvar=False)
+    s, c = joint[:-1, :-1], joint[:-1, -1]
+    assert _kkt_gap(w, s, c, np.zeros(n), hi) <= 1e-6
+    # the tracking error it reports is the ex-post one of the weights on that window
+    te = trackerr.tracking_error(r @ w, bench, periods_per_year=252)
+    assert res.tracking_error == pytest.approx(te, rel=1e-9)
+
+
+def test_min_tracking_error_from_cov_recovers_a_feasible_benchmark():
+    _, s, _, wb = _problem(40, seed=11)
+    res = trackerr.optimize.min_tracking_error(cov=s, benchmark_weights=wb)
+    np.testing.assert_allclose(res.weights, wb, atol=1e-8)
+    assert res.tracking_error <= 1e-7
+
+
+def test_min_tracking_error_labels_and_errors():
+    pd = pytest.importorskip("pandas")
+    r, bench, _ = _factor_returns(8, t=100, seed=3)
+    names = [f"A{i}" for i in range(8)]
+    frame = pd.DataFrame(r, columns=names)
+    res = trackerr.optimize.min_tracking_error(frame, pd.Series(bench), upper=0.5)
+    assert list(res.weights.index) == names
+    with pytest.raises(ValueError, match="cannot meet the budget"):
+        trackerr.optimize.min_tracking_error(r, bench, upper=0.1)  # 8 x 10 % < 100 %
+    with pytest.raises(ValueError, match="is above upper"):
+        trackerr.optimize.min_tracking_error(r, bench, lower=0.2, upper=0.1)
+    with pytest.raises(ValueError, match="benchmark"):
+        trackerr.optimize.min_tracking_error(r)
+    with pytest.raises(ValueError, match="not both"):
+        trackerr.optimize.min_tracking_error(
+            r, bench, cov=np.eye(8), benchmark_weights=np.ones(8) / 8
+        )
+    bad = r.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        trackerr.optimize.min_tracking_error(bad, bench)

@@ -35,6 +35,8 @@ rounding errors of the largest contribution (tested at 1e-12 relative).
 from __future__ import annotations
 
 import math
+import numbers
+import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -43,7 +45,14 @@ import numpy.typing as npt
 
 from . import _inputs, _options
 
-__all__ = ["Contributions", "FactorCovariance", "contributions", "ex_ante_tracking_error"]
+__all__ = [
+    "Contributions",
+    "FactorCovariance",
+    "Replication",
+    "contributions",
+    "ex_ante_tracking_error",
+    "min_tracking_error",
+]
 
 _F = npt.NDArray[np.float64]
 
@@ -317,3 +326,147 @@ def _grouped(groups: Any, total: _F, labels: Any) -> dict[Any, float] | None:
             raise ValueError("groups has a missing label (NaN)")
         members.setdefault(key, []).append(c)
     return {key: math.fsum(cs) for key, cs in members.items()}
+
+
+# --- minimum tracking error -----------------------------------------------------
+
+
+class Replication(NamedTuple):
+    """What :func:`min_tracking_error` found."""
+
+    weights: Any  # per asset (a Series for labelled input)
+    tracking_error: float  # at the weights, annualized as asked (ex post in-sample for returns)
+    status: str  # 'optimal'
+    solve_seconds: float
+    iterations: int
+
+
+def _daqp() -> Any:
+    try:
+        import daqp
+    except ImportError:
+        raise ImportError(
+            "min_tracking_error needs the daqp QP solver: pip install 'trackerr[optimize]'"
+        ) from None
+    return daqp
+
+
+def _bound(name: str, value: Any, n: int, labels: Any) -> _F:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        out = np.full(n, float(value))
+    else:
+        out = _real_vector(name, _aligned(name, value, labels))
+        if len(out) != n:
+            raise ValueError(f"{name} has {len(out)} values for {n} assets")
+    if np.any(np.isnan(out)):
+        raise ValueError(f"{name} has a NaN")
+    return out
+
+
+def min_tracking_error(
+    returns: Any = None,
+    benchmark: Any = None,
+    *,
+    cov: Any = None,
+    benchmark_weights: Any = None,
+    lower: Any = 0.0,
+    upper: Any = 1.0,
+    budget: float = 1.0,
+    periods_per_year: float | str | None = None,
+) -> Replication:
+    r"""Weights with the least tracking error, by a quadratic program.
+
+    From returns (a T x N array or DataFrame of the assets' periodic
+    returns and the benchmark's length-T returns), the ex-post tracking
+    error of the portfolio on that window is minimised:
+
+    .. math:: \min_w\; w^\top S w - 2 w^\top c, \qquad S = \operatorname{cov}(R),\;
+              c = \operatorname{cov}(R, b),
+
+    (the variance of :math:`R w - b` less the benchmark's own); from ``cov``
+    and ``benchmark_weights``, the ex-ante tracking error
+    (:math:`c = S w_b`). Subject to ``lower <= w <= upper`` (numbers or one
+    per asset; the default is long-only) and :math:`\sum_i w_i` = ``budget``.
+
+    The QP goes to daqp (a dual active-set solver, MIT; ``pip install
+    'trackerr[optimize]'``) with the objective scaled by the mean variance so
+    that its tolerances mean the same at any scale of returns. Infeasible
+    bounds (their sum cannot meet the budget) are a ValueError saying so.
+
+    Returns
+    -------
+    Replication: ``weights``, ``tracking_error`` (ex post on the returns, or
+    ex ante, annualized with ``periods_per_year``), ``status``,
+    ``solve_seconds``, ``iterations``.
+    """
+    labels: Any = None
+    pd = _inputs._pandas()
+    if returns is not None:
+        if cov is not None or benchmark_weights is not None:
+            raise ValueError("give returns and benchmark, or cov and benchmark_weights, not both")
+        if benchmark is None:
+            raise ValueError("returns needs the benchmark's returns (benchmark=)")
+        if pd is not None and isinstance(returns, pd.DataFrame):
+            labels = returns.columns
+            if isinstance(benchmark, pd.Series):
+                returns, benchmark = returns.align(benchmark, join="inner", axis=0)
+            returns = returns.to_numpy(dtype=np.float64)
+        r = np.asarray(returns, dtype=np.float64)
+        bvec = np.asarray(benchmark, dtype=np.float64)
+        if r.ndim != 2 or bvec.ndim != 1 or r.shape[0] != bvec.shape[0]:
+            raise ValueError(
+                f"returns must be T x N and benchmark length T; got {r.shape} and {bvec.shape}"
+            )
+        if r.shape[0] < 2:
+            raise ValueError("returns needs at least 2 periods")
+        if not (np.all(np.isfinite(r)) and np.all(np.isfinite(bvec))):
+            raise ValueError("returns and benchmark must be finite (drop or fill missing periods)")
+        joint = np.cov(np.column_stack([r, bvec]), rowvar=False)
+        s_mat = (joint[:-1, :-1] + joint[:-1, :-1].T) / 2
+        c = joint[:-1, -1]
+        var_b = float(joint[-1, -1])
+    else:
+        if cov is None or benchmark_weights is None:
+            raise ValueError("give returns and benchmark, or cov and benchmark_weights")
+        labels = _labels(benchmark_weights)
+        wb = _real_vector("benchmark_weights", benchmark_weights)
+        op = _Cov(cov, len(wb), labels)
+        if op.s is None:
+            op_s = op.b @ op.f @ op.b.T + np.diag(op.d)
+            s_mat = (op_s + op_s.T) / 2
+        else:
+            s_mat = op.s
+        c = s_mat @ wb
+        var_b = float(wb @ c)
+    n = s_mat.shape[0]
+    lo = _bound("lower", lower, n, labels)
+    hi = _bound("upper", upper, n, labels)
+    budget = _options.real("budget", budget)
+    if np.any(lo > hi):
+        i = int(np.flatnonzero(lo > hi)[0])
+        raise ValueError(f"lower (={lo[i]!r}) is above upper (={hi[i]!r}) for asset {i}")
+    if math.fsum(lo.tolist()) > budget or math.fsum(hi.tolist()) < budget:
+        raise ValueError(
+            f"the bounds cannot meet the budget: weights between sum(lower) = {lo.sum():g} and "
+            f"sum(upper) = {hi.sum():g}, budget {budget:g}"
+        )
+    daqp = _daqp()
+    scale = float(np.mean(np.diag(s_mat)))
+    scale = 1.0 / scale if scale > 0 else 1.0
+    h = np.ascontiguousarray(s_mat * scale)
+    f = np.ascontiguousarray(-c * scale)
+    a_rows = np.ones((1, n))
+    upper_all = np.concatenate([np.where(np.isinf(hi), 1e30, hi), [budget]])
+    lower_all = np.concatenate([np.where(np.isinf(lo), -1e30, lo), [budget]])
+    sense = np.zeros(n + 1, dtype=np.int32)
+    sense[-1] = 5  # the budget: an equality
+    t0 = time.perf_counter()
+    x, _, flag, info = daqp.solve(h, f, a_rows, upper_all, lower_all, sense)
+    seconds = time.perf_counter() - t0
+    if flag != 1:
+        raise RuntimeError(f"daqp did not find the optimum (exit flag {flag})")
+    w = np.clip(np.asarray(x, dtype=np.float64), lo, hi)
+    te2 = max(float(w @ s_mat @ w - 2.0 * (w @ c) + var_b), 0.0)
+    te = math.sqrt(te2) * math.sqrt(_scale(periods_per_year))
+    weights: Any = w if labels is None or pd is None else pd.Series(w, index=labels, name="weight")
+    return Replication(weights, te, "optimal", seconds, int(info.get("iterations", 0)))
