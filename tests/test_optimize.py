@@ -170,8 +170,6 @@ def test_exported_from_the_package():
 
 # --- min_tracking_error -----------------------------------------------------------
 
-daqp = pytest.importorskip("daqp")
-
 
 def _factor_returns(n, t=756, seed=1):
     rng = np.random.default_rng(seed)
@@ -198,6 +196,7 @@ def _kkt_gap(w, s, c, lo, hi, tol=1e-7):
 
 @pytest.mark.parametrize("n", [50, 500])
 def test_min_tracking_error_is_optimal_and_feasible(n):
+    pytest.importorskip("daqp")  # the optimize extra
     r, bench, _ = _factor_returns(n, seed=n)
     rng = np.random.default_rng(n)
     hi = np.where(rng.random(n) < 0.25, 0.0, 0.10)  # a quarter excluded, caps of 10 %
@@ -214,6 +213,7 @@ def test_min_tracking_error_is_optimal_and_feasible(n):
 
 
 def test_min_tracking_error_from_cov_recovers_a_feasible_benchmark():
+    pytest.importorskip("daqp")  # the optimize extra
     _, s, _, wb = _problem(40, seed=11)
     res = trackerr.optimize.min_tracking_error(cov=s, benchmark_weights=wb)
     np.testing.assert_allclose(res.weights, wb, atol=1e-8)
@@ -221,6 +221,7 @@ def test_min_tracking_error_from_cov_recovers_a_feasible_benchmark():
 
 
 def test_min_tracking_error_labels_and_errors():
+    pytest.importorskip("daqp")  # the optimize extra
     pd = pytest.importorskip("pandas")
     r, bench, _ = _factor_returns(8, t=100, seed=3)
     names = [f"A{i}" for i in range(8)]
