@@ -242,3 +242,30 @@ def test_min_tracking_error_labels_and_errors():
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match="finite"):
         trackerr.optimize.min_tracking_error(bad, bench)
+
+
+def test_group_caps_hold_and_loose_caps_change_nothing():
+    pytest.importorskip("daqp")
+    r, bench, _ = _factor_returns(30, seed=2)
+    groups = ["a"] * 10 + ["b"] * 10 + ["c"] * 10
+    res = trackerr.optimize.min_tracking_error(
+        r, bench, upper=0.2, groups=groups, group_caps={"a": 0.2, "b": (0.3, 0.5)}
+    )
+    w = res.weights
+    assert w[:10].sum() <= 0.2 + 1e-9 and 0.3 - 1e-9 <= w[10:20].sum() <= 0.5 + 1e-9
+    assert abs(w.sum() - 1.0) <= 1e-9 and w.min() >= -1e-12 and w.max() <= 0.2 + 1e-12
+    free = trackerr.optimize.min_tracking_error(r, bench, upper=0.2)
+    loose = trackerr.optimize.min_tracking_error(
+        r, bench, upper=0.2, groups=groups, group_caps={"a": 1.0, "b": (0.0, 1.0)}
+    )
+    np.testing.assert_allclose(loose.weights, free.weights, atol=1e-9)
+    # binding caps can only raise the tracking error
+    assert res.tracking_error >= free.tracking_error * (1 - 1e-9)
+    with pytest.raises(ValueError, match="infeasible"):
+        trackerr.optimize.min_tracking_error(
+            r, bench, groups=groups, group_caps={"a": 0.1, "b": 0.1, "c": 0.1}
+        )
+    with pytest.raises(ValueError, match="no asset belongs"):
+        trackerr.optimize.min_tracking_error(r, bench, groups=groups, group_caps={"z": 0.1})
+    with pytest.raises(ValueError, match="needs groups"):
+        trackerr.optimize.min_tracking_error(r, bench, group_caps={"a": 0.1})

@@ -300,6 +300,15 @@ def contributions(
 def _grouped(groups: Any, total: _F, labels: Any) -> dict[Any, float] | None:
     if groups is None:
         return None
+    keys = _group_keys(groups, len(total), labels)
+    members: dict[Any, list[float]] = {}
+    for key, c in zip(keys, total.tolist(), strict=True):
+        members.setdefault(key, []).append(c)
+    return {key: math.fsum(cs) for key, cs in members.items()}
+
+
+def _group_keys(groups: Any, n: int, labels: Any) -> list[Any]:
+    """A label per asset from a sequence, a Series or a mapping (by asset label)."""
     pd = _inputs._pandas()
     if isinstance(groups, Mapping):
         if labels is None:
@@ -318,14 +327,12 @@ def _grouped(groups: Any, total: _F, labels: Any) -> dict[Any, float] | None:
         if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
             raise TypeError(f"groups must be a label per asset, not {type(groups).__name__}")
         keys = list(groups)
-    if len(keys) != len(total):
-        raise ValueError(f"groups has {len(keys)} labels for {len(total)} assets")
-    members: dict[Any, list[float]] = {}
-    for key, c in zip(keys, total.tolist(), strict=True):
+    if len(keys) != n:
+        raise ValueError(f"groups has {len(keys)} labels for {n} assets")
+    for key in keys:
         if isinstance(key, float) and math.isnan(key):
             raise ValueError("groups has a missing label (NaN)")
-        members.setdefault(key, []).append(c)
-    return {key: math.fsum(cs) for key, cs in members.items()}
+    return keys
 
 
 # --- minimum tracking error -----------------------------------------------------
@@ -372,6 +379,8 @@ def min_tracking_error(
     lower: Any = 0.0,
     upper: Any = 1.0,
     budget: float = 1.0,
+    groups: Any = None,
+    group_caps: Mapping[Any, Any] | None = None,
     periods_per_year: float | str | None = None,
 ) -> Replication:
     r"""Weights with the least tracking error, by a quadratic program.
@@ -386,7 +395,10 @@ def min_tracking_error(
     (the variance of :math:`R w - b` less the benchmark's own); from ``cov``
     and ``benchmark_weights``, the ex-ante tracking error
     (:math:`c = S w_b`). Subject to ``lower <= w <= upper`` (numbers or one
-    per asset; the default is long-only) and :math:`\sum_i w_i` = ``budget``.
+    per asset; the default is long-only), :math:`\sum_i w_i` = ``budget``
+    and, with ``groups`` (a label per asset, as for :func:`contributions`)
+    and ``group_caps`` (label -> the most the group may hold, or a pair
+    (least, most)), the groups' total weights.
 
     The QP goes to daqp (a dual active-set solver, MIT; ``pip install
     'trackerr[optimize]'``) with the objective scaled by the mean variance so
@@ -455,14 +467,23 @@ def min_tracking_error(
     scale = 1.0 / scale if scale > 0 else 1.0
     h = np.ascontiguousarray(s_mat * scale)
     f = np.ascontiguousarray(-c * scale)
-    a_rows = np.ones((1, n))
-    upper_all = np.concatenate([np.where(np.isinf(hi), 1e30, hi), [budget]])
-    lower_all = np.concatenate([np.where(np.isinf(lo), -1e30, lo), [budget]])
-    sense = np.zeros(n + 1, dtype=np.int32)
-    sense[-1] = 5  # the budget: an equality
+    rows, row_lo, row_hi = [np.ones(n)], [budget], [budget]
+    for member, least, most in _group_rows(groups, group_caps, n, labels):
+        rows.append(member)
+        row_lo.append(least)
+        row_hi.append(most)
+    a_rows = np.vstack(rows)
+    upper_all = np.concatenate([np.where(np.isinf(hi), 1e30, hi), np.minimum(row_hi, 1e30)])
+    lower_all = np.concatenate([np.where(np.isinf(lo), -1e30, lo), np.maximum(row_lo, -1e30)])
+    sense = np.zeros(n + len(rows), dtype=np.int32)
+    sense[n] = 5  # the budget: an equality
     t0 = time.perf_counter()
     x, _, flag, info = daqp.solve(h, f, a_rows, upper_all, lower_all, sense)
     seconds = time.perf_counter() - t0
+    if flag == -1:
+        raise ValueError(
+            "no weights meet the bounds, the budget and the group caps together (infeasible)"
+        )
     if flag != 1:
         raise RuntimeError(f"daqp did not find the optimum (exit flag {flag})")
     w = np.clip(np.asarray(x, dtype=np.float64), lo, hi)
@@ -470,3 +491,34 @@ def min_tracking_error(
     te = math.sqrt(te2) * math.sqrt(_scale(periods_per_year))
     weights: Any = w if labels is None or pd is None else pd.Series(w, index=labels, name="weight")
     return Replication(weights, te, "optimal", seconds, int(info.get("iterations", 0)))
+
+
+def _group_rows(
+    groups: Any, caps: Mapping[Any, Any] | None, n: int, labels: Any
+) -> list[tuple[_F, float, float]]:
+    """(indicator of the group's assets, least, most) for each capped group."""
+    if caps is None:
+        if groups is not None:
+            raise ValueError("groups needs group_caps (label -> cap) here")
+        return []
+    if groups is None:
+        raise ValueError("group_caps needs groups (a label per asset)")
+    if not isinstance(caps, Mapping):
+        raise TypeError(f"group_caps must be a mapping of label -> cap, not {type(caps).__name__}")
+    keys = _group_keys(groups, n, labels)
+    out = []
+    for label, cap in caps.items():
+        member = np.array([k == label for k in keys], dtype=np.float64)
+        if not member.any():
+            raise ValueError(f"group_caps names {label!r}, which no asset belongs to")
+        if isinstance(cap, tuple):
+            if len(cap) != 2:
+                raise ValueError(f"group_caps[{label!r}] must be a cap or a pair (least, most)")
+            least = _options.real(f"group_caps[{label!r}]", cap[0])
+            most = _options.real(f"group_caps[{label!r}]", cap[1])
+        else:
+            least, most = -math.inf, _options.real(f"group_caps[{label!r}]", cap)
+        if least > most:
+            raise ValueError(f"group_caps[{label!r}]: least (={least!r}) is above most (={most!r})")
+        out.append((member, least, most))
+    return out
