@@ -269,3 +269,29 @@ def test_group_caps_hold_and_loose_caps_change_nothing():
         trackerr.optimize.min_tracking_error(r, bench, groups=groups, group_caps={"z": 0.1})
     with pytest.raises(ValueError, match="needs groups"):
         trackerr.optimize.min_tracking_error(r, bench, group_caps={"a": 0.1})
+
+
+def test_turnover_limit_holds_binds_and_relaxes():
+    pytest.importorskip("daqp")
+    r, bench, _ = _factor_returns(30, seed=5)
+    w0 = np.full(30, 1.0 / 30)
+    free = trackerr.optimize.min_tracking_error(r, bench, upper=0.2)
+    full = float(np.abs(free.weights - w0).sum())
+    stay = trackerr.optimize.min_tracking_error(r, bench, upper=0.2, current=w0, turnover=0.0)
+    np.testing.assert_allclose(stay.weights, w0, atol=1e-9)
+    half = trackerr.optimize.min_tracking_error(r, bench, upper=0.2, current=w0, turnover=full / 2)
+    assert abs(np.abs(half.weights - w0).sum() - full / 2) <= 1e-9  # binding: uses all of it
+    assert free.tracking_error <= half.tracking_error <= stay.tracking_error
+    loose = trackerr.optimize.min_tracking_error(r, bench, upper=0.2, current=w0, turnover=2 * full)
+    # the turnover variables leave the Hessian singular in them: daqp regularises
+    # (proximal steps), within the bar of 1e-6 on the tracking error
+    assert loose.tracking_error == pytest.approx(free.tracking_error, abs=1e-6)
+    assert abs(loose.weights.sum() - 1.0) <= 1e-9
+    with pytest.raises(ValueError, match="turnover needs current"):
+        trackerr.optimize.min_tracking_error(r, bench, turnover=0.1)
+    with pytest.raises(ValueError, match="at least 0"):
+        trackerr.optimize.min_tracking_error(r, bench, current=w0, turnover=-0.1)
+    with pytest.raises(ValueError, match="infeasible"):  # w0 breaks the caps, no room to move
+        trackerr.optimize.min_tracking_error(
+            r, bench, upper=0.2, current=np.eye(30)[0], turnover=0.0
+        )

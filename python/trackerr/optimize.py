@@ -381,6 +381,8 @@ def min_tracking_error(
     budget: float = 1.0,
     groups: Any = None,
     group_caps: Mapping[Any, Any] | None = None,
+    current: Any = None,
+    turnover: float | None = None,
     periods_per_year: float | str | None = None,
 ) -> Replication:
     r"""Weights with the least tracking error, by a quadratic program.
@@ -398,7 +400,9 @@ def min_tracking_error(
     per asset; the default is long-only), :math:`\sum_i w_i` = ``budget``
     and, with ``groups`` (a label per asset, as for :func:`contributions`)
     and ``group_caps`` (label -> the most the group may hold, or a pair
-    (least, most)), the groups' total weights.
+    (least, most)), the groups' total weights; with ``current`` weights and
+    ``turnover``, :math:`\sum_i |w_i - w^{0}_i| \le` ``turnover`` (by extra
+    variables :math:`t_i \ge |w_i - w^0_i|`, so the QP doubles in size).
 
     The QP goes to daqp (a dual active-set solver, MIT; ``pip install
     'trackerr[optimize]'``) with the objective scaled by the mean variance so
@@ -473,20 +477,60 @@ def min_tracking_error(
         row_lo.append(least)
         row_hi.append(most)
     a_rows = np.vstack(rows)
-    upper_all = np.concatenate([np.where(np.isinf(hi), 1e30, hi), np.minimum(row_hi, 1e30)])
-    lower_all = np.concatenate([np.where(np.isinf(lo), -1e30, lo), np.maximum(row_lo, -1e30)])
-    sense = np.zeros(n + len(rows), dtype=np.int32)
-    sense[n] = 5  # the budget: an equality
+    var_hi = np.where(np.isinf(hi), 1e30, hi)
+    var_lo = np.where(np.isinf(lo), -1e30, lo)
+    row_hi_a = np.minimum(row_hi, 1e30)
+    row_lo_a = np.maximum(row_lo, -1e30)
+    if turnover is not None or current is not None:
+        if turnover is None or current is None:
+            raise ValueError(
+                "turnover needs current (the weights held now), and current needs turnover"
+            )
+        limit = _options.real("turnover", turnover)
+        if not limit >= 0:
+            raise ValueError(f"turnover (={turnover!r}) must be at least 0")
+        w0 = _real_vector("current", _aligned("current", current, labels))
+        if len(w0) != n:
+            raise ValueError(f"current has {len(w0)} weights for {n} assets")
+        # variables [w, t]: w - t <= w0, -w - t <= -w0 (t >= |w - w0|), sum t <= limit
+        eye = np.eye(n)
+        a_rows = np.vstack(
+            [
+                np.hstack([a_rows, np.zeros((len(rows), n))]),
+                np.hstack([eye, -eye]),
+                np.hstack([-eye, -eye]),
+                np.concatenate([np.zeros(n), np.ones(n)])[None, :],
+            ]
+        )
+        row_hi_a = np.concatenate([row_hi_a, w0, -w0, [limit]])
+        row_lo_a = np.concatenate([row_lo_a, np.full(2 * n + 1, -1e30)])
+        var_hi = np.concatenate([var_hi, np.full(n, 1e30)])
+        var_lo = np.concatenate([var_lo, np.zeros(n)])
+        h = np.block([[h, np.zeros((n, n))], [np.zeros((n, n)), np.zeros((n, n))]])
+        f = np.concatenate([f, np.zeros(n)])
+    m = len(var_hi)
+    upper_all = np.concatenate([var_hi, row_hi_a])
+    lower_all = np.concatenate([var_lo, row_lo_a])
+    sense = np.zeros(len(upper_all), dtype=np.int32)
+    sense[m] = 5  # the budget: an equality
     t0 = time.perf_counter()
-    x, _, flag, info = daqp.solve(h, f, a_rows, upper_all, lower_all, sense)
+    x, _, flag, info = daqp.solve(
+        np.ascontiguousarray(h),
+        np.ascontiguousarray(f),
+        np.ascontiguousarray(a_rows),
+        upper_all,
+        lower_all,
+        sense,
+    )
     seconds = time.perf_counter() - t0
     if flag == -1:
         raise ValueError(
-            "no weights meet the bounds, the budget and the group caps together (infeasible)"
+            "no weights meet the bounds, the budget, the group caps and the turnover limit "
+            "together (infeasible)"
         )
     if flag != 1:
         raise RuntimeError(f"daqp did not find the optimum (exit flag {flag})")
-    w = np.clip(np.asarray(x, dtype=np.float64), lo, hi)
+    w = np.clip(np.asarray(x, dtype=np.float64)[:n], lo, hi)
     te2 = max(float(w @ s_mat @ w - 2.0 * (w @ c) + var_b), 0.0)
     te = math.sqrt(te2) * math.sqrt(_scale(periods_per_year))
     weights: Any = w if labels is None or pd is None else pd.Series(w, index=labels, name="weight")
