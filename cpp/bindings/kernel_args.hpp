@@ -1,4 +1,5 @@
-// Integer arguments of the kernel bindings (window, min_periods, threads).
+// Integer arguments of the kernel bindings (window, min_periods, threads,
+// the time windows' times).
 //
 // They are taken as Python objects and converted here, so that a value that
 // does not fit a C++ integer (window=2**63, threads=2**31) gets the same
@@ -43,6 +44,15 @@ inline int threads_arg(py::handle value) {
     if (t > 0) return static_cast<int>(t);
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     return static_cast<int>(std::min<unsigned>(cores, static_cast<unsigned>(detail::max_threads)));
+}
+
+/// The int64 times of a time-window kernel: a contiguous int64 array of
+/// `rows` values (the Python layer converts datetimes to nanoseconds).
+inline const std::int64_t* times_arg(const py::array& times, py::ssize_t rows) {
+    if (!times.dtype().is(py::dtype::of<std::int64_t>()) || times.ndim() != 1 || times.shape(0) != rows ||
+        times.strides(0) != static_cast<py::ssize_t>(sizeof(std::int64_t)))
+        throw std::invalid_argument("times must be a contiguous int64 array with one value per row");
+    return static_cast<const std::int64_t*>(times.data());
 }
 
 }  // namespace trackerr::bindings

@@ -121,22 +121,14 @@ void rolling_typed(Risk metric, const py::array& p, const py::array& b, const Ri
     rolling_risk(metric, pp, bp, prm, ov, col_stride, threads);
 }
 
-void rolling_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
-                   const py::object& window_arg, const py::object& min_periods_arg, double target,
-                   double periods, const py::array& out, const py::object& threads_arg_) {
-    const long long window = integer_arg(window_arg, "window", 1, PTRDIFF_MAX);
-    const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, window);
-    const int threads = threads_arg(threads_arg_);
+// The checks and the dispatch on dtypes both rolling entries share.
+void run_rolling(const std::string& name, const py::array& p, const std::optional<py::array>& b,
+                 const RiskParams& prm, const py::array& out, int threads) {
     const Risk metric = parse_risk(name);
     const py::array& bb = checked_pair(metric, p, b);
     if (!is64(out) || !out.writeable()) throw py::type_error("out must be a writeable float64 array");
     if (out.ndim() != p.ndim() || out.shape(0) != p.shape(0) || (p.ndim() == 2 && out.shape(1) != p.shape(1)))
         throw std::invalid_argument("out does not have the portfolio's shape");
-    RiskParams prm;
-    prm.target = target;
-    prm.periods = periods;
-    prm.window = static_cast<std::ptrdiff_t>(window);
-    prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
     if (is64(p)) {
         if (is64(bb)) return rolling_typed<double, double>(metric, p, bb, prm, out, threads);
         return rolling_typed<double, float>(metric, p, bb, prm, out, threads);
@@ -145,34 +137,35 @@ void rolling_entry(const std::string& name, const py::array& p, const std::optio
     return rolling_typed<float, float>(metric, p, bb, prm, out, threads);
 }
 
-// Time windows: rolling_entry's checks, with int64 times (one per row,
-// contiguous, non-decreasing: checked by the kernel) and a span > 0.
+void rolling_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
+                   const py::object& window_arg, const py::object& min_periods_arg, double target,
+                   double periods, const py::array& out, const py::object& threads_arg_) {
+    const long long window = integer_arg(window_arg, "window", 1, PTRDIFF_MAX);
+    const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, window);
+    const int threads = threads_arg(threads_arg_);
+    RiskParams prm;
+    prm.target = target;
+    prm.periods = periods;
+    prm.window = static_cast<std::ptrdiff_t>(window);
+    prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
+    run_rolling(name, p, b, prm, out, threads);
+}
+
+// Time windows: int64 times (one per row, non-decreasing: checked by the
+// kernel) and a span > 0; min_periods counts observations (0: 1).
 void rolling_time_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
                         const py::array& times, long long span, const py::object& min_periods_arg, double target,
                         double periods, const py::array& out, const py::object& threads_arg_) {
     const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, PTRDIFF_MAX);
     const int threads = threads_arg(threads_arg_);
-    const Risk metric = parse_risk(name);
-    const py::array& bb = checked_pair(metric, p, b);
-    if (!is64(out) || !out.writeable()) throw py::type_error("out must be a writeable float64 array");
-    if (out.ndim() != p.ndim() || out.shape(0) != p.shape(0) || (p.ndim() == 2 && out.shape(1) != p.shape(1)))
-        throw std::invalid_argument("out does not have the portfolio's shape");
-    if (!times.dtype().is(py::dtype::of<std::int64_t>()) || times.ndim() != 1 || times.shape(0) != p.shape(0) ||
-        times.strides(0) != static_cast<py::ssize_t>(sizeof(std::int64_t)))
-        throw std::invalid_argument("times must be a contiguous int64 array with one value per row");
     RiskParams prm;
     prm.target = target;
     prm.periods = periods;
     prm.window = 1;
     prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
-    prm.times = static_cast<const std::int64_t*>(times.data());
+    prm.times = times_arg(times, p.ndim() >= 1 ? p.shape(0) : 0);
     prm.span = static_cast<std::int64_t>(span);
-    if (is64(p)) {
-        if (is64(bb)) return rolling_typed<double, double>(metric, p, bb, prm, out, threads);
-        return rolling_typed<double, float>(metric, p, bb, prm, out, threads);
-    }
-    if (is64(bb)) return rolling_typed<float, double>(metric, p, bb, prm, out, threads);
-    return rolling_typed<float, float>(metric, p, bb, prm, out, threads);
+    run_rolling(name, p, b, prm, out, threads);
 }
 
 }  // namespace

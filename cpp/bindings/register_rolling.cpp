@@ -83,9 +83,7 @@ void rolling_time_entry(const std::vector<std::string>& metrics, const py::array
     if (metrics.size() != outputs.size()) throw std::invalid_argument("one output array per metric");
     const auto is64 = [](const py::array& a) { return a.dtype().is(py::dtype::of<double>()); };
     if (!is64(p) || !is64(b)) throw py::type_error("trackerr._core.rolling_time expects float64 arrays");
-    if (!times.dtype().is(py::dtype::of<std::int64_t>()) || times.ndim() != 1 || times.shape(0) != rows ||
-        times.strides(0) != static_cast<py::ssize_t>(sizeof(std::int64_t)))
-        throw std::invalid_argument("times must be a contiguous int64 array with one value per row");
+    const std::int64_t* tv = times_arg(times, rows);
     if (p.ndim() != 1 && p.ndim() != 2) throw std::invalid_argument("portfolio must be 1-D or 2-D");
     if (b.ndim() != 1 && !(b.ndim() == 2 && p.ndim() == 2 && b.shape(1) == p.shape(1)))
         throw std::invalid_argument("benchmark must be 1-D or have the portfolio's shape");
@@ -110,7 +108,6 @@ void rolling_time_entry(const std::vector<std::string>& metrics, const py::array
         *fields[k] = OutView{static_cast<double*>(const_cast<void*>(o.data())), o.strides(0)};
         out.col_stride[k] = o.ndim() == 2 ? o.strides(1) : 0;
     }
-    const auto* tv = static_cast<const std::int64_t*>(times.data());
     const auto* pd = static_cast<const double*>(p.data());
     const auto* bd = static_cast<const double*>(b.data());
     py::gil_scoped_release release;  // views into arrays the caller keeps alive

@@ -357,12 +357,6 @@ _NS_TIME = np.dtype("datetime64[ns]")
 _NS_LIMIT = 2**63 - 1  # (the lowest int64 is NaT)
 
 
-def _ns_of(values: np.ndarray) -> np.ndarray:
-    """datetime64 values (no NaT) as int64 nanoseconds; a time outside the
-    nanosecond range is a ValueError, not a wrapped value."""
-    return _inputs.datetime_ns(values, "t")
-
-
 def _tick_time(t: Any) -> tuple[int, str]:
     """One tick's time as int64 nanoseconds (UTC for a zone-aware time) and
     whether it was 'naive' or 'aware'."""
@@ -373,7 +367,7 @@ def _tick_time(t: Any) -> tuple[int, str]:
                 raise ValueError("t is NaT: each tick needs a time")
             return ns, "naive"
         if not np.isnat(t):
-            return int(_ns_of(np.asarray(t))), "naive"
+            return int(_inputs.datetime_ns(np.asarray(t), "t")), "naive"
     if type(t).__name__ == "NaTType" or isinstance(t, np.datetime64):
         raise ValueError("t is NaT: each tick needs a time")
     pd = _inputs._pandas()
@@ -441,7 +435,7 @@ def _batch_times(t: Any) -> tuple[np.ndarray, str]:
     if nat.any():
         row = int(np.flatnonzero(nat)[0])
         raise ValueError(f"t has a NaT at row {row}: each tick needs a time")
-    return np.ascontiguousarray(_ns_of(values)), zone
+    return np.ascontiguousarray(_inputs.datetime_ns(values, "t")), zone
 
 
 def _is_tick_time(t: Any) -> bool:

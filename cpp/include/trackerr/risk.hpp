@@ -39,6 +39,7 @@
 
 #include "detail/parallel.hpp"
 #include "rolling.hpp"
+#include "rolling_time.hpp"
 #include "view.hpp"
 
 namespace trackerr {
@@ -1193,9 +1194,7 @@ void slide_windows(const M& m, std::ptrdiff_t rows, const RiskParams& prm, OutVi
         return;
     }
     const std::int64_t* times = prm.times;
-    const std::int64_t span = prm.span;
-    constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
-    auto edge = [&](std::ptrdiff_t t) { return times[t] < lowest + span ? lowest : times[t] - span; };
+    auto edge = [&](std::ptrdiff_t t) { return time_edge(times[t], prm.span); };
     std::ptrdiff_t most = 1;  // the most rows a window holds
     for (std::ptrdiff_t t = 0, left = 0; t < rows; ++t) {
         while (left < t && times[left] <= edge(t)) ++left;
@@ -1226,12 +1225,9 @@ inline void check_risk_params(Risk metric, const RiskParams& prm) {
 
 inline void check_risk_window(const RiskParams& prm, std::ptrdiff_t rows) {
     if (prm.times != nullptr) {
-        if (prm.span <= 0) throw std::invalid_argument("span (=" + std::to_string(prm.span) + ") must be positive");
         if (prm.min_periods < 0)
             throw std::invalid_argument("min_periods (=" + std::to_string(prm.min_periods) + ") must be at least 0");
-        for (std::ptrdiff_t t = 1; t < rows; ++t)
-            if (prm.times[t] < prm.times[t - 1])
-                throw std::invalid_argument("times must not go back (row " + std::to_string(t) + ")");
+        check_times(prm.times, rows, prm.span);
         return;
     }
     if (prm.window < 1)
