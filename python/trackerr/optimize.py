@@ -43,13 +43,18 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from . import _inputs, _options
+from . import _estimators, _inputs, _options, _replicate
+from ._estimators import COVARIANCE_METHODS, BlackLitterman, black_litterman, covariance
 
 __all__ = [
+    "COVARIANCE_METHODS",
+    "BlackLitterman",
     "Contributions",
     "FactorCovariance",
     "Replication",
+    "black_litterman",
     "contributions",
+    "covariance",
     "ex_ante_tracking_error",
     "min_tracking_error",
 ]
@@ -175,6 +180,14 @@ class _Cov:
         factored: _F = self.b @ (self.f @ (self.b.T @ a)) + self.d * a
         return factored
 
+    def size(self, a: _F) -> float:
+        """sum_ij |a_i| |S_ij| |a_j|: the scale of a'Sa's rounding errors."""
+        m = np.abs(a)
+        if self.s is not None:
+            return float(m @ (np.abs(self.s) @ m))
+        b = np.abs(self.b)
+        return float(m @ (b @ (np.abs(self.f) @ (b.T @ m))) + m @ (self.d * m))
+
 
 def _symmetric(name: str, s: _F) -> None:
     scale = float(np.max(np.abs(s))) if s.size else 0.0
@@ -203,7 +216,7 @@ def _quadratic(a: _F, cov: _Cov) -> tuple[_F, _F, float]:
     q = cov.times(a)
     products = a * q
     v = math.fsum(products.tolist())
-    bound = 1e-12 * math.fsum(np.abs(products).tolist())
+    bound = 1e-12 * cov.size(a)
     if v < -bound:
         raise ValueError(
             f"cov is not positive semi-definite: a'Sa = {v:g} < 0 for the active weights a"
@@ -341,21 +354,19 @@ def _group_keys(groups: Any, n: int, labels: Any) -> list[Any]:
 class Replication(NamedTuple):
     """What :func:`min_tracking_error` found."""
 
-    weights: Any  # per asset (a Series for labelled input)
-    tracking_error: float  # at the weights, annualized as asked (ex post in-sample for returns)
-    status: str  # 'optimal'
+    weights: Any  # per asset (a Series for labelled input); with lots the rest is cash
+    tracking_error: float  # ex ante: from the covariance used, annualized as asked
+    ex_post: float | None  # realised on the input returns (None from cov)
+    contributions: Contributions  # of each asset (and of the benchmark, from returns)
+    names: int  # the number of names held
+    units: Any  # whole units per asset with lots (else None)
+    status: str  # 'optimal', 'heuristic' or 'exact'
+    objective: float  # lambda TE^2 - expected active return + costs, as minimised
     solve_seconds: float
-    iterations: int
+    iterations: int  # daqp's iterations, over all the solves
 
 
-def _daqp() -> Any:
-    try:
-        import daqp
-    except ImportError:
-        raise ImportError(
-            "min_tracking_error needs the daqp QP solver: pip install 'trackerr[optimize]'"
-        ) from None
-    return daqp
+_METHODS = ("heuristic", "exact")
 
 
 def _bound(name: str, value: Any, n: int, labels: Any) -> _F:
@@ -370,12 +381,37 @@ def _bound(name: str, value: Any, n: int, labels: Any) -> _F:
     return out
 
 
+def _per_asset(name: str, value: Any, n: int, labels: Any, *, positive: bool = False) -> _F:
+    """A finite number, or one per asset (a Series matched by label)."""
+    out = _bound(name, value, n, labels)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must be finite")
+    bad = out <= 0 if positive else out < 0
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        word = "above 0" if positive else "at least 0"
+        raise ValueError(f"{name} must be {word}; got {out[i]!r} for asset {i}")
+    return out
+
+
+def _count(name: str, value: Any, n: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not 1 <= int(value):
+        raise ValueError(f"{name} (={value!r}) must be at least 1")
+    return min(int(value), n)
+
+
 def min_tracking_error(
     returns: Any = None,
     benchmark: Any = None,
     *,
     cov: Any = None,
     benchmark_weights: Any = None,
+    estimator: str = "sample",
+    halflife: float | None = None,
     lower: Any = 0.0,
     upper: Any = 1.0,
     budget: float = 1.0,
@@ -383,40 +419,92 @@ def min_tracking_error(
     group_caps: Mapping[Any, Any] | None = None,
     current: Any = None,
     turnover: float | None = None,
+    costs: Any = None,
+    expected_returns: Any = None,
+    risk_aversion: float = 1.0,
+    max_names: int | None = None,
+    min_names: int | None = None,
+    min_position: float | None = None,
+    prices: Any = None,
+    capital: float | None = None,
+    lot_sizes: Any = 1.0,
+    method: str = "heuristic",
     periods_per_year: float | str | None = None,
 ) -> Replication:
-    r"""Weights with the least tracking error, by a quadratic program.
+    r"""Weights with the least tracking error, under real constraints.
 
-    From returns (a T x N array or DataFrame of the assets' periodic
-    returns and the benchmark's length-T returns), the ex-post tracking
-    error of the portfolio on that window is minimised:
+    The objective, with :math:`TE^2 = P\,(w - w_b)^\top S (w - w_b)` (or, from
+    returns, :math:`P \operatorname{var}(R w - b)` under the estimated
+    covariance), :math:`P` the periods per year (1 when None):
 
-    .. math:: \min_w\; w^\top S w - 2 w^\top c, \qquad S = \operatorname{cov}(R),\;
-              c = \operatorname{cov}(R, b),
+    .. math:: \min_w\; \lambda\,TE^2 \;-\; \mu^\top w \;+\; \kappa^\top |w - w^0|
 
-    (the variance of :math:`R w - b` less the benchmark's own); from ``cov``
-    and ``benchmark_weights``, the ex-ante tracking error
-    (:math:`c = S w_b`). Subject to ``lower <= w <= upper`` (numbers or one
-    per asset; the default is long-only), :math:`\sum_i w_i` = ``budget``
-    and, with ``groups`` (a label per asset, as for :func:`contributions`)
-    and ``group_caps`` (label -> the most the group may hold, or a pair
-    (least, most)), the groups' total weights; with ``current`` weights and
-    ``turnover``, :math:`\sum_i |w_i - w^{0}_i| \le` ``turnover`` (by extra
-    variables :math:`t_i \ge |w_i - w^0_i|`, so the QP doubles in size).
+    where :math:`\lambda` is ``risk_aversion``, :math:`\mu` the
+    ``expected_returns`` (so :math:`\mu^\top w` is the expected active return
+    up to the benchmark's own, a constant) and :math:`\kappa` the linear
+    trading ``costs`` per unit of weight traded from the ``current`` weights
+    :math:`w^0`. :math:`\mu` and :math:`\kappa` are in the units of the
+    returns annualized as TE is (with ``periods_per_year``); without them
+    :math:`\lambda` does not matter and the tracking error alone is
+    minimised.
 
-    The QP goes to daqp (a dual active-set solver, MIT; ``pip install
-    'trackerr[optimize]'``) with the objective scaled by the mean variance so
-    that its tolerances mean the same at any scale of returns. Infeasible
-    bounds (their sum cannot meet the budget) are a ValueError saying so.
+    Constraints: ``lower <= w <= upper`` (numbers, or one per asset; the
+    default is long-only), :math:`\sum_i w_i` = ``budget``; ``groups`` (a
+    label per asset) with ``group_caps`` (label -> the most the group may
+    hold, or a pair (least, most)); ``turnover``, :math:`\sum_i |w_i - w^0_i|
+    \le` ``turnover`` (needs ``current``); ``max_names`` and ``min_names``,
+    the most and fewest names held (a name is held at a weight above 1e-9);
+    ``min_position``, the least weight of a held name (``min_names`` needs
+    it); whole lots, given ``prices`` (per asset) and ``capital``: weights
+    are whole multiples of ``lot_sizes`` units (default 1) times the price
+    over the capital, the budget becomes a most and the rest is cash (0
+    return).
+
+    How it is solved:
+
+    * The convex problem is a quadratic program for daqp (a dual active-set
+      solver, MIT; ``pip install 'trackerr[optimize]'``), the objective
+      divided by the mean variance so that tolerances mean the same at any
+      scale of returns; absolute values through variables
+      :math:`t_i \ge |w_i - w^0_i|`.
+    * Cardinality and minimum positions (``method='heuristic'``): solve on all
+      names, keep the larger half and re-solve (on those names only) until at
+      most ``max_names`` remain, then swap names in (ranked by the
+      objective's gradient) and out (ranked by weight), re-solving each swap,
+      while the objective falls. ``method='exact'``: the mixed-integer QP
+      (a binary per name) by daqp's branch and bound: exact, and
+      exponential in the names: for small universes (seconds at 30 names,
+      about a minute at 50 for 10 names).
+    * Lots: round the weights down to whole lots, then move one lot (or one
+      lot from one name to another) at a time while the objective falls.
+      ``method='exact'`` writes each name's lot count in binary digits for
+      the branch and bound (up to 400 digits in all).
+
+    ``returns`` is a T x N array or DataFrame of the assets' periodic
+    returns and ``benchmark`` the benchmark's (length T; a Series is aligned
+    on the dates); the covariance of [R, b] is estimated by ``estimator``
+    (see :func:`covariance`: 'sample', 'ledoit_wolf', 'ewma' with
+    ``halflife``). Or give ``cov`` (N x N, or a :class:`FactorCovariance`,
+    formed here) and ``benchmark_weights``.
 
     Returns
     -------
-    Replication: ``weights``, ``tracking_error`` (ex post on the returns, or
-    ex ante, annualized with ``periods_per_year``), ``status``,
+    Replication: ``weights``, ``tracking_error`` (ex ante under the covariance
+    used), ``ex_post`` (the realised tracking error of the weights on the
+    input returns; None from ``cov``), ``contributions`` (Euler's, see
+    :func:`contributions`; from returns the benchmark's own part is the
+    entry 'benchmark'), ``names``, ``units``, ``status`` ('optimal' for the
+    convex problem, 'heuristic' or 'exact'), ``objective``,
     ``solve_seconds``, ``iterations``.
+
+    Raises ValueError for constraints no weights can meet, saying which.
     """
+    t0 = time.perf_counter()
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}; got {method!r}")
     labels: Any = None
     pd = _inputs._pandas()
+    r = bvec = None
     if returns is not None:
         if cov is not None or benchmark_weights is not None:
             raise ValueError("give returns and benchmark, or cov and benchmark_weights, not both")
@@ -437,13 +525,18 @@ def min_tracking_error(
             raise ValueError("returns needs at least 2 periods")
         if not (np.all(np.isfinite(r)) and np.all(np.isfinite(bvec))):
             raise ValueError("returns and benchmark must be finite (drop or fill missing periods)")
-        joint = np.cov(np.column_stack([r, bvec]), rowvar=False)
-        s_mat = (joint[:-1, :-1] + joint[:-1, :-1].T) / 2
+        joint = np.asarray(
+            _estimators.covariance(np.column_stack([r, bvec]), method=estimator, halflife=halflife),
+            dtype=np.float64,
+        )
+        s_mat = joint[:-1, :-1]
         c = joint[:-1, -1]
         var_b = float(joint[-1, -1])
     else:
         if cov is None or benchmark_weights is None:
             raise ValueError("give returns and benchmark, or cov and benchmark_weights")
+        if estimator != "sample" or halflife is not None:
+            raise ValueError("estimator and halflife are for returns; cov is already an estimate")
         labels = _labels(benchmark_weights)
         wb = _real_vector("benchmark_weights", benchmark_weights)
         op = _Cov(cov, len(wb), labels)
@@ -452,89 +545,162 @@ def min_tracking_error(
             s_mat = (op_s + op_s.T) / 2
         else:
             s_mat = op.s
+        joint = None
         c = s_mat @ wb
         var_b = float(wb @ c)
     n = s_mat.shape[0]
+    periods = _scale(periods_per_year)
     lo = _bound("lower", lower, n, labels)
     hi = _bound("upper", upper, n, labels)
     budget = _options.real("budget", budget)
     if np.any(lo > hi):
         i = int(np.flatnonzero(lo > hi)[0])
         raise ValueError(f"lower (={lo[i]!r}) is above upper (={hi[i]!r}) for asset {i}")
-    if math.fsum(lo.tolist()) > budget or math.fsum(hi.tolist()) < budget:
+    lots = prices is not None or capital is not None
+    if not lots and (math.fsum(lo.tolist()) > budget or math.fsum(hi.tolist()) < budget):
         raise ValueError(
             f"the bounds cannot meet the budget: weights between sum(lower) = {lo.sum():g} and "
             f"sum(upper) = {hi.sum():g}, budget {budget:g}"
         )
-    daqp = _daqp()
-    scale = float(np.mean(np.diag(s_mat)))
-    scale = 1.0 / scale if scale > 0 else 1.0
-    h = np.ascontiguousarray(s_mat * scale)
-    f = np.ascontiguousarray(-c * scale)
-    rows, row_lo, row_hi = [np.ones(n)], [budget], [budget]
-    for member, least, most in _group_rows(groups, group_caps, n, labels):
-        rows.append(member)
-        row_lo.append(least)
-        row_hi.append(most)
-    a_rows = np.vstack(rows)
-    var_hi = np.where(np.isinf(hi), 1e30, hi)
-    var_lo = np.where(np.isinf(lo), -1e30, lo)
-    row_hi_a = np.minimum(row_hi, 1e30)
-    row_lo_a = np.maximum(row_lo, -1e30)
-    if turnover is not None or current is not None:
-        if turnover is None or current is None:
-            raise ValueError(
-                "turnover needs current (the weights held now), and current needs turnover"
-            )
-        limit = _options.real("turnover", turnover)
-        if not limit >= 0:
-            raise ValueError(f"turnover (={turnover!r}) must be at least 0")
+    w0 = limit = kappa = mu = None
+    if current is not None:
         w0 = _real_vector("current", _aligned("current", current, labels))
         if len(w0) != n:
             raise ValueError(f"current has {len(w0)} weights for {n} assets")
-        # variables [w, t]: w - t <= w0, -w - t <= -w0 (t >= |w - w0|), sum t <= limit
-        eye = np.eye(n)
-        a_rows = np.vstack(
-            [
-                np.hstack([a_rows, np.zeros((len(rows), n))]),
-                np.hstack([eye, -eye]),
-                np.hstack([-eye, -eye]),
-                np.concatenate([np.zeros(n), np.ones(n)])[None, :],
-            ]
-        )
-        row_hi_a = np.concatenate([row_hi_a, w0, -w0, [limit]])
-        row_lo_a = np.concatenate([row_lo_a, np.full(2 * n + 1, -1e30)])
-        var_hi = np.concatenate([var_hi, np.full(n, 1e30)])
-        var_lo = np.concatenate([var_lo, np.zeros(n)])
-        h = np.block([[h, np.zeros((n, n))], [np.zeros((n, n)), np.zeros((n, n))]])
-        f = np.concatenate([f, np.zeros(n)])
-    m = len(var_hi)
-    upper_all = np.concatenate([var_hi, row_hi_a])
-    lower_all = np.concatenate([var_lo, row_lo_a])
-    sense = np.zeros(len(upper_all), dtype=np.int32)
-    sense[m] = 5  # the budget: an equality
-    t0 = time.perf_counter()
-    x, _, flag, info = daqp.solve(
-        np.ascontiguousarray(h),
-        np.ascontiguousarray(f),
-        np.ascontiguousarray(a_rows),
-        upper_all,
-        lower_all,
-        sense,
+    if turnover is not None:
+        limit = _options.real("turnover", turnover)
+        if not limit >= 0:
+            raise ValueError(f"turnover (={turnover!r}) must be at least 0")
+    if costs is not None:
+        kappa = _per_asset("costs", costs, n, labels)
+    if w0 is None and (limit is not None or kappa is not None):
+        raise ValueError("turnover and costs need current (the weights held now)")
+    if w0 is not None and limit is None and kappa is None:
+        raise ValueError("current needs turnover or costs (what to limit or charge)")
+    if expected_returns is not None:
+        mu = _bound("expected_returns", expected_returns, n, labels)
+        if not np.all(np.isfinite(mu)):
+            raise ValueError("expected_returns must be finite")
+    lam = _options.real("risk_aversion", risk_aversion)
+    if not (lam > 0 and math.isfinite(lam)):
+        raise ValueError(f"risk_aversion (={risk_aversion!r}) must be a finite number above 0")
+    most = _count("max_names", max_names, n)
+    fewest = _count("min_names", min_names, n)
+    least = 0.0
+    if min_position is not None:
+        least = _options.real("min_position", min_position)
+        if not (least > 0 and math.isfinite(least)):
+            raise ValueError(f"min_position (={min_position!r}) must be a finite number above 0")
+        if np.any(lo < 0):
+            raise ValueError("min_position is for long positions: lower must be at least 0")
+    if fewest is not None and least == 0.0:
+        raise ValueError("min_names needs min_position (the least weight that counts as held)")
+    if most is not None and fewest is not None and fewest > most:
+        raise ValueError(f"min_names (={fewest}) is above max_names (={most})")
+    units = None
+    if lots:
+        if prices is None or capital is None:
+            raise ValueError("whole lots need both prices (per asset) and capital")
+        cap = _options.real("capital", capital)
+        if not (cap > 0 and math.isfinite(cap)):
+            raise ValueError(f"capital (={capital!r}) must be a finite number above 0")
+        price = _per_asset("prices", prices, n, labels, positive=True)
+        lot = _per_asset("lot_sizes", lot_sizes, n, labels, positive=True)
+        if np.any(lo < 0):
+            raise ValueError("whole lots are for long positions: lower must be at least 0")
+        units = lot * price / cap
+    elif not (isinstance(lot_sizes, numbers.Real) and float(lot_sizes) == 1.0):
+        raise ValueError("lot_sizes needs prices and capital")
+    problem = _replicate.Problem(
+        s_mat,
+        c,
+        var_b,
+        lo,
+        hi,
+        budget,
+        _group_rows(groups, group_caps, n, labels),
+        w0=w0,
+        limit=limit,
+        costs=kappa,
+        alpha=None if mu is None else mu,
+        weight=lam * periods,
+        cash=lots,
     )
+    names = _replicate.Names(most or n, fewest or 0, least)
+    integer = most is not None or fewest is not None or least > 0
+    try:
+        if method == "exact" and (integer or lots):
+            obj, w = _replicate.exact_support(problem, names, units)
+            status = "exact"
+        elif integer:
+            obj, w = _replicate.support_search(problem, names)
+            status = "heuristic"
+        else:
+            w_opt = problem.solve(np.arange(n))
+            if w_opt is None:
+                raise _replicate.Infeasible(
+                    "the bounds, the budget, the group caps and the turnover limit together"
+                )
+            w, obj, status = w_opt, problem.objective(w_opt), "optimal"
+        count = None
+        if lots and status != "exact":
+            assert units is not None
+            obj, w, count = _replicate.lot_search(problem, w, units, names)
+            status = "heuristic"
+    except _replicate.Infeasible as exc:
+        raise ValueError(f"no weights meet {exc} (infeasible)") from None
     seconds = time.perf_counter() - t0
-    if flag == -1:
-        raise ValueError(
-            "no weights meet the bounds, the budget, the group caps and the turnover limit "
-            "together (infeasible)"
+    if joint is not None:
+        assert r is not None and bvec is not None
+        w_all: Any = np.append(w, 0.0)
+        b_all: Any = np.zeros(n + 1)
+        b_all[-1] = 1.0
+        joint_all: Any = joint
+        if labels is not None and pd is not None:
+            own = benchmark.name if isinstance(benchmark, pd.Series) else None
+            own = "benchmark" if own is None or own in labels else own
+            names_all = pd.Index([*labels, own])
+            w_all = pd.Series(w_all, index=names_all)
+            b_all = pd.Series(b_all, index=names_all)
+            joint_all = pd.DataFrame(joint, index=names_all, columns=names_all)
+        parts = contributions(w_all, b_all, joint_all, periods_per_year=periods_per_year)
+        ex_post = _fullsample_te(r @ w, bvec, periods_per_year)
+    else:
+        parts = contributions(
+            pd.Series(w, index=labels) if labels is not None and pd is not None else w,
+            benchmark_weights,
+            cov,
+            groups=groups,
+            periods_per_year=periods_per_year,
         )
-    if flag != 1:
-        raise RuntimeError(f"daqp did not find the optimum (exit flag {flag})")
-    w = np.clip(np.asarray(x, dtype=np.float64)[:n], lo, hi)
-    te2 = max(float(w @ s_mat @ w - 2.0 * (w @ c) + var_b), 0.0)
-    te = math.sqrt(te2) * math.sqrt(_scale(periods_per_year))
-    weights: Any = w if labels is None or pd is None else pd.Series(w, index=labels, name="weight")
-    return Replication(weights, te, "optimal", seconds, int(info.get("iterations", 0)))
+        ex_post = None
+    te = parts.tracking_error
+    if count is None and units is not None:
+        count = np.round(w / units).astype(np.int64)
+    held_units = None if units is None or count is None else count * lot
+    weights: Any = w
+    if labels is not None and pd is not None:
+        weights = pd.Series(w, index=labels, name="weight")
+        if held_units is not None:
+            held_units = pd.Series(held_units, index=labels, name="units")
+    return Replication(
+        weights,
+        te,
+        ex_post,
+        parts,
+        int(np.count_nonzero(np.abs(w) > _replicate.HELD)),
+        held_units,
+        status,
+        obj,
+        seconds,
+        problem.iterations,
+    )
+
+
+def _fullsample_te(active_or_p: Any, b: Any, periods_per_year: float | str | None) -> float:
+    from . import tracking_error
+
+    return float(tracking_error(active_or_p, b, periods_per_year=periods_per_year))
 
 
 def _group_rows(

@@ -1,0 +1,606 @@
+r"""The search behind :func:`trackerr.optimize.min_tracking_error`.
+
+A :class:`Problem` holds one replication problem in per-period units:
+
+.. math::
+
+    \min_w\; O(w) = \lambda P\,(w^\top S w - 2 w^\top c + v_b)
+                  - \alpha^\top w + \kappa^\top |w - w^0|
+
+(:math:`\lambda` the risk aversion, :math:`P` the periods per year, so the
+first term is :math:`\lambda\,TE^2` annualized; :math:`\alpha` expected
+returns, :math:`\kappa` linear trading costs) subject to bounds, the budget,
+group rows and a turnover limit. Its convex part always goes to daqp; the
+mixed-integer parts are searched around it:
+
+* :meth:`Problem.solve` solves the QP on a subset of the names (the others
+  held at 0), which is what every search step needs: a support of 20 names
+  is a 20-variable QP however many names the universe has.
+* :func:`support_search` (cardinality, minimum position): solve on all names,
+  keep the larger half and re-solve until at most ``max_names`` remain, then
+  swap names in (ranked by the objective's reduced gradient) and out (ranked
+  by weight) while the objective falls.
+* :func:`exact_support` the same problem as a mixed-integer QP for daqp's
+  branch and bound (a binary per name), for small universes and for
+  measuring the search's gap.
+* :func:`lot_search` whole lots: round the continuous weights down to lots,
+  then move one lot, or one lot from one name to another, while the
+  objective falls (each move's change is computed in O(1) from S w).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+_F = npt.NDArray[np.float64]
+_I = npt.NDArray[np.intp]
+_BIG = 1e30  # daqp's "no bound"
+HELD = 1e-9  # a weight larger than this in absolute value holds its name
+
+
+class Infeasible(Exception):
+    """No weights meet the constraints (the message says which)."""
+
+
+def _daqp() -> Any:
+    try:
+        import daqp
+    except ImportError:
+        raise ImportError(
+            "min_tracking_error needs the daqp QP solver: pip install 'trackerr[optimize]'"
+        ) from None
+    return daqp
+
+
+def _finite(x: _F) -> _F:
+    out: _F = np.clip(x, -_BIG, _BIG)
+    return out
+
+
+@dataclass
+class Problem:
+    """One replication problem (see the module docstring)."""
+
+    s: _F
+    c: _F
+    var_b: float
+    lo: _F
+    hi: _F
+    budget: float
+    rows: list[tuple[_F, float, float]]
+    w0: _F | None = None
+    limit: float | None = None
+    costs: _F | None = None
+    alpha: _F | None = None
+    weight: float = 1.0
+    cash: bool = False  # the budget is a most (lots: the rest is cash)
+    iterations: int = 0
+    solves: int = 0
+    mv: float = field(init=False)
+    f: _F = field(init=False)
+
+    def __post_init__(self) -> None:
+        diag = np.diag(self.s)
+        mv = float(np.mean(diag)) if len(diag) else 1.0
+        self.mv = mv if mv > 0 else 1.0
+        # daqp minimises x'Hx/2 + f'x; O(w) / (2 weight mv) gives H = S / mv
+        self.f = -self.c / self.mv
+        if self.alpha is not None:
+            self.f = self.f - self.alpha / (2.0 * self.weight * self.mv)
+
+    @property
+    def n(self) -> int:
+        return len(self.c)
+
+    def variance(self, w: _F) -> float:
+        """The per-period variance of the active returns at w (>= 0)."""
+        return max(float(w @ (self.s @ w)) - 2.0 * float(w @ self.c) + self.var_b, 0.0)
+
+    def objective(self, w: _F) -> float:
+        out = self.weight * self.variance(w)
+        if self.alpha is not None:
+            out -= float(self.alpha @ w)
+        if self.costs is not None and self.w0 is not None:
+            out += float(self.costs @ np.abs(w - self.w0))
+        return out
+
+    def solve(self, on: _I, lo: _F | None = None, hi: _F | None = None) -> _F | None:
+        """The QP's optimum with only the names `on` held (None: infeasible).
+
+        `lo` and `hi` are the bounds of those names (default: the problem's).
+        """
+        n, k = self.n, len(on)
+        lo = self.lo[on] if lo is None else lo
+        hi = self.hi[on] if hi is None else hi
+        off = np.ones(n, dtype=bool)
+        off[on] = False
+        h = self.s[np.ix_(on, on)] / self.mv
+        f = self.f[on]
+        rows = [np.ones(k)]
+        row_lo = [-_BIG if self.cash else self.budget]
+        row_hi = [self.budget]
+        for member, least, most in self.rows:
+            rows.append(member[on])
+            row_lo.append(least)
+            row_hi.append(most)
+        a = np.vstack(rows)
+        var_lo, var_hi = _finite(lo), _finite(hi)
+        up, down = _finite(np.array(row_hi)), _finite(np.array(row_lo))
+        if self.w0 is not None:
+            w0 = self.w0[on]
+            # variables [w, t]: t >= |w - w0|, costs on t, sum t within the limit
+            eye = np.eye(k)
+            blocks = [
+                np.hstack([a, np.zeros((len(a), k))]),
+                np.hstack([eye, -eye]),
+                np.hstack([-eye, -eye]),
+            ]
+            up = np.concatenate([up, w0, -w0])
+            down = np.concatenate([down, np.full(2 * k, -_BIG)])
+            if self.limit is not None:
+                spent = math.fsum(np.abs(self.w0[off]).tolist())
+                blocks.append(np.concatenate([np.zeros(k), np.ones(k)])[None, :])
+                up = np.concatenate([up, [self.limit - spent]])
+                down = np.concatenate([down, [-_BIG]])
+            a = np.vstack(blocks)
+            var_lo = np.concatenate([var_lo, np.zeros(k)])
+            var_hi = np.concatenate([var_hi, np.full(k, _BIG)])
+            h = np.block([[h, np.zeros((k, k))], [np.zeros((k, k)), np.zeros((k, k))]])
+            tf = np.zeros(k) if self.costs is None else self.costs[on] / (2 * self.weight * self.mv)
+            f = np.concatenate([f, tf])
+        m = len(var_lo)
+        sense = np.zeros(m + len(a), dtype=np.int32)
+        if not self.cash:
+            sense[m] = 5  # the budget: an equality
+        x, _, flag, info = _daqp().solve(
+            np.ascontiguousarray(h),
+            np.ascontiguousarray(f),
+            np.ascontiguousarray(a),
+            np.concatenate([var_hi, up]),
+            np.concatenate([var_lo, down]),
+            sense,
+        )
+        self.solves += 1
+        self.iterations += int(info.get("iterations", 0))
+        if flag == -1:
+            return None
+        if flag != 1:
+            raise RuntimeError(f"daqp did not find the optimum (exit flag {flag})")
+        w = np.zeros(n)
+        w[on] = np.clip(np.asarray(x, dtype=np.float64)[:k], lo, hi)
+        return w
+
+    def gradient(self, w: _F) -> _F:
+        """dO/dw (costs by the side w is on; at w = w0 the buying side)."""
+        g: _F = 2.0 * self.weight * (self.s @ w - self.c)
+        if self.alpha is not None:
+            g = g - self.alpha
+        if self.costs is not None and self.w0 is not None:
+            g = g + self.costs * np.where(w < self.w0, -1.0, 1.0)
+        return g
+
+
+def held(w: _F) -> _I:
+    out: _I = np.flatnonzero(np.abs(w) > HELD)
+    return out
+
+
+# --- cardinality and minimum position: a search over supports --------------------
+
+
+@dataclass
+class Names:
+    """The integer side: at most/least this many names, each held at least `least`."""
+
+    most: int
+    fewest: int
+    least: float  # the minimum position (0: none)
+
+
+def _bounds_on(p: Problem, on: _I, names: Names) -> tuple[_F, _F]:
+    lo = p.lo[on].copy()
+    if names.least > 0:
+        lo = np.maximum(lo, names.least)
+    return lo, p.hi[on]
+
+
+def _evaluate(p: Problem, on: _I, names: Names) -> tuple[float, _F] | None:
+    on = np.sort(on)
+    lo, hi = _bounds_on(p, on, names)
+    if np.any(lo > hi):
+        return None
+    w = p.solve(on, lo, hi)
+    if w is None:
+        return None
+    return p.objective(w), w
+
+
+def support_search(p: Problem, names: Names, rounds: int = 200) -> tuple[float, _F]:
+    """Cardinality and minimum position by the halving-and-swapping search."""
+    can = np.flatnonzero((p.hi > HELD) | (p.lo < -HELD))
+    must = np.flatnonzero((p.lo > HELD) | (p.hi < -HELD))
+    if len(must) > names.most:
+        raise Infeasible(
+            f"{len(must)} names have a lower bound above 0 (they must be held), more than "
+            f"max_names={names.most}"
+        )
+    if len(can) < names.fewest:
+        raise Infeasible(f"only {len(can)} names may be held, fewer than min_names={names.fewest}")
+    w = p.solve(can)
+    if w is None:
+        raise Infeasible("the bounds, budget, group caps and turnover limit")
+    on = held(w)
+    while True:
+        if len(on) > names.most:
+            # keep the larger half (the names that must be held first)
+            key = np.abs(w[on]) + np.isin(on, must) * 1e30
+            on = on[np.argsort(-key, kind="stable")][: max(names.most, math.ceil(len(on) / 2))]
+        obj, w, on = _fit(p, on, names, w, can, must)
+        if names.least == 0 and len(held(w)) >= names.fewest:
+            on = np.union1d(held(w), must)  # names the re-solve let go leave
+        if len(on) <= names.most:
+            break
+    return _swap(p, names, (obj, w), on, can, set(must.tolist()), rounds)
+
+
+def _fit(p: Problem, on: _I, names: Names, w: _F, can: _I, must: _I) -> tuple[float, _F, _I]:
+    """Solve on the support `on`, repairing it when no weights fit: names
+    leave (smallest first) while their minimum positions exceed the budget,
+    and join (best gradient first) while too few names can reach it."""
+    g = p.gradient(w)
+    for _ in range(len(can) + 1):
+        if len(on) < names.fewest or (
+            not p.cash and math.fsum(p.hi[on].tolist()) < p.budget and len(on) < names.most
+        ):
+            pool = np.setdiff1d(can, on)
+            if not len(pool):
+                break
+            on = np.append(on, pool[int(np.argmin(g[pool]))])
+            continue
+        got = _evaluate(p, on, names)
+        if got is not None:
+            return got[0], got[1], on
+        floor = np.maximum(p.lo[on], names.least)
+        if math.fsum(floor.tolist()) > p.budget and len(on) > max(names.fewest, len(must)):
+            drop = [i for i in np.argsort(np.abs(w[on]), kind="stable") if on[i] not in must]
+            on = np.delete(on, drop[0])
+            continue
+        break
+    raise Infeasible(_why(p, names))
+
+
+def _swap(
+    p: Problem,
+    names: Names,
+    best: tuple[float, _F],
+    on: _I,
+    can: _I,
+    must: set[int],
+    rounds: int,
+    width: int = 6,
+) -> tuple[float, _F]:
+    """Swap names in and out of the support while the objective falls."""
+    obj, w = best
+    tried: set[tuple[int, ...]] = {tuple(np.sort(on).tolist())}
+    for _ in range(rounds):
+        g = p.gradient(w)
+        inside = on[(w[on] > p.lo[on] + HELD) & (w[on] < p.hi[on] - HELD)]
+        nu = float(np.median(g[inside])) if len(inside) else float(np.median(g[on]))
+        pool = np.setdiff1d(can, on)
+        ins = pool[np.argsort(g[pool] - nu, kind="stable")][:width]
+        outs = np.array([i for i in on[np.argsort(np.abs(w[on]), kind="stable")] if i not in must])
+        outs = outs[:width]
+        moves: list[_I] = []
+        if len(on) < names.most:
+            moves += [np.append(on, j) for j in ins]
+        if len(on) > names.fewest:
+            moves += [on[on != i] for i in outs]
+        moves += [np.append(on[on != i], j) for i in outs for j in ins]
+        found: tuple[float, _F, _I] | None = None
+        for trial in moves:
+            key = tuple(np.sort(trial).tolist())
+            if key in tried:
+                continue
+            tried.add(key)
+            got = _evaluate(p, trial, names)
+            if got is not None and got[0] < obj - 1e-12 * max(abs(obj), 1e-300):
+                if found is None or got[0] < found[0]:
+                    found = (got[0], got[1], np.sort(trial))
+        if found is None:
+            break
+        obj, w, on = found
+        if names.least == 0:
+            on = held(w) if len(held(w)) >= names.fewest else on
+    return obj, w
+
+
+def _why(p: Problem, names: Names) -> str:
+    top = np.sort(p.hi)[::-1][: names.most]
+    if names.most < p.n and math.fsum(top.tolist()) < p.budget - 1e-12 and not p.cash:
+        return (
+            f"max_names={names.most}: the {names.most} largest upper bounds sum to "
+            f"{math.fsum(top.tolist()):g}, below the budget {p.budget:g}"
+        )
+    if names.least > 0 and names.fewest * names.least > p.budget + 1e-12:
+        return (
+            f"min_names={names.fewest} at min_position={names.least:g} need "
+            f"{names.fewest * names.least:g}, above the budget {p.budget:g}"
+        )
+    return (
+        f"max_names={names.most}, min_names={names.fewest} and min_position={names.least:g} "
+        "with the bounds, budget, group caps and turnover limit"
+    )
+
+
+# --- the exact mode: a mixed-integer QP for daqp's branch and bound ---------------
+
+
+def exact_support(p: Problem, names: Names, units: _F | None = None) -> tuple[float, _F]:
+    """The optimum over supports (and lots when `units` are given) by daqp's
+    branch and bound: binaries z_i with w_i <= hi_i z_i, w_i >= least z_i and
+    fewest <= sum z <= most; with lots, w_i = u_i sum_k 2^k b_ik in binaries."""
+    n = p.n
+    if np.any(np.isinf(p.hi)) or np.any(p.lo < 0):
+        raise ValueError("the exact mode needs finite upper bounds and lower bounds >= 0")
+    hi = p.hi
+    bits: list[int] = []
+    if units is not None:
+        counts = np.floor(np.minimum(hi, abs(p.budget)) / units + 1e-9).astype(int)
+        bits = [int(c).bit_length() for c in counts]
+        if sum(bits) > 400:
+            raise ValueError(
+                f"the exact mode with lots needs {sum(bits)} binaries here (the most is 400): "
+                "use method='heuristic'"
+            )
+    nb = sum(bits)
+    # variables [w (n), t (n, with current weights), z (n), b (nb)]
+    nt = n if p.w0 is not None else 0
+    nv = n + nt + n + nb
+    h = np.zeros((nv, nv))
+    h[:n, :n] = p.s / p.mv
+    zs = slice(n + nt, n + nt + n)
+    h[zs, zs] = np.eye(n) * 1e-10
+    f = np.zeros(nv)
+    f[:n] = p.f
+    lo = np.zeros(nv)
+    up = np.ones(nv)
+    lo[:n], up[:n] = p.lo, hi
+    if nt:
+        lo[n : 2 * n], up[n : 2 * n] = 0.0, _BIG
+        if p.costs is not None:
+            f[n : 2 * n] = p.costs / (2 * p.weight * p.mv)
+    lo[zs] = (p.lo > HELD).astype(float)  # names with a lower bound above 0 are held
+    rows: list[_F] = []
+    rlo: list[float] = []
+    rhi: list[float] = []
+    sense_rows: list[int] = []
+
+    def row(
+        coef: list[tuple[slice | int, Any]], least: float, most: float, eq: bool = False
+    ) -> None:
+        r = np.zeros(nv)
+        for at, v in coef:
+            r[at] = v
+        rows.append(r)
+        rlo.append(max(least, -_BIG))
+        rhi.append(min(most, _BIG))
+        sense_rows.append(5 if eq else 0)
+
+    row([(slice(0, n), 1.0)], -_BIG if p.cash else p.budget, p.budget, eq=not p.cash)
+    for member, least, most in p.rows:
+        row([(slice(0, n), member)], least, most)
+    for i in range(n):
+        row([(i, 1.0), (n + nt + i, -hi[i])], -_BIG, 0.0)  # w_i <= hi_i z_i
+        if names.least > 0:
+            row([(i, 1.0), (n + nt + i, -names.least)], 0.0, _BIG)  # w_i >= least z_i
+    if nt:
+        assert p.w0 is not None
+        for i in range(n):
+            row([(i, 1.0), (n + i, -1.0)], -_BIG, float(p.w0[i]))
+            row([(i, -1.0), (n + i, -1.0)], -_BIG, -float(p.w0[i]))
+        if p.limit is not None:
+            row([(slice(n, 2 * n), 1.0)], -_BIG, p.limit)
+    row([(zs, 1.0)], float(names.fewest), float(names.most))
+    if units is not None:
+        at = n + nt + n
+        for i in range(n):
+            coef: list[tuple[slice | int, Any]] = [(i, 1.0)]
+            coef += [(at + k, -units[i] * 2.0**k) for k in range(bits[i])]
+            at += bits[i]
+            row(coef, 0.0, 0.0, eq=True)
+        h[n + nt + n :, n + nt + n :] = np.eye(nb) * 1e-10
+    a = np.vstack(rows)
+    sense = np.concatenate([np.zeros(nv, dtype=np.int32), np.array(sense_rows, dtype=np.int32)])
+    sense[zs] = 16
+    sense[n + nt + n : nv] = 16
+    x, _, flag, info = _daqp().solve(
+        np.ascontiguousarray(h),
+        np.ascontiguousarray(f),
+        np.ascontiguousarray(a),
+        np.concatenate([up, rhi]),
+        np.concatenate([lo, rlo]),
+        sense,
+    )
+    p.solves += 1
+    p.iterations += int(info.get("iterations", 0))
+    if flag == -1:
+        raise Infeasible(_why(p, names))
+    if flag != 1:
+        raise RuntimeError(f"daqp's branch and bound did not finish (exit flag {flag})")
+    x = np.asarray(x, dtype=np.float64)
+    w = np.clip(x[:n], p.lo * (x[zs] > 0.5), hi)
+    w[x[zs] < 0.5] = 0.0
+    if units is not None:
+        w = np.round(w / units) * units
+    return p.objective(w), w
+
+
+# --- whole lots: a local search on the lattice -------------------------------------
+
+
+def lot_search(
+    p: Problem, w: _F, units: _F, names: Names, steps: int = 100_000
+) -> tuple[float, _F, npt.NDArray[np.int64]]:
+    """Round w down to whole lots of weight `units`, then move single lots, and
+    lots from one name to another, while the objective falls.
+
+    The budget is a most (the rest is cash). Bounds, group rows, the turnover
+    limit, the names' count and the minimum position hold after every move.
+    """
+    n = p.n
+    hi_n = np.floor(np.minimum(p.hi, _BIG) / units + 1e-9)
+    lo_n = np.ceil(np.maximum(p.lo, 0.0) / units - 1e-9)
+    if np.any(lo_n > hi_n):
+        i = int(np.flatnonzero(lo_n > hi_n)[0])
+        raise Infeasible(f"no whole number of lots of asset {i} lies within its bounds")
+    first = np.ceil(names.least / units - 1e-9) if names.least > 0 else np.zeros(n)
+    first = np.maximum(first, 1.0)  # the fewest lots a held name holds
+    k = np.clip(np.floor(w / units + 1e-9), lo_n, hi_n)
+    k[(k > 0) & (k < first)] = 0.0
+    k = np.maximum(k, np.where(lo_n > 0, np.maximum(lo_n, first), 0.0))
+    g_rows = np.vstack([m for m, _, _ in p.rows]) if p.rows else np.zeros((0, n))
+    g_lo = np.array([lo for _, lo, _ in p.rows])
+    g_hi = np.array([hi for _, _, hi in p.rows])
+    w = k * units
+    while math.fsum(w.tolist()) > p.budget + 1e-12:
+        i = int(np.argmax(np.where(k > lo_n, w, -1.0)))  # over budget: sell the largest
+        k[i] -= 1
+        if 0 < k[i] < first[i]:
+            k[i] = 0
+        w = k * units
+    sw = p.s @ w
+    diag = np.diag(p.s)
+    wt = p.weight
+    alpha = p.alpha if p.alpha is not None else np.zeros(n)
+    costs = p.costs if p.costs is not None and p.w0 is not None else np.zeros(n)
+    w0 = p.w0 if p.w0 is not None else np.zeros(n)
+    allowed = (p.hi > HELD) & (hi_n >= 1)
+
+    def deltas(kk: _F, sign: float) -> tuple[_F, _F]:
+        """Per name, the lots moved (a held name's first lots move as one) and the weight."""
+        if sign > 0:
+            step = np.where(kk == 0, first, 1.0)
+        else:
+            step = np.where(kk == first, first, 1.0)
+            step = np.where(kk == 0, 0.0, step)
+        return step, sign * step * units
+
+    def change(d: _F) -> _F:
+        out: _F = wt * (2 * d * (sw - p.c) + d * d * diag) - alpha * d
+        out = out + costs * (np.abs(w + d - w0) - np.abs(w - w0))
+        return out
+
+    def feasible(kk: _F, dk: _F) -> npt.NDArray[np.bool_]:
+        after = kk + dk
+        ok = (after >= lo_n) & (after <= hi_n) & ((after == 0) | (after >= first))
+        ok &= ((dk > 0) & allowed) | (dk < 0)
+        return np.asarray(ok, dtype=bool)
+
+    for _ in range(steps):
+        count = int(np.count_nonzero(k))
+        total = math.fsum(w.tolist())
+        spent = float(np.abs(w - w0).sum()) if p.limit is not None else 0.0
+        up_k, up = deltas(k, 1.0)
+        dn_k, dn = deltas(k, -1.0)
+        gain_up, gain_dn = change(up), change(dn)
+        ok_up = feasible(k, up_k) & (total + up <= p.budget + 1e-12)
+        ok_up &= (k > 0) | (count < names.most)
+        ok_dn = feasible(k, -dn_k) & ((k - dn_k > 0) | (count > names.fewest))
+        ok_dn &= dn_k > 0
+        if len(g_rows):
+            now = g_rows @ w
+            ok_up &= np.all(now[:, None] + g_rows * up <= g_hi[:, None] + 1e-12, axis=0)
+            ok_up &= np.all(now[:, None] + g_rows * up >= g_lo[:, None] - 1e-12, axis=0)
+            ok_dn &= np.all(now[:, None] + g_rows * dn <= g_hi[:, None] + 1e-12, axis=0)
+            ok_dn &= np.all(now[:, None] + g_rows * dn >= g_lo[:, None] - 1e-12, axis=0)
+        if p.limit is not None:
+            ok_up &= spent + np.abs(w + up - w0) - np.abs(w - w0) <= p.limit + 1e-12
+            ok_dn &= spent + np.abs(w + dn - w0) - np.abs(w - w0) <= p.limit + 1e-12
+        best_gain = 0.0
+        move: tuple[tuple[int, float, float], ...] | None = None
+        cand = np.where(ok_up, gain_up, np.inf)
+        i = int(np.argmin(cand))
+        if cand[i] < best_gain:
+            best_gain, move = cand[i], ((i, up_k[i], up[i]),)
+        cand = np.where(ok_dn, gain_dn, np.inf)
+        i = int(np.argmin(cand))
+        if cand[i] < best_gain:
+            best_gain, move = cand[i], ((i, -dn_k[i], dn[i]),)
+        if move is None:
+            move = _pair(p, k, w, up_k, up, dn_k, dn, gain_up, gain_dn, ok_up, ok_dn, names, w0)
+        if move is None:
+            break
+        for i, dk, d in move:
+            k[i] += dk
+            w[i] = k[i] * units[i]
+            sw += d * p.s[:, i]
+    return p.objective(w), w, k.astype(np.int64)
+
+
+def _pair(
+    p: Problem,
+    k: _F,
+    w: _F,
+    up_k: _F,
+    up: _F,
+    dn_k: _F,
+    dn: _F,
+    gain_up: _F,
+    gain_dn: _F,
+    ok_up: npt.NDArray[np.bool_],
+    ok_dn: npt.NDArray[np.bool_],
+    names: Names,
+    w0: _F,
+) -> tuple[tuple[int, float, float], ...] | None:
+    """The best improving pair (buy lots of i, sell lots of j), or None."""
+    n = p.n
+    # single moves that break only the budget or the count may pair up; bounds must hold
+    buy = np.flatnonzero(up_k > 0)
+    sell = np.flatnonzero(dn_k > 0)
+    if not len(buy) or not len(sell):
+        return None
+    # the pair's gain: both single gains and the cross term 2 weight d_i d_j S_ij
+    gain = gain_up[buy][:, None] + gain_dn[sell][None, :]
+    gain = gain + 2 * p.weight * up[buy][:, None] * dn[sell][None, :] * p.s[np.ix_(buy, sell)]
+    gain[buy[:, None] == sell[None, :]] = np.inf
+    order = np.argsort(gain, axis=None)
+    floor = -1e-15 * max(abs(p.objective(w)), 1e-300)
+    for flat in order[: 4 * n]:
+        bi, si = np.unravel_index(int(flat), gain.shape)
+        if not gain[bi, si] < floor:
+            return None
+        i, j = int(buy[bi]), int(sell[si])
+        trial = w.copy()
+        trial[i] += up[i]
+        trial[j] += dn[j]
+        kk = k.copy()
+        kk[i] += up_k[i]
+        kk[j] -= dn_k[j]
+        count = np.count_nonzero(kk)
+        if (
+            names.fewest <= count <= names.most
+            and math.fsum(trial.tolist()) <= p.budget + 1e-12
+            and _lots_ok(p, trial, names)
+        ):
+            return ((i, up_k[i], up[i]), (j, -dn_k[j], dn[j]))
+    return None
+
+
+def _lots_ok(p: Problem, w: _F, names: Names) -> bool:
+    if np.any(w < p.lo - 1e-12) or np.any(w > p.hi + 1e-12):
+        return False
+    if names.least > 0 and np.any((w > 0) & (w < names.least - 1e-12)):
+        return False
+    for member, least, most in p.rows:
+        v = float(member @ w)
+        if v < least - 1e-12 or v > most + 1e-12:
+            return False
+    if p.limit is not None and p.w0 is not None:
+        if float(np.abs(w - p.w0).sum()) > p.limit + 1e-12:
+            return False
+    return True
