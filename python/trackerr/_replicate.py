@@ -99,7 +99,13 @@ class Problem:
 
     def variance(self, w: _F) -> float:
         """The per-period variance of the active returns at w (>= 0)."""
-        return max(float(w @ (self.s @ w)) - 2.0 * float(w @ self.c) + self.var_b, 0.0)
+        on = np.flatnonzero(w)
+        if 4 * len(on) < len(w):  # a few names: O(k^2), not O(N^2)
+            x = w[on]
+            quad = float(x @ (self.s[np.ix_(on, on)] @ x)) - 2.0 * float(x @ self.c[on])
+        else:
+            quad = float(w @ (self.s @ w)) - 2.0 * float(w @ self.c)
+        return max(quad + self.var_b, 0.0)
 
     def objective(self, w: _F) -> float:
         out = self.weight * self.variance(w)
@@ -220,8 +226,10 @@ def _evaluate(p: Problem, on: _I, names: Names) -> tuple[float, _F] | None:
     return p.objective(w), w
 
 
-def support_search(p: Problem, names: Names, rounds: int = 200) -> tuple[float, _F]:
-    """Cardinality and minimum position by the halving-and-swapping search."""
+def support_search(p: Problem, names: Names, width: int = 8, kicks: int = 4) -> tuple[float, _F]:
+    """Cardinality and minimum position: two shrinking starts, each improved
+    by add-and-drop moves, then a few kicks (replace the smallest quarter of
+    the names by the best outsiders) from the best; the best support found."""
     can = np.flatnonzero((p.hi > HELD) | (p.lo < -HELD))
     must = np.flatnonzero((p.lo > HELD) | (p.hi < -HELD))
     if len(must) > names.most:
@@ -234,18 +242,106 @@ def support_search(p: Problem, names: Names, rounds: int = 200) -> tuple[float, 
     w = p.solve(can)
     if w is None:
         raise Infeasible("the bounds, budget, group caps and turnover limit")
+    # halving reaches the size fast; dropping a tenth at a time lets fewer good
+    # names go early: they end in different local optima, so both are run
+    starts = [_shrink(p, names, w, can, must, share) for share in (0.5, 0.1)]
+    best = min((_local(p, names, got, can, must, width) for got in starts), key=lambda x: x[0])
+    rng = np.random.default_rng(12)  # kicks are random, the result is reproducible
+    for kick in range(kicks):
+        obj, w, on = best
+        free = np.array([i for i in on[np.argsort(np.abs(w[on]), kind="stable")] if i not in must])
+        pool = np.setdiff1d(can, on)
+        share = (0.25, 0.5, 0.75)[kick % 3]
+        size = min(len(free), len(pool), max(1, round(len(on) * share)))
+        if size < 1:
+            break
+        g = p.gradient(w)
+        ranked = pool[np.argsort(g[pool], kind="stable")]
+        out = rng.choice(free[: max(2 * size, len(free) // 2)], size, replace=False)
+        ins = rng.choice(ranked[: 3 * size], size, replace=False)
+        trial = np.union1d(np.setdiff1d(on, out), ins)
+        try:
+            got = _local(p, names, _fit(p, trial, names, w, can, must), can, must, width)
+        except Infeasible:
+            continue
+        if got[0] < obj - 1e-12 * abs(obj):
+            best = got
+    return best[0], best[1]
+
+
+def _shrink(
+    p: Problem, names: Names, w: _F, can: _I, must: _I, share: float
+) -> tuple[float, _F, _I]:
+    """Keep the larger names (dropping `share` of those above names.most each
+    time, at least one) and re-solve on them until at most names.most remain."""
     on = held(w)
     while True:
         if len(on) > names.most:
-            # keep the larger half (the names that must be held first)
-            key = np.abs(w[on]) + np.isin(on, must) * 1e30
-            on = on[np.argsort(-key, kind="stable")][: max(names.most, math.ceil(len(on) / 2))]
+            key = np.abs(w[on]) + np.isin(on, must) * 1e30  # names that must stay, first
+            keep = len(on) - max(1, int((len(on) - names.most) * share))
+            on = on[np.argsort(-key, kind="stable")][:keep]
         obj, w, on = _fit(p, on, names, w, can, must)
         if names.least == 0 and len(held(w)) >= names.fewest:
             on = np.union1d(held(w), must)  # names the re-solve let go leave
         if len(on) <= names.most:
+            return obj, w, on
+
+
+def _local(
+    p: Problem,
+    names: Names,
+    start: tuple[float, _F, _I],
+    can: _I,
+    must: _I,
+    width: int,
+    rounds: int = 100,
+) -> tuple[float, _F, _I]:
+    """Add-and-drop moves while the objective falls: for each of the `width`
+    outsiders the gradient ranks best, solve with it added, then without each
+    of the two smallest names (or keep it, below max_names); also plain drops
+    above min_names. The best move of a round is taken."""
+    obj, w, on = start
+    keep = set(must.tolist())
+    seen: set[tuple[int, ...]] = {tuple(np.sort(on).tolist())}
+
+    def trial(support: _I) -> tuple[float, _F] | None:
+        key = tuple(np.sort(support).tolist())
+        if key in seen:
+            return None
+        seen.add(key)
+        return _evaluate(p, support, names)
+
+    for _ in range(rounds):
+        g = p.gradient(w)
+        inside = on[(w[on] > p.lo[on] + HELD) & (w[on] < p.hi[on] - HELD)]
+        nu = float(np.median(g[inside])) if len(inside) else float(np.median(g[on]))
+        pool = np.setdiff1d(can, on)
+        moves: list[tuple[float, _F, _I]] = []
+        light = [i for i in on[np.argsort(np.abs(w[on]), kind="stable")] if i not in keep][:6]
+        for j in pool[np.argsort(g[pool] - nu, kind="stable")][:width]:
+            grown = np.append(on, j)
+            wide = _evaluate(p, grown, names)
+            if wide is None:
+                continue
+            if len(grown) <= names.most:
+                _push(moves, grown, wide)
+            # drop one of the two smallest after the re-solve, or of the six smallest before
+            small = [i for i in grown[np.argsort(np.abs(wide[1][grown]))] if i not in keep][:2]
+            small += [i for i in light if i not in small]
+            for i in small:
+                support = grown[grown != i]
+                _push(moves, support, trial(support))
+        if len(on) > names.fewest:
+            for i in [i for i in on[np.argsort(np.abs(w[on]))] if i not in keep][:2]:
+                support = on[on != i]
+                _push(moves, support, trial(support))
+        found = min(moves, key=lambda m: m[0], default=None)
+        if found is None or not found[0] < obj - 1e-12 * abs(obj):
             break
-    return _swap(p, names, (obj, w), on, can, set(must.tolist()), rounds)
+        obj, w, on = found
+        if names.least == 0 and len(held(w)) >= names.fewest:
+            on = np.union1d(held(w), must)  # a name the solve let go frees its slot
+    return obj, w, on
 
 
 def _fit(p: Problem, on: _I, names: Names, w: _F, can: _I, must: _I) -> tuple[float, _F, _I]:
@@ -274,49 +370,9 @@ def _fit(p: Problem, on: _I, names: Names, w: _F, can: _I, must: _I) -> tuple[fl
     raise Infeasible(_why(p, names))
 
 
-def _swap(
-    p: Problem,
-    names: Names,
-    best: tuple[float, _F],
-    on: _I,
-    can: _I,
-    must: set[int],
-    rounds: int,
-    width: int = 6,
-) -> tuple[float, _F]:
-    """Swap names in and out of the support while the objective falls."""
-    obj, w = best
-    tried: set[tuple[int, ...]] = {tuple(np.sort(on).tolist())}
-    for _ in range(rounds):
-        g = p.gradient(w)
-        inside = on[(w[on] > p.lo[on] + HELD) & (w[on] < p.hi[on] - HELD)]
-        nu = float(np.median(g[inside])) if len(inside) else float(np.median(g[on]))
-        pool = np.setdiff1d(can, on)
-        ins = pool[np.argsort(g[pool] - nu, kind="stable")][:width]
-        outs = np.array([i for i in on[np.argsort(np.abs(w[on]), kind="stable")] if i not in must])
-        outs = outs[:width]
-        moves: list[_I] = []
-        if len(on) < names.most:
-            moves += [np.append(on, j) for j in ins]
-        if len(on) > names.fewest:
-            moves += [on[on != i] for i in outs]
-        moves += [np.append(on[on != i], j) for i in outs for j in ins]
-        found: tuple[float, _F, _I] | None = None
-        for trial in moves:
-            key = tuple(np.sort(trial).tolist())
-            if key in tried:
-                continue
-            tried.add(key)
-            got = _evaluate(p, trial, names)
-            if got is not None and got[0] < obj - 1e-12 * max(abs(obj), 1e-300):
-                if found is None or got[0] < found[0]:
-                    found = (got[0], got[1], np.sort(trial))
-        if found is None:
-            break
-        obj, w, on = found
-        if names.least == 0:
-            on = held(w) if len(held(w)) >= names.fewest else on
-    return obj, w
+def _push(moves: list[tuple[float, _F, _I]], on: _I, got: tuple[float, _F] | None) -> None:
+    if got is not None:
+        moves.append((got[0], got[1], np.sort(on)))
 
 
 def _why(p: Problem, names: Names) -> str:

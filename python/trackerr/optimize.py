@@ -636,7 +636,8 @@ def min_tracking_error(
             obj, w = _replicate.support_search(problem, names)
             status = "heuristic"
         else:
-            w_opt = problem.solve(np.arange(n))
+            # names fixed at 0 (upper = lower = 0) stay out of the QP: its setup is cubic
+            w_opt = problem.solve(np.flatnonzero((hi > _replicate.HELD) | (lo < -_replicate.HELD)))
             if w_opt is None:
                 raise _replicate.Infeasible(
                     "the bounds, the budget, the group caps and the turnover limit together"
