@@ -459,7 +459,9 @@ def test_cardinality_heuristic_and_exact_against_brute_force(seed):
         r, bench, upper=0.6, max_names=most, method="exact"
     )
     heur = trackerr.optimize.min_tracking_error(r, bench, upper=0.6, max_names=most)
-    assert exact.status == "exact" and heur.status == "heuristic"
+    # the search ends with a few hundred nodes of branch and bound on small
+    # universes: here it finishes, proving the optimum
+    assert exact.status == "exact" and heur.status in ("heuristic", "exact")
     assert exact.tracking_error == pytest.approx(best, rel=1e-7)
     assert heur.tracking_error <= best * 1.005  # the bar for small N: 0.5 %
     for res in (exact, heur):
@@ -578,8 +580,8 @@ def test_integer_constraints_errors():
         mte(r, bench, lot_sizes=10)
     with pytest.raises(ValueError, match="method must be one of"):
         mte(r, bench, method="fast")
-    with pytest.raises(ValueError, match="exact mode needs finite upper"):
-        mte(r, bench, upper=np.inf, max_names=2, method="exact")
+    with pytest.raises(ValueError, match=r"method='exact' needs lower bounds >= 0"):
+        mte(r, bench, lower=-0.1, max_names=2, method="exact")
     with pytest.raises(ValueError, match="current needs turnover or costs"):
         mte(r, bench, current=np.full(8, 1 / 8))
     with pytest.raises(ValueError, match="risk_aversion"):

@@ -20,9 +20,9 @@ mixed-integer parts are searched around it:
   keep the larger half and re-solve until at most ``max_names`` remain, then
   swap names in (ranked by the objective's reduced gradient) and out (ranked
   by weight) while the objective falls.
-* :func:`exact_support` the same problem as a mixed-integer QP for daqp's
-  branch and bound (a binary per name), for small universes and for
-  measuring the search's gap.
+* :func:`branch_and_bound` the exact answer, for small universes and for
+  measuring the search's gap: depth-first over names in or out (and lot
+  counts), each node's QP bounding the solutions below it.
 * :func:`lot_search` whole lots: round the continuous weights down to lots,
   then move one lot, or one lot from one name to another, while the
   objective falls (each move's change is computed in O(1) from S w).
@@ -41,6 +41,7 @@ _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.intp]
 _BIG = 1e30  # daqp's "no bound"
 HELD = 1e-9  # a weight larger than this in absolute value holds its name
+PRIMAL_TOL = 1e-11  # daqp's constraint tolerance (its default, 1e-6, is loose for weights)
 
 
 class Infeasible(Exception):
@@ -81,17 +82,26 @@ class Problem:
     cash: bool = False  # the budget is a most (lots: the rest is cash)
     iterations: int = 0
     solves: int = 0
-    mv: float = field(init=False)
+    sigma: float = field(init=False)
+    hs: float = field(init=False)
     f: _F = field(init=False)
 
     def __post_init__(self) -> None:
         diag = np.diag(self.s)
-        mv = float(np.mean(diag)) if len(diag) else 1.0
-        self.mv = mv if mv > 0 else 1.0
-        # daqp minimises x'Hx/2 + f'x; O(w) / (2 weight mv) gives H = S / mv
-        self.f = -self.c / self.mv
+        mv = float(np.mean(diag)) if len(diag) else 0.0
+        # daqp minimises x'Hx/2 + f'x: O(w) divided by sigma, the larger of the
+        # quadratic's scale (2 weight mean variance) and the linear terms', so
+        # that H and f are at most about 1 and daqp's tolerances mean the same
+        # at any scale of returns, expected returns and costs
+        sigma = 2.0 * self.weight * mv
+        for linear in (self.alpha, self.costs):
+            if linear is not None and len(linear):
+                sigma = max(sigma, float(np.max(np.abs(linear))))
+        self.sigma = sigma if sigma > 0 else 1.0
+        self.hs = 2.0 * self.weight / self.sigma
+        self.f = -self.c * self.hs
         if self.alpha is not None:
-            self.f = self.f - self.alpha / (2.0 * self.weight * self.mv)
+            self.f = self.f - self.alpha / self.sigma
 
     @property
     def n(self) -> int:
@@ -125,7 +135,7 @@ class Problem:
         hi = self.hi[on] if hi is None else hi
         off = np.ones(n, dtype=bool)
         off[on] = False
-        h = self.s[np.ix_(on, on)] / self.mv
+        h = self.s[np.ix_(on, on)] * self.hs
         f = self.f[on]
         rows = [np.ones(k)]
         row_lo = [-_BIG if self.cash else self.budget]
@@ -157,13 +167,13 @@ class Problem:
             var_lo = np.concatenate([var_lo, np.zeros(k)])
             var_hi = np.concatenate([var_hi, np.full(k, _BIG)])
             h = np.block([[h, np.zeros((k, k))], [np.zeros((k, k)), np.zeros((k, k))]])
-            tf = np.zeros(k) if self.costs is None else self.costs[on] / (2 * self.weight * self.mv)
+            tf = np.zeros(k) if self.costs is None else self.costs[on] / self.sigma
             f = np.concatenate([f, tf])
         m = len(var_lo)
         sense = np.zeros(m + len(a), dtype=np.int32)
         if not self.cash:
             sense[m] = 5  # the budget: an equality
-        x, _, flag, info = _daqp().solve(
+        args = (
             np.ascontiguousarray(h),
             np.ascontiguousarray(f),
             np.ascontiguousarray(a),
@@ -171,15 +181,39 @@ class Problem:
             np.concatenate([var_lo, down]),
             sense,
         )
-        self.solves += 1
-        self.iterations += int(info.get("iterations", 0))
-        if flag == -1:
-            return None
-        if flag != 1:
-            raise RuntimeError(f"daqp did not find the optimum (exit flag {flag})")
+        x = None
+        # daqp regularises a singular H only where it notices one; on a rank-
+        # deficient covariance (fewer periods than names) it can return a point
+        # off the constraints with exit flag 1. Every answer is checked, and a
+        # bad one (or a stop such as cycling) re-solved with full proximal regularisation.
+        for prox in (-1e-6, 1e-6):
+            x, _, flag, info = _daqp().solve(*args, primal_tol=PRIMAL_TOL, eps_prox=prox)
+            self.solves += 1
+            self.iterations += int(info.get("iterations", 0))
+            if flag == -1:
+                return None
+            x = np.asarray(x, dtype=np.float64)
+            if flag in (1, 2) and _meets(x, a, var_lo, var_hi, down, up, sense):
+                break
+        else:
+            raise Infeasible(
+                f"the constraints to 1e-9: daqp stopped (exit flag {flag}) or broke them, also "
+                "with full regularisation (a covariance this degenerate needs more periods)"
+            )
+        if float(np.max(np.abs(x[:k]), initial=0.0)) > 1e8 * max(1.0, abs(self.budget)):
+            raise ValueError(
+                "the objective has no minimum: with weights unbounded, the covariance is "
+                "singular in a direction that the expected returns or costs reward without "
+                "limit (give finite lower and upper bounds)"
+            )
         w = np.zeros(n)
-        w[on] = np.clip(np.asarray(x, dtype=np.float64)[:k], lo, hi)
+        w[on] = np.clip(x[:k], lo, hi)
         return w
+
+    def free(self) -> _I:
+        """The names that may be held (not fixed at 0 by their bounds)."""
+        out: _I = np.flatnonzero((self.hi > HELD) | (self.lo < -HELD))
+        return out
 
     def gradient(self, w: _F) -> _F:
         """dO/dw (costs by the side w is on; at w = w0 the buying side)."""
@@ -189,6 +223,15 @@ class Problem:
         if self.costs is not None and self.w0 is not None:
             g = g + self.costs * np.where(w < self.w0, -1.0, 1.0)
         return g
+
+
+def _meets(x: _F, a: _F, lo: _F, hi: _F, down: _F, up: _F, sense: Any) -> bool:
+    """x within its bounds and the rows within theirs, to 1e-9 (scaled)."""
+    tol = 1e-9 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    if np.any(x < lo - tol) or np.any(x > hi + tol):
+        return False
+    v = a @ x
+    return bool(np.all(v >= down - tol) and np.all(v <= up + tol))
 
 
 def held(w: _F) -> _I:
@@ -242,6 +285,9 @@ def support_search(p: Problem, names: Names, width: int = 8, kicks: int = 4) -> 
     w = p.solve(can)
     if w is None:
         raise Infeasible("the bounds, budget, group caps and turnover limit")
+    on = held(w)
+    if names.fewest <= len(on) <= names.most and np.all(np.abs(w[on]) >= names.least):
+        return p.objective(w), w  # the convex optimum meets the names: it is the optimum
     # halving reaches the size fast; dropping a tenth at a time lets fewer good
     # names go early: they end in different local optima, so both are run
     starts = [_shrink(p, names, w, can, must, share) for share in (0.5, 0.1)]
@@ -314,7 +360,7 @@ def _local(
     for _ in range(rounds):
         g = p.gradient(w)
         inside = on[(w[on] > p.lo[on] + HELD) & (w[on] < p.hi[on] - HELD)]
-        nu = float(np.median(g[inside])) if len(inside) else float(np.median(g[on]))
+        nu = float(np.median(g[inside if len(inside) else on])) if len(on) else 0.0
         pool = np.setdiff1d(can, on)
         moves: list[tuple[float, _F, _I]] = []
         light = [i for i in on[np.argsort(np.abs(w[on]), kind="stable")] if i not in keep][:6]
@@ -393,107 +439,109 @@ def _why(p: Problem, names: Names) -> str:
     )
 
 
-# --- the exact mode: a mixed-integer QP for daqp's branch and bound ---------------
+# --- the exact mode: branch and bound over names and lots ------------------------
 
 
-def exact_support(p: Problem, names: Names, units: _F | None = None) -> tuple[float, _F]:
-    """The optimum over supports (and lots when `units` are given) by daqp's
-    branch and bound: binaries z_i with w_i <= hi_i z_i, w_i >= least z_i and
-    fewest <= sum z <= most; with lots, w_i = u_i sum_k 2^k b_ik in binaries."""
-    n = p.n
-    if np.any(np.isinf(p.hi)) or np.any(p.lo < 0):
-        raise ValueError("the exact mode needs finite upper bounds and lower bounds >= 0")
-    hi = p.hi
-    bits: list[int] = []
-    if units is not None:
-        counts = np.floor(np.minimum(hi, abs(p.budget)) / units + 1e-9).astype(int)
-        bits = [int(c).bit_length() for c in counts]
-        if sum(bits) > 400:
-            raise ValueError(
-                f"the exact mode with lots needs {sum(bits)} binaries here (the most is 400): "
-                "use method='heuristic'"
-            )
-    nb = sum(bits)
-    # variables [w (n), t (n, with current weights), z (n), b (nb)]
-    nt = n if p.w0 is not None else 0
-    nv = n + nt + n + nb
-    h = np.zeros((nv, nv))
-    h[:n, :n] = p.s / p.mv
-    zs = slice(n + nt, n + nt + n)
-    h[zs, zs] = np.eye(n) * 1e-10
-    f = np.zeros(nv)
-    f[:n] = p.f
-    lo = np.zeros(nv)
-    up = np.ones(nv)
-    lo[:n], up[:n] = p.lo, hi
-    if nt:
-        lo[n : 2 * n], up[n : 2 * n] = 0.0, _BIG
-        if p.costs is not None:
-            f[n : 2 * n] = p.costs / (2 * p.weight * p.mv)
-    lo[zs] = (p.lo > HELD).astype(float)  # names with a lower bound above 0 are held
-    rows: list[_F] = []
-    rlo: list[float] = []
-    rhi: list[float] = []
-    sense_rows: list[int] = []
-
-    def row(
-        coef: list[tuple[slice | int, Any]], least: float, most: float, eq: bool = False
-    ) -> None:
-        r = np.zeros(nv)
-        for at, v in coef:
-            r[at] = v
-        rows.append(r)
-        rlo.append(max(least, -_BIG))
-        rhi.append(min(most, _BIG))
-        sense_rows.append(5 if eq else 0)
-
-    row([(slice(0, n), 1.0)], -_BIG if p.cash else p.budget, p.budget, eq=not p.cash)
-    for member, least, most in p.rows:
-        row([(slice(0, n), member)], least, most)
-    for i in range(n):
-        row([(i, 1.0), (n + nt + i, -hi[i])], -_BIG, 0.0)  # w_i <= hi_i z_i
+def branch_and_bound(
+    p: Problem,
+    names: Names,
+    units: _F | None = None,
+    start: tuple[float, _F] | None = None,
+    limit: int = 200_000,
+    partial: bool = False,
+) -> tuple[float, _F, bool]:
+    """The optimum over supports (and whole lots when `units` are given), by
+    depth-first branch and bound. A node fixes some names in (held, at least
+    the minimum position) or out (0) and, with lots, bounds lot counts; its
+    QP with the cardinality, the minimum positions of the free names and the
+    integrality relaxed bounds every solution below it, so a node whose QP
+    is no better than the best solution found is cut. `start` (the search's
+    answer) is the first incumbent. Returns (objective, weights, proven);
+    after `limit` QPs a ValueError, or with `partial` the best found so far
+    (proven False)."""
+    if np.any(p.lo < 0):
+        raise ValueError("method='exact' needs lower bounds >= 0")
+    state = np.where(p.hi > HELD, 0, -1)  # 0 free, 1 in, -1 out
+    state[p.lo > HELD] = 1
+    best_obj, best_w = start if start is not None else (math.inf, None)
+    stack = [(p.lo.copy(), p.hi.copy(), state)]
+    solved = 0
+    while stack:
+        lo, hi, st = stack.pop()
+        inside = int(np.count_nonzero(st == 1))
+        if inside > names.most or np.count_nonzero(st >= 0) < names.fewest:
+            continue
+        if inside == names.most:
+            st = np.where(st == 0, -1, st)  # the names are all chosen: the rest are out
+        on = np.flatnonzero(st >= 0)
+        lo_on = lo[on].copy()
         if names.least > 0:
-            row([(i, 1.0), (n + nt + i, -names.least)], 0.0, _BIG)  # w_i >= least z_i
-    if nt:
-        assert p.w0 is not None
-        for i in range(n):
-            row([(i, 1.0), (n + i, -1.0)], -_BIG, float(p.w0[i]))
-            row([(i, -1.0), (n + i, -1.0)], -_BIG, -float(p.w0[i]))
-        if p.limit is not None:
-            row([(slice(n, 2 * n), 1.0)], -_BIG, p.limit)
-    row([(zs, 1.0)], float(names.fewest), float(names.most))
-    if units is not None:
-        at = n + nt + n
-        for i in range(n):
-            coef: list[tuple[slice | int, Any]] = [(i, 1.0)]
-            coef += [(at + k, -units[i] * 2.0**k) for k in range(bits[i])]
-            at += bits[i]
-            row(coef, 0.0, 0.0, eq=True)
-        h[n + nt + n :, n + nt + n :] = np.eye(nb) * 1e-10
-    a = np.vstack(rows)
-    sense = np.concatenate([np.zeros(nv, dtype=np.int32), np.array(sense_rows, dtype=np.int32)])
-    sense[zs] = 16
-    sense[n + nt + n : nv] = 16
-    x, _, flag, info = _daqp().solve(
-        np.ascontiguousarray(h),
-        np.ascontiguousarray(f),
-        np.ascontiguousarray(a),
-        np.concatenate([up, rhi]),
-        np.concatenate([lo, rlo]),
-        sense,
-    )
-    p.solves += 1
-    p.iterations += int(info.get("iterations", 0))
-    if flag == -1:
+            lo_on = np.where(st[on] == 1, np.maximum(lo_on, names.least), lo_on)
+        if units is not None:  # held names hold whole lots: round the floor up
+            lo_on = np.ceil(lo_on / units[on] - 1e-9) * units[on]
+        if np.any(lo_on > hi[on] + 1e-12):
+            continue
+        solved += 1
+        if solved > limit:
+            if best_w is None or not partial:
+                raise ValueError(
+                    f"method='exact' gave up after {limit} QPs (the search space is too large "
+                    "for exact branch and bound); use method='heuristic'"
+                )
+            return best_obj, best_w, False  # the best found so far, not proven optimal
+        w = p.solve(on, lo_on, np.maximum(hi[on], lo_on))
+        if w is None:
+            continue
+        obj = p.objective(w)
+        if obj >= best_obj - 1e-12 * max(abs(best_obj), 1e-300):
+            continue  # nothing below this node beats the incumbent
+        h = held(w)
+        free = h[st[h] == 0]
+        small = free[w[free] < names.least - 1e-12]
+        count = len(h)
+        frac = np.zeros(0, dtype=np.intp)
+        if units is not None:
+            k = w[h] / units[h]
+            frac = h[np.abs(k - np.round(k)) > 1e-9]
+        if names.fewest <= count <= names.most and not len(small) and not len(frac):
+            best_obj, best_w = obj, w  # feasible: this node's optimum
+            continue
+        if count > names.most or len(small):
+            pool = small if len(small) else free
+            j = int(pool[np.argmax(w[pool])])
+            children = [(j, -1), (j, 1)]  # the larger name held is tried first
+        elif count < names.fewest:
+            g = p.gradient(w)
+            pool = np.flatnonzero((st == 0) & (np.abs(w) <= HELD))
+            if not len(pool):
+                continue
+            j = int(pool[np.argmin(g[pool])])
+            children = [(j, -1), (j, 1)]
+        else:
+            assert units is not None
+            j = int(
+                frac[np.argmax(np.abs(w[frac] / units[frac] - np.round(w[frac] / units[frac])))]
+            )
+            down = math.floor(w[j] / units[j]) * units[j]
+            lo_up, hi_dn = lo.copy(), hi.copy()
+            lo_up[j] = down + units[j]
+            hi_dn[j] = down
+            st_up = st.copy()
+            st_up[j] = 1
+            st_dn = st.copy()
+            if down <= 0:
+                st_dn[j] = -1
+            near_up = w[j] - down > units[j] / 2
+            pair = [(lo, hi_dn, st_dn), (lo_up, hi, st_up)]
+            stack.extend(pair if near_up else pair[::-1])  # the nearer side first
+            continue
+        for j_, side in children:
+            child = st.copy()
+            child[j_] = side
+            stack.append((lo, hi, child))
+    if best_w is None:
         raise Infeasible(_why(p, names))
-    if flag != 1:
-        raise RuntimeError(f"daqp's branch and bound did not finish (exit flag {flag})")
-    x = np.asarray(x, dtype=np.float64)
-    w = np.clip(x[:n], p.lo * (x[zs] > 0.5), hi)
-    w[x[zs] < 0.5] = 0.0
-    if units is not None:
-        w = np.round(w / units) * units
-    return p.objective(w), w
+    return best_obj, best_w, True
 
 
 # --- whole lots: a local search on the lattice -------------------------------------
@@ -595,6 +643,17 @@ def lot_search(
             k[i] += dk
             w[i] = k[i] * units[i]
             sw += d * p.s[:, i]
+    count = int(np.count_nonzero(k))
+    if not (
+        _lots_ok(p, w, names)
+        and names.fewest <= count <= names.most
+        and math.fsum(w.tolist()) <= p.budget + 1e-12
+    ):
+        raise Infeasible(
+            "whole lots: the lot search found no whole-lot weights that meet the bounds, group "
+            "caps, turnover limit and names together (method='exact' searches all, for small "
+            "problems)"
+        )
     return p.objective(w), w, k.astype(np.int64)
 
 

@@ -18,13 +18,25 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DEMOS", "DPI_CONSTITUENTS", "Dataset", "available", "load", "sources"]
+__all__ = [
+    "DEFI_TOKENS",
+    "DEMOS",
+    "DPI_CONSTITUENTS",
+    "Dataset",
+    "available",
+    "load",
+    "sources",
+]
 
 _FILES = {
     "steth_eth": "steth_eth.csv",
     "btc_etfs": "btc_etfs.csv",
     "dpi": "dpi_cmc_2020.csv",
+    "defi_basket": "defi_basket.csv",
 }
+
+DEFI_TOKENS = ("UNI", "AAVE", "COMP", "MKR", "SNX", "YFI", "SUSHI", "CRV", "BAL", "INDEX")
+"""The DeFi governance tokens of ``defi_basket`` (see SOURCES.txt)."""
 
 DPI_CONSTITUENTS = ("AAVE", "COMP", "MKR", "SNX", "REN", "KNC", "SUSHI", "UMA", "LINK")
 """The DeFi Pulse Index members present in the shipped file (see SOURCES.txt)."""
@@ -95,6 +107,8 @@ def load(name: str) -> Dataset:
     prices = np.array([[float(v) if v else np.nan for v in r[1:]] for r in body], dtype=np.float64)
     if name == "dpi":
         return _dpi(dates, prices, header[1:])
+    if name == "defi_basket":
+        return _defi_basket(dates, prices, header[1:])
     return Dataset(name, dates, prices, tuple(header[1:]))
 
 
@@ -109,3 +123,15 @@ def _dpi(
     dpi = prices[:, cols.index("DPI")]
     basket = dpi[0] * np.concatenate([[1.0], np.cumprod(1.0 + basket_returns)])
     return Dataset("dpi", dates, np.column_stack([dpi, basket]), ("DPI", "EW_BASKET"))
+
+
+def _defi_basket(
+    dates: npt.NDArray[np.datetime64], prices: npt.NDArray[np.float64], cols: list[str]
+) -> Dataset:
+    """The tokens and EW_BASKET, their equal-weight basket rebalanced daily: each
+    day's return is the mean of the tokens' returns (every token has a price
+    every day), started at 100. A fixed-weight portfolio of all the tokens at
+    1/N each tracks it exactly; fewer names cannot."""
+    step = prices[1:] / prices[:-1] - 1.0
+    basket = 100.0 * np.concatenate([[1.0], np.cumprod(1.0 + step.mean(axis=1))])
+    return Dataset("defi_basket", dates, np.column_stack([prices, basket]), (*cols, "EW_BASKET"))
