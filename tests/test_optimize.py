@@ -616,3 +616,44 @@ def test_estimators_feed_the_ex_ante_tracking_error(estimator):
     assert res.ex_post == pytest.approx(
         trackerr.tracking_error(r @ res.weights, bench, periods_per_year=252), rel=1e-12
     )
+
+
+def test_black_litterman_posterior_feeds_an_active_return_objective():
+    """The posterior feeds the active-return objective: without bounds the
+    weights are the closed form's; a view that one asset will outperform moves
+    weight to it, more so as the risk aversion falls."""
+    pytest.importorskip("daqp")
+    _, s, _, wb = _problem(8, seed=71)
+    bl = trackerr.optimize.black_litterman(s, wb, risk_aversion=2.5)
+    free = trackerr.optimize.min_tracking_error(
+        cov=s,
+        benchmark_weights=wb,
+        expected_returns=bl.posterior,
+        risk_aversion=5.0,
+        lower=-np.inf,
+        upper=np.inf,
+    )
+    # without bounds: min lam (w - wb)'S(w - wb) - mu'w over sum w = 1 solves
+    # [2 lam S, 1; 1', 0] [w; nu] = [2 lam S wb + mu; 1] (written here, not by trackerr)
+    k = np.zeros((9, 9))
+    k[:8, :8] = 2 * 5.0 * s
+    k[:8, 8] = k[8, :8] = 1.0
+    want = np.linalg.solve(k, np.append(2 * 5.0 * s @ wb + bl.posterior, 1.0))[:8]
+    np.testing.assert_allclose(free.weights, want, atol=1e-8)
+    same = trackerr.optimize.min_tracking_error(
+        cov=s, benchmark_weights=wb, expected_returns=bl.posterior, risk_aversion=5.0
+    )
+    view = np.zeros((1, 8))
+    view[0, 3] = 1.0
+    tilted = trackerr.optimize.black_litterman(
+        s, wb, risk_aversion=2.5, views=view, view_returns=[bl.prior[3] + 0.002]
+    )
+    assert tilted.posterior[3] > bl.posterior[3]
+    bold = trackerr.optimize.min_tracking_error(
+        cov=s, benchmark_weights=wb, expected_returns=tilted.posterior, risk_aversion=1.0
+    )
+    timid = trackerr.optimize.min_tracking_error(
+        cov=s, benchmark_weights=wb, expected_returns=tilted.posterior, risk_aversion=50.0
+    )
+    assert bold.weights[3] > timid.weights[3] > same.weights[3] - 1e-9
+    assert bold.tracking_error > timid.tracking_error

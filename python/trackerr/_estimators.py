@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from . import _inputs, _options
+from . import _assets, _inputs, _options
 
 __all__ = ["COVARIANCE_METHODS", "BlackLitterman", "black_litterman", "covariance"]
 
@@ -331,7 +331,7 @@ def black_litterman(
     """
     tau_ = _positive("tau", tau)
     delta = _positive("risk_aversion", risk_aversion)
-    labels = _labels(market_weights)
+    labels = _assets.labels(market_weights)
     pd = _inputs._pandas()
     if labels is None and pd is not None and isinstance(cov, pd.DataFrame):
         labels = cov.columns
@@ -340,7 +340,7 @@ def black_litterman(
         raise ValueError(
             f"the asset labels repeat {dup!r} (market_weights' index or cov's columns)"
         )
-    w = _vector("market_weights", market_weights)
+    w = _assets.real_vector("market_weights", market_weights)
     n = len(w)
     s = _cov_matrix(cov, n, labels)
     prior: _F = delta * (s @ w)
@@ -365,7 +365,7 @@ def black_litterman(
                     "the prior gives that view no variance; pass view_variance"
                 )
         else:
-            omega = _vector("view_variance", view_variance)
+            omega = _assets.real_vector("view_variance", view_variance)
             if len(omega) != k:
                 raise ValueError(f"view_variance has {len(omega)} values for {k} views")
             if not np.all(omega > 0):
@@ -400,63 +400,10 @@ def _positive(name: str, value: float) -> float:
     return out
 
 
-def _labels(x: Any) -> Any:
-    """The asset labels of a pandas Series (its index), or None."""
-    pd = _inputs._pandas()
-    if pd is not None and isinstance(x, pd.Series):
-        return x.index
-    return None
-
-
-def _aligned(
-    name: str, x: Any, labels: Any, axis: str = "index", what: str = "assets than the weights"
-) -> Any:
-    """A pandas object put in the order of ``labels`` along ``axis`` (the same
-    set of labels, each once); anything else as it is."""
-    if labels is None or not _inputs._is_pandas(x):
-        return x
-    own = getattr(x, axis)
-    if not own.is_unique:
-        raise ValueError(f"{name} has repeated labels")
-    missing = labels.difference(own)
-    extra = own.difference(labels)
-    if len(missing) or len(extra):
-        raise ValueError(
-            f"{name} is labelled by other {what}: missing "
-            f"{list(missing)[:5]!r}, extra {list(extra)[:5]!r}"
-        )
-    return x.reindex(labels, axis=axis)
-
-
-def _vector(name: str, x: Any) -> _F:
-    arr = _inputs.as_real_array(x, name)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D; got shape {arr.shape}")
-    out = np.asarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(out)):
-        i = int(np.flatnonzero(~np.isfinite(out))[0])
-        raise ValueError(f"{name} has a non-finite value {float(out[i])!r} at position {i}")
-    return out
-
-
-def _matrix(name: str, x: Any, shape: tuple[int, int]) -> _F:
-    arr = _inputs.as_real_array(x, name)
-    out = np.asarray(arr, dtype=np.float64)
-    if out.shape != shape:
-        raise ValueError(f"{name} has shape {out.shape}; expected {shape}")
-    if not np.all(np.isfinite(out)):
-        i, j = (int(v) for v in np.argwhere(~np.isfinite(out))[0])
-        raise ValueError(f"{name} has a non-finite value {float(out[i, j])!r} at [{i}, {j}]")
-    return out
-
-
 def _cov_matrix(cov: Any, n: int, labels: Any) -> _F:
-    cov = _aligned("cov", _aligned("cov", cov, labels, "index"), labels, "columns")
-    s = _matrix("cov", cov, (n, n))
-    scale = float(np.max(np.abs(s)))
-    gap = float(np.max(np.abs(s - s.T)))
-    if gap > 1e-12 * scale:
-        raise ValueError(f"cov is not symmetric (largest |S - S'| = {gap:g} of {scale:g})")
+    cov = _assets.aligned("cov", _assets.aligned("cov", cov, labels, "index"), labels, "columns")
+    s = _assets.real_matrix("cov", cov, (n, n))
+    _assets.symmetric("cov", s)
     return s
 
 
@@ -481,25 +428,25 @@ def _views(views: Any, view_returns: Any, n: int, labels: Any) -> tuple[_F, _F]:
             if j < 0:
                 raise ValueError(f"views names {asset!r}, which is not one of the assets")
             p[k, j] = 1.0
-        q = _vector("views", list(views.values()))
+        q = _assets.real_vector("views", list(views.values()))
         return p, q
     if view_returns is None:
         raise ValueError("views (P) needs view_returns (Q), one expected return per view")
     pd = _inputs._pandas()
     p_labelled = pd is not None and isinstance(views, pd.DataFrame)
     if p_labelled:
-        views = _aligned("views", views, labels, "columns")
+        views = _assets.aligned("views", views, labels, "columns")
         if isinstance(view_returns, pd.Series):
-            view_returns = _aligned(
+            view_returns = _assets.aligned(
                 "view_returns", view_returns, views.index, what="views than the rows of views"
             )
     elif _inputs._is_pandas(views):  # a Series: one view, labelled by asset
-        views = _aligned("views", views, labels)
+        views = _assets.aligned("views", views, labels)
     arr = _inputs.as_real_array(views, "views")
     p = np.asarray(np.atleast_2d(arr), dtype=np.float64)
     k = p.shape[0]
-    p = _matrix("views", p, (k, n))
-    q = _vector("view_returns", view_returns)
+    p = _assets.real_matrix("views", p, (k, n))
+    q = _assets.real_vector("view_returns", view_returns)
     if len(q) != k:
         raise ValueError(f"view_returns has {len(q)} values for {k} views (rows of P)")
     zero = np.flatnonzero(~np.any(p != 0, axis=1))

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import textwrap
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -169,14 +169,23 @@ def _separator(text: str) -> str:
     return sep
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
-    return value
+def _int_from(least: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least `least`."""
+
+    def read(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return read
+
+
+_positive_int = _int_from(2)  # a window
+_names = _int_from(1)  # a count of names
 
 
 def _fraction(text: str) -> float:
@@ -741,16 +750,6 @@ def _replicate_parser(sub: Any) -> None:
         f"with at most {_DEMO_NAMES} of them, each at most {_DEMO_CAP:.0%}%, fitted on the "
         "first year and tested on the next nine months; then with more names, up to all ten",
     )
-
-
-def _names(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _share(text: str, *, zero: bool, most: float) -> float:

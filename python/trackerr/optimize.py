@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from . import _estimators, _inputs, _options, _replicate
+from . import _assets, _estimators, _inputs, _options, _replicate
 from ._estimators import COVARIANCE_METHODS, BlackLitterman, black_litterman, covariance
 
 __all__ = [
@@ -84,94 +84,46 @@ class Contributions(NamedTuple):
     groups: Any  # total summed by group (None without groups)
 
 
-def _real_vector(name: str, x: Any) -> _F:
-    arr = np.asarray(x)
-    if arr.dtype == object or not _inputs._real_dtype(arr.dtype):
-        raise TypeError(f"{name} must hold real numbers, not {arr.dtype}")
-    out = np.asarray(arr, dtype=np.float64)
-    if out.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one weight per asset); got shape {out.shape}")
-    if not np.all(np.isfinite(out)):
-        i = int(np.flatnonzero(~np.isfinite(out))[0])
-        raise ValueError(f"{name} has a non-finite value {float(out[i])!r} at position {i}")
-    return out
-
-
-def _real_matrix(name: str, x: Any, shape: tuple[int, ...]) -> _F:
-    arr = np.asarray(x)
-    if arr.dtype == object or not _inputs._real_dtype(arr.dtype):
-        raise TypeError(f"{name} must hold real numbers, not {arr.dtype}")
-    out = np.asarray(arr, dtype=np.float64)
-    if out.shape != shape:
-        raise ValueError(f"{name} has shape {out.shape}; expected {shape}")
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} has a non-finite value")
-    return out
-
-
-def _labels(x: Any) -> Any:
-    """The asset labels of a pandas object (its index), or None."""
-    pd = _inputs._pandas()
-    if pd is not None and isinstance(x, (pd.Series, pd.DataFrame)):
-        return x.index
-    return None
-
-
-def _aligned(name: str, x: Any, labels: Any) -> Any:
-    """A pandas Series put in the order of `labels` (the same set of assets)."""
-    if labels is None or _labels(x) is None:
-        return x
-    own = _labels(x)
-    if not own.is_unique:
-        raise ValueError(f"{name} has repeated asset labels")
-    missing = labels.difference(own)
-    extra = own.difference(labels)
-    if len(missing) or len(extra):
-        raise ValueError(
-            f"{name} is labelled by other assets than the weights: missing {list(missing)[:5]!r}, "
-            f"extra {list(extra)[:5]!r}"
-        )
-    return x.reindex(labels)
-
-
 class _Cov:
     """S as a product: S a for a vector a, from a matrix or a factor model."""
 
     def __init__(self, cov: Any, n: int, labels: Any) -> None:
         if isinstance(cov, FactorCovariance):
             b = cov.loadings
-            if labels is not None and _labels(b) is not None:
-                b = _aligned("cov.loadings", b, labels)
-            loadings = np.asarray(b, dtype=np.float64) if _labels(b) is None else b.to_numpy(float)
+            if labels is not None and _assets.labels(b) is not None:
+                b = _assets.aligned("cov.loadings", b, labels)
+            loadings = (
+                np.asarray(b, dtype=np.float64) if _assets.labels(b) is None else b.to_numpy(float)
+            )
             if loadings.ndim != 2 or loadings.shape[0] != n:
                 raise ValueError(
                     f"cov.loadings has shape {loadings.shape}; expected {n} x K (one row per asset)"
                 )
             k = loadings.shape[1]
-            self.b = _real_matrix("cov.loadings", loadings, (n, k))
-            self.f = _real_matrix("cov.factor_cov", cov.factor_cov, (k, k))
+            self.b = _assets.real_matrix("cov.loadings", loadings, (n, k))
+            self.f = _assets.real_matrix("cov.factor_cov", cov.factor_cov, (k, k))
             d = cov.specific
-            if labels is not None and _labels(d) is not None:
-                d = _aligned("cov.specific", d, labels)
-            self.d = _real_vector("cov.specific", d)
+            if labels is not None and _assets.labels(d) is not None:
+                d = _assets.aligned("cov.specific", d, labels)
+            self.d = _assets.real_vector("cov.specific", d)
             if len(self.d) != n:
                 raise ValueError(f"cov.specific has {len(self.d)} values; expected {n}")
             if np.any(self.d < 0):
                 i = int(np.flatnonzero(self.d < 0)[0])
                 raise ValueError(f"cov.specific has a negative variance {self.d[i]!r} at {i}")
-            _symmetric("cov.factor_cov", self.f)
+            _assets.symmetric("cov.factor_cov", self.f)
             self.s: _F | None = None
             return
         pd = _inputs._pandas()
         if pd is not None and isinstance(cov, pd.DataFrame):
             if labels is not None:
-                cov = _aligned("cov", cov, labels)
+                cov = _assets.aligned("cov", cov, labels)
                 if not cov.columns.is_unique or set(cov.columns) != set(labels):
                     raise ValueError("cov's columns must be the weights' assets, as its index")
                 cov = cov[labels]
             cov = cov.to_numpy(dtype=np.float64)
-        self.s = _real_matrix("cov", cov, (n, n))
-        _symmetric("cov", self.s)
+        self.s = _assets.real_matrix("cov", cov, (n, n))
+        _assets.symmetric("cov", self.s)
 
     def times(self, a: _F) -> _F:
         if self.s is not None:
@@ -189,21 +141,14 @@ class _Cov:
         return float(m @ (b @ (np.abs(self.f) @ (b.T @ m))) + m @ (self.d * m))
 
 
-def _symmetric(name: str, s: _F) -> None:
-    scale = float(np.max(np.abs(s))) if s.size else 0.0
-    gap = float(np.max(np.abs(s - s.T))) if s.size else 0.0
-    if gap > 1e-12 * scale:
-        raise ValueError(f"{name} is not symmetric (largest |S - S'| = {gap:g} of {scale:g})")
-
-
 def _active(weights: Any, benchmark_weights: Any, cov: Any) -> tuple[_F, _Cov, Any]:
-    labels = _labels(weights)
-    w = _real_vector("weights", weights)
+    labels = _assets.labels(weights)
+    w = _assets.real_vector("weights", weights)
     if benchmark_weights is None:
         wb = np.zeros_like(w)
     else:
-        wb = _real_vector(
-            "benchmark_weights", _aligned("benchmark_weights", benchmark_weights, labels)
+        wb = _assets.real_vector(
+            "benchmark_weights", _assets.aligned("benchmark_weights", benchmark_weights, labels)
         )
         if wb.shape != w.shape:
             raise ValueError(f"benchmark_weights has {len(wb)} weights but weights has {len(w)}")
@@ -332,7 +277,7 @@ def _group_keys(groups: Any, n: int, labels: Any) -> list[Any]:
         keys = [groups[x] for x in labels]
     elif pd is not None and isinstance(groups, pd.Series):
         keys = (
-            list(_aligned("groups", groups, labels).to_numpy())
+            list(_assets.aligned("groups", groups, labels).to_numpy())
             if labels is not None
             else list(groups)
         )
@@ -375,7 +320,7 @@ def _bound(name: str, value: Any, n: int, labels: Any) -> _F:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         out = np.full(n, float(value))
     else:
-        out = _real_vector(name, _aligned(name, value, labels))
+        out = _assets.real_vector(name, _assets.aligned(name, value, labels))
         if len(out) != n:
             raise ValueError(f"{name} has {len(out)} values for {n} assets")
     if np.any(np.isnan(out)):
@@ -550,8 +495,8 @@ def min_tracking_error(
             raise ValueError("give returns and benchmark, or cov and benchmark_weights")
         if estimator != "sample" or halflife is not None:
             raise ValueError("estimator and halflife are for returns; cov is already an estimate")
-        labels = _labels(benchmark_weights)
-        wb = _real_vector("benchmark_weights", benchmark_weights)
+        labels = _assets.labels(benchmark_weights)
+        wb = _assets.real_vector("benchmark_weights", benchmark_weights)
         op = _Cov(cov, len(wb), labels)
         if op.s is None:
             op_s = op.b @ op.f @ op.b.T + np.diag(op.d)
@@ -577,7 +522,7 @@ def min_tracking_error(
         )
     w0 = limit = kappa = mu = None
     if current is not None:
-        w0 = _real_vector("current", _aligned("current", current, labels))
+        w0 = _assets.real_vector("current", _assets.aligned("current", current, labels))
         if len(w0) != n:
             raise ValueError(f"current has {len(w0)} weights for {n} assets")
     if turnover is not None:
