@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 import trackerr
-from fuzzing import SEED, budget
+from fuzzing import SECONDS, SEED, budget
 from trackerr.cli import main
 
 pd = pytest.importorskip("pandas")
@@ -441,3 +441,39 @@ def test_cli_mutations_as_a_subprocess(tmp_path, k):
         timeout=120,
     )
     check(case, k, proc.returncode, proc.stdout, proc.stderr, path)
+
+
+def test_cli_replicate_on_mutated_files(tmp_path):
+    """``trackerr replicate`` on the same mutated files: exit 0 where the file
+    reads one way (every figure finite, the weights summing to 1 within the
+    cap), else exit 2 with one line; never 1, never a traceback."""
+    pytest.importorskip("daqp")
+    n = 0
+    for k, rng in enumerate(budget(SECONDS / 2)):
+        case = make_case(k, rng)
+        path = _write(tmp_path, case)
+        args = ["replicate", str(path), "--benchmark", case.benchmark, "--format", "json"]
+        args += [a for a in case.args if a == "--dayfirst"]
+        if k % 3 == 1:
+            args += ["--max-names", "1", "--cap", "100%"]
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                status = main(args)
+            except BaseException as exc:  # the rule: nothing escapes main
+                status = f"{type(exc).__name__}: {exc}"
+        err = stderr.getvalue()
+        where = f"case {k} {case.kinds}: exit {status}, stderr {err!r}"
+        assert status in (0, 2), where
+        assert "Traceback" not in err, where
+        if status == 2:
+            lines = err.splitlines()
+            assert len(lines) == 1 and lines[0].startswith("trackerr: error:"), where
+            continue
+        assert case.frame is not None, where + " (a file that reads two ways was accepted)"
+        rep = json.loads(stdout.getvalue())
+        weights = np.array([float(v) for v in rep["weights"].values()])
+        assert abs(weights.sum() - 1.0) <= 1e-9 and np.all(weights > 0), where
+        assert np.isfinite(rep["objective"]), where
+        n += 1
+    assert n > 0

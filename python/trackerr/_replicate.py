@@ -269,10 +269,12 @@ def _evaluate(p: Problem, on: _I, names: Names) -> tuple[float, _F] | None:
     return p.objective(w), w
 
 
-def support_search(p: Problem, names: Names, width: int = 8, kicks: int = 4) -> tuple[float, _F]:
-    """Cardinality and minimum position: two shrinking starts, each improved
-    by add-and-drop moves, then a few kicks (replace the smallest quarter of
-    the names by the best outsiders) from the best; the best support found."""
+def support_search(p: Problem, names: Names, width: int = 8, rounds: int = 12) -> tuple[float, _F]:
+    """Cardinality and minimum position: two shrinking starts (halving the
+    excess, and dropping a tenth of it at a time), each improved by
+    add-and-drop moves; then `rounds` regrowths from the best: the QP on its
+    names and the 1, 2, 4 or 8 x max_names outsiders the gradient ranks best,
+    shrunk back and improved again. The best support found."""
     can = np.flatnonzero((p.hi > HELD) | (p.lo < -HELD))
     must = np.flatnonzero((p.lo > HELD) | (p.hi < -HELD))
     if len(must) > names.most:
@@ -288,17 +290,55 @@ def support_search(p: Problem, names: Names, width: int = 8, kicks: int = 4) -> 
     on = held(w)
     if names.fewest <= len(on) <= names.most and np.all(np.abs(w[on]) >= names.least):
         return p.objective(w), w  # the convex optimum meets the names: it is the optimum
-    # halving reaches the size fast; dropping a tenth at a time lets fewer good
-    # names go early: they end in different local optima, so both are run
+    # the two starts end in different local optima: both are run
     starts = [_shrink(p, names, w, can, must, share) for share in (0.5, 0.1)]
     best = min((_local(p, names, got, can, must, width) for got in starts), key=lambda x: x[0])
-    rng = np.random.default_rng(12)  # kicks are random, the result is reproducible
+    # regrowth: measured on 500 names, 20 held, 8 draws, it came within 0.2 % of a search
+    # with 200 random restarts in 0.3-0.4 s, where random restarts gained little
+    for k in range(rounds):
+        obj, w, on = best
+        pool = np.setdiff1d(can, on)
+        if not len(pool):
+            break
+        g = p.gradient(w)
+        grown = p.solve(
+            np.union1d(
+                on, pool[np.argsort(g[pool], kind="stable")][: (1, 2, 4, 8)[k % 4] * names.most]
+            )
+        )
+        if grown is None:
+            continue
+        try:
+            shrunk = _shrink(p, names, grown, can, must, (0.1, 0.5)[(k // 4) % 2])
+        except Infeasible:
+            continue
+        got = _local(p, names, shrunk, can, must, width)
+        if got[0] < obj - 1e-12 * abs(obj):
+            best = got
+    if len(can) <= 32:  # small universes: random restarts are cheap, and help there
+        best = _kicks(p, names, best, can, must, width, 16)
+    return best[0], best[1]
+
+
+def _kicks(
+    p: Problem,
+    names: Names,
+    best: tuple[float, _F, _I],
+    can: _I,
+    must: _I,
+    width: int,
+    kicks: int,
+) -> tuple[float, _F, _I]:
+    """Random restarts from the best: a quarter, half or three quarters of
+    its names (drawn among the smaller) replaced by outsiders drawn among
+    those the gradient ranks best, then add-and-drop moves. Seeded: the
+    result is reproducible."""
+    rng = np.random.default_rng(12)
     for kick in range(kicks):
         obj, w, on = best
         free = np.array([i for i in on[np.argsort(np.abs(w[on]), kind="stable")] if i not in must])
         pool = np.setdiff1d(can, on)
-        share = (0.25, 0.5, 0.75)[kick % 3]
-        size = min(len(free), len(pool), max(1, round(len(on) * share)))
+        size = min(len(free), len(pool), max(1, round(len(on) * (0.25, 0.5, 0.75)[kick % 3])))
         if size < 1:
             break
         g = p.gradient(w)
@@ -312,7 +352,7 @@ def support_search(p: Problem, names: Names, width: int = 8, kicks: int = 4) -> 
             continue
         if got[0] < obj - 1e-12 * abs(obj):
             best = got
-    return best[0], best[1]
+    return best
 
 
 def _shrink(

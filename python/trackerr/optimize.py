@@ -422,12 +422,13 @@ def min_tracking_error(
       ``max_names`` remain (two ways: halving the excess, and dropping a
       tenth of it at a time); from each, add-and-drop moves (add one of the
       outsiders the objective's gradient ranks best, re-solve, drop one of
-      the smallest) while the objective falls; then 16 random kicks (a
-      quarter, half or three quarters of the names replaced, seeded: the
-      result is reproducible) from the best. On universes of up to 100 names
-      a few hundred nodes of the branch and bound below follow, which often
-      improve the answer and, when the tree is exhausted, prove it optimal
-      (``status`` 'exact').
+      the smallest) while the objective falls; then 12 regrowths from the
+      best (the QP on its names and the 1, 2, 4 or 8 x ``max_names``
+      outsiders the gradient ranks best, shrunk back, moves again) and, up to
+      32 names, 16 seeded random restarts (the result is reproducible). On
+      universes of up to 100 names a few hundred nodes of the branch and
+      bound below follow, which can improve the answer and, when the tree is
+      exhausted, prove it optimal (``status`` 'exact').
     * Lots: round the weights down to whole lots, then move one lot (or one
       lot from one name to another) at a time while the objective falls.
     * ``method='exact'``: depth-first branch and bound over names held or
