@@ -548,6 +548,10 @@ def test_heuristic_at_scale_keeps_every_constraint():
     assert np.all(w <= hi + 1e-9) and abs(w.sum() - 1) <= 1e-9
     for g in ("g0", "g1"):
         assert w[[x == g for x in groups]].sum() <= 0.25 + 1e-9
+    # contributions by group, the benchmark's own position a group of its own
+    by_group = res.contributions.groups
+    assert set(by_group) == {"g0", "g1", "g2", "g3", "g4", "benchmark"}
+    assert math.fsum(by_group.values()) == pytest.approx(res.tracking_error, rel=1e-12)
     assert res.tracking_error >= free.tracking_error
     lots = trackerr.optimize.min_tracking_error(
         r, bench, upper=hi, prices=np.full(n, 10.0), capital=1e5

@@ -451,8 +451,9 @@ def min_tracking_error(
     Replication: ``weights``, ``tracking_error`` (ex ante under the covariance
     used), ``ex_post`` (the realised tracking error of the weights on the
     input returns; None from ``cov``), ``contributions`` (Euler's, see
-    :func:`contributions`; from returns the benchmark's own part is the
-    entry 'benchmark'), ``names``, ``units``, ``status`` ('optimal' for the
+    :func:`contributions`; from returns the benchmark's own position is
+    an entry of its own, labelled by the benchmark Series' name or
+    'benchmark', and with ``groups`` a group of its own), ``names``, ``units``, ``status`` ('optimal' for the
     convex problem, 'heuristic' or 'exact'), ``objective``,
     ``solve_seconds``, ``iterations``.
 
@@ -637,14 +638,19 @@ def min_tracking_error(
         b_all: Any = np.zeros(n + 1)
         b_all[-1] = 1.0
         joint_all: Any = joint
+        own: Any = "benchmark"
         if labels is not None and pd is not None:
-            own = benchmark.name if isinstance(benchmark, pd.Series) else None
-            own = "benchmark" if own is None or own in labels else own
+            named = benchmark.name if isinstance(benchmark, pd.Series) else None
+            own = "benchmark" if named is None or named in labels else named
             names_all = pd.Index([*labels, own])
             w_all = pd.Series(w_all, index=names_all)
             b_all = pd.Series(b_all, index=names_all)
             joint_all = pd.DataFrame(joint, index=names_all, columns=names_all)
-        parts = contributions(w_all, b_all, joint_all, periods_per_year=periods_per_year)
+        # groups: each asset's label, and the benchmark's own position as a group of its own
+        keys = None if groups is None else [*_group_keys(groups, n, labels), own]
+        parts = contributions(
+            w_all, b_all, joint_all, groups=keys, periods_per_year=periods_per_year
+        )
         ex_post = _fullsample_te(r @ w, bvec, periods_per_year)
     else:
         parts = contributions(
