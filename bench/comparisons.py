@@ -1202,7 +1202,8 @@ NOT_METRICS: dict[str, str] = {
     "stream": "a module: its states are cases (stream.Window, ...)",
     "optimize": (
         "a module: ex-ante tracking error and its contributions (a matrix-vector product); "
-        "its optimizer is measured against skfolio, riskfolio-lib and PyPortfolioOpt in bench/optimize.py"
+        "its optimizer is measured against skfolio, riskfolio-lib and PyPortfolioOpt "
+        "in bench/optimize.py"
     ),
     "get_cmake_dir": "a build helper",
     "get_include": "a build helper",

@@ -453,9 +453,9 @@ def min_tracking_error(
     input returns; None from ``cov``), ``contributions`` (Euler's, see
     :func:`contributions`; from returns the benchmark's own position is
     an entry of its own, labelled by the benchmark Series' name or
-    'benchmark', and with ``groups`` a group of its own), ``names``, ``units``, ``status`` ('optimal' for the
-    convex problem, 'heuristic' or 'exact'), ``objective``,
-    ``solve_seconds``, ``iterations``.
+    'benchmark', and with ``groups`` a group of its own), ``names``,
+    ``units``, ``status`` ('optimal' for the convex problem, 'heuristic' or
+    'exact'), ``objective``, ``solve_seconds``, ``iterations``.
 
     Raises ValueError for constraints no weights can meet, saying which.
     """
