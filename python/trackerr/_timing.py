@@ -190,6 +190,42 @@ def _variances(
     return out
 
 
+def _jackknife_variances(
+    a: npt.NDArray[np.float64], ks: npt.NDArray[np.int64], edges: list[int]
+) -> npt.NDArray[np.float64]:
+    """Row g: what _variances gives for the pieces of `a` before and after
+    group g (a[edges[g]:edges[g + 1]] left out), for every group at once: the
+    k-period sums of the whole centred series, each kept where its window lies
+    wholly before or after the group, in one kernel call (a column per group
+    and horizon). The variance does not move with the centring, so one level
+    serves every group."""
+    n, h = len(a), len(ks)
+    x = a - float(np.mean(a))
+    sums = np.full((n, h), np.nan)
+    s = x
+    c = np.concatenate(([0.0], np.cumsum(x))) if int(ks[-1]) > _DIRECT_HORIZON else None
+    for k in range(1, min(_DIRECT_HORIZON, int(ks[-1])) + 1):
+        if k > 1:
+            s = s[:-1] + x[k - 1 :]  # one more period on the (k - 1)-period sums
+        at = np.flatnonzero(ks == k)
+        if len(at):
+            sums[k - 1 :, at[0]] = s
+    for i, k in enumerate(ks.tolist()):
+        if k > _DIRECT_HORIZON and c is not None:
+            sums[k - 1 :, i] = c[k:] - c[:-k]
+    ends = np.arange(n)[:, None, None]
+    first = np.asarray(edges[:-1])[None, :, None]
+    after = np.asarray(edges[1:])[None, :, None]
+    keep = (ends < first) | (ends - ks[None, None, :] + 1 >= after)  # n x groups x horizons
+    groups = len(edges) - 1
+    table = np.where(keep, sums[:, None, :], np.nan).reshape(n, groups * h)
+    te = np.asarray(
+        _fullsample.tracking_error(table, np.zeros(n), nan_policy="omit"), dtype=np.float64
+    )
+    out: npt.NDArray[np.float64] = (te * te).reshape(groups, h)
+    return out
+
+
 class HorizonProfile(NamedTuple):
     """Tracking error of k-period returns, annualized on one scale."""
 
@@ -258,8 +294,14 @@ def tracking_error_by_horizon(
 def _fit(var: npt.NDArray[np.float64], ks: npt.NDArray[np.float64]) -> tuple[float, float]:
     """Least squares of var_k = k s2 + 2 v with s2, v >= 0 (the constrained
     optimum on the boundary when the free fit leaves the quadrant)."""
-    x = np.column_stack([ks, np.full_like(ks, 2.0)])
-    (s2, v), *_ = np.linalg.lstsq(x, var, rcond=None)
+    # the 2 x 2 normal equations, solved directly (k <= a few dozen: well
+    # conditioned; numpy's lstsq costs 70 us a call, and a report fits 11 per pair)
+    m = float(len(ks))
+    skk, sk = float(np.dot(ks, ks)), float(np.sum(ks))
+    skv, sv = float(np.dot(ks, var)), float(np.sum(var))
+    det = skk * m - sk * sk
+    s2 = (m * skv - sk * sv) / det
+    v = (skk * sv - sk * skv) / (2.0 * det)
     if s2 >= 0.0 and v >= 0.0:
         return float(s2), float(v)
     s2_only = float(max(np.dot(ks, var) / np.dot(ks, ks), 0.0))
@@ -382,10 +424,9 @@ def timing_decomposition(
             raise ValueError(f"groups (={groups}) is too many for {n} observations")
         edges = [n * g // int(groups) for g in range(int(groups) + 1)]
         g_s, sh_s = [], []
+        left_out = _jackknife_variances(a, ks, edges)
         for g in range(int(groups)):
-            pieces = [a[: edges[g]], a[edges[g + 1] :]]
-            vg = _variances([x for x in pieces if len(x)], ks, True)
-            s2g, vvg = _fit(vg, kf)
+            s2g, vvg = _fit(left_out[g], kf)
             g_s.append(math.sqrt(s2g * scale))
             sh_s.append(2.0 * vvg / (s2g + 2.0 * vvg) if s2g + vvg > 0 else math.nan)
         z = statistics.NormalDist().inv_cdf(0.5 + float(confidence) / 2.0)
