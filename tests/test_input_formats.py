@@ -1,0 +1,376 @@
+"""Input formats users have (issue 13): long files, decimal commas, thousands
+separators and currency symbols, intraday timestamps with UTC offsets, Excel
+and Parquet. Each is written from a clean wide frame in tmp_path, run through
+``trackerr report --format json`` in-process, and its figures compared exactly
+with the clean wide CSV's; bad input is one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trackerr.cli import main
+
+pd = pytest.importorskip("pandas")
+
+DATA = Path(__file__).parent / "data"
+LST = DATA / "eth_lst_2023_2024.csv"
+
+
+def cli(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+def report(path, *flags, benchmark="ETH"):
+    status, out, err = cli("report", path, "--benchmark", benchmark, *flags, "--format", "json")
+    assert status == 0, err
+    return json.loads(out)
+
+
+def fails(path, *flags, match, benchmark="ETH"):
+    """Exit 2, one line on stderr, naming what is wrong."""
+    status, out, err = cli("report", path, "--benchmark", benchmark, *flags)
+    lines = err.strip().splitlines()
+    assert status == 2, (status, out, err)
+    assert len(lines) == 1 and lines[0].startswith("trackerr: error:"), err
+    assert "Traceback" not in err
+    assert match in lines[0], lines[0]
+    return lines[0]
+
+
+def write(tmp_path, name, text):
+    file = tmp_path / name
+    file.write_text(text, encoding="utf-8", newline="")
+    return file
+
+
+def frame(rows=160, decimals=None):
+    """ETH and two liquid-staking tokens, daily; rounded to cents when asked."""
+    f = pd.read_csv(LST, index_col=0, parse_dates=True).iloc[:rows]
+    f.index.name = "date"
+    return f.round(decimals) if decimals is not None else f
+
+
+def clean(tmp_path, f, benchmark="ETH"):
+    """The clean wide CSV's portfolios figures: what every other format must give."""
+    return report(write(tmp_path, "clean.csv", f.to_csv()), benchmark=benchmark)["portfolios"]
+
+
+def melt(f, date="date", asset="symbol", price="price"):
+    long = f.reset_index().melt(id_vars=f.index.name, var_name=asset, value_name=price)
+    return long.rename(columns={f.index.name: date})
+
+
+# -- 1. long files -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["symbol", "date", "price"],
+        ["date", "symbol", "price"],
+        ["price", "symbol", "date"],
+    ],
+)
+def test_a_long_file_gives_the_wide_files_figures(tmp_path, columns):
+    f = frame()
+    text = melt(f)[columns].to_csv(index=False)
+    out = report(write(tmp_path, "long.csv", text))
+    assert out["portfolios"] == clean(tmp_path, f)
+    assert any("long file" in n and "'symbol'" in n for n in out["notes"])
+
+
+def test_long_rows_in_any_order_with_extra_columns_and_gaps(tmp_path):
+    f = frame()
+    f.iloc[5:9, 1] = np.nan  # missing STETH prices: rows left out of the long file
+    long = melt(f, asset="asset", price="Close").dropna()
+    long["volume"] = np.arange(len(long)) * 1000
+    long["open"] = long["Close"] * 0.99
+    long = long.sample(frac=1.0, random_state=3)  # shuffled rows
+    text = long[["volume", "asset", "date", "open", "Close"]].to_csv(index=False)
+    out = report(write(tmp_path, "long.csv", text))
+    assert out["portfolios"] == clean(tmp_path, f)
+    assert any("prices from 'Close'" in n for n in out["notes"])
+
+
+def test_a_long_file_read_with_semicolons_decimal_commas_and_a_tz(tmp_path):
+    f = frame()
+    long = melt(f, date="Timestamp", asset="ticker")
+    long["Timestamp"] = long["Timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = long.to_csv(index=False, sep=";", decimal=",")
+    assert report(write(tmp_path, "long.csv", text))["portfolios"] == clean(tmp_path, f)
+
+
+def test_long_columns_names_the_columns(tmp_path):
+    f = frame()
+    long = melt(f, date="when", asset="who", price="mid")
+    long["bid"] = long["mid"] * 0.999
+    long["venue"] = "X"
+    path = write(tmp_path, "long.csv", long.to_csv(index=False))
+    fails(path, match="--long-columns DATE,ASSET,PRICE")  # no column named as a date
+    out = report(path, "--long-columns", "when,who,mid")
+    assert out["portfolios"] == clean(tmp_path, f)
+    fails(path, "--long-columns", "when,who,nope", match="no price column 'nope'")
+    fails(path, "--long-columns", "when,who", match="three column names")
+
+
+def test_numeric_asset_codes_need_long_columns(tmp_path):
+    f = frame().rename(columns={"ETH": "1001", "STETH": "1002", "WSTETH": "1003"})
+    path = write(tmp_path, "long.csv", melt(f, asset="code").to_csv(index=False))
+    # read as wide, the dates repeat: refused, and the message points to --long-columns
+    line = fails(path, benchmark="1001", match="appears more than once")
+    assert "--long-columns" in line
+    out = report(path, "--long-columns", "date,code,price", benchmark="1001")
+    assert out["portfolios"] == clean(tmp_path, f, benchmark="1001")
+
+
+def test_a_repeated_date_and_asset_names_both_lines(tmp_path):
+    lines = ["date,symbol,price"]
+    for day in range(1, 20):
+        lines += [f"2024-01-{day:02d},A,{100 + day}", f"2024-01-{day:02d},B,{50 + day}"]
+    lines.insert(8, "2024-01-02,B,99")  # line 9 repeats B on 2024-01-02 (line 5)
+    line = fails(write(tmp_path, "long.csv", "\n".join(lines)), benchmark="A", match="line 9")
+    assert "'B' on 2024-01-02 again (also on line 5)" in line
+
+
+@pytest.mark.parametrize(
+    ("header", "rows", "match"),
+    [
+        # two text columns: which one holds the assets?
+        ("date,symbol,venue,price", ["A,X", "B,Y"], "'symbol' and 'venue' both hold text"),
+        # two number columns, neither named as a price
+        ("date,symbol,bid,ask", ["A,1", "B,2"], "none named price"),
+        # close and adj close: a real difference, not ours to pick
+        ("date,symbol,close,adj close", ["A,1", "B,2"], "both named as prices"),
+        # two date columns
+        ("date,time,symbol,price", ["09:00,A", "09:00,B"], "are all named as dates"),
+    ],
+)
+def test_long_files_that_read_two_ways_are_refused(tmp_path, header, rows, match):
+    lines = [header]
+    for day in range(1, 12):
+        for row in rows:
+            cells = row.split(",")
+            if header.startswith("date,time"):
+                lines.append(f"2024-01-{day:02d},{cells[0]},{cells[1]},{100 + day}")
+            else:
+                lines.append(f"2024-01-{day:02d},{cells[0]},{cells[1]},{100 + day}")
+    line = fails(write(tmp_path, "long.csv", "\n".join(lines)), benchmark="A", match=match)
+    assert "--long-columns" in line
+
+
+def test_a_wide_file_is_never_read_as_long(tmp_path):
+    f = frame()
+    wide = f.copy()
+    wide.index = wide.index.strftime("%d/%m/%Y")  # text dates, first column
+    path = write(tmp_path, "wide.csv", wide.to_csv())
+    out = report(path)
+    assert out["portfolios"] == clean(tmp_path, f)
+    assert not any("long" in n for n in out["notes"])
+    # the date column moved second: still the old refusal, not a long-file one
+    text = f[["ETH"]].join(f.reset_index().set_index(f.index)[["date"]]).to_csv(index=False)
+    fails(write(tmp_path, "moved.csv", text), match="not dates")
+
+
+def test_long_asks_for_a_long_file(tmp_path):
+    path = write(tmp_path, "wide.csv", frame().to_csv())
+    fails(path, "--long", match="cannot tell the asset column")
+
+
+# -- 2. separators and decimal commas ------------------------------------------------
+
+
+def test_semicolons_and_decimal_commas_are_sniffed(tmp_path):
+    f = frame()
+    out = report(write(tmp_path, "eu.csv", f.to_csv(sep=";", decimal=",")))
+    assert out["portfolios"] == clean(tmp_path, f)
+    assert any("separator ';' and decimal mark ','" in n for n in out["notes"])
+
+
+def test_a_comma_that_may_be_decimal_or_thousands_is_refused(tmp_path):
+    lines = ["date;ETH;STETH"] + [f"2024-01-{d:02d};1,{200 + d};2,{300 + d}" for d in range(1, 25)]
+    path = write(tmp_path, "amb.csv", "\n".join(lines))
+    line = fails(path, match="'1,201' reads both with a decimal comma and with a thousands")
+    assert "line 2" in line
+    told = report(path, "--decimal", ",")["portfolios"]
+    assert told["STETH"]["observations"] == 23
+    thousands = report(path, "--thousands", ",")["portfolios"]
+    assert thousands["STETH"]["tracking_error"] != told["STETH"]["tracking_error"]
+
+
+# -- 3. thousands separators and currency symbols --------------------------------
+
+
+def _formatted(f, fmt):
+    return f.apply(lambda col: col.map(fmt))
+
+
+@pytest.mark.parametrize(
+    ("sep", "fmt", "flags"),
+    [
+        (",", lambda v: f"${v:,.2f}", ["--thousands", ","]),
+        (
+            ";",
+            lambda v: f"{v:,.2f} €".replace(",", "_").replace(".", ",").replace("_", "."),
+            ["--thousands", "."],
+        ),
+        (";", lambda v: f"{v:,.2f}".replace(",", " ").replace(".", ","), ["--thousands", "space"]),
+        (
+            ";",
+            lambda v: f"{v:,.2f}".replace(",", "\u202f").replace(".", ","),
+            ["--thousands", "space"],
+        ),
+        ("\t", lambda v: f"£{v:,.2f}".replace(",", "'"), ["--thousands", "'"]),
+        (",", lambda v: f"{v:.2f}¥", []),
+    ],
+)
+def test_thousands_separators_and_currency_symbols(tmp_path, sep, fmt, flags):
+    f = frame(decimals=2)
+    text = _formatted(f, fmt).to_csv(sep=sep, quoting=1 if sep == "," else 0)
+    out = report(write(tmp_path, "money.csv", text), *flags)
+    assert out["portfolios"] == clean(tmp_path, f)
+    assert any("currency symbols dropped" in n for n in out["notes"]) == any(
+        c in text for c in "$€£¥"
+    )
+
+
+def test_a_thousands_separator_is_refused_unless_told(tmp_path):
+    f = frame(decimals=2)
+    text = _formatted(f, lambda v: f"${v:,.2f}").to_csv(quoting=1)
+    path = write(tmp_path, "money.csv", text)
+    fails(path, match="a thousands separator? pass --thousands")
+    fails(path, "--thousands", ".", match="groups of three")  # read as 1.234,5: refused
+
+
+def test_misplaced_thousands_and_mixed_currencies_are_refused(tmp_path):
+    rows = [f'2024-01-{d:02d},"${1000 + d:,.2f}","${900 + d:,.2f}"' for d in range(1, 20)]
+    base = ["date,ETH,STETH", *rows]
+    bad = list(base)
+    bad[4] = '2024-01-04,"$1,00,4.00","$904.00"'
+    line = fails(write(tmp_path, "a.csv", "\n".join(bad)), "--thousands", ",", match="line 5")
+    assert "groups of three" in line and "'ETH'" in line
+    bad = list(base)
+    bad[6] = '2024-01-06,"€1,006.00","$906.00"'
+    line = fails(write(tmp_path, "b.csv", "\n".join(bad)), "--thousands", ",", match="line 7")
+    assert "one currency per column" in line and "line 2" in line
+
+
+def test_thousands_and_decimal_must_differ(tmp_path):
+    path = write(tmp_path, "a.csv", frame().to_csv())
+    fails(path, "--thousands", ",", "--decimal", ",", match="must differ")
+    fails(path, "--thousands", "x", match="--thousands")
+
+
+# -- 4. intraday timestamps and time zones ------------------------------------------
+
+
+def _intraday(freq, n=400):
+    rng = np.random.default_rng(7)
+    idx = pd.date_range("2024-03-01", periods=n, freq=freq, tz="UTC")
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, (n, 3)), axis=0))
+    f = pd.DataFrame(prices, index=idx, columns=["ETH", "STETH", "WSTETH"])
+    f.index.name = "date"
+    return f
+
+
+def test_hourly_prices_with_offsets_are_read_in_utc_and_hourly(tmp_path):
+    f = _intraday("h")
+    local = f.tz_convert("Etc/GMT-2")  # +02:00
+    text = local.to_csv(date_format="%Y-%m-%dT%H:%M:%S%z")
+    assert "+0200" in text
+    out = report(write(tmp_path, "h.csv", text))
+    assert out["periods_per_year"] == 8760.0 and "crypto-hourly" in out["periods_per_year_reason"]
+    assert "dates with a UTC offset converted to UTC" in out["notes"]
+    assert out["start"].startswith("2024-03-01") and "02:00" not in out["start"]
+    utc = f.tz_localize(None)
+    assert out["portfolios"] == clean(tmp_path, utc)
+    # the same file in UTC with a Z: the same figures
+    z = report(write(tmp_path, "z.csv", f.to_csv(date_format="%Y-%m-%dT%H:%M:%SZ")))
+    assert z["portfolios"] == out["portfolios"]
+
+
+def test_five_minute_prices_need_periods_per_year(tmp_path):
+    # infer_periods_per_year knows hours, not minutes: a one-line refusal, and the
+    # figures once told (12 * 24 * 365 five-minute periods a year)
+    f = _intraday("5min")
+    path = write(tmp_path, "m5.csv", f.to_csv())
+    fails(path, match="pass --periods-per-year")
+    out = report(path, "--periods-per-year", str(12 * 24 * 365))
+    assert out["periods_per_year"] == 105120.0
+    assert out["portfolios"]["STETH"]["observations"] == 399
+
+
+# -- 5. Excel and Parquet -----------------------------------------------------------
+
+
+def test_an_excel_workbook_gives_the_csv_figures(tmp_path):
+    pytest.importorskip("openpyxl")
+    f = frame()
+    path = tmp_path / "prices.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as book:
+        f.to_excel(book, sheet_name="prices")
+        f.iloc[:3].to_excel(book, sheet_name="other")
+    out = report(path)
+    assert out["portfolios"] == clean(tmp_path, f)
+    assert any("first sheet, 'prices', of 2" in n for n in out["notes"])
+
+
+def test_an_excel_workbook_is_held_to_the_csv_rules(tmp_path):
+    pytest.importorskip("openpyxl")
+    f = frame().astype(object)
+    f.iloc[10, 1] = "n/a"  # a missing price
+    f.iloc[20, 2] = "abc"
+    path = tmp_path / "bad.xlsx"
+    f.to_excel(path)
+    line = fails(path, match="row 22")  # the header is row 1: data row 20 is row 22
+    assert "'WSTETH'" in line and "'abc'" in line
+    g = frame()
+    g.index = g.index.where(np.arange(len(g)) != 5, g.index[4])
+    g.to_excel(tmp_path / "dup.xlsx")
+    fails(tmp_path / "dup.xlsx", match="row 7: the date 2023-01-05 appears more than once")
+    fails(tmp_path / "dup.xlsx", "--sep", ";", match="--sep is for CSV files")
+
+
+def test_a_parquet_file_gives_the_csv_figures(tmp_path):
+    pytest.importorskip("pyarrow")
+    f = frame()
+    f.to_parquet(tmp_path / "index.parquet")  # dates in the index
+    assert report(tmp_path / "index.parquet")["portfolios"] == clean(tmp_path, f)
+    f.reset_index().to_parquet(tmp_path / "column.parquet")  # dates in a column
+    assert report(tmp_path / "column.parquet")["portfolios"] == clean(tmp_path, f)
+    melt(f).to_parquet(tmp_path / "long.parquet")  # long
+    assert report(tmp_path / "long.parquet")["portfolios"] == clean(tmp_path, f)
+
+
+def test_parquet_timestamps_with_a_time_zone_are_utc(tmp_path):
+    pytest.importorskip("pyarrow")
+    f = _intraday("h")
+    f.tz_convert("Europe/Berlin").to_parquet(tmp_path / "h.parquet")
+    out = report(tmp_path / "h.parquet")
+    assert out["periods_per_year"] == 8760.0
+    assert "dates with a UTC offset converted to UTC" in out["notes"]
+    assert out["portfolios"] == clean(tmp_path, f.tz_localize(None))
+
+
+@pytest.mark.parametrize(("name", "module"), [("p.xlsx", "openpyxl"), ("p.parquet", "pyarrow")])
+def test_a_missing_reader_says_what_to_install(tmp_path, monkeypatch, name, module):
+    path = write(tmp_path, name, "not really")
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    fails(path, match=f"needs {module}: pip install {module}")
+
+
+def test_files_that_are_not_what_their_extension_says(tmp_path):
+    pytest.importorskip("openpyxl")
+    pytest.importorskip("pyarrow")
+    fails(write(tmp_path, "p.xlsx", "date,A\n"), match="cannot read")
+    fails(write(tmp_path, "p.parquet", "date,A\n"), match="cannot read")
+    fails(write(tmp_path, "p.xls", "date,A\n"), match="save it as .xlsx or CSV")
