@@ -65,7 +65,12 @@ def _parser() -> argparse.ArgumentParser:
             "with the latest rolling tracking error and, with --limit, its breaches."
         ),
     )
-    rep.add_argument("file", metavar="FILE.csv", help="a date column, then one column per asset")
+    rep.add_argument(
+        "file",
+        metavar="FILE",
+        help="a CSV, .xlsx or .parquet file: a date column, then one column per asset, or a "
+        "long file (date, asset, price)",
+    )
     rep.add_argument("--benchmark", required=True, metavar="COL", help="the benchmark column")
     rep.add_argument(
         "--portfolio",
