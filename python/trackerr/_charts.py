@@ -27,6 +27,13 @@ _PCT = {
     "rolling_tracking_error",
 }
 
+# Up to this many portfolios each gets its own line (colours and a legend stay
+# readable); above it, one line per portfolio is a solid block, so the rolling
+# tracking error becomes a heatmap and the other charts name only the worst few.
+MANY = 5
+# How many of the worst portfolios the many-portfolio charts draw by name.
+WORST = 6
+
 
 def available() -> bool:
     try:
@@ -48,27 +55,47 @@ def fmt(field: str, value: Any) -> str:
 
 
 def write(rep: Report, out: Path, *, title: str) -> Path:
-    """Write rolling_te.png, growth.png, drawdown.png and report.html to
-    ``out``; return the HTML path. Images are also embedded in the HTML, so
-    the file stands alone."""
+    """Write the charts and report.html to ``out``; return the HTML path.
+
+    Up to ``MANY`` portfolios: rolling_te.png (one line each), growth.png and
+    drawdown.png. Above that, rolling_te.png is a heatmap (portfolio x time)
+    and rolling_te_worst.png small multiples of the ``WORST`` highest latest
+    rolling tracking errors; growth.png and drawdown.png draw those few by name
+    over the rest in grey. te_by_horizon.png when the report has timing
+    figures. Images are also embedded in the HTML, so the file stands alone."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    pngs = {
-        "rolling_te.png": _rolling_te(plt, rep),
-        "growth.png": _growth(plt, rep),
-        "drawdown.png": _drawdown(plt, rep),
-    }
+    many = len(rep.series) > MANY
+    if many:
+        pngs = {
+            "rolling_te.png": _heatmap(plt, rep),
+            "rolling_te_worst.png": _small_multiples(plt, rep),
+        }
+    else:
+        pngs = {"rolling_te.png": _rolling_te(plt, rep)}
+    pngs["growth.png"] = _growth(plt, rep)
+    pngs["drawdown.png"] = _drawdown(plt, rep)
     if rep.timing:
         pngs["te_by_horizon.png"] = _by_horizon(plt, rep)
     for name, fig in pngs.items():
         fig.savefig(out / name, dpi=110, bbox_inches="tight")
         plt.close(fig)
     page = out / "report.html"
-    page.write_text(_html(rep, title, {n: (out / n).read_bytes() for n in pngs}), encoding="utf-8")
+    alts = {
+        "rolling_te.png": "rolling tracking error heatmap, portfolio by time"
+        if many
+        else "rolling tracking error, one line per portfolio",
+        "rolling_te_worst.png": "rolling tracking error of the highest few, small multiples",
+        "growth.png": "cumulative growth",
+        "drawdown.png": "drawdown from the running peak",
+        "te_by_horizon.png": "tracking error by horizon",
+    }
+    images = {alts[n]: (out / n).read_bytes() for n in pngs}
+    page.write_text(_html(rep, title, images), encoding="utf-8")
     return page
 
 
@@ -79,9 +106,34 @@ def _axes(plt: Any, ylabel: str) -> tuple[Any, Any]:
     return fig, ax
 
 
-def _rolling_te(plt: Any, rep: Report) -> Any:
+def _te_label(rep: Report) -> str:
     obs = f"{rep.window} obs" if rep.uniform else "window per portfolio"
-    fig, ax = _axes(plt, f"rolling tracking error, {obs}, annualized")
+    return f"rolling tracking error, {obs}, annualized"
+
+
+def _latest(values: Any) -> float:
+    """The last finite value of a series (NaN when there is none)."""
+    v = np.asarray(values, dtype=np.float64)
+    ok = np.flatnonzero(np.isfinite(v))
+    return float(v[ok[-1]]) if ok.size else math.nan
+
+
+def _worst(rep: Report, key: Any, k: int = WORST) -> list[str]:
+    """The ``k`` portfolios with the largest ``key(name)``; NaN ranks last."""
+
+    def rank(name: str) -> float:
+        v = float(key(name))
+        return v if math.isfinite(v) else -math.inf
+
+    return sorted(rep.series, key=rank, reverse=True)[:k]
+
+
+def _worst_te(rep: Report, k: int = WORST) -> list[str]:
+    return _worst(rep, lambda n: _latest(rep.series[n]["rolling_tracking_error"]), k)
+
+
+def _rolling_te(plt: Any, rep: Report) -> Any:
+    fig, ax = _axes(plt, _te_label(rep))
     for name, s in rep.series.items():
         (line,) = ax.plot(s["dates"], 100 * s["rolling_tracking_error"], lw=1.2, label=name)
         for b in rep.breaches.get(name, []):
@@ -93,31 +145,192 @@ def _rolling_te(plt: Any, rep: Report) -> Any:
     return fig
 
 
+def _grid(rep: Report, names: Sequence[str], key: str, columns: int = 800) -> Any:
+    """Each portfolio's ``key`` series on one time grid: ``columns`` equal bins
+    from the first to the last date of the report, holding each bin's largest
+    value (so a breach of a day still shows at 100 portfolios x 13 years) and
+    the last value across bins with no date of that portfolio (weekends of a
+    business-day fund against a 24/7 benchmark). NaN before a portfolio's
+    first value and after its last date. Returns (edges in ns, matrix)."""
+    stamps = {
+        n: np.asarray(rep.series[n]["dates"], dtype="datetime64[ns]").view("i8") for n in names
+    }
+    lo = min(int(t[0]) for t in stamps.values())
+    hi = max(int(t[-1]) for t in stamps.values())
+    distinct = len(np.unique(np.concatenate(list(stamps.values()))))
+    cols = max(1, min(columns, distinct))
+    width = max(hi - lo, 1) / cols
+    grid = np.full((len(names), cols), np.nan)
+    for row, n in enumerate(names):
+        t = stamps[n]
+        v = np.asarray(rep.series[n][key], dtype=np.float64)
+        at = np.minimum(((t - lo) / width).astype(np.int64), cols - 1)
+        np.fmax.at(grid[row], at, v)
+        seen = np.zeros(cols, dtype=bool)
+        seen[at] = True
+        # step-hold: a bin without a date shows the last value before it
+        last = np.maximum.accumulate(np.where(seen, np.arange(cols), 0))
+        filled = grid[row][last]
+        filled[at[-1] + 1 :] = np.nan
+        grid[row] = filled
+    edges = lo + width * np.arange(cols + 1)
+    return edges, grid
+
+
+def _heatmap(plt: Any, rep: Report) -> Any:
+    from matplotlib import dates as mdates
+    from matplotlib.colors import ListedColormap, Normalize, TwoSlopeNorm
+
+    names = _worst_te(rep, len(rep.series))  # highest latest rolling TE on top
+    edges, grid = _grid(rep, names, "rolling_tracking_error")
+    grid = 100 * grid
+    n = len(names)
+    fig, ax = plt.subplots(figsize=(10, min(max(3.5, 1.6 + 0.13 * n), 16)))
+    # the colour scale stops at the 99th percentile so one wild portfolio does
+    # not wash out the rest; values above it show in the top colour
+    top = float(np.nanpercentile(grid, 99)) if np.isfinite(grid).any() else 1.0
+    over = bool(np.nanmax(grid, initial=0.0) > top) if np.isfinite(grid).any() else False
+    limit = rep.limit
+    if limit is not None and limit > 0:
+        # Two colour maps joined at the limit: greys up to it, yellow to red
+        # above, so a breach reads at a glance whatever the portfolio count.
+        below = plt.get_cmap("Greys")(np.linspace(0.05, 0.55, 128))
+        above = plt.get_cmap("YlOrRd")(np.linspace(0.3, 1.0, 128))
+        cmap: Any = ListedColormap(np.vstack([below, above]))
+        top = max(top, 200 * limit)
+        norm: Any = TwoSlopeNorm(vmin=0.0, vcenter=100 * limit, vmax=top)
+    else:
+        cmap = plt.get_cmap("viridis")
+        norm = Normalize(vmin=0.0, vmax=max(top, 1e-9))
+    cmap = cmap.with_extremes(bad="white")
+    x0, x1 = mdates.date2num(  # type: ignore[no-untyped-call]
+        np.array([edges[0], edges[-1]]).astype("datetime64[ns]")
+    )
+    im = ax.imshow(
+        np.ma.masked_invalid(grid),
+        aspect="auto",
+        interpolation="nearest",
+        cmap=cmap,
+        norm=norm,
+        extent=(x0, x1, n - 0.5, -0.5),
+    )
+    ax.xaxis_date()
+    step = max(1, math.ceil(n / 110))  # about 110 labels fit the tallest figure
+    ax.set_yticks(range(0, n, step))
+    ax.set_yticklabels(names[::step], fontsize=6 if n > 40 else 8)
+    bar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, extend="max" if over else "neither")
+    bar.set_label("rolling tracking error, annualized (%)", fontsize="small")
+    if limit is not None and limit > 0:
+        # each half of the bar is linear in its own range: ticks on both, the
+        # limit itself named, and a line across the bar at the break
+        from matplotlib.ticker import MaxNLocator
+
+        lim = 100 * limit
+        upper = [v for v in MaxNLocator(5).tick_values(lim, top) if lim * 1.15 < v <= top]
+        ticks = [0.0, lim / 2, lim, *upper]
+        bar.set_ticks(ticks)
+        bar.set_ticklabels(
+            [f"{v:.3g}" for v in ticks[:2]] + [f"limit {lim:.3g}"] + [f"{v:.3g}" for v in upper]
+        )
+        bar.ax.axhline(lim, color="black", lw=2)
+    ax.set_title(
+        f"Rolling tracking error vs {rep.benchmark}, {n} portfolios, "
+        f"{f'{rep.window}-obs window' if rep.uniform else 'window per portfolio'}"
+        "\nhighest latest value on top; white: no value yet",
+        fontsize="medium",
+    )
+    return fig
+
+
+def _small_multiples(plt: Any, rep: Report) -> Any:
+    worst = _worst_te(rep)
+    ncols = 3
+    nrows = math.ceil(len(worst) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(10, 0.4 + 2.1 * nrows), sharex=True, squeeze=False
+    )
+    # Each panel on its own scale, from 0: one portfolio's spike to 30 % would
+    # flatten the others on a shared one; the dashed limit is the common mark.
+    for ax, name in zip(axes.flat, worst, strict=False):
+        s = rep.series[name]
+        ax.plot(s["dates"], 100 * s["rolling_tracking_error"], lw=1.0, color="tab:blue")
+        for b in rep.breaches.get(name, []):
+            ax.axvspan(_day(b.start), _day(b.end), color="crimson", alpha=0.15, lw=0)
+        if rep.limit is not None:
+            ax.axhline(100 * rep.limit, color="crimson", ls="--", lw=0.8)
+        latest = _latest(s["rolling_tracking_error"])
+        ax.set_title(f"{name}: latest {latest:.2%}", fontsize="small")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelsize="x-small")
+    for ax in list(axes.flat)[len(worst) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"The {len(worst)} highest latest rolling tracking errors (%)"
+        + (f"; dashed: limit {rep.limit:.2%}, shaded: breaches" if rep.limit is not None else ""),
+        fontsize="medium",
+    )
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def _many_lines(
+    ax: Any, rep: Report, named: list[str], ys: dict[str, Any], bench: Any, what: str
+) -> None:
+    """Many portfolios on one axis: every one as a thin grey line (the spread of
+    the whole book stays visible without a legend of 100 colours), ``named``
+    ones in colour on top with a legend, the ones a reader must check."""
+    for name, s in rep.series.items():
+        if name not in named:
+            ax.plot(s["dates"], ys[name], lw=0.6, color="0.75", alpha=0.7)
+    first = next(iter(rep.series.values()))
+    ax.plot(first["dates"], bench, color="black", lw=1.3, label=rep.benchmark)
+    for name in named:
+        ax.plot(rep.series[name]["dates"], ys[name], lw=1.2, label=name)
+    ax.plot([], [], lw=0.6, color="0.75", label=f"the other {len(rep.series) - len(named)}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    ax.set_title(ax.get_title() + f"\nnamed: the {len(named)} {what}", fontsize="medium")
+
+
 def _growth(plt: Any, rep: Report) -> Any:
     fig, ax = _axes(plt, "growth of 1")
     first = next(iter(rep.series.values()))
     bench = np.cumprod(1 + np.nan_to_num(first["benchmark"]))
-    ax.plot(first["dates"], bench, color="black", lw=1.5, label=rep.benchmark)
-    for name, s in rep.series.items():
-        ax.plot(s["dates"], np.cumprod(1 + np.nan_to_num(s["portfolio"])), lw=1.1, label=name)
+    ys = {n: np.cumprod(1 + np.nan_to_num(s["portfolio"])) for n, s in rep.series.items()}
     ax.set_title(f"Cumulative growth: portfolios vs {rep.benchmark}")
-    ax.legend(loc="upper left", fontsize="small")
+    if len(rep.series) > MANY:
+        # Growth lines of many portfolios overlap; what sets one apart is how far
+        # it ends from the benchmark, so name the largest |tracking difference|.
+        named = _worst(rep, lambda n: abs(rep.metrics[n].get("tracking_difference", math.nan)))
+        _many_lines(ax, rep, named, ys, bench, "largest |tracking difference|")
+    else:
+        for name, s in rep.series.items():
+            ax.plot(s["dates"], ys[name], lw=1.1, label=name)
+        ax.plot(first["dates"], bench, color="black", lw=1.5, label=rep.benchmark)
+        ax.legend(loc="upper left", fontsize="small")
     return fig
+
+
+def _dd(r: Any) -> Any:
+    wealth = np.cumprod(1 + np.nan_to_num(r))
+    return 100 * (wealth / np.maximum.accumulate(np.maximum(wealth, 1.0)) - 1)
 
 
 def _drawdown(plt: Any, rep: Report) -> Any:
     fig, ax = _axes(plt, "drawdown (%)")
-
-    def dd(r: Any) -> Any:
-        wealth = np.cumprod(1 + np.nan_to_num(r))
-        return 100 * (wealth / np.maximum.accumulate(np.maximum(wealth, 1.0)) - 1)
-
     first = next(iter(rep.series.values()))
-    ax.plot(first["dates"], dd(first["benchmark"]), color="black", lw=1.5, label=rep.benchmark)
-    for name, s in rep.series.items():
-        ax.plot(s["dates"], dd(s["portfolio"]), lw=1.1, label=name)
+    ys = {n: _dd(s["portfolio"]) for n, s in rep.series.items()}
     ax.set_title("Drawdown from the running peak (%)")
-    ax.legend(loc="lower left", fontsize="small")
+    if len(rep.series) > MANY:
+        # the deepest drawdowns are the ones to read by name; the rest show the spread
+        named = _worst(rep, lambda n: -rep.metrics[n].get("max_drawdown", math.nan))
+        _many_lines(ax, rep, named, ys, _dd(first["benchmark"]), "deepest max drawdowns")
+    else:
+        for name, s in rep.series.items():
+            ax.plot(s["dates"], ys[name], lw=1.1, label=name)
+        ax.plot(first["dates"], _dd(first["benchmark"]), color="black", lw=1.5, label=rep.benchmark)
+        ax.legend(loc="lower left", fontsize="small")
     return fig
 
 
@@ -126,7 +339,13 @@ def _by_horizon(plt: Any, rep: Report) -> Any:
     ax.set_xlabel("horizon (periods per return)")
     ax.set_ylabel("tracking error, annualized (%)")
     ax.grid(True, alpha=0.3)
-    for name, t in rep.timing.items():
+    timing = rep.timing
+    title = f"Tracking error by horizon vs {rep.benchmark}: timing noise falls like 1/sqrt(k)"
+    if len(timing) > MANY:  # three lines each: only the highest naive tracking errors
+        shown = sorted(timing, key=lambda n: -_finite(timing[n]["naive_tracking_error"]))
+        timing = {n: timing[n] for n in shown[:WORST]}
+        title += f"\nthe {len(timing)} highest naive tracking errors; all in the table"
+    for name, t in timing.items():
         ks = np.asarray(t["horizons"])
         (line,) = ax.plot(
             ks,
@@ -149,29 +368,249 @@ def _by_horizon(plt: Any, rep: Report) -> Any:
     if rep.limit is not None:
         ax.axhline(100 * rep.limit, color="crimson", ls="--", lw=1, label=f"limit {rep.limit:.2%}")
     ax.set_xscale("log")
-    longest = max(max(t["horizons"]) for t in rep.timing.values())
+    longest = max(max(t["horizons"]) for t in timing.values())
     ticks = [k for k in (1, 2, 3, 5, 10, 21, 42, 63) if k <= longest]
     ax.set_xticks(ticks)
     ax.set_xticklabels([str(k) for k in ticks])
     ax.minorticks_off()
-    ax.set_title(f"Tracking error by horizon vs {rep.benchmark}: timing noise falls like 1/sqrt(k)")
-    ax.legend(loc="upper right", fontsize="small")
+    ax.set_title(title)
+    if len(timing) < len(rep.timing):  # 13 entries: beside the plot, not over it
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    else:
+        ax.legend(loc="upper right", fontsize="small")
     return fig
+
+
+def _finite(v: Any) -> float:
+    return float(v) if v is not None and math.isfinite(v) else -math.inf
 
 
 def _day(text: str) -> Any:
     return np.datetime64(text)
 
 
+# --- per-portfolio sparklines (inline SVG) -------------------------------------------
+#
+# Each portfolio's section has two small charts. They are inline SVG, not PNG:
+# a decimated polyline is 2-3 kB where a legible PNG is 15-30 kB and 0.1 s of
+# matplotlib each, so 100 portfolios cost about 0.6 MB and no render time, and
+# they stay sharp when zoomed. Still one file, no script, no network.
+
+_SW, _SH = 440, 110  # drawn size in px
+_ML, _MR, _MT, _MB = 44, 4, 6, 14  # margins for the value and date labels
+
+
+def _decimate(t: Any, y: Any, buckets: int = 100) -> tuple[Any, Any]:
+    """At most 2 points per bucket: each bucket's lowest and highest, in time
+    order, so peaks (breaches) survive; NaN kept where a bucket has only NaN."""
+    n = len(t)
+    if n <= 2 * buckets:
+        return t, y
+    k = math.ceil(n / buckets)
+    rows = math.ceil(n / k)
+    flat = np.full(rows * k, np.nan)
+    flat[:n] = y
+    v = flat.reshape(rows, k)
+    ok = np.isfinite(v)
+    lo = np.argmin(np.where(ok, v, np.inf), axis=1)
+    hi = np.argmax(np.where(ok, v, -np.inf), axis=1)
+    lo = np.where(ok.any(axis=1), lo, 0)  # an all-NaN bucket keeps its first point
+    hi = np.where(ok.any(axis=1), hi, 0)
+    start = k * np.arange(rows)
+    idx = np.unique(np.minimum(np.concatenate([start + lo, start + hi]), n - 1))
+    return t[idx], y[idx]
+
+
+def _svg(
+    t: Any,
+    lines: Sequence[tuple[Any, str]],
+    *,
+    label: str,
+    hline: float | None = None,
+    spans: Sequence[tuple[Any, Any]] = (),
+    unit: str = "",
+) -> str:
+    """A small line chart: ``lines`` are (values, colour) over stamps ``t`` (ns)."""
+    t = np.asarray(t, dtype="datetime64[ns]")
+    ti = t.view("i8").astype(np.float64)
+    vals = np.concatenate([np.asarray(v, dtype=np.float64) for v, _ in lines])
+    finite = vals[np.isfinite(vals)]
+    lo = float(finite.min()) if finite.size else 0.0
+    hi = float(finite.max()) if finite.size else 1.0
+    if hline is not None and math.isfinite(hline):
+        lo, hi = min(lo, hline), max(hi, hline)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    t0, t1 = ti[0], max(ti[-1], ti[0] + 1)
+    pw, ph = _SW - _ML - _MR, _SH - _MT - _MB
+
+    def x(v: Any) -> Any:
+        return _ML + (np.asarray(v, dtype=np.float64) - t0) / (t1 - t0) * pw
+
+    def y(v: Any) -> Any:
+        return _MT + (1 - (np.asarray(v, dtype=np.float64) - lo) / (hi - lo)) * ph
+
+    parts = [
+        f'<svg width="{_SW}" height="{_SH}" '
+        f'viewBox="0 0 {_SW} {_SH}" role="img" aria-label="{html.escape(label)}">',
+        f'<rect x="{_ML}" y="{_MT}" width="{pw}" height="{ph}" fill="none" stroke="#ddd"/>',
+    ]
+    for a, b in spans:
+        xa, xb = x(np.datetime64(a, "ns").view("i8")), x(np.datetime64(b, "ns").view("i8"))
+        parts.append(
+            f'<rect x="{xa:.1f}" y="{_MT}" width="{max(xb - xa, 1.0):.1f}" height="{ph}" '
+            'fill="crimson" fill-opacity="0.15"/>'
+        )
+    if hline is not None and math.isfinite(hline):
+        yh = float(y(hline))
+        parts.append(
+            f'<line x1="{_ML}" x2="{_SW - _MR}" y1="{yh:.1f}" y2="{yh:.1f}" '
+            'stroke="crimson" stroke-dasharray="4 3"/>'
+        )
+    for values, colour in lines:
+        tt, vv = _decimate(ti, np.asarray(values, dtype=np.float64))
+        xs, ys = x(tt), y(vv)
+        # whole pixels: a sparkline needs no more, and it halves the text
+        d, pen, prev = [], False, ""
+        for xv, yv in zip(xs, ys, strict=True):
+            if not math.isfinite(yv):
+                pen = False
+                continue
+            point = f"{xv:.0f} {yv:.0f}"
+            if not (pen and point == prev):
+                d.append(("L" if pen else "M") + point)
+            pen, prev = True, point
+        parts.append(f'<path d="{"".join(d)}" fill="none" stroke="{colour}" stroke-width="1.2"/>')
+    style = 'font-size="9" fill="#555"'
+    parts += [
+        f'<text x="{_ML - 3}" y="{_MT + 8}" text-anchor="end" {style}>{hi:.2f}{unit}</text>',
+        f'<text x="{_ML - 3}" y="{_MT + ph}" text-anchor="end" {style}>{lo:.2f}{unit}</text>',
+        f'<text x="{_ML}" y="{_SH - 2}" {style}>{str(t[0])[:10]}</text>',
+        f'<text x="{_SW - _MR}" y="{_SH - 2}" text-anchor="end" {style}>{str(t[-1])[:10]}</text>',
+        "</svg>",
+    ]
+    return "".join(parts)
+
+
+# --- report.html -----------------------------------------------------------------------
+
+# Sorts a table.sortable on a header click, numbers by their data-v value
+# (NaN last), text with numeric awareness (P2 before P10); a second click reverses.
+_SORT_JS = """<script>
+document.querySelectorAll("table.sortable").forEach(function (t) {
+  t.querySelectorAll("thead th").forEach(function (h, col) {
+    h.addEventListener("click", function () {
+      var up = h.getAttribute("aria-sort") !== "ascending";
+      t.querySelectorAll("thead th").forEach(function (o) { o.removeAttribute("aria-sort"); });
+      h.setAttribute("aria-sort", up ? "ascending" : "descending");
+      var key = function (r) {
+        var c = r.cells[col];
+        return c.hasAttribute("data-v") ? parseFloat(c.getAttribute("data-v")) : c.textContent;
+      };
+      var rows = Array.prototype.slice.call(t.tBodies[0].rows);
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (typeof x === "number") {
+          if (isNaN(x) || isNaN(y)) { return isNaN(x) - isNaN(y); }
+          return up ? x - y : y - x;
+        }
+        var c = x.localeCompare(y, undefined, {numeric: true});
+        return up ? c : -c;
+      });
+      rows.forEach(function (r) { t.tBodies[0].appendChild(r); });
+    });
+  });
+});
+</script>"""
+
+
+def _sort_key(value: Any) -> str:
+    """A cell's raw value for the sort script: numbers as text, NaN as NaN."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if math.isfinite(value) else "NaN"
+    return "NaN"
+
+
+def _img(name: str, data: bytes) -> str:
+    return (
+        f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
+        f'{base64.b64encode(data).decode("ascii")}"></figure>'
+    )
+
+
+def _section(rep: Report, name: str, anchor: str, fields: Sequence[str]) -> str:
+    esc = html.escape
+    s = rep.series[name]
+    m = rep.metrics[name]
+    cells = "".join(
+        f"<div><span>{esc(f.replace('_', ' '))}</span> <b>{esc(fmt(f, m.get(f)))}</b></div>"
+        for f in fields
+    )
+    items = [
+        f"<li>{esc(b.start)} to {esc(b.end)}, peak {b.peak:.2%}{' (ongoing)' * b.ongoing}</li>"
+        for b in rep.breaches.get(name, [])
+    ]
+    breaches = ""
+    if rep.limit is not None:
+        breaches = f"<p>Breaches of the {rep.limit:.2%} limit: " + (
+            f"</p><ul>{''.join(items)}</ul>" if items else "none.</p>"
+        )
+    t = rep.timing.get(name)
+    timing = (
+        f"<p>Timing: naive {t['naive_tracking_error']:.2%}, genuine "
+        f"{t['genuine_tracking_error']:.2%}, timing share {t['timing_share']:.0%}"
+        f"{'; ' * bool(t['verdict'])}{esc(t['verdict'])}.</p>"
+        if t
+        else ""
+    )
+    te = _svg(
+        s["dates"],
+        [(100 * np.asarray(s["rolling_tracking_error"]), "#1f77b4")],
+        label=f"rolling tracking error of {name}",
+        hline=None if rep.limit is None else 100 * rep.limit,
+        spans=[(b.start, b.end) for b in rep.breaches.get(name, [])],
+        unit="%",
+    )
+    growth = _svg(
+        s["dates"],
+        [
+            (np.cumprod(1 + np.nan_to_num(s["benchmark"])), "#000"),
+            (np.cumprod(1 + np.nan_to_num(s["portfolio"])), "#1f77b4"),
+        ],
+        label=f"growth of 1, {name} and {rep.benchmark}",
+    )
+    limit = "" if rep.limit is None else f", dashed: the {rep.limit:.2%} limit, shaded: breaches"
+    return (
+        f'<section id="{anchor}"><h3>{esc(name)} <a href="#summary" class="up">'
+        "back to the table</a></h3>"
+        f'<div class="figs">{cells}</div>'
+        f'<div class="sparks"><figure>{te}<figcaption>rolling tracking error (%){limit}'
+        f"</figcaption></figure><figure>{growth}<figcaption>growth of 1 "
+        f"(blue; black: {esc(rep.benchmark)})</figcaption></figure></div>"
+        f"{breaches}{timing}</section>"
+    )
+
+
+# Longer lists and tables than this start folded (<details>): each portfolio's
+# section repeats its own lines, so the page stays scannable at 100 portfolios.
+_FOLD = 20
+
+
 def _html(rep: Report, title: str, images: dict[str, bytes]) -> str:
+    """The page; ``images`` are PNG bytes by their alt text."""
     esc = html.escape
     fields = [f for f in FIELDS if any(f in m for m in rep.metrics.values())]
     if rep.limit is not None:
         fields.append("breach_now")
+    anchors = {name: f"p{k}" for k, name in enumerate(rep.metrics, 1)}
     head = "".join(f"<th>{esc(f.replace('_', ' '))}</th>" for f in fields)
     rows = "".join(
-        f"<tr><th>{esc(name)}</th>"
-        + "".join(f"<td>{esc(fmt(f, m.get(f)))}</td>" for f in fields)
+        f'<tr><th><a href="#{anchors[name]}">{esc(name)}</a></th>'
+        + "".join(
+            f'<td data-v="{_sort_key(m.get(f))}">{esc(fmt(f, m.get(f)))}</td>' for f in fields
+        )
         + "</tr>"
         for name, m in rep.metrics.items()
     )
@@ -182,36 +621,44 @@ def _html(rep: Report, title: str, images: dict[str, bytes]) -> str:
             for b in bs:
                 tail = " (ongoing)" if b.ongoing else ""
                 items.append(
-                    f"<li>{esc(name)}: {esc(b.start)} to {esc(b.end)}, peak {b.peak:.2%}{tail}</li>"
+                    f'<li><a href="#{anchors[name]}">{esc(name)}</a>: {esc(b.start)} to '
+                    f"{esc(b.end)}, peak {b.peak:.2%}{tail}</li>"
                 )
-        breaches = f"<h2>Breaches of the {rep.limit:.2%} limit</h2>" + (
-            f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>"
-        )
+        listed = f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>"
+        if len(items) > _FOLD:
+            listed = f"<details><summary>{len(items)} breaches</summary>{listed}</details>"
+        breaches = f"<h2>Breaches of the {rep.limit:.2%} limit</h2>" + listed
     timing = ""
     if rep.timing:
         trows = "".join(
-            f"<tr><th>{esc(name)}</th><td>{t['naive_tracking_error']:.2%}</td>"
-            f"<td>{t['genuine_tracking_error']:.2%}</td>"
-            f"<td>{t['genuine_interval'][0]:.2%} .. {t['genuine_interval'][1]:.2%}</td>"
-            f"<td>{t['timing_share']:.0%}</td><td>{t['best_lag']}</td>"
-            f"<td>{t['dimson_beta']:.2f}</td>"
+            f'<tr><th><a href="#{anchors[name]}">{esc(name)}</a></th>'
+            f'<td data-v="{_sort_key(t["naive_tracking_error"])}">'
+            f"{t['naive_tracking_error']:.2%}</td>"
+            f'<td data-v="{_sort_key(t["genuine_tracking_error"])}">'
+            f"{t['genuine_tracking_error']:.2%}</td>"
+            f'<td class="nw">{t["genuine_interval"][0]:.2%} .. {t["genuine_interval"][1]:.2%}</td>'
+            f'<td data-v="{_sort_key(t["timing_share"])}">{t["timing_share"]:.0%}</td>'
+            f'<td data-v="{_sort_key(t["best_lag"])}">{t["best_lag"]}</td>'
+            f'<td data-v="{_sort_key(t["dimson_beta"])}">{t["dimson_beta"]:.2f}</td>'
             f'<td style="text-align:left">{esc(t["verdict"])}</td></tr>'
             for name, t in rep.timing.items()
         )
+        table = (
+            '<table class="sortable"><thead><tr><th>portfolio</th><th>naive TE</th>'
+            "<th>genuine TE</th><th>interval</th><th>timing share</th><th>best lag</th>"
+            f"<th>Dimson beta</th><th>verdict</th></tr></thead><tbody>{trows}</tbody></table>"
+        )
+        if len(rep.timing) > _FOLD:
+            table = f"<details><summary>{len(rep.timing)} portfolios</summary>{table}</details>"
         timing = (
             "<h2>Timing: how much of the tracking error is the clock</h2>"
             "<p>Prices taken at different moments (or gaps that close within a period) add noise "
             "at the ends of each period that does not build up over longer horizons; the genuine "
-            "tracking error is what remains (trackerr.timing_decomposition).</p>"
-            "<table><thead><tr><th>portfolio</th><th>naive TE</th><th>genuine TE</th>"
-            "<th>interval</th><th>timing share</th><th>best lag</th><th>Dimson beta</th>"
-            f"<th>verdict</th></tr></thead><tbody>{trows}</tbody></table>"
+            "tracking error is what remains (trackerr.timing_decomposition).</p>" + table
         )
-    figs = "".join(
-        f'<figure><img alt="{esc(n)}" src="data:image/png;base64,'
-        f'{base64.b64encode(data).decode("ascii")}"></figure>'
-        for n, data in images.items()
-    )
+    figs = "".join(_img(n, data) for n, data in images.items())
+    sections = "".join(_section(rep, name, anchors[name], fields) for name in rep.metrics)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in rep.notes)
     if rep.uniform:
         sampling = (
             f"{rep.periods_per_year:g} periods a year ({esc(rep.periods_reason)}); rolling window "
@@ -230,20 +677,41 @@ def _html(rep: Report, title: str, images: dict[str, bytes]) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
-table {{ border-collapse: collapse; font-size: 0.85em; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: right; }}
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.8em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25em 0.4em; text-align: right; }}
 thead th {{ background: #f3f3f3; }}
+table.sortable thead th {{ cursor: pointer; }}
+th[aria-sort="ascending"]::after {{ content: " \\25B2"; }}
+th[aria-sort="descending"]::after {{ content: " \\25BC"; }}
+tbody th {{ text-align: left; }}
+.wide {{ overflow-x: auto; }}
+.nw {{ white-space: nowrap; }}
 img {{ max-width: 100%; }}
+section {{ border-top: 1px solid #ddd; margin-top: 1.5em; }}
+.figs {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(15em, 1fr));
+  gap: 0.1em 1em; font-size: 0.85em; }}
+.figs span {{ color: #666; }}
+.sparks {{ display: flex; flex-wrap: wrap; gap: 1em; }}
+.sparks figure {{ margin: 0.5em 0; }}
+figcaption {{ font-size: 0.8em; color: #555; }}
+a.up {{ font-size: 0.6em; font-weight: normal; margin-left: 1em; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
 <p>Benchmark <b>{esc(rep.benchmark)}</b>, {esc(rep.start)} to {esc(rep.end)};
-{sampling} Figures are annualized where that applies.</p>
-<table><thead><tr><th>portfolio</th>{head}</tr></thead><tbody>{rows}</tbody></table>
+{sampling} Figures are annualized where that applies. Click a column to sort;
+click a portfolio for its own section.</p>
+<div class="wide"><table class="sortable" id="summary"><thead><tr><th>portfolio</th>{head}
+</tr></thead><tbody>{rows}</tbody></table></div>
 {breaches}
 {timing}
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<h2>Charts</h2>
 {figs}
+<h2>Portfolios</h2>
+{sections}
 <p><small>Generated by trackerr.</small></p>
+{_SORT_JS}
 </body></html>
 """
 
