@@ -298,15 +298,31 @@ def test_hourly_prices_with_offsets_are_read_in_utc_and_hourly(tmp_path):
     assert z["portfolios"] == out["portfolios"]
 
 
-def test_five_minute_prices_need_periods_per_year(tmp_path):
-    # infer_periods_per_year knows hours, not minutes: a one-line refusal, and the
-    # figures once told (12 * 24 * 365 five-minute periods a year)
+def test_five_minute_prices_around_the_clock_are_inferred(tmp_path):
+    # 12 * 24 * 365 five-minute periods a year, inferred (the dates span a weekend)
+    # and the same when given
     f = _intraday("5min")
     path = write(tmp_path, "m5.csv", f.to_csv())
-    fails(path, match="pass --periods-per-year")
-    out = report(path, "--periods-per-year", str(12 * 24 * 365))
+    out = report(path)
     assert out["periods_per_year"] == 105120.0
+    assert "crypto-5-minute" in out["periods_per_year_reason"]
+    assert "5 minutes" in out["periods_per_year_reason"]
     assert out["portfolios"]["STETH"]["observations"] == 399
+    given = report(path, "--periods-per-year", str(12 * 24 * 365))
+    for name, figures in out["portfolios"].items():
+        same = {k: v for k, v in figures.items() if k != "periods_per_year_reason"}
+        assert same == {k: given["portfolios"][name][k] for k in same}
+
+
+def test_minute_bars_of_business_hours_are_refused(tmp_path):
+    # 5-minute bars without weekends: how many hours a day the market trades is not
+    # in the dates (6.5 for NYSE, 8.5 for Xetra...): refused, not guessed
+    import pandas as pd
+
+    day = pd.date_range("2024-03-04 14:30", periods=78, freq="5min", tz="UTC")
+    idx = pd.DatetimeIndex([t + pd.Timedelta(days=d) for d in range(5) for t in day])
+    f = _intraday("5min").iloc[: len(idx)].set_axis(idx)
+    fails(write(tmp_path, "m5b.csv", f.to_csv()), match="pass --periods-per-year")
 
 
 # -- 5. Excel and Parquet -----------------------------------------------------------

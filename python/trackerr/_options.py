@@ -17,6 +17,10 @@ PERIODS_PER_YEAR: dict[str, int] = {
     "annual": 1,
     "crypto-daily": 365,
     "crypto-hourly": 8760,
+    "crypto-30-minute": 17520,
+    "crypto-15-minute": 35040,
+    "crypto-5-minute": 105120,
+    "crypto-1-minute": 525600,
 }
 """Named presets accepted wherever ``periods_per_year`` is."""
 

@@ -105,6 +105,7 @@ def infer_periods_per_year(dates: Any, /) -> PeriodsInference:
     ===================  ====================  =================
     median spacing       weekends              periods per year
     ===================  ====================  =================
+    1, 5, 15, 30 min     yes                   525600 .. 17520 (crypto-5-minute: 105120)
     about 1 hour         yes                   8760 (crypto-hourly)
     1 day                >= 10 % of dates      365 (crypto-daily)
     1 to 4 days          fewer                 252 (daily)
@@ -148,6 +149,13 @@ def infer_periods_per_year(dates: Any, /) -> PeriodsInference:
     span = f"median spacing {_spacing(days)} over {stamps.size} dates"
     if 0.5 / 24 <= days <= 1.5 / 24 and weekend >= 0.1:
         return PeriodsInference(8760.0, "crypto-hourly", f"{span}, trading every day")
+    if days < 0.5 / 24 and weekend >= 0.1:  # minute bars of a market that trades every day
+        minutes = days * 1440.0
+        for step in (1, 5, 15, 30):
+            if 0.8 * step <= minutes <= 1.2 * step:
+                return PeriodsInference(
+                    1440.0 / step * 365.0, f"crypto-{step}-minute", f"{span}, trading every day"
+                )
     if 0.75 <= days <= 4.0:
         if days <= 1.25 and weekend >= 0.1:
             return PeriodsInference(
@@ -179,6 +187,9 @@ def _weekend_share(stamps: npt.NDArray[np.datetime64]) -> float:
 
 
 def _spacing(days: float) -> str:
+    if days < 1.0 / 24:
+        minutes = days * 1440.0
+        return f"{minutes:.3g} minute" + ("" if math.isclose(minutes, 1.0) else "s")
     if days < 1.0:
         hours = days * 24.0
         return f"{hours:.3g} hour" + ("" if math.isclose(hours, 1.0) else "s")
