@@ -105,6 +105,8 @@ def test_limit_breaches_are_the_runs_above_the_limit():
             "end": str(dates[e].date()),
             "peak": pytest.approx(float(te[s : e + 1].max()), rel=1e-12),
             "ongoing": bool(e == len(te) - 1),
+            "periods": int(e - s + 1),
+            "peak_date": str(dates[s + int(np.argmax(te[s : e + 1]))].date()),
         }
         for s, e in zip(starts, ends, strict=True)
     ]

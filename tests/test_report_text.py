@@ -213,6 +213,8 @@ def expected(dates, te, spans):
             "end": str(dates[j].date()),
             "peak": pytest.approx(float(np.nanmax(te[i : j + 1])), rel=1e-12),
             "ongoing": bool(j == len(te) - 1),
+            "periods": j - i + 1,
+            "peak_date": str(dates[i + int(np.nanargmax(te[i : j + 1]))].date()),
         }
         for i, j in spans
     ]

@@ -108,7 +108,14 @@ class Breach:
     peak_date: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "peak": self.peak, "ongoing": self.ongoing}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "peak": self.peak,
+            "ongoing": self.ongoing,
+            "periods": self.periods,
+            "peak_date": self.peak_date,
+        }
 
 
 @dataclass
