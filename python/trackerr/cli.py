@@ -402,7 +402,8 @@ def _select(rep: Any, sort: str | None, top: int | None) -> tuple[Any, str]:
 
         known = [n for n in names if math.isfinite(value(n))]
         known.sort(key=value, reverse=descending)  # stable: ties keep the file's order
-        names = known + [n for n in names if n not in known]  # NaN last, either way
+        sorted_ = set(known)
+        names = known + [n for n in names if n not in sorted_]  # NaN last, either way
         said.append(f"sorted by {key}, {'largest' if descending else 'smallest'} first")
     total = len(names)
     if top is not None and top < total:
@@ -673,8 +674,9 @@ def _charts(rep: Any, out: Path, title: str) -> Path | None:
     return page
 
 
-def _report(args: argparse.Namespace) -> int:
-    frame, reading, notes = _read_csv(
+def _read_file(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
+    """The price file of `report` or `replicate`, read as the file options say."""
+    return _read_csv(
         args.file,
         sep=args.sep,
         decimal=args.decimal,
@@ -684,6 +686,10 @@ def _report(args: argparse.Namespace) -> int:
         long=args.long,
         long_columns=args.long_columns,
     )
+
+
+def _report(args: argparse.Namespace) -> int:
+    frame, reading, notes = _read_file(args)
     title = f"Tracking-error report: {Path(args.file).name}"
     _run_report(frame, args, args.portfolio, title, reading, notes)
     return 0
@@ -1114,16 +1120,7 @@ def _replicate(args: argparse.Namespace) -> int:
         )
     _pandas()
     _need_daqp()
-    frame, reading, notes = _read_csv(
-        args.file,
-        sep=args.sep,
-        decimal=args.decimal,
-        date_format=args.date_format,
-        dayfirst=args.dayfirst,
-        thousands=args.thousands,
-        long=args.long,
-        long_columns=args.long_columns,
-    )
+    frame, reading, notes = _read_file(args)
     title = f"Replication of {args.benchmark}: {Path(args.file).name}"
     rep = _replication(frame, args, reading, title, notes)
     _replicate_print(rep, args.format)
@@ -1142,7 +1139,7 @@ def _replication(
     """Read the options, fit, and measure out of sample: one replication."""
     from . import _prices, optimize, tracking_error
     from ._options import PERIODS_PER_YEAR
-    from .report import DateError, parse_bound
+    from .report import DateError, nonpositive, parse_bound
 
     bench = args.benchmark
     columns = [str(c) for c in frame.columns]
@@ -1168,14 +1165,9 @@ def _replication(
     prices = frame[[*assets, bench]].loc[lo:hi]
     if prices.empty:
         raise _Fail(f"no rows between {args.start or 'the start'} and {args.end or 'the end'}")
-    bad = prices.notna() & ~(prices > 0)
-    if bad.to_numpy().any():
-        col = bad.any().idxmax()
-        row = bad[col].idxmax()
-        raise _Fail(
-            f"prices must be positive: column {col!r} holds {float(prices.at[row, col])!r} "
-            f"on {_show(row)}"
-        )
+    bad = nonpositive(prices)
+    if bad:
+        raise _Fail(bad)
     span = f"between {_show(prices.index[0])} and {_show(prices.index[-1])}"
     for col in prices.columns:
         if prices[col].isna().all():

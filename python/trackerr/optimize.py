@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from . import _assets, _estimators, _inputs, _options, _replicate
+from . import _assets, _estimators, _fullsample, _inputs, _options, _replicate
 from ._estimators import COVARIANCE_METHODS, BlackLitterman, black_litterman, covariance
 
 __all__ = [
@@ -651,7 +651,7 @@ def min_tracking_error(
         parts = contributions(
             w_all, b_all, joint_all, groups=keys, periods_per_year=periods_per_year
         )
-        ex_post = _fullsample_te(r @ w, bvec, periods_per_year)
+        ex_post = float(_fullsample.tracking_error(r @ w, bvec, periods_per_year=periods_per_year))
     else:
         parts = contributions(
             pd.Series(w, index=labels) if labels is not None and pd is not None else w,
@@ -682,12 +682,6 @@ def min_tracking_error(
         seconds,
         problem.iterations,
     )
-
-
-def _fullsample_te(active_or_p: Any, b: Any, periods_per_year: float | str | None) -> float:
-    from . import tracking_error
-
-    return float(tracking_error(active_or_p, b, periods_per_year=periods_per_year))
 
 
 def _group_rows(

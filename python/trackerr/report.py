@@ -397,14 +397,9 @@ def build(
     if frame.empty:
         raise ReportError(f"no rows between {start or 'the start'} and {end or 'the end'}")
     if not returns:
-        bad = frame.notna() & ~(frame > 0)
-        if bad.to_numpy().any():
-            col = bad.any().idxmax()
-            row = bad[col].idxmax()
-            raise ReportError(
-                f"prices must be positive: column {col!r} holds {float(frame.at[row, col])!r} on "
-                f"{_day(row)} (use --returns if the file holds returns)"
-            )
+        bad = nonpositive(frame)
+        if bad:
+            raise ReportError(f"{bad} (use --returns if the file holds returns)")
     if frame[benchmark].isna().all():
         raise ReportError(
             f"the benchmark column {benchmark!r} has no values between "
@@ -437,7 +432,8 @@ def build(
     known = frame[names].notna().to_numpy()
     common = [name for k, name in enumerate(names) if known[bench_ok, k].all()]
     blocks: list[list[str]] = [common] if common else []
-    blocks += [[name] for name in names if name not in set(common)]
+    shared = set(common)
+    blocks += [[name] for name in names if name not in shared]
     done: dict[str, _Pair] = {}
     for block in blocks:
         if len(block) > 1:
@@ -558,6 +554,18 @@ def build(
     return rep
 
 
+def nonpositive(frame: Any) -> str:
+    """'' when every price of `frame` is positive or missing; else a line
+    naming the first column and date that is not."""
+    bad = frame.notna() & ~(frame > 0)
+    if not bad.to_numpy().any():
+        return ""
+    col = bad.any().idxmax()
+    row = bad[col].idxmax()
+    value = float(frame.at[row, col])
+    return f"prices must be positive: column {col!r} holds {value!r} on {_day(row)}"
+
+
 def _day(stamp: Any) -> str:
     """A date as text: yyyy-mm-dd, with the time when it is not midnight."""
     return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
@@ -654,27 +662,12 @@ def _metrics(
     }
     columns = {f: np.asarray(v, dtype=np.float64).reshape(-1) for f, v in found.items()}
     bench_dd = float(_risk.max_drawdown(b))
+    columns["benchmark_max_drawdown"] = np.full(rolling_te.shape[1], bench_dd)
+    columns["rolling_tracking_error"] = rolling_te[-1]
     out = []
     for j in range(rolling_te.shape[1]):
         m: dict[str, Any] = {"observations": len(p)}
-        for f in (
-            "tracking_error",
-            "tracking_difference",
-            "active_return",
-            "information_ratio",
-            "beta",
-            "alpha",
-            "correlation",
-            "r_squared",
-            "up_capture",
-            "down_capture",
-            "max_drawdown",
-        ):
-            m[f] = float(columns[f][j])
-        m["benchmark_max_drawdown"] = bench_dd
-        m["sharpe_ratio"] = float(columns["sharpe_ratio"][j])
-        m["sortino_ratio"] = float(columns["sortino_ratio"][j])
-        m["rolling_tracking_error"] = float(rolling_te[-1, j])
+        m.update((f, float(columns[f][j])) for f in FIELDS)
         out.append(m)
     return out, rolling_te
 
