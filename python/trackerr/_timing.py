@@ -194,17 +194,26 @@ def _jackknife_variances(
     a: npt.NDArray[np.float64], ks: npt.NDArray[np.int64], edges: list[int]
 ) -> npt.NDArray[np.float64]:
     """Row g: what _variances gives for the pieces of `a` before and after
-    group g (a[edges[g]:edges[g + 1]] left out), for every group at once: the
-    k-period sums of the whole centred series, each kept where its window lies
-    wholly before or after the group, in one kernel call (a column per group
-    and horizon). The variance does not move with the centring, so one level
-    serves every group."""
-    n, h = len(a), len(ks)
+    group g (a[edges[g]:edges[g + 1]] left out), for every group at once.
+
+    The k-period sums of the whole centred series, indexed by the period they
+    end on, are kept for group g where the window lies wholly before the group
+    (ends before edges[g]) or wholly after it (ends at edges[g + 1] + k - 1 or
+    later): a prefix and a suffix of each horizon's sums. Their count, sum and
+    sum of squares come from running totals (one pass over the n x horizons
+    sums, not one per group), and Var = (S2 - S1^2 / N) / (N - 1). The sums
+    are centred (the series' mean is taken out first, and a kept part's mean
+    is within a few standard errors of 0), so the subtraction loses no more
+    than a few digits of the last one: ample for an interval's width. The
+    variance does not move with the centring, so one level serves every group.
+    """
+    n = len(a)
     x = a - float(np.mean(a))
-    sums = np.full((n, h), np.nan)
+    k_max = int(ks[-1])
+    sums = np.zeros((n, len(ks)))  # row t: the sum ending on period t (0 before k - 1)
     s = x
-    c = np.concatenate(([0.0], np.cumsum(x))) if int(ks[-1]) > _DIRECT_HORIZON else None
-    for k in range(1, min(_DIRECT_HORIZON, int(ks[-1])) + 1):
+    c = np.concatenate(([0.0], np.cumsum(x))) if k_max > _DIRECT_HORIZON else None
+    for k in range(1, min(_DIRECT_HORIZON, k_max) + 1):
         if k > 1:
             s = s[:-1] + x[k - 1 :]  # one more period on the (k - 1)-period sums
         at = np.flatnonzero(ks == k)
@@ -213,16 +222,21 @@ def _jackknife_variances(
     for i, k in enumerate(ks.tolist()):
         if k > _DIRECT_HORIZON and c is not None:
             sums[k - 1 :, i] = c[k:] - c[:-k]
-    ends = np.arange(n)[:, None, None]
-    first = np.asarray(edges[:-1])[None, :, None]
-    after = np.asarray(edges[1:])[None, :, None]
-    keep = (ends < first) | (ends - ks[None, None, :] + 1 >= after)  # n x groups x horizons
-    groups = len(edges) - 1
-    table = np.where(keep, sums[:, None, :], np.nan).reshape(n, groups * h)
-    te = np.asarray(
-        _fullsample.tracking_error(table, np.zeros(n), nan_policy="omit"), dtype=np.float64
-    )
-    out: npt.NDArray[np.float64] = (te * te).reshape(groups, h)
+    zero = np.zeros((1, len(ks)))
+    s1 = np.concatenate((zero, np.cumsum(sums, axis=0)))
+    s2 = np.concatenate((zero, np.cumsum(sums * sums, axis=0)))
+    first = np.asarray(edges[:-1])[:, None]  # groups x 1
+    resume = np.minimum(np.asarray(edges[1:])[:, None] + ks[None, :] - 1, n)  # groups x horizons
+    before = np.maximum(first - ks[None, :] + 1, 0)  # sums ending before the group
+    after = n - resume
+    cols = np.arange(len(ks))[None, :]
+    total1, total2 = s1[n][None, :], s2[n][None, :]
+    sum1 = s1[first, cols] + total1 - s1[resume, cols]
+    sum2 = s2[first, cols] + total2 - s2[resume, cols]
+    count = (before + after).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = (sum2 - sum1 * sum1 / count) / (count - 1.0)
+    out: npt.NDArray[np.float64] = np.where(count >= 2, np.maximum(var, 0.0), np.nan)
     return out
 
 
