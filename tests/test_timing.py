@@ -81,6 +81,26 @@ def test_decomposition_intervals_cover_the_truth_about_as_often_as_they_say():
     assert hits_g >= 22 and hits_s >= 22, (hits_g, hits_s)
 
 
+@pytest.mark.parametrize(
+    "n, k_max, groups", [(2520, 21, 10), (97, 3, 7), (400, 12, 2), (64, 16, 4)]
+)
+def test_jackknife_left_out_variances_equal_those_of_the_two_pieces(n, k_max, groups):
+    # each group's row must be the variance of the k-period sums of the pieces
+    # before and after it, computed on its own (no sum spanning the gap), with
+    # a drift far larger than the noise so that centring matters
+    from trackerr import _timing
+
+    rng = np.random.default_rng(n)
+    a = 0.05 + rng.normal(0.0, 0.001, n) + 0.004 * np.diff(rng.normal(size=n + 1))
+    ks = np.arange(1, k_max + 1)
+    edges = [n * g // groups for g in range(groups + 1)]
+    got = _timing._jackknife_variances(a, ks, edges)
+    for g in range(groups):
+        pieces = [x for x in (a[: edges[g]], a[edges[g + 1] :]) if len(x)]
+        want = _timing._variances(pieces, ks, True)
+        np.testing.assert_allclose(got[g], want, rtol=1e-11, atol=0)
+
+
 def test_decomposition_without_timing_noise_finds_none():
     p, b = _synthetic(20_000, 0.002, 0.0, 8)
     d = trackerr.timing_decomposition(p, b)
