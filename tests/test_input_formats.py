@@ -390,3 +390,40 @@ def test_files_that_are_not_what_their_extension_says(tmp_path):
     fails(write(tmp_path, "p.xlsx", "date,A\n"), match="cannot read")
     fails(write(tmp_path, "p.parquet", "date,A\n"), match="cannot read")
     fails(write(tmp_path, "p.xls", "date,A\n"), match="save it as .xlsx or CSV")
+
+
+def test_the_compiled_number_pass_reads_every_cell_as_the_cell_by_cell_reader():
+    # the wide reader's fast path (plain decimals and empty cells in C++, the
+    # rest through _Numbers.number) against _Numbers.number on every cell,
+    # bit for bit, on cells near the edges of the grammar and of doubles
+    from trackerr import _reader
+
+    rng = np.random.default_rng(13)
+    edge = [
+        "1", "+1.5", "-0", "0.", ".5", "1E5", "1e+05", "-2.5e-3", "0001.10", "4.9e-324",
+        "2.2250738585072011e-308", "1.7976931348623157e308", "1e-400", "9007199254740993",
+        "0.1000000000000000055511151231257827", "123456789012345678901234567890",
+        "", "nan", "NaN", "N/A", "-", "$12.5", "12.5 $", "2.5", "\u0661\u0662", 1.25, 3.0,
+    ]  # fmt: skip
+    for trial in range(20):
+        cells = [edge[k] for k in rng.integers(0, len(edge), size=(30, 4)).ravel()]
+        cells += [repr(float(x)) for x in rng.normal(0, 10.0 ** rng.integers(-300, 300), 40)]
+        rows = np.array(cells, dtype=object).reshape(-1, 4)
+        table = _reader._Table("t.csv", "line", ["date", "a", "b", "c", "d"], [])
+        for k, row in enumerate(rows):
+            table.body.append((k + 2, ["2024-01-01", *row]))
+        fast = _reader._plain_numbers(table, _reader._Numbers(table, ".", None))
+        slow_reader = _reader._Numbers(table, ".", None)
+        slow = np.array(
+            [
+                [slow_reader.number(n, c + 1, f) for c, f in enumerate(fields[1:])]
+                for n, fields in table.body
+            ]
+        )
+        assert fast.tobytes() == slow.tobytes(), trial
+
+
+@pytest.mark.parametrize("cell", ["1_000", "0x1p3", "inf", "1e999", "1.2.3", "1e"])
+def test_cells_float_would_take_are_refused_on_the_fast_path(tmp_path, cell):
+    file = write(tmp_path, "p.csv", f"date,A,B\n2024-01-01,1,1\n2024-01-02,{cell},2\n")
+    fails(file, benchmark="B", match="line 3")

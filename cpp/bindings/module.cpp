@@ -14,5 +14,6 @@ PYBIND11_MODULE(_core, m) {
     trackerr::bindings::register_rolling(m);
     trackerr::bindings::register_stream(m);
     trackerr::bindings::register_risk(m);
+    trackerr::bindings::register_text(m);
     trackerr::bindings::kernels::register_dispatch(m);
 }

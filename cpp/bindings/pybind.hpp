@@ -14,5 +14,6 @@ void register_full_sample(py::module_& m);
 void register_states(py::module_& m);
 void register_rolling(py::module_& m);
 void register_stream(py::module_& m);
+void register_text(py::module_& m);  // register_text.cpp: the reader's number cells
 
 }  // namespace trackerr::bindings
