@@ -429,3 +429,36 @@ def test_build_checks_its_breach_options(tmp_path):
         report.period_summary(report.build(frame, "BENCH"), "year")
     rep = report.build(frame, "BENCH", limit=0.03, clear_below=0.02, min_periods_above=2)
     assert rep.to_dict()["clear_below"] == 0.02 and rep.to_dict()["min_periods_above"] == 2
+
+
+# --- every period in CSV ------------------------------------------------------------------------
+
+
+def test_out_writes_every_breach_period_and_the_csv_table(tmp_path, monkeypatch):
+    # breaches.csv: a row for each period JSON lists (the text summarises long
+    # lists, this file does not); portfolios.csv: what --format csv prints
+    import trackerr._charts
+
+    monkeypatch.setattr(trackerr._charts, "available", lambda: False)  # tables only, fast
+    file, _ = prices(tmp_path, 8, rows=400)
+    args = (file, "--benchmark", "BENCH", "--limit", "4%", "--window", "20")
+    doc = json.loads(ok(*args, "--format", "json"))
+    want = [
+        [name, "0.04", b["start"], b["end"], str(b["periods"]), repr(b["peak"]), b["peak_date"],
+         str(b["ongoing"])]
+        for name, bs in doc["breaches"].items()
+        for b in bs
+    ]  # fmt: skip
+    assert len(want) > 8  # several periods for some portfolios
+    status, _, err = cli("report", *args, "--format", "csv", "--out", tmp_path)
+    assert status == 0, err
+    with open(tmp_path / "breaches.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["portfolio", "limit", "start", "end", "periods", "peak", "peak_date",
+                       "ongoing"]  # fmt: skip
+    assert rows[1:] == want
+    assert (tmp_path / "portfolios.csv").read_text() == ok(*args, "--format", "csv")
+    # without a limit there are no breaches to list, and no file for them
+    cli("report", file, "--benchmark", "BENCH", "--format", "csv", "--out", tmp_path / "n")
+    assert (tmp_path / "n" / "portfolios.csv").exists()
+    assert not (tmp_path / "n" / "breaches.csv").exists()

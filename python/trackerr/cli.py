@@ -181,7 +181,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="X",
         help="annualized tracking-error limit, as 0.03 or 3%%; reports breach periods",
     )
-    p.add_argument("--out", metavar="DIR", help="write PNG charts and report.html here")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write report.html, PNG charts, portfolios.csv and (with --limit) breaches.csv, "
+        "every breach period a row, here",
+    )
     p.add_argument(
         "--format", choices=("text", "json", "csv"), default="text", help="output format"
     )
@@ -353,6 +358,8 @@ def _run_report(
     if args.format != "none":
         _print(shown, args.format, title, order=order)
     if args.out:
+        tables = _tables(shown, Path(args.out))
+        print(f"wrote {', '.join(str(t) for t in tables)}", file=sys.stderr)
         _charts(shown, Path(args.out), title)
     return shown
 
@@ -435,14 +442,7 @@ def _print(rep: Any, fmt: str, title: str, *, order: str = "") -> None:
         return
     fields = [*FIELDS, "observations"] + (["breach_now"] if rep.limit is not None else [])
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["portfolio", "benchmark", *fields, *_PER_PAIR])
-        for name, m in rep.metrics.items():
-            w.writerow(
-                [name, rep.benchmark, *(_csv_value(m.get(f)) for f in [*fields, *_PER_PAIR])]
-            )
-        sys.stdout.write(buf.getvalue())
+        sys.stdout.write(_csv_text(_metric_rows(rep)))
         for note in rep.notes:  # the table has no place for them
             print(f"trackerr: note: {note}", file=sys.stderr)
         return
@@ -649,6 +649,50 @@ def _cell(show: Any, field: str, value: Any) -> str:
     if field == "periods_per_year":
         return f"{value:g}"
     return str(show(field, value))
+
+
+def _metric_rows(rep: Any) -> list[list[Any]]:
+    """The --format csv table: a header, then a row per portfolio."""
+    from .report import FIELDS
+
+    fields = [*FIELDS, "observations"] + (["breach_now"] if rep.limit is not None else [])
+    rows: list[list[Any]] = [["portfolio", "benchmark", *fields, *_PER_PAIR]]
+    for name, m in rep.metrics.items():
+        rows.append([name, rep.benchmark, *(_csv_value(m.get(f)) for f in [*fields, *_PER_PAIR])])
+    return rows
+
+
+_BREACH_COLUMNS = ("start", "end", "periods", "peak", "peak_date", "ongoing")
+
+
+def _breach_rows(rep: Any) -> list[list[Any]]:
+    """Every breach period, a row each (the text summarises long lists; this does not)."""
+    rows: list[list[Any]] = [["portfolio", "limit", *_BREACH_COLUMNS]]
+    for name in rep.metrics:
+        for b in rep.breaches.get(name, []):
+            d = b.to_dict()
+            rows.append([name, _csv_value(rep.limit), *(_csv_value(d[c]) for c in _BREACH_COLUMNS)])
+    return rows
+
+
+def _csv_text(rows: list[list[Any]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _tables(rep: Any, out: Path) -> list[Path]:
+    """portfolios.csv (the --format csv table) and, with a limit, breaches.csv in ``out``."""
+    files = [(out / "portfolios.csv", _metric_rows(rep))]
+    if rep.limit is not None:
+        files.append((out / "breaches.csv", _breach_rows(rep)))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for path, rows in files:
+            path.write_text(_csv_text(rows), encoding="utf-8")
+    except OSError as exc:
+        raise _Fail(f"cannot write to {out}: {exc.strerror or exc}") from None
+    return [path for path, _ in files]
 
 
 def _csv_value(v: Any) -> Any:
