@@ -1,46 +1,18 @@
-// Numbers from text cells, for the price-file reader's fast path.
-//
-// The reader (python/trackerr/_reader.py) splits a file into cells and must
-// read each price cell one consistent way: a plain decimal number (the
-// grammar below) or an empty cell, anything else is its business (currency
-// symbols, missing-value marks, errors naming the line). This converts the
-// cells that are plain decimals, correctly rounded by std::from_chars, and
-// hands back the positions of every other cell for the reader to judge.
+// Numbers from text cells, for the price-file reader's fast path: the cells
+// are Python str (or float) objects; the grammar and the rounding are
+// trackerr::detail::parse_plain_decimal's (cpp/include/trackerr/detail/decimal.hpp).
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <system_error>
 #include <vector>
+
+#include <trackerr/detail/decimal.hpp>
 
 #include "pybind.hpp"
 
 namespace trackerr::bindings {
 namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// [+-]?(d+(.d*)?|.d+)([eE][+-]?d+)?, the whole cell (the reader's _NUMBER).
-bool plain_decimal(const char* s, std::size_t n) {
-    std::size_t i = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t digits = 0;
-    while (i < n && is_digit(s[i])) ++i, ++digits;
-    if (i < n && s[i] == '.') {
-        ++i;
-        while (i < n && is_digit(s[i])) ++i, ++digits;
-    }
-    if (digits == 0) return false;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-        std::size_t exponent = 0;
-        while (i < n && is_digit(s[i])) ++i, ++exponent;
-        if (exponent == 0) return false;
-    }
-    return i == n;
-}
 
 // (values, others): values[i] is cell i read as a plain decimal number (or a
 // finite float as it is), NaN for an empty cell; others lists, in order, the
@@ -72,19 +44,9 @@ py::tuple parse_decimals(const py::list& cells) {
             continue;
         }
         if (size == 0) continue;  // an empty cell: a missing value
-        const auto length = static_cast<std::size_t>(size);
-        if (!plain_decimal(text, length)) {
+        if (!trackerr::detail::parse_plain_decimal(text, static_cast<std::size_t>(size), out[i])) {
             others.push_back(i);
-            continue;
         }
-        const char* first = text[0] == '+' ? text + 1 : text;  // from_chars takes no '+'
-        double v = 0.0;
-        const auto [end, ec] = std::from_chars(first, text + length, v);
-        if (ec != std::errc() || end != text + length || !std::isfinite(v)) {
-            others.push_back(i);  // out of range (1e999, 1e-999): the reader's rules decide
-            continue;
-        }
-        out[i] = v;
     }
     py::array_t<std::int64_t> rest(static_cast<py::ssize_t>(others.size()));
     std::copy(others.begin(), others.end(), rest.mutable_data());
