@@ -135,13 +135,22 @@ def _worst_te(rep: Report, k: int = WORST) -> list[str]:
 def _rolling_te(plt: Any, rep: Report) -> Any:
     fig, ax = _axes(plt, _te_label(rep))
     for name, s in rep.series.items():
-        (line,) = ax.plot(s["dates"], 100 * s["rolling_tracking_error"], lw=1.2, label=name)
-        for b in rep.breaches.get(name, []):
-            ax.axvspan(_day(b.start), _day(b.end), color=line.get_color(), alpha=0.15, lw=0)
+        te = 100 * s["rolling_tracking_error"]
+        (line,) = ax.plot(s["dates"], te, lw=1.2, label=name)
+        if rep.limit is not None and rep.breaches.get(name):
+            # a breach is shaded between the line and the limit, not over the
+            # whole height, where spans of several portfolios hid each other
+            dates = np.asarray(s["dates"], dtype="datetime64[ns]")
+            during = np.zeros(len(dates), dtype=bool)
+            for b in rep.breaches[name]:
+                during |= (dates >= _day(b.start)) & (dates <= _day(b.end))
+            ax.fill_between(
+                dates, 100 * rep.limit, te, where=during, color=line.get_color(), alpha=0.2, lw=0
+            )
     if rep.limit is not None:
         ax.axhline(100 * rep.limit, color="crimson", ls="--", lw=1, label=f"limit {rep.limit:.2%}")
     ax.set_title(f"Rolling tracking error vs {rep.benchmark} (%)")
-    ax.legend(loc="upper left", fontsize="small")
+    _legend_beside(ax)
     return fig
 
 
@@ -289,7 +298,7 @@ def _many_lines(
     for name in named:
         ax.plot(rep.series[name]["dates"], ys[name], lw=1.2, label=name)
     ax.plot([], [], lw=0.6, color="0.75", label=f"the other {len(rep.series) - len(named)}")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    _legend_beside(ax)
     ax.set_title(ax.get_title() + f"\nnamed: the {len(named)} {what}", fontsize="medium")
 
 
@@ -308,7 +317,7 @@ def _growth(plt: Any, rep: Report) -> Any:
         for name, s in rep.series.items():
             ax.plot(s["dates"], ys[name], lw=1.1, label=name)
         ax.plot(first["dates"], bench, color="black", lw=1.5, label=rep.benchmark)
-        ax.legend(loc="upper left", fontsize="small")
+        _legend_beside(ax)
     return fig
 
 
@@ -330,7 +339,7 @@ def _drawdown(plt: Any, rep: Report) -> Any:
         for name, s in rep.series.items():
             ax.plot(s["dates"], ys[name], lw=1.1, label=name)
         ax.plot(first["dates"], _dd(first["benchmark"]), color="black", lw=1.5, label=rep.benchmark)
-        ax.legend(loc="lower left", fontsize="small")
+        _legend_beside(ax)
     return fig
 
 
@@ -374,11 +383,15 @@ def _by_horizon(plt: Any, rep: Report) -> Any:
     ax.set_xticklabels([str(k) for k in ticks])
     ax.minorticks_off()
     ax.set_title(title)
-    if len(timing) < len(rep.timing):  # 13 entries: beside the plot, not over it
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    else:
-        ax.legend(loc="upper right", fontsize="small")
+    _legend_beside(ax)
     return fig
+
+
+def _legend_beside(ax: Any) -> None:
+    """The legend to the right of the plot, where it never hides a line (inside,
+    a fixed corner covered the start of a falling growth line, and "best" moves
+    from chart to chart)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
 
 
 def _finite(v: Any) -> float:
