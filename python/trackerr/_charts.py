@@ -239,7 +239,7 @@ def _heatmap(plt: Any, rep: Report) -> Any:
         ticks = [0.0, lim / 2, lim, *upper]
         bar.set_ticks(ticks)
         bar.set_ticklabels(
-            [f"{v:.3g}" for v in ticks[:2]] + [f"limit {lim:.3g}"] + [f"{v:.3g}" for v in upper]
+            [f"{v:.3g}" for v in ticks[:2]] + [f"limit {lim:.3g}%"] + [f"{v:.3g}" for v in upper]
         )
         bar.ax.axhline(lim, color="black", lw=2)
     ax.set_title(
