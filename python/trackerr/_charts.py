@@ -15,7 +15,7 @@ import numpy as np
 from .report import FIELDS, Report
 
 if TYPE_CHECKING:
-    from .cli import Replicated
+    from ._cli_replicate import Replicated
 
 _PCT = {
     "tracking_error",
