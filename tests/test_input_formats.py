@@ -143,6 +143,20 @@ def test_a_repeated_date_and_asset_names_both_lines(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("bad_at", "repeat_at", "match"),
+    [(6, 9, "line 7: column 'price' (B) holds a non-numeric value 'x'"), (12, 9, "line 9")],
+)
+def test_a_long_file_reports_its_first_problem_in_file_order(tmp_path, bad_at, repeat_at, match):
+    # a bad price and a repeated (date, asset): whichever comes first is named
+    lines = ["date,symbol,price"]
+    for day in range(1, 20):
+        lines += [f"2024-01-{day:02d},A,{100 + day}", f"2024-01-{day:02d},B,{50 + day}"]
+    lines[bad_at] = lines[bad_at].rsplit(",", 1)[0] + ",x"
+    lines.insert(repeat_at - 1, "2024-01-02,B,99")
+    fails(write(tmp_path, "long.csv", "\n".join(lines)), benchmark="A", match=match)
+
+
+@pytest.mark.parametrize(
     ("header", "rows", "match"),
     [
         # two text columns: which one holds the assets?

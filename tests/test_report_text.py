@@ -462,3 +462,20 @@ def test_out_writes_every_breach_period_and_the_csv_table(tmp_path, monkeypatch)
     cli("report", file, "--benchmark", "BENCH", "--format", "csv", "--out", tmp_path / "n")
     assert (tmp_path / "n" / "portfolios.csv").exists()
     assert not (tmp_path / "n" / "breaches.csv").exists()
+
+
+def test_timing_auto_covers_a_big_book_by_its_breaches(tmp_path, monkeypatch):
+    # above report.TIMING_ALL_UP_TO portfolios the timing figures (about 2 ms
+    # each) are computed for the portfolios in breach only, and a note says so
+    monkeypatch.setattr(report, "TIMING_ALL_UP_TO", 5)
+    file, _ = prices(tmp_path, 8, rows=200)
+    base = (file, "--benchmark", "BENCH", "--format", "json")
+    doc = json.loads(ok(*base, "--limit", "4%"))
+    breached = {n for n, bs in doc["breaches"].items() if bs}
+    assert 0 < len(breached) < 8
+    assert set(doc["timing"]) == breached
+    assert any(f"for the {len(breached)} portfolios with a breach only" in n for n in doc["notes"])
+    doc = json.loads(ok(*base))
+    assert doc["timing"] == {}
+    assert any("left out (no --limit" in n for n in doc["notes"])
+    assert len(json.loads(ok(*base, "--timing", "all"))["timing"]) == 8

@@ -12,13 +12,16 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import gc
 import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 _INSTALL = 'pip install "trackerr[report]"'
 
@@ -69,6 +72,7 @@ class _Table:
     header: list[str]
     body: list[tuple[int, list[Cell]]]
     binary: bool = False
+    text_columns: dict[int, bool] = field(default_factory=dict)  # _is_text's findings
 
     def at(self, n: int) -> str:
         return f"{self.path}, {self.unit} {n}"
@@ -96,7 +100,20 @@ def _long_columns(text: str) -> list[str]:
     return names
 
 
-def _read_csv(
+def _read_csv(path: str, **options: Any) -> tuple[Any, Any, list[str]]:
+    """`_read`, with Python's cycle collector paused: a file becomes millions
+    of small lists and strings that hold no cycles, and the collector's passes
+    over them took 10 of the 13 s that 2.5 million rows took to split."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(path, **options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(
     path: str,
     *,
     sep: str | None = None,
@@ -355,8 +372,17 @@ def _looks_long(table: _Table) -> bool:
 
 
 def _is_text(table: _Table, c: int) -> bool:
-    """Every cell of column c is text: not empty, not a missing-value mark, not a number."""
-    return all(_text_cell(f[c]) for _, f in table.body)
+    """Every cell of column c is text: not empty, not a missing-value mark, not a number.
+
+    Judged on the first cell, then on each distinct value once (a long file's
+    2.5 million asset cells hold a thousand names); remembered per column."""
+    known = table.text_columns.get(c)
+    if known is None:
+        known = _text_cell(table.body[0][1][c]) and all(
+            map(_text_cell, {f[c] for _, f in table.body})
+        )
+        table.text_columns[c] = known
+    return known
 
 
 def _text_cell(cell: Cell) -> bool:
@@ -481,18 +507,9 @@ def _plain_numbers(table: _Table, reader: _Numbers) -> Any:
     None: not that case."""
     if reader.thousands is not None:
         return None
-    from . import _core
-
     width = len(table.header) - 1
     cells = list(itertools.chain.from_iterable(fields[1:] for _, fields in table.body))
-    probe = cells
-    if reader.mark == ",":
-        # '1,5' is read as '1.5'; a cell with a point (which is no decimal mark
-        # here) becomes '.', no plain decimal, and goes to the reader, which refuses it
-        probe = [
-            ("." if "." in c else c.replace(",", ".")) if isinstance(c, str) else c for c in cells
-        ]
-    flat, others = _core.parse_decimals(probe)
+    flat, others = _core_numbers(cells, reader)
     for i in others.tolist():
         r, c = divmod(i, width)
         flat[i] = reader.number(table.body[r][0], c + 1, cells[i])
@@ -508,42 +525,86 @@ def _pivot(
     dayfirst: bool,
 ) -> tuple[Any, Any, list[str]]:
     """A long file to wide: one row per date (sorted), one column per asset (in the
-    order they first appear); a (date, asset) pair on two rows is refused."""
+    order they first appear); a (date, asset) pair on two rows is refused.
+
+    Rows become integer codes (a date's row, an asset's column) and the prices
+    are read in one compiled pass as a wide file's are, so 2.5 million rows
+    take seconds; the first problem in file order is the one reported."""
     d, a, p = roles
-    for n, f in table.body:
-        f[a] = asset = _asset(f[a])
-        if asset.lower() in _NA:
-            raise _Fail(
-                f"{table.at(n)}: no asset in column {table.header[a]!r}; "
-                "fill it in or delete the row"
-            )
+    body = table.body
+    lines = [n for n, _ in body]
+    # assets: a code each, in the order met; a missing one is refused at its row
+    col: dict[str, int] = {}
+    asset_code = np.empty(len(body), dtype=np.int64)
+    for i, (_, f) in enumerate(body):
+        name = _asset(f[a])
+        k = col.get(name)
+        if k is None:
+            if name.lower() in _NA:
+                raise _Fail(
+                    f"{table.at(lines[i])}: no asset in column {table.header[a]!r}; "
+                    "fill it in or delete the row"
+                )
+            k = col[name] = len(col)
+        asset_code[i] = k
     # each distinct date text is read once, in the order met (read_dates judges
     # order and spacing, which repeats would blur)
-    first: dict[str, int] = {}
-    for n, f in table.body:
-        first.setdefault(str(f[d]).strip(), n)
-    texts = list(first)
-    stamps, reading, notes = _dates(table, list(texts), list(first.values()), date_format, dayfirst)
-    stamp_of = dict(zip(texts, stamps, strict=True))
-    cells: dict[tuple[Any, str], tuple[int, float]] = {}
-    assets: dict[str, None] = {}
-    for n, f in table.body:
-        stamp, asset = stamp_of[str(f[d]).strip()], str(f[a])
-        if (stamp, asset) in cells:
-            raise _Fail(
-                f"{table.at(n)}: {asset!r} on {_show(stamp)} again (also on {table.unit} "
-                f"{cells[stamp, asset][0]}); keep one row per date and asset"
-            )
-        cells[stamp, asset] = (n, reader.number(n, p, f[p], label=f"{table.header[p]!r} ({asset})"))
-        assets.setdefault(asset)
+    texts: dict[str, int] = {}  # text -> its code
+    first_line: list[int] = []
+    date_code = np.empty(len(body), dtype=np.int64)
+    for i, (n, f) in enumerate(body):
+        cell = f[d]
+        text = cell if isinstance(cell, str) else str(cell).strip()
+        k = texts.get(text)
+        if k is None:
+            k = texts[text] = len(texts)
+            first_line.append(n)
+        date_code[i] = k
+    stamps, reading, notes = _dates(table, list(texts), first_line, date_format, dayfirst)
     index = pd.DatetimeIndex(sorted(set(stamps)))
-    row = {stamp: k for k, stamp in enumerate(index)}
-    col = {asset: k for k, asset in enumerate(assets)}
-    grid = [[math.nan] * len(col) for _ in row]
-    for (stamp, asset), (_, value) in cells.items():
-        grid[row[stamp]][col[asset]] = value
-    frame = pd.DataFrame(grid, index=index, columns=list(assets), dtype="float64")
+    row = np.asarray(index.get_indexer(pd.DatetimeIndex(stamps)), dtype=np.int64)[date_code]
+    # the first row whose (date, asset) came before (two texts of one moment count as one)
+    key = row * len(col) + asset_code
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    repeats = np.flatnonzero(first[inverse] != np.arange(len(body)))
+    repeat = int(repeats[0]) if len(repeats) else len(body)
+    # prices, through the wide file's compiled pass; the rest cell by cell, in order
+    label = {k: f"{table.header[p]!r} ({name})" for name, k in col.items()}
+    cells = [f[p] for _, f in body]
+    values, others = _core_numbers(cells, reader)
+    for i in others.tolist():
+        if i >= repeat:
+            break  # the repeated row is refused first
+        values[i] = reader.number(lines[i], p, cells[i], label=label[int(asset_code[i])])
+    if repeat < len(body):
+        earlier = int(first[inverse[repeat]])
+        name = list(col)[int(asset_code[repeat])]
+        raise _Fail(
+            f"{table.at(lines[repeat])}: {name!r} on {_show(index[row[repeat]])} again (also "
+            f"on {table.unit} {lines[earlier]}); keep one row per date and asset"
+        )
+    grid = np.full((len(index), len(col)), np.nan)
+    grid[row, asset_code] = values
+    frame = pd.DataFrame(grid, index=index, columns=list(col), dtype="float64")
     return frame, reading, notes
+
+
+def _core_numbers(cells: list[Cell], reader: _Numbers) -> tuple[Any, Any]:
+    """(values, positions left to ``reader.number``) of price cells: the plain
+    decimals, empty cells and finite floats in one compiled pass, when there is
+    no thousands separator; otherwise every cell is left to the reader."""
+    from . import _core
+
+    if reader.thousands is not None:
+        return np.full(len(cells), np.nan), np.arange(len(cells))
+    probe = cells
+    if reader.mark == ",":
+        # '1,5' is read as '1.5'; a cell with a point (which is no decimal mark
+        # here) becomes '.', no plain decimal, and goes to the reader, which refuses it
+        probe = [
+            ("." if "." in c else c.replace(",", ".")) if isinstance(c, str) else c for c in cells
+        ]
+    return _core.parse_decimals(probe)
 
 
 def _asset(cell: Cell) -> str:

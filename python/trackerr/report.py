@@ -528,9 +528,15 @@ def build(
         if t is not None:
             rep.timing[name] = t
     if skipped and which == "breached" and timing_for == "auto":
+        timed = len(done) - skipped
+        which_ones = (
+            f"for the {timed} portfolio{'s' * (timed != 1)} with a breach only"
+            if limit is not None
+            else "left out (no --limit, so no breaches to explain)"
+        )
         rep.notes.append(
-            f"timing figures for the {len(done) - skipped} portfolios with a breach only "
-            f"(a book of more than {TIMING_ALL_UP_TO} portfolios; --timing all for every one)"
+            f"timing figures {which_ones} (a book of more than {TIMING_ALL_UP_TO} "
+            "portfolios; --timing all for every one)"
         )
     if not rep.metrics:
         raise ReportError(
