@@ -661,33 +661,36 @@ def _decimal(table: _Table, sep: str, columns: Sequence[int], thousands: str | N
     """
     if sep == ",":
         return "."
-    comma = dot = None
-    marked: list[tuple[int, str]] = []
+    comma = dot = first = None  # the first cell with a comma, a dot, either mark
+    grouped = True  # every cell with a mark, so far, is 1,234-shaped
     for n, fields in table.body:
         for c in columns:
-            f = fields[c]
-            if not isinstance(f, str):
+            raw = fields[c]
+            if not isinstance(raw, str):
                 continue
-            f = _bare(f)
+            has_comma, has_dot = "," in raw, "." in raw  # no symbol or grouping adds one
+            if not (has_comma or has_dot):
+                continue
+            if not (grouped or (has_comma and comma is None) or (has_dot and dot is None)):
+                continue  # nothing this cell holds can change the verdict: no regex for it
+            f = _bare(raw)
             if thousands is not None:
                 f = _ungroup(f, thousands)
-            if comma is None and "," in f:
+            first = first or (n, f)
+            if comma is None and has_comma:
                 comma = (n, f)
-            if dot is None and "." in f and _NUMBER.fullmatch(f):
+            if dot is None and has_dot and _NUMBER.fullmatch(f):
                 dot = (n, f)
-            if "," in f or "." in f:
-                marked.append((n, f))
-    if comma is None:
-        mark = "."
-    elif dot is not None:
-        raise _Fail(
-            f"{table.path}: numbers with a decimal comma ({table.unit} {comma[0]}: "
-            f"{comma[1]!r}) and with a dot ({table.unit} {dot[0]}: {dot[1]!r}); pass --decimal"
-        )
-    else:
-        mark = ","
-    if thousands is None and marked and all(_GROUPED.fullmatch(f) for _, f in marked):
-        n, f = marked[0]
+            grouped = grouped and _GROUPED.fullmatch(f) is not None
+            if comma is not None and dot is not None:
+                raise _Fail(
+                    f"{table.path}: numbers with a decimal comma ({table.unit} {comma[0]}: "
+                    f"{comma[1]!r}) and with a dot ({table.unit} {dot[0]}: {dot[1]!r}); "
+                    "pass --decimal"
+                )
+    mark = "." if comma is None else ","
+    if thousands is None and first is not None and grouped:
+        n, f = first
         raise _Fail(
             f"{table.at(n)}: {f!r} reads both with a decimal {'comma' if mark == ',' else 'point'}"
             f" and with a thousands separator (every number with a mark has three digits "
