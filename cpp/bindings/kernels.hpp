@@ -29,6 +29,7 @@ struct Array {
 struct RollingJob {
     Array p, b;
     std::ptrdiff_t window = 0, min_periods = 0;
+    std::ptrdiff_t segment = 0, origin = 0;  // RollingParams' cuts (0, 0: the default)
     double ddof = 1.0, periods = 0.0, risk_free = 0.0;
     bool geometric_alpha = false;
     double* out[7] = {};

@@ -103,6 +103,8 @@ void rolling_job(const RollingJob& job) {
     RollingParams prm;
     prm.window = job.window;
     prm.min_periods = job.min_periods;
+    prm.segment = job.segment;
+    prm.origin = job.origin;
     prm.ddof = job.ddof;
     prm.periods = job.periods;
     prm.risk_free = job.risk_free;

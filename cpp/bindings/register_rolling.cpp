@@ -24,7 +24,7 @@ int metric_index(const std::string& name) {
 void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, const py::array& b,
                    const py::object& window_arg, const py::object& min_periods_arg, double ddof, double periods,
                    double risk_free, bool geometric_alpha, const std::vector<py::array>& outputs,
-                   const py::object& threads_arg_) {
+                   const py::object& threads_arg_, long long segment, long long origin) {
     const long long window = integer_arg(window_arg, "window", 2, PTRDIFF_MAX);
     const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, window);
     const int threads = threads_arg(threads_arg_);
@@ -52,6 +52,8 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
     job.b = array(b);
     job.window = static_cast<std::ptrdiff_t>(window);
     job.min_periods = static_cast<std::ptrdiff_t>(min_periods);
+    job.segment = static_cast<std::ptrdiff_t>(segment);  // checked by the kernel
+    job.origin = static_cast<std::ptrdiff_t>(origin);
     job.ddof = ddof;
     job.periods = periods;
     job.risk_free = risk_free;
@@ -128,9 +130,17 @@ void register_rolling(py::module_& m) {
     m.def("rolling", &rolling_entry, py::arg("metrics"), py::arg("portfolio"), py::arg("benchmark"),
           py::arg("window"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"),
           py::arg("risk_free"), py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),
+          py::arg("segment") = 0, py::arg("origin") = 0,
           "Rolling metrics written into the given float64 output arrays (one per metric name),\n"
           "each of the portfolio's shape. window >= 2, 0 <= min_periods <= window (0: window),\n"
-          "0 <= threads <= 1024 (0: one per core).");
+          "0 <= threads <= 1024 (0: one per core). segment, origin: where the series is cut\n"
+          "(RollingParams; 0, 0: the default cuts).");
+    m.def("segment_length", [](long long rows, long long window) {
+              if (rows < 0 || window < 2) throw std::invalid_argument("rows >= 0 and window >= 2");
+              return static_cast<long long>(
+                  detail::segment_length(static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(window)));
+          }, py::arg("rows"), py::arg("window"),
+          "Rows per segment of the rolling kernels' default cuts for a series of `rows` rows.");
     m.def("rolling_time", &rolling_time_entry, py::arg("metrics"), py::arg("portfolio"), py::arg("benchmark"),
           py::arg("times"), py::arg("span"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"),
           py::arg("risk_free"), py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),

@@ -56,7 +56,10 @@ def rolling(
     geometric_alpha: bool,
     outputs: list[npt.NDArray[np.float64]],
     threads: int,
+    segment: int = 0,
+    origin: int = 0,
 ) -> None: ...
+def segment_length(rows: int, window: int) -> int: ...
 def rolling_time(
     metrics: list[str],
     portfolio: npt.NDArray[np.float64],

@@ -18,6 +18,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "batch.hpp"
@@ -37,6 +38,16 @@ struct RollingParams {
     double periods = detail::nan_v;  // periods per year; NaN = per period
     double risk_free = 0.0;
     bool geometric_alpha = false;
+    // Where the series is cut into segments (see rolling_plain). 0, 0: every
+    // segment_length(T, window) rows from row 0. Given, the cuts fall at
+    // `origin` and every `segment` rows after it (rows before `origin` are
+    // one more segment; origin is 0 or at least `window`). A caller that runs
+    // a long series in pieces (the Dask blocks of trackerr.dask, each with
+    // `window` rows of history before it) passes the whole series' cuts and
+    // gets its bits: a segment's values depend only on its rows and the
+    // `window` rows before it.
+    std::ptrdiff_t segment = 0;
+    std::ptrdiff_t origin = 0;
 };
 
 /// A writable strided run of doubles; a null view is skipped.
@@ -109,6 +120,11 @@ inline void check_rolling_options(const RollingParams& prm) {
                                     ") must be positive and finite, or NaN");
     if (!std::isfinite(prm.risk_free))
         throw std::invalid_argument("risk_free (=" + std::to_string(prm.risk_free) + ") must be finite");
+    if (prm.segment < 0)
+        throw std::invalid_argument("segment (=" + std::to_string(prm.segment) + ") must be >= 0");
+    if (prm.origin < 0 || (prm.origin > 0 && prm.origin < prm.window))
+        throw std::invalid_argument("origin (=" + std::to_string(prm.origin) +
+                                    ") must be 0 or at least the window (" + std::to_string(prm.window) + ")");
 }
 }  // namespace detail
 
@@ -1154,6 +1170,26 @@ inline std::ptrdiff_t segment_rows(std::ptrdiff_t w) noexcept {
 
 namespace detail {
 
+/// The segments of a series of T rows: [0, origin) when origin > 0, then
+/// runs of L rows from origin (the last one shorter).
+struct Cuts {
+    std::ptrdiff_t T = 0, L = 1, origin = 0;
+
+    std::ptrdiff_t count() const noexcept {
+        const std::ptrdiff_t head = origin > 0 ? 1 : 0;
+        return head + (T > origin ? (T - origin + L - 1) / L : 0);
+    }
+    /// Segment i as [first, end).
+    std::pair<std::ptrdiff_t, std::ptrdiff_t> at(std::ptrdiff_t i) const noexcept {
+        if (origin > 0) {
+            if (i == 0) return {0, origin};
+            --i;
+        }
+        const std::ptrdiff_t first = origin + i * L;
+        return {first, std::min(T, first + L)};
+    }
+};
+
 /// The (column, segment) tasks of columns [c0, c0 + n_cols) and segments
 /// [s0, s0 + n_segs) of a panel (a 1-D series is a panel of one column). With
 /// `by_row`, the columns of a segment come one after the other (neighbouring
@@ -1164,16 +1200,16 @@ struct SegmentTasks {
     Panel<TP> p;
     Panel<TB> b;
     OutPanel out;
-    std::ptrdiff_t c0 = 0, n_cols = 1, s0 = 0, n_segs = 1, L = 1;
+    std::ptrdiff_t c0 = 0, n_cols = 1, s0 = 0, n_segs = 1;
+    Cuts cuts;
     bool by_row = false;
     double* tops = nullptr;  // |p|, |b| per column (index c - c0)
 
     LaneTask<TP, TB> operator()(std::ptrdiff_t i) const noexcept {
         const std::ptrdiff_t c = c0 + (by_row ? i % n_cols : i / n_segs);
         const std::ptrdiff_t s = s0 + (by_row ? i / n_cols : i % n_segs);
-        const std::ptrdiff_t first = s * L;
-        return LaneTask<TP, TB>{p.column(c), b.column(c), out.column(c), first, std::min(p.rows, first + L),
-                                tops + 2 * (c - c0)};
+        const auto [first, end] = cuts.at(s);
+        return LaneTask<TP, TB>{p.column(c), b.column(c), out.column(c), first, end, tops + 2 * (c - c0)};
     }
 };
 
@@ -1215,6 +1251,12 @@ inline std::ptrdiff_t segment_length(std::ptrdiff_t T, std::ptrdiff_t w) noexcep
     return (T + S - 1) / S;
 }
 
+/// The cuts of a series of T rows under prm (see RollingParams::segment).
+inline Cuts cuts_of(std::ptrdiff_t T, const RollingParams& prm) noexcept {
+    const std::ptrdiff_t L = prm.segment > 0 ? prm.segment : segment_length(T, prm.window);
+    return Cuts{T, std::max<std::ptrdiff_t>(L, 1), std::min(prm.origin, T)};
+}
+
 /// The rolling loop over one series, cut into segments run in lanes and on
 /// `threads` threads. Returns the largest finite |p| and |b| of the series.
 template <class TP, class TB>
@@ -1222,8 +1264,8 @@ std::pair<double, double> rolling_plain(View<TP> p, View<TB> b, const RollingPar
                                         const RollingOutputs& out, int threads) {
     if (!out.any_active() && !out.any_pair()) return {0.0, 0.0};
     const std::ptrdiff_t T = p.size;
-    const std::ptrdiff_t L = segment_length(T, prm.window);
-    const std::ptrdiff_t segments = (T + L - 1) / L;
+    const Cuts cuts = cuts_of(T, prm);
+    const std::ptrdiff_t segments = cuts.count();
     // Parts of whole groups of 8 segments (lanes stay full to the end of a
     // part), a few per thread and claimed as threads come free: a thread that
     // wakes late (tens of microseconds on a virtual machine) then takes fewer
@@ -1243,7 +1285,7 @@ std::pair<double, double> rolling_plain(View<TP> p, View<TB> b, const RollingPar
         tasks.out = op;
         tasks.s0 = s0;
         tasks.n_segs = s1 - s0;
-        tasks.L = L;
+        tasks.cuts = cuts;
         tasks.tops = tops.data() + 2 * part;
         run_tasks(prm, tasks);
     };

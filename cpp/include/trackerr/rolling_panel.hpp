@@ -494,9 +494,9 @@ void rolling_rows(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& p
     // Whole groups in this build's lanes, the last columns one at a time.
     PanelRows<PV, Act, Pair, TP, TB> wide(p, b, prm, out, c0, full);
     PanelRows<double, Act, Pair, TP, TB> rest(p, b, prm, out, c0 + full * W, c1 - c0 - full * W);
-    const std::ptrdiff_t L = segment_length(T, prm.window);
-    for (std::ptrdiff_t from = 0; from < T; from += L) {
-        const std::ptrdiff_t end = std::min(T, from + L);
+    const Cuts cuts = cuts_of(T, prm);
+    for (std::ptrdiff_t s = 0; s < cuts.count(); ++s) {
+        const auto [from, end] = cuts.at(s);
         // Both are `from`, or the row after the first full window (see
         // SeriesSteps::begin); a side without columns returns `from`.
         const std::ptrdiff_t first = std::max(wide.start(from, end), rest.start(from, end));
@@ -538,8 +538,8 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
     if (!act && !pair) return;
     const std::ptrdiff_t T = p.rows, N = p.cols;
     if (N == 0 || T == 0) return;
-    const std::ptrdiff_t L = detail::segment_length(T, prm.window);
-    const std::ptrdiff_t S = (T + L - 1) / L;
+    const detail::Cuts cuts = detail::cuts_of(T, prm);
+    const std::ptrdiff_t S = cuts.count();
     const bool contiguous = p.column(0).contiguous() && b.column(0).contiguous();
     const bool rows = !contiguous && detail::rolling_by_rows(p);
     // Else, in the lane driver, neighbouring columns of a C-order panel share
@@ -560,7 +560,7 @@ void rolling(const Panel<TP>& p, const Panel<TB>& b, const RollingParams& prm, c
             tasks.c0 = c0;
             tasks.n_cols = n;
             tasks.n_segs = S;
-            tasks.L = L;
+            tasks.cuts = cuts;
             tasks.by_row = by_row;
             tasks.tops = tops.data();
             detail::run_tasks(prm, tasks);

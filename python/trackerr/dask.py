@@ -1,0 +1,748 @@
+"""trackerr on Dask: the same kernels over arrays larger than memory or spread
+over a cluster (``pip install "trackerr[dask]"``).
+
+Inputs are dask arrays with time along axis 0 (a length-T series, or a T x N
+panel of portfolios against a length-T benchmark), or dask DataFrames and
+Series (one column per portfolio). Results are lazy, like every dask result:
+``.compute()`` runs them on whatever scheduler is active (the threads of this
+process by default, or a ``distributed.Client``'s workers).
+
+Rolling metrics (``rolling_tracking_error`` ... ``rolling_stats``) equal the
+in-memory functions bit for bit, whatever the chunking. The kernels cut a
+series into segments (``trackerr._core.segment_length`` rows, fixed by the
+series' length and the window) and every segment starts from a rebuild of
+the ``window`` rows before it, so a segment's values depend on those rows and
+its own only. Here the time axis is rechunked so that every block boundary
+is a segment boundary (blocks of whole segments, as close to the input's
+chunks as that allows), each block is given the ``window`` rows before it
+(``map_overlap``), and the kernel is told where the whole series' cuts fall.
+Portfolios (axis 1) are independent: their chunks are kept. Each block runs
+the kernel on one thread (``threads=1``): Dask runs the blocks in parallel.
+
+Full-sample metrics (``tracking_error`` ... ``r_squared``) are reductions: a
+:class:`trackerr.stream.Cumulative` state per block (the full-sample block
+kernels), merged pairwise up a tree (Chan's formulas), read out at the root.
+They agree with the in-memory functions to rounding (see the README for the
+measured differences); the states cross processes as their checkpoints.
+
+NaN policies are those of the in-memory functions: 'omit' drops a pair with
+a NaN, 'propagate' makes every window (or result) containing one NaN, and
+'raise' raises ValueError naming the first row (of the whole series) holding
+NaN and how many do, when the result is computed.
+
+Limits: count windows only (a time span such as '30D' raises; use the
+in-memory functions on a time slice); series with values outside about
+1e-90 .. 1e90 in magnitude are rescaled by the kernel per block rather than
+per series, so their last bits may differ from the in-memory result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+try:
+    import dask.array as da
+    from dask.delayed import delayed
+except ImportError as exc:  # pragma: no cover - exercised without dask installed
+    raise ImportError(
+        'trackerr.dask needs dask: pip install "trackerr[dask]" (or pip install "dask[array]")'
+    ) from exc
+
+from . import _core, _inputs, _options
+from ._rolling import _FIELDS, RollingStats, _time_span
+
+__all__ = [
+    "active_return",
+    "alpha",
+    "beta",
+    "correlation",
+    "information_ratio",
+    "r_squared",
+    "rolling_active_return",
+    "rolling_alpha",
+    "rolling_beta",
+    "rolling_correlation",
+    "rolling_information_ratio",
+    "rolling_r_squared",
+    "rolling_stats",
+    "rolling_tracking_error",
+    "tracking_error",
+]
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+class _Frame:
+    """How to give a result the input's form: a dask array as is, or a dask
+    DataFrame / Series on the portfolio's index and columns."""
+
+    def __init__(self, kind: str, index: Any = None, columns: Any = None, name: Any = None):
+        self.kind, self.index, self.columns, self.name = kind, index, columns, name
+
+    def rolling(self, values: Any, field: str) -> Any:
+        if self.kind == "array":
+            return values
+        import dask.dataframe as dd
+
+        if self.kind == "series":
+            return dd.from_dask_array(values, columns=field, index=self.index)
+        return dd.from_dask_array(values, columns=list(self.columns), index=self.index)
+
+
+def _is_dask_frame(obj: Any) -> bool:
+    try:
+        import dask.dataframe as dd
+    except ImportError:  # dask without its dataframe extra
+        return False
+    return isinstance(obj, (dd.DataFrame, dd.Series))
+
+
+def _as_dask(obj: Any, name: str) -> tuple[Any, Any]:
+    """(a dask array of time x ..., its dask DataFrame/Series or None)."""
+    if _is_dask_frame(obj):
+        arr = obj.to_dask_array(lengths=True)
+        return arr, obj
+    if isinstance(obj, da.Array):
+        return obj, None
+    if isinstance(obj, (np.ndarray, list, tuple)) or _inputs._is_pandas(obj):
+        raise TypeError(
+            f"{name} is a {type(obj).__name__}: trackerr.dask takes dask arrays or dask "
+            "DataFrames (dask.array.from_array(x, chunks=...)); in-memory data runs faster "
+            "through trackerr itself"
+        )
+    raise TypeError(
+        f"{name} must be a dask array or a dask DataFrame/Series, not {type(obj).__name__}"
+    )
+
+
+def _inputs_of(portfolio: Any, benchmark: Any) -> tuple[Any, Any, _Frame]:
+    """(P, B, frame): P a float dask array (T,) or (T, N), B its (T,) benchmark;
+    shapes and dtypes checked as the in-memory functions check them."""
+    p, p_frame = _as_dask(portfolio, "portfolio")
+    b, b_frame = _as_dask(benchmark, "benchmark")
+    if p_frame is not None and b_frame is not None:
+        if p_frame.npartitions != b_frame.npartitions or not (
+            p_frame.known_divisions
+            and b_frame.known_divisions
+            and tuple(p_frame.divisions) == tuple(b_frame.divisions)
+        ):
+            raise ValueError(
+                "portfolio and benchmark must share their partitions (the same known "
+                "divisions): align them first (for example benchmark = "
+                "benchmark.repartition(divisions=portfolio.divisions))"
+            )
+    for name, x in (("portfolio", p), ("benchmark", b)):
+        if x.dtype.kind not in "fiu":
+            raise TypeError(f"{name} must hold real numbers; got a dask array of dtype {x.dtype}")
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{name} must be 1-D or 2-D; got {x.ndim}-D with shape {x.shape}")
+        if any(math.isnan(s) for s in x.shape):
+            raise ValueError(
+                f"{name} has unknown chunk sizes (shape {x.shape}); call "
+                "compute_chunk_sizes() on it first"
+            )
+        if x.size == 0:
+            raise ValueError(f"{name} is empty (shape {x.shape})")
+    if b.ndim == 2:
+        if b.shape[1] != 1:
+            raise ValueError(
+                f"benchmark must be 1-D (one benchmark for every portfolio); got shape {b.shape}"
+            )
+        b = b[:, 0]
+    if p.shape[0] != b.shape[0]:
+        raise ValueError(f"portfolio has length {p.shape[0]} but benchmark has length {b.shape[0]}")
+    if p.dtype not in (np.float32, np.float64):
+        p = p.astype(np.float64)
+    if b.dtype not in (np.float32, np.float64):
+        b = b.astype(np.float64)
+    if p_frame is None:
+        frame = _Frame("array")
+    elif p.ndim == 1:
+        frame = _Frame("series", index=p_frame.index, name=p_frame.name)
+    else:
+        frame = _Frame("frame", index=p_frame.index, columns=p_frame.columns)
+    return p, b, frame
+
+
+def _row_chunks(rows: int, segment: int, wanted: int) -> tuple[int, ...]:
+    """Chunks along time: whole segments, about `wanted` rows each."""
+    per = max(1, round(wanted / segment)) * segment
+    sizes = [per] * (rows // per)
+    if rows % per:
+        sizes.append(rows % per)
+    return tuple(sizes)
+
+
+# --- NaN policies across blocks -------------------------------------------------------------
+
+
+def _nan_rows(p_block: np.ndarray, b_block: np.ndarray) -> np.ndarray:
+    """Per row: does either side hold a NaN?"""
+    p_bad = np.isnan(p_block).any(axis=1) if p_block.ndim == 2 else np.isnan(p_block)
+    out: np.ndarray = np.isnan(b_block) | p_bad
+    return out
+
+
+def _first_nan(p: Any, b: Any) -> tuple[Any, Any]:
+    """Lazy 0-d arrays: the first row of the whole series holding a NaN (the
+    length when none does) and how many rows do."""
+    bad = da.map_blocks(
+        _nan_rows,
+        p.rechunk({1: -1}) if p.ndim == 2 else p,
+        b,
+        drop_axis=1 if p.ndim == 2 else None,
+        dtype=bool,
+    )
+    rows = da.arange(bad.shape[0], chunks=bad.chunks)
+    return da.where(bad, rows, bad.shape[0]).min(), bad.sum()
+
+
+def _raise_if_nan(first: np.ndarray, count: np.ndarray) -> None:
+    if int(count):
+        raise ValueError(
+            f"nan_policy='raise' but the input holds NaN: first at row {int(first)}, "
+            f"{int(count)} row(s) in all"
+        )
+
+
+# --- rolling -------------------------------------------------------------------------------
+
+
+def _rolling_block(
+    p_block: np.ndarray,
+    b_block: np.ndarray,
+    *checks: np.ndarray,
+    names: tuple[str, ...],
+    window: int,
+    min_periods: int,
+    ddof: float,
+    periods: float,
+    risk_free: float,
+    geometric_alpha: bool,
+    segment: int,
+    policy: str,
+    threads: int,
+    block_info: Any = None,
+) -> np.ndarray:
+    """One block with the `window` rows before it (none for the first): the
+    kernel cut where the whole series is cut, the history rows dropped.
+    Returns the metrics stacked on a last axis."""
+    if checks:
+        _raise_if_nan(*checks)
+    history = window if block_info[0]["chunk-location"][0] > 0 else 0
+    b1 = b_block.reshape(len(b_block))
+    outs = [np.empty(p_block.shape, dtype=np.float64) for _ in names]
+    _core.rolling(
+        list(names),
+        p_block,
+        b1,
+        window,
+        min_periods,
+        ddof,
+        periods,
+        risk_free,
+        geometric_alpha,
+        outs,
+        threads,
+        segment=segment,
+        origin=history,
+    )
+    if policy == "propagate":
+        _inputs.propagate(outs, _inputs.nan_mask(_inputs.Inputs(p_block, b1, None)), window)
+    return np.stack([o[history:] for o in outs], axis=-1)
+
+
+def _rolling(
+    names: tuple[str, ...],
+    portfolio: Any,
+    benchmark: Any,
+    window: Any,
+    *,
+    min_periods: int | None,
+    ddof: float,
+    periods_per_year: Any,
+    nan_policy: str,
+    risk_free: float = 0.0,
+    geometric_alpha: bool = False,
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> tuple[list[Any], _Frame]:
+    if _time_span(window) is not None:
+        raise ValueError(
+            f"window (={window!r}): trackerr.dask takes count windows only; run time windows "
+            "with the in-memory functions (on a time slice of the data)"
+        )
+    policy = _options.nan_policy(nan_policy)
+    ddof = _options.ddof(ddof)
+    periods = _options.periods(periods_per_year)
+    w = _inputs.window(window, ddof)
+    mp = _inputs.min_periods(min_periods, w)
+    n_threads = _inputs.threads(threads)
+    p, b, frame = _inputs_of(portfolio, benchmark)
+    rows = int(p.shape[0])
+    segment = _core.segment_length(rows, w)
+    wanted = int(chunk_rows) if chunk_rows is not None else max(p.chunks[0])
+    if wanted < 1:
+        raise ValueError(f"chunk_rows (={chunk_rows!r}) must be a positive number of rows")
+    time_chunks = _row_chunks(rows, segment, wanted)
+    p = p.rechunk({0: time_chunks})
+    b = b.rechunk({0: time_chunks})[:, None]  # a column: blocks align on time only
+    depth = {0: (w, 0), 1: 0}
+    checks = list(_first_nan(p, b[:, 0])) if policy == "raise" else []
+    kwargs = {
+        "names": names,
+        "window": w,
+        "min_periods": mp,
+        "ddof": ddof,
+        "periods": periods,
+        "risk_free": risk_free,
+        "geometric_alpha": geometric_alpha,
+        "segment": segment,
+        "policy": policy,
+        "threads": n_threads,
+    }
+    k = len(names)
+    # each block with the `window` rows before it (the first block has none)
+    p_over = da.overlap.overlap(p, depth=depth if p.ndim == 2 else {0: (w, 0)}, boundary="none")
+    b_over = da.overlap.overlap(b, depth=depth, boundary="none")
+    stacked = da.map_blocks(
+        _rolling_block,
+        p_over,
+        b_over if p.ndim == 2 else b_over[:, 0],
+        *checks,
+        dtype=np.float64,
+        chunks=(*p.chunks, (k,)),
+        new_axis=p.ndim,
+        **kwargs,
+    )
+    return [stacked[..., i] for i in range(k)], frame
+
+
+def _rolling_public(
+    names: tuple[str, ...], portfolio: Any, benchmark: Any, window: Any, **options: Any
+) -> list[Any]:
+    values, frame = _rolling(names, portfolio, benchmark, window, **options)
+    return [frame.rolling(v, name) for v, name in zip(values, names, strict=True)]
+
+
+_ROLLING_DOC = """Rolling {what} on dask arrays or DataFrames: lazy, and equal bit for
+    bit to :func:`trackerr.{name}` on the same data whatever the chunking.
+
+    Parameters
+    ----------
+    portfolio, benchmark : dask array (T or T x N; T x 1 for the benchmark) or
+        dask DataFrame / Series (sharing their divisions)
+    window : int
+        Rows per window (count windows only).
+    min_periods, {options}nan_policy
+        As in :func:`trackerr.{name}`.
+    threads : int or None, default 1
+        Threads of each block's kernel call (Dask runs blocks in parallel;
+        None: one per core in every block).
+    chunk_rows : int, optional
+        Rows per block along time (rounded to whole kernel segments); default
+        the input's largest chunk.
+
+    Returns
+    -------
+    A lazy dask array of the portfolio's shape, or a dask DataFrame / Series.
+    """
+
+
+def rolling_tracking_error(
+    portfolio: Any,
+    benchmark: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    ddof: float = 1,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    (out,) = _rolling_public(
+        ("tracking_error",),
+        portfolio,
+        benchmark,
+        window,
+        min_periods=min_periods,
+        ddof=ddof,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+        threads=threads,
+        chunk_rows=chunk_rows,
+    )
+    return out
+
+
+def rolling_active_return(
+    portfolio: Any,
+    benchmark: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    (out,) = _rolling_public(
+        ("active_return",),
+        portfolio,
+        benchmark,
+        window,
+        min_periods=min_periods,
+        ddof=0.0,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+        threads=threads,
+        chunk_rows=chunk_rows,
+    )
+    return out
+
+
+def rolling_information_ratio(
+    portfolio: Any,
+    benchmark: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    ddof: float = 1,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    (out,) = _rolling_public(
+        ("information_ratio",),
+        portfolio,
+        benchmark,
+        window,
+        min_periods=min_periods,
+        ddof=ddof,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+        threads=threads,
+        chunk_rows=chunk_rows,
+    )
+    return out
+
+
+def _pair_rolling(name: str) -> Any:
+    def rolling_pair(
+        portfolio: Any,
+        benchmark: Any,
+        window: int,
+        /,
+        *,
+        min_periods: int | None = None,
+        nan_policy: str = "omit",
+        threads: int | None = 1,
+        chunk_rows: int | None = None,
+    ) -> Any:
+        (out,) = _rolling_public(
+            (name,),
+            portfolio,
+            benchmark,
+            window,
+            min_periods=min_periods,
+            ddof=0.0,
+            periods_per_year=None,
+            nan_policy=nan_policy,
+            threads=threads,
+            chunk_rows=chunk_rows,
+        )
+        return out
+
+    rolling_pair.__name__ = rolling_pair.__qualname__ = f"rolling_{name}"
+    rolling_pair.__doc__ = _ROLLING_DOC.format(
+        what=name.replace("_", " "), name=f"rolling_{name}", options=""
+    )
+    return rolling_pair
+
+
+rolling_beta = _pair_rolling("beta")
+rolling_correlation = _pair_rolling("correlation")
+rolling_r_squared = _pair_rolling("r_squared")
+
+
+def rolling_alpha(
+    portfolio: Any,
+    benchmark: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    risk_free: float = 0.0,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+    method: str = "arithmetic",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    _options.choice("method", method, ("arithmetic", "geometric"))
+    (out,) = _rolling_public(
+        ("alpha",),
+        portfolio,
+        benchmark,
+        window,
+        min_periods=min_periods,
+        ddof=0.0,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+        risk_free=_options.real("risk_free", risk_free),
+        geometric_alpha=method == "geometric",
+        threads=threads,
+        chunk_rows=chunk_rows,
+    )
+    return out
+
+
+def rolling_stats(
+    portfolio: Any,
+    benchmark: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    ddof: float = 1,
+    periods_per_year: Any = None,
+    risk_free: float = 0.0,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> RollingStats:
+    """All seven rolling metrics from one pass over each block (as
+    :func:`trackerr.rolling_stats`): a :class:`trackerr.RollingStats` of lazy
+    dask arrays (or DataFrames), bit for bit the in-memory values."""
+    return RollingStats(
+        *_rolling_public(
+            _FIELDS,
+            portfolio,
+            benchmark,
+            window,
+            min_periods=min_periods,
+            ddof=ddof,
+            periods_per_year=periods_per_year,
+            risk_free=_options.real("risk_free", risk_free),
+            nan_policy=nan_policy,
+            threads=threads,
+            chunk_rows=chunk_rows,
+        )
+    )
+
+
+_f: Any
+for _f, _what, _opts in (
+    (rolling_tracking_error, "tracking error", "ddof, periods_per_year, "),
+    (rolling_active_return, "active return", "periods_per_year, "),
+    (rolling_information_ratio, "information ratio", "ddof, periods_per_year, "),
+    (rolling_alpha, "alpha", "risk_free, periods_per_year, method, "),
+):
+    _f.__doc__ = _ROLLING_DOC.format(what=_what, name=_f.__name__, options=_opts)
+
+
+# --- full-sample reductions ------------------------------------------------------------
+
+
+def _state_of(p_block: np.ndarray, b_block: np.ndarray, options: dict[str, Any]) -> Any:
+    """The Cumulative state of one block (the full-sample block kernels)."""
+    from .stream import Cumulative
+
+    n = None if p_block.ndim == 1 else p_block.shape[1]
+    state = Cumulative(n_portfolios=n, **options)
+    state.update(p_block, b_block.reshape(len(b_block)))
+    return state
+
+
+def _merged(left: Any, right: Any) -> Any:
+    out = left.copy()
+    out.merge(right)
+    return out
+
+
+def _read(state: Any, names: Sequence[str], rows: int, policy: str, *checks: Any) -> np.ndarray:
+    """The metrics of the merged state, one row each; NaN where 'propagate'
+    met a NaN (fewer valid pairs than rows)."""
+    if checks:
+        _raise_if_nan(*checks)
+    values = np.array([np.asarray(getattr(state, name), dtype=np.float64) for name in names])
+    if policy == "propagate":
+        values = np.where(np.asarray(state.count) < rows, np.nan, values)
+    return values
+
+
+def _tree(states: list[Any]) -> Any:
+    """Pairwise merges up a balanced tree (log2(blocks) merges on any path)."""
+    while len(states) > 1:
+        merged = [delayed(_merged)(states[i], states[i + 1]) for i in range(0, len(states) - 1, 2)]
+        if len(states) % 2:
+            merged.append(states[-1])
+        states = merged
+    return states[0]
+
+
+def _reduce(
+    names: tuple[str, ...],
+    portfolio: Any,
+    benchmark: Any,
+    *,
+    ddof: float = 1,
+    periods_per_year: Any = None,
+    risk_free: float = 0.0,
+    nan_policy: str = "omit",
+) -> list[Any]:
+    policy = _options.nan_policy(nan_policy)
+    options = {
+        "ddof": _options.ddof(ddof),
+        "periods_per_year": periods_per_year,
+        "risk_free": _options.real("risk_free", risk_free),
+    }
+    _options.periods(periods_per_year)  # checked now, not in a worker
+    p, b, frame = _inputs_of(portfolio, benchmark)
+    b = b.rechunk({0: p.chunks[0]})
+    rows = int(p.shape[0])
+    checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
+    b_blocks = b.to_delayed()
+    p_blocks = p.to_delayed() if p.ndim == 2 else p.to_delayed()[:, None]
+    columns = []
+    for j in range(p_blocks.shape[1]):
+        states = [
+            delayed(_state_of)(p_blocks[i, j], b_blocks[i], options)
+            for i in range(p_blocks.shape[0])
+        ]
+        values = delayed(_read)(_tree(states), names, rows, policy, *checks)
+        width = p.chunks[1][j] if p.ndim == 2 else None
+        shape = (len(names), width) if width is not None else (len(names),)
+        columns.append(da.from_delayed(values, shape=shape, dtype=np.float64))
+    table = da.concatenate(columns, axis=1) if p.ndim == 2 else columns[0]
+    out = [table[i] for i in range(len(names))]
+    if frame.kind != "frame":
+        return out
+    import dask.dataframe as dd
+    import pandas as pd
+
+    labels = list(frame.columns)
+    return [
+        dd.from_delayed(
+            [delayed(pd.Series)(v.to_delayed().item(), index=labels, name=name)],
+            meta=pd.Series(dtype=np.float64, name=name),
+        )
+        for v, name in zip(out, names, strict=True)
+    ]
+
+
+_FULL_DOC = """{what} of the whole series, as :func:`trackerr.{name}`, on dask arrays or
+    DataFrames: a reduction (a stream.Cumulative state per block, merged
+    pairwise), lazy. Returns a 0-d dask array for a series, a length-N one
+    for a T x N panel, or a lazy dask Series indexed by the DataFrame's columns.
+    """
+
+
+def tracking_error(
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    ddof: float = 1,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+) -> Any:
+    (out,) = _reduce(
+        ("tracking_error",),
+        portfolio,
+        benchmark,
+        ddof=ddof,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+    )
+    return out
+
+
+def active_return(
+    portfolio: Any, benchmark: Any, /, *, periods_per_year: Any = None, nan_policy: str = "omit"
+) -> Any:
+    (out,) = _reduce(
+        ("active_return",),
+        portfolio,
+        benchmark,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+    )
+    return out
+
+
+def information_ratio(
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    ddof: float = 1,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+) -> Any:
+    (out,) = _reduce(
+        ("information_ratio",),
+        portfolio,
+        benchmark,
+        ddof=ddof,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+    )
+    return out
+
+
+def beta(portfolio: Any, benchmark: Any, /, *, nan_policy: str = "omit") -> Any:
+    (out,) = _reduce(("beta",), portfolio, benchmark, nan_policy=nan_policy)
+    return out
+
+
+def correlation(portfolio: Any, benchmark: Any, /, *, nan_policy: str = "omit") -> Any:
+    (out,) = _reduce(("correlation",), portfolio, benchmark, nan_policy=nan_policy)
+    return out
+
+
+def r_squared(portfolio: Any, benchmark: Any, /, *, nan_policy: str = "omit") -> Any:
+    (out,) = _reduce(("r_squared",), portfolio, benchmark, nan_policy=nan_policy)
+    return out
+
+
+def alpha(
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    risk_free: float = 0.0,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+) -> Any:
+    (out,) = _reduce(
+        ("alpha",),
+        portfolio,
+        benchmark,
+        risk_free=risk_free,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+    )
+    return out
+
+
+for _f, _what in (
+    (tracking_error, "Tracking error"),
+    (active_return, "Active return"),
+    (information_ratio, "Information ratio"),
+    (beta, "Beta"),
+    (correlation, "Correlation"),
+    (r_squared, "R^2"),
+    (alpha, "Jensen's alpha (arithmetic)"),
+):
+    _f.__doc__ = _FULL_DOC.format(what=_what, name=_f.__name__)
