@@ -324,3 +324,21 @@ def test_copy_is_independent_and_keeps_the_class(rng):
         c.update(p[30:], b[30:])
         assert c.to_bytes() != s.to_bytes()
         assert "not built" not in repr(c)
+
+
+def test_float64_arrays_whose_dtype_object_is_not_numpys_own_are_read():
+    # the kernels once compared dtype objects by identity: a float64 array
+    # whose dtype carries metadata (or was rebuilt in another process, as a
+    # Dask worker's block is) was refused as "not float32 or float64"
+    rng = np.random.default_rng(0)
+    p, b = rng.normal(0, 0.01, 300), rng.normal(0, 0.01, 300)
+    tagged = np.dtype("<f8", metadata={"source": "ipc"})
+    p2, b2 = np.frombuffer(p.tobytes(), dtype=tagged), np.frombuffer(b.tobytes(), dtype=tagged)
+    assert p2.dtype is not np.dtype(np.float64)
+    assert trackerr.tracking_error(p2, b2) == trackerr.tracking_error(p, b)
+    assert np.array_equal(trackerr.rolling_beta(p2, b2, 20), trackerr.rolling_beta(p, b, 20),
+                          equal_nan=True)  # fmt: skip
+    assert trackerr.max_drawdown(p2) == trackerr.max_drawdown(p)
+    f32 = np.dtype("<f4", metadata={"source": "ipc"})
+    p3 = np.frombuffer(p.astype(np.float32).tobytes(), dtype=f32)
+    assert trackerr.tracking_error(p3, b) == trackerr.tracking_error(p.astype(np.float32), b)

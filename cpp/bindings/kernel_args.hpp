@@ -1,5 +1,5 @@
 // Integer arguments of the kernel bindings (window, min_periods, threads,
-// the time windows' times).
+// the time windows' times), and the dtype test of their arrays.
 //
 // They are taken as Python objects and converted here, so that a value that
 // does not fit a C++ integer (window=2**63, threads=2**31) gets the same
@@ -46,10 +46,19 @@ inline int threads_arg(py::handle value) {
     return static_cast<int>(std::min<unsigned>(cores, static_cast<unsigned>(detail::max_threads)));
 }
 
+/// Whether `a` holds T in native byte order, by numpy's equivalence of types
+/// (PyArray_EquivTypes), not by the identity of its dtype object: a float64
+/// array whose dtype carries metadata, or was rebuilt by unpickling in another
+/// process (a Dask worker's block), is float64 all the same.
+template <class T>
+inline bool holds(const py::array& a) {
+    return py::isinstance<py::array_t<T>>(a);
+}
+
 /// The int64 times of a time-window kernel: a contiguous int64 array of
 /// `rows` values (the Python layer converts datetimes to nanoseconds).
 inline const std::int64_t* times_arg(const py::array& times, py::ssize_t rows) {
-    if (!times.dtype().is(py::dtype::of<std::int64_t>()) || times.ndim() != 1 || times.shape(0) != rows ||
+    if (!holds<std::int64_t>(times) || times.ndim() != 1 || times.shape(0) != rows ||
         times.strides(0) != static_cast<py::ssize_t>(sizeof(std::int64_t)))
         throw std::invalid_argument("times must be a contiguous int64 array with one value per row");
     return static_cast<const std::int64_t*>(times.data());

@@ -7,6 +7,7 @@
 #include <trackerr/trackerr.hpp>
 #include <vector>
 
+#include "kernel_args.hpp"
 #include "pybind.hpp"
 
 namespace trackerr::bindings {
@@ -181,10 +182,10 @@ py::tuple evaluate_typed(Metric metric, const py::array& p, const py::array& b, 
 }
 
 bool is_float64(const py::array& a) {
-    return a.dtype().is(py::dtype::of<double>());
+    return holds<double>(a);
 }
 bool is_float32(const py::array& a) {
-    return a.dtype().is(py::dtype::of<float>());
+    return holds<float>(a);
 }
 
 py::tuple evaluate(const std::string& name, const py::array& p, const py::array& b, double ddof,

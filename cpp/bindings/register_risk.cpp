@@ -24,10 +24,10 @@ Risk parse_risk(const std::string& name) {
 }
 
 bool is64(const py::array& a) {
-    return a.dtype().is(py::dtype::of<double>());
+    return holds<double>(a);
 }
 bool is32(const py::array& a) {
-    return a.dtype().is(py::dtype::of<float>());
+    return holds<float>(a);
 }
 
 template <class T>

@@ -29,8 +29,8 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
     const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, window);
     const int threads = threads_arg(threads_arg_);
     if (metrics.size() != outputs.size()) throw std::invalid_argument("one output array per metric");
-    const auto is64 = [](const py::array& a) { return a.dtype().is(py::dtype::of<double>()); };
-    const auto is32 = [](const py::array& a) { return a.dtype().is(py::dtype::of<float>()); };
+    const auto is64 = [](const py::array& a) { return holds<double>(a); };
+    const auto is32 = [](const py::array& a) { return holds<float>(a); };
     for (const auto* a : {&p, &b})
         if (!is64(*a) && !is32(*a)) throw py::type_error("trackerr._core expects float32 or float64 arrays");
     if (p.ndim() != 1 && p.ndim() != 2) throw std::invalid_argument("portfolio must be 1-D or 2-D");
@@ -83,7 +83,7 @@ void rolling_time_entry(const std::vector<std::string>& metrics, const py::array
     const long long rows = p.ndim() >= 1 ? static_cast<long long>(p.shape(0)) : 0;
     const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, PTRDIFF_MAX);
     if (metrics.size() != outputs.size()) throw std::invalid_argument("one output array per metric");
-    const auto is64 = [](const py::array& a) { return a.dtype().is(py::dtype::of<double>()); };
+    const auto is64 = [](const py::array& a) { return holds<double>(a); };
     if (!is64(p) || !is64(b)) throw py::type_error("trackerr._core.rolling_time expects float64 arrays");
     const std::int64_t* tv = times_arg(times, rows);
     if (p.ndim() != 1 && p.ndim() != 2) throw std::invalid_argument("portfolio must be 1-D or 2-D");

@@ -81,13 +81,23 @@ class _Frame:
     """How to give a result the input's form: a dask array as is, or a dask
     DataFrame / Series on the portfolio's index and columns."""
 
-    def __init__(self, kind: str, index: Any = None, columns: Any = None, name: Any = None):
+    def __init__(
+        self,
+        kind: str,
+        index: Any = None,
+        columns: Any = None,
+        name: Any = None,
+        rows: tuple[int, ...] = (),
+    ):
         self.kind, self.index, self.columns, self.name = kind, index, columns, name
+        self.rows = rows  # the partitions' lengths
 
     def rolling(self, values: Any, field: str) -> Any:
         if self.kind == "array":
             return values
         import dask.dataframe as dd
+
+        values = values.rechunk({0: self.rows})  # back on the input's partitions
 
         if self.kind == "series":
             return dd.from_dask_array(values, columns=field, index=self.index)
@@ -163,18 +173,23 @@ def _inputs_of(portfolio: Any, benchmark: Any) -> tuple[Any, Any, _Frame]:
     if p_frame is None:
         frame = _Frame("array")
     elif p.ndim == 1:
-        frame = _Frame("series", index=p_frame.index, name=p_frame.name)
+        frame = _Frame("series", index=p_frame.index, name=p_frame.name, rows=p.chunks[0])
     else:
-        frame = _Frame("frame", index=p_frame.index, columns=p_frame.columns)
+        frame = _Frame("frame", index=p_frame.index, columns=p_frame.columns, rows=p.chunks[0])
     return p, b, frame
 
 
-def _row_chunks(rows: int, segment: int, wanted: int) -> tuple[int, ...]:
-    """Chunks along time: whole segments, about `wanted` rows each."""
+def _row_chunks(rows: int, segment: int, wanted: int, window: int) -> tuple[int, ...]:
+    """Chunks along time: whole segments, about `wanted` rows each; a last
+    piece shorter than the window joins the chunk before it (every chunk must
+    hold the history the next one needs)."""
     per = max(1, round(wanted / segment)) * segment
     sizes = [per] * (rows // per)
-    if rows % per:
-        sizes.append(rows % per)
+    rest = rows % per
+    if rest and sizes and rest < window:
+        sizes[-1] += rest
+    elif rest:
+        sizes.append(rest)
     return tuple(sizes)
 
 
@@ -191,13 +206,16 @@ def _nan_rows(p_block: np.ndarray, b_block: np.ndarray) -> np.ndarray:
 def _first_nan(p: Any, b: Any) -> tuple[Any, Any]:
     """Lazy 0-d arrays: the first row of the whole series holding a NaN (the
     length when none does) and how many rows do."""
-    bad = da.map_blocks(
-        _nan_rows,
-        p.rechunk({1: -1}) if p.ndim == 2 else p,
-        b,
-        drop_axis=1 if p.ndim == 2 else None,
-        dtype=bool,
-    )
+    if p.ndim == 2:  # b as a column: map_blocks aligns axes from the right
+        bad = da.map_blocks(
+            lambda pb, bb: _nan_rows(pb, bb[:, 0]),
+            p.rechunk({1: -1}),
+            b.rechunk({0: p.chunks[0]})[:, None],
+            drop_axis=1,
+            dtype=bool,
+        )
+    else:
+        bad = da.map_blocks(_nan_rows, p, b.rechunk({0: p.chunks[0]}), dtype=bool)
     rows = da.arange(bad.shape[0], chunks=bad.chunks)
     return da.where(bad, rows, bad.shape[0]).min(), bad.sum()
 
@@ -289,7 +307,7 @@ def _rolling(
     wanted = int(chunk_rows) if chunk_rows is not None else max(p.chunks[0])
     if wanted < 1:
         raise ValueError(f"chunk_rows (={chunk_rows!r}) must be a positive number of rows")
-    time_chunks = _row_chunks(rows, segment, wanted)
+    time_chunks = _row_chunks(rows, segment, wanted, w)
     p = p.rechunk({0: time_chunks})
     b = b.rechunk({0: time_chunks})[:, None]  # a column: blocks align on time only
     depth = {0: (w, 0), 1: 0}
@@ -308,8 +326,11 @@ def _rolling(
     }
     k = len(names)
     # each block with the `window` rows before it (the first block has none)
-    p_over = da.overlap.overlap(p, depth=depth if p.ndim == 2 else {0: (w, 0)}, boundary="none")
-    b_over = da.overlap.overlap(b, depth=depth, boundary="none")
+    if len(time_chunks) > 1:
+        p_over = da.overlap.overlap(p, depth=depth if p.ndim == 2 else {0: (w, 0)}, boundary="none")
+        b_over = da.overlap.overlap(b, depth=depth, boundary="none")
+    else:
+        p_over, b_over = p, b
     stacked = da.map_blocks(
         _rolling_block,
         p_over,
