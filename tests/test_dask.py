@@ -284,3 +284,40 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_same_bits():
     for g, w in zip(computed, trackerr.rolling_stats(p, b, 63), strict=True):
         same(g, w)
     np.testing.assert_allclose(te, trackerr.tracking_error(p, b), rtol=1e-14)
+
+
+def _slowly(block):
+    import time
+
+    time.sleep(0.03)  # long enough that a worker dies with tasks in flight
+    return block
+
+
+def test_a_worker_killed_mid_computation_changes_no_bit():
+    distributed = pytest.importorskip("distributed")
+    import os
+    import time
+
+    p, b = panel(rows=60_000, cols=4, seed=14, level=1.0)
+    want = trackerr.rolling_tracking_error(p, b, 63)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        slow_p = da.from_array(p, chunks=(500, 1)).map_blocks(_slowly, dtype=p.dtype)
+        lazy = td.rolling_tracking_error(slow_p, da.from_array(b, 500), 63, chunk_rows=4000)
+        future = client.compute(lazy)
+        time.sleep(1.0)
+        assert not future.done()  # the kill below lands mid-computation
+        victim = sorted(client.scheduler_info()["workers"])[0]
+        try:
+            client.run(os._exit, 1, workers=[victim])
+        except Exception:  # the worker dies before it answers
+            pass
+        got = future.result(timeout=120)
+        workers = set(client.scheduler_info()["workers"])
+    same(got, want)
+    assert victim not in workers  # it died (its nanny started a new worker, at a new address)
