@@ -103,15 +103,33 @@ def test_a_window_longer_than_the_series_and_a_short_series():
         )  # fmt: skip
 
 
-def test_blocks_are_whole_segments_and_chunk_rows_chooses_their_size():
+def test_the_input_chunks_are_kept_and_short_ones_join_a_neighbour():
     p, b = panel(rows=100_000, cols=2, seed=6)
-    segment = trackerr._core.segment_length(100_000, 63)
+    depth = trackerr._core.segment_length(100_000, 63) + 63
+    chunks = (30_000, 500, 40_000, 29_500)  # 500 rows cannot hold a block's history
     got = td.rolling_tracking_error(
-        da.from_array(p, chunks=(7000, 1)), da.from_array(b, 7000), 63, chunk_rows=30_000
+        da.from_array(p, chunks=(chunks, (1, 1))), da.from_array(b, 7000), 63
     )
-    assert all(c % segment == 0 for c in got.chunks[0][:-1])
-    assert got.chunks[1] == (1, 1)  # portfolios keep their chunks
+    assert got.chunks == ((30_000, 40_500, 29_500), (1, 1))  # portfolios keep theirs too
     same(got.compute(), trackerr.rolling_tracking_error(p, b, 63))
+    got = td.rolling_beta(da.from_array(p, chunks=1000), da.from_array(b, 1000), 63,
+                          chunk_rows=25_000)  # fmt: skip
+    assert got.chunks[0] == (25_000,) * 4 and depth < 25_000
+    same(got.compute(), trackerr.rolling_beta(p, b, 63))
+
+
+@pytest.mark.parametrize("rows", [5000, 9000, 33_333])
+@pytest.mark.parametrize("chunk", [2200, 3001, 4999])
+def test_blocks_starting_anywhere_in_a_segment(rows, chunk):
+    # block starts fall at every offset within the kernel's segments
+    p, b = panel(rows=rows, cols=2, seed=rows + chunk, level=3.0)
+    p[rows // 3, 0] = np.nan
+    for window in (5, 63, 300):
+        want = trackerr.rolling_stats(p, b, window, min_periods=3)
+        got = td.rolling_stats(da.from_array(p, chunks=(chunk, 1)), da.from_array(b, chunk),
+                               window, min_periods=3)  # fmt: skip
+        for g, w in zip(dask.compute(*got), want, strict=True):
+            same(g, w)
 
 
 # --- NaN policies across blocks -----------------------------------------------------------
