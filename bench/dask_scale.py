@@ -18,13 +18,15 @@ trackerr route also on 1 worker (scaling):
   with a halo of window - 1 rows around numbagg's moving-window functions
   (``move_std`` of p - b; ``move_cov(p, b) / move_var(b)``);
 * trackerr in memory on the same data (the panel and the series fit in this
-  machine's 24 GB), on one thread and on default threads.
+  machine's 24 GB), on one thread and on default threads: the panel made
+  before the clock starts, the series read from its pieces inside it.
 
 Each job reduces its result to a few numbers in the workers (the last row of
 the panel, the largest value of the series) so that no route pays to bring
 gigabytes back. Times are medians of interleaved rounds (machines are shared
-and noisy); peak memory is each worker process's peak resident set
-(getrusage), read after the job on fresh workers.
+and noisy); peak memory is the largest resident set a worker's own monitor
+sampled during the job (fresh, spawned workers for each route), and this
+process's peak (getrusage) for the in-memory route.
 
     python bench/dask_scale.py                        # ~15 min on a 2-core VM
     TRACKERR_BENCH_QUICK=1 python bench/dask_scale.py # 5,000 portfolios, 2e6 points
@@ -68,6 +70,12 @@ SEED = 20241130
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def worker_peak_mb(dask_worker) -> float:
+    """The largest resident set the worker's own monitor sampled (every 0.5 s
+    or so): its peak while the job ran."""
+    return max(dask_worker.monitor.quantities["memory"]) / 2**20
 
 
 # --- the routes ----------------------------------------------------------------------------
@@ -173,26 +181,32 @@ def cluster_run(workers: int, job: str, route, pieces, rounds: int):
             start = time.perf_counter()
             client.compute(list(summary(*route(p, b))), sync=True)
             times.append(time.perf_counter() - start)
-        peaks = sorted(client.run(peak_rss_mb).values())
+        peaks = sorted(client.run(worker_peak_mb).values())
     return times, peaks
 
 
 def in_memory_run(job: str, pieces, threads):
+    """The panel is made before the clock starts (as the cluster's is held in
+    its workers); the series is read from its pieces inside the clock, as the
+    out-of-core routes read it."""
     if job == "panel":
         p, b = (np.asarray(x) for x in dask.compute(*panel_arrays(), scheduler="threads"))
-    else:
-        p = np.concatenate([np.load(q) for q, _ in pieces])
-        b = np.concatenate([np.load(q) for _, q in pieces])
     times = []
     for _ in range(ROUNDS):
         start = time.perf_counter()
-        trackerr.rolling_tracking_error(p, b, WINDOW, threads=threads)
-        trackerr.rolling_beta(p, b, WINDOW, threads=threads)
+        if job == "series":
+            p = np.concatenate([np.load(q) for q, _ in pieces])
+            b = np.concatenate([np.load(q) for _, q in pieces])
+        te = trackerr.rolling_tracking_error(p, b, WINDOW, threads=threads)
+        beta = trackerr.rolling_beta(p, b, WINDOW, threads=threads)
         times.append(time.perf_counter() - start)
+        del te, beta
     return times
 
 
 def main() -> None:
+    # fresh worker processes, not forks of this one (whose memory would count as theirs)
+    dask.config.set({"distributed.worker.multiprocessing-method": "spawn"})
     folder = Path(
         tempfile.mkdtemp(prefix="trackerr-dask-", dir=os.environ.get("TRACKERR_BENCH_DIR"))
     )
