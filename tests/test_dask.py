@@ -339,3 +339,31 @@ def test_a_worker_killed_mid_computation_changes_no_bit():
         workers = set(client.scheduler_info()["workers"])
     same(got, want)
     assert victim not in workers  # it died (its nanny started a new worker, at a new address)
+
+
+# --- rolling risk metrics ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk", [700, 2500, 9999])
+@pytest.mark.parametrize("window", [5, 63, 250])
+def test_rolling_risk_metrics_equal_the_in_memory_bits(chunk, window):
+    p, b = panel(rows=12_000, cols=3, seed=window + chunk)
+    p[[50, 5000], [0, 2]] = np.nan
+    pd_, bd = da.from_array(p, chunks=(chunk, 2)), da.from_array(b, chunks=chunk)
+    cases = [
+        ("rolling_max_drawdown", False, {}),
+        ("rolling_sortino_ratio", False, {"target": 0.0001, "periods_per_year": 252}),
+        ("rolling_omega_ratio", False, {"threshold": -0.0002, "min_periods": 3}),
+        ("rolling_sharpe_ratio", False, {"risk_free": 0.0001, "periods_per_year": 252}),
+        ("rolling_up_capture", True, {}),
+        ("rolling_down_capture", True, {"method": "annualized", "periods_per_year": 252}),
+        ("rolling_max_drawdown", False, {"nan_policy": "propagate"}),
+    ]
+    for name, two, options in cases:
+        args = (p, b) if two else (p,)
+        lazy = (pd_, bd) if two else (pd_,)
+        want = getattr(trackerr, name)(*args, window, **options)
+        same(getattr(td, name)(*lazy, window, **options).compute(), want)
+        if not two:  # a series too
+            want = getattr(trackerr, name)(p[:, 1], window, **options)
+            same(getattr(td, name)(pd_[:, 1], window, **options).compute(), want)

@@ -73,10 +73,16 @@ __all__ = [
     "rolling_alpha",
     "rolling_beta",
     "rolling_correlation",
+    "rolling_down_capture",
     "rolling_information_ratio",
+    "rolling_max_drawdown",
+    "rolling_omega_ratio",
     "rolling_r_squared",
+    "rolling_sharpe_ratio",
+    "rolling_sortino_ratio",
     "rolling_stats",
     "rolling_tracking_error",
+    "rolling_up_capture",
     "tracking_error",
 ]
 
@@ -327,12 +333,7 @@ def _rolling(
     # a block needs the rows from `window` before the start of the segment
     # holding its first row: at most segment + window - 1 rows before it
     depth = segment + w
-    if chunk_rows is not None:
-        if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, numbers.Integral):
-            raise TypeError(f"chunk_rows must be an integer, not {type(chunk_rows).__name__}")
-        if chunk_rows < 1:
-            raise ValueError(f"chunk_rows (={chunk_rows!r}) must be a positive number of rows")
-        p = p.rechunk({0: int(chunk_rows)})
+    p = _chunked(p, chunk_rows)
     time_chunks = _row_chunks(p.chunks[0], depth)
     p = p.rechunk({0: time_chunks})
     b = b.rechunk({0: time_chunks})[:, None]  # a column: blocks align on time only
@@ -795,3 +796,251 @@ for _f, _what in (
     (alpha, "Jensen's alpha (arithmetic)"),
 ):
     _f.__doc__ = _FULL_DOC.format(what=_what, name=_f.__name__)
+
+
+# --- rolling risk metrics ----------------------------------------------------------------
+#
+# The risk kernels slide two stacks over the rows (see risk.hpp): the window's
+# suffix sums are rebuilt from its rows whenever the front stack runs out,
+# which for a window of w rows happens at the rows 0, w, 2w, ... of the run.
+# After such a rebuild a run depends only on the window's rows. So a block
+# starting at row c is run from row c - (c mod w) - w, a multiple of w at
+# least w rows back: its rebuilds fall where the whole series' do, the first
+# of them (at a row the whole series also rebuilds at) before row c, and
+# every kept value is the in-memory one, bit for bit.
+
+
+def _risk_block(
+    p_block: np.ndarray,
+    b_block: np.ndarray,
+    *checks: np.ndarray,
+    metric: str,
+    two: bool,
+    window: int,
+    min_periods: int,
+    target: float,
+    periods: float,
+    depth: int,
+    policy: str,
+    threads: int,
+    block_info: Any = None,
+) -> np.ndarray:
+    if checks:
+        _raise_if_nan(*checks)
+    first = block_info[None]["array-location"][0][0]
+    history = first % window + window if first > 0 else 0  # rows run before the block
+    skip = depth - history if first > 0 else 0  # halo rows not needed
+    r = p_block[skip:]
+    b = b_block.reshape(len(b_block))[skip:]
+    out = np.empty(r.shape, dtype=np.float64)
+    _core.rolling_risk(
+        metric, r, b if two else None, window, min_periods, target, periods, out, threads
+    )
+    if policy == "propagate":
+        bad = _inputs.nan_mask(_inputs.Inputs(r, b, None), two)
+        _inputs.propagate([out], bad, window)
+    return out[history:]
+
+
+def _rolling_risk(
+    metric: str,
+    portfolio: Any,
+    benchmark: Any,
+    window: Any,
+    *,
+    two: bool,
+    min_periods: int | None,
+    nan_policy: str,
+    threads: int | None,
+    chunk_rows: int | None,
+    target: float = 0.0,
+    periods: float = math.nan,
+) -> Any:
+    if _time_span(window) is not None:
+        raise ValueError(
+            f"window (={window!r}): trackerr.dask takes count windows only; run time windows "
+            "with the in-memory functions (on a time slice of the data)"
+        )
+    policy = _options.nan_policy(nan_policy)
+    w = _inputs.window(window)
+    mp = _inputs.min_periods(min_periods, w)
+    n_threads = _inputs.threads(threads)
+    if two:
+        p, b, frame = _inputs_of(portfolio, benchmark)
+    else:
+        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio))
+        b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
+    depth = 2 * w
+    p = _chunked(p, chunk_rows)
+    time_chunks = _row_chunks(p.chunks[0], depth)
+    p = p.rechunk({0: time_chunks})
+    b = b.rechunk({0: time_chunks})[:, None]
+    checks = list(_first_nan(p, b[:, 0])) if policy == "raise" else []
+    if len(time_chunks) > 1:
+        halo = {0: (depth, 0), 1: 0}
+        p_over = da.overlap.overlap(
+            p, depth=halo if p.ndim == 2 else {0: (depth, 0)}, boundary="none"
+        )
+        b_over = da.overlap.overlap(b, depth=halo, boundary="none")
+    else:
+        p_over, b_over = p, b
+    values = da.map_blocks(
+        _risk_block,
+        p_over,
+        b_over if p.ndim == 2 else b_over[:, 0],
+        *checks,
+        dtype=np.float64,
+        chunks=p.chunks,
+        metric=metric,
+        two=two,
+        window=w,
+        min_periods=mp,
+        target=target,
+        periods=periods,
+        depth=depth,
+        policy=policy,
+        threads=n_threads,
+    )
+    return frame.rolling(values, metric)
+
+
+def _zeros_like_rows(returns: Any) -> Any:
+    """A stand-in benchmark for one-series metrics, checked like the returns."""
+    p, _ = _as_dask(returns, "returns")
+    return da.zeros(p.shape[0] if p.ndim else 1, chunks=p.chunks[0] if p.ndim else 1)
+
+
+def _chunked(p: Any, chunk_rows: int | None) -> Any:
+    if chunk_rows is None:
+        return p
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, numbers.Integral):
+        raise TypeError(f"chunk_rows must be an integer, not {type(chunk_rows).__name__}")
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows (={chunk_rows!r}) must be a positive number of rows")
+    return p.rechunk({0: int(chunk_rows)})
+
+
+def rolling_max_drawdown(
+    returns: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    """Rolling maximum drawdown (:func:`trackerr.rolling_max_drawdown`) on dask
+    arrays or DataFrames: lazy, bit for bit the in-memory values."""
+    return _rolling_risk(
+        "max_drawdown", returns, None, window, two=False, min_periods=min_periods,
+        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+    )  # fmt: skip
+
+
+def rolling_sortino_ratio(
+    returns: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    target: float = 0.0,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    """Rolling Sortino ratio (:func:`trackerr.rolling_sortino_ratio`) on dask
+    arrays or DataFrames: lazy, bit for bit the in-memory values."""
+    return _rolling_risk(
+        "sortino_ratio", returns, None, window, two=False, min_periods=min_periods,
+        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+        target=_options.real("target", target), periods=_options.periods(periods_per_year),
+    )  # fmt: skip
+
+
+def rolling_omega_ratio(
+    returns: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    threshold: float = 0.0,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    """Rolling Omega ratio (:func:`trackerr.rolling_omega_ratio`) on dask
+    arrays or DataFrames: lazy, bit for bit the in-memory values."""
+    return _rolling_risk(
+        "omega_ratio", returns, None, window, two=False, min_periods=min_periods,
+        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+        target=_options.real("threshold", threshold),
+    )  # fmt: skip
+
+
+def _capture(name: str) -> Any:
+    def rolling_capture(
+        portfolio: Any,
+        benchmark: Any,
+        window: int,
+        /,
+        *,
+        method: str = "geometric",
+        periods_per_year: Any = None,
+        min_periods: int | None = None,
+        nan_policy: str = "omit",
+        threads: int | None = 1,
+        chunk_rows: int | None = None,
+    ) -> Any:
+        from ._risk import _capture_periods
+
+        return _rolling_risk(
+            name, portfolio, benchmark, window, two=True, min_periods=min_periods,
+            nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+            periods=_capture_periods(method, periods_per_year),
+        )  # fmt: skip
+
+    rolling_capture.__name__ = rolling_capture.__qualname__ = f"rolling_{name}"
+    rolling_capture.__doc__ = (
+        f"Rolling {name.replace('_', ' ')} (:func:`trackerr.rolling_{name}`) on dask arrays "
+        "or DataFrames: lazy, bit for bit the in-memory values."
+    )
+    return rolling_capture
+
+
+rolling_up_capture = _capture("up_capture")
+rolling_down_capture = _capture("down_capture")
+
+
+def rolling_sharpe_ratio(
+    returns: Any,
+    window: int,
+    /,
+    *,
+    min_periods: int | None = None,
+    risk_free: float = 0.0,
+    periods_per_year: Any = None,
+    ddof: float = 1,
+    nan_policy: str = "omit",
+    threads: int | None = 1,
+    chunk_rows: int | None = None,
+) -> Any:
+    """Rolling Sharpe ratio (:func:`trackerr.rolling_sharpe_ratio`: the rolling
+    information ratio against a constant benchmark) on dask arrays or
+    DataFrames: lazy, bit for bit the in-memory values."""
+    p, _ = _as_dask(returns, "returns")
+    rf = da.full(p.shape[0], _options.real("risk_free", risk_free), chunks=p.chunks[0])
+    (out,) = _rolling_public(
+        ("information_ratio",),
+        returns,
+        rf,
+        window,
+        min_periods=min_periods,
+        ddof=ddof,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+        threads=threads,
+        chunk_rows=chunk_rows,
+    )
+    return out
