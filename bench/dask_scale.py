@@ -161,7 +161,7 @@ def cluster_run(workers: int, job: str, route, pieces, rounds: int):
     worker's peak memory (MB) after them."""
     with (
         distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             host="127.0.0.1", memory_limit="10GB", silence_logs=logging.CRITICAL,
         ) as cluster,
         distributed.Client(cluster) as client,

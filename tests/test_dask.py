@@ -290,7 +290,7 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_same_bits():
     p, b = panel(rows=40_000, cols=4, seed=13, level=1.0)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
             host="127.0.0.1",
         ) as cluster,
         distributed.Client(cluster) as client,
@@ -320,7 +320,7 @@ def test_a_worker_killed_mid_computation_changes_no_bit():
     want = trackerr.rolling_tracking_error(p, b, 63)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
             host="127.0.0.1",
         ) as cluster,
         distributed.Client(cluster) as client,
