@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <trackerr/trackerr.hpp>
+#include <vector>
 
 #include "kernel_args.hpp"
 #include "pybind.hpp"
@@ -168,9 +169,83 @@ void rolling_time_entry(const std::string& name, const py::array& p, const std::
     run_rolling(name, p, b, prm, out, threads);
 }
 
+// Mergeable summaries (risk.hpp): one row of bytes per column.
+py::array summaries_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
+                          double target, double periods) {
+    const Risk metric = parse_risk(name);
+    const py::array& bb = checked_pair(metric, p, b);
+    RiskParams prm;
+    prm.target = target;
+    prm.periods = periods;
+    const auto size = static_cast<py::ssize_t>(risk_summary_size(metric));
+    const py::ssize_t cols = p.ndim() == 2 ? p.shape(1) : 1;
+    py::array_t<std::uint8_t> out(p.ndim() == 2 ? std::vector<py::ssize_t>{cols, size} : std::vector<py::ssize_t>{size});
+    unsigned char* dst = out.mutable_data();
+    auto run = [&](auto tp, auto tb) {
+        using TP = decltype(tp);
+        using TB = decltype(tb);
+        const Panel<TP> pp = panel_of<TP>(p, cols);
+        const Panel<TB> bp = panel_of<TB>(bb, cols);
+        py::gil_scoped_release release;  // views into arrays the caller keeps alive
+        for (py::ssize_t c = 0; c < cols; ++c)
+            risk_summary(metric, pp.column(c), bp.column(bb.ndim() == 2 ? c : 0), prm, dst + c * size);
+    };
+    if (is64(p)) {
+        if (is64(bb)) run(double{}, double{}); else run(double{}, float{});
+    } else {
+        if (is64(bb)) run(float{}, double{}); else run(float{}, float{});
+    }
+    return out;
+}
+
+py::array merge_entry(const std::string& name, const py::array& left, const py::array& right) {
+    const Risk metric = parse_risk(name);
+    const auto size = static_cast<py::ssize_t>(risk_summary_size(metric));
+    auto l = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(left);
+    auto r = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(right);
+    if (!l || !r || l.ndim() != r.ndim() || l.size() != r.size() || l.size() % size != 0 ||
+        l.shape(l.ndim() - 1) != size)
+        throw std::invalid_argument("summaries of '" + name + "' must be uint8 arrays of matching shapes, " +
+                                    std::to_string(size) + " bytes a column");
+    py::array_t<std::uint8_t> out(std::vector<py::ssize_t>(l.shape(), l.shape() + l.ndim()));
+    for (py::ssize_t k = 0; k < l.size(); k += size) risk_merge(metric, l.data() + k, r.data() + k, out.mutable_data() + k);
+    return out;
+}
+
+py::tuple values_entry(const std::string& name, const py::array& summaries, double target, double periods,
+                       long long rows) {
+    const Risk metric = parse_risk(name);
+    const auto size = static_cast<py::ssize_t>(risk_summary_size(metric));
+    auto s = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(summaries);
+    if (!s || s.size() % size != 0 || s.ndim() < 1 || s.shape(s.ndim() - 1) != size)
+        throw std::invalid_argument("summaries of '" + name + "' must be uint8 arrays of " + std::to_string(size) +
+                                    " bytes a column");
+    RiskParams prm;
+    prm.target = target;
+    prm.periods = periods;
+    const py::ssize_t cols = s.size() / size;
+    py::array_t<double> values(cols);
+    py::array_t<std::int64_t> skipped(cols);
+    for (py::ssize_t c = 0; c < cols; ++c) {
+        const RiskResult r = risk_summary_value(metric, s.data() + c * size, prm, rows);
+        values.mutable_data()[c] = r.value;
+        skipped.mutable_data()[c] = r.skipped;
+    }
+    return py::make_tuple(values, skipped);
+}
+
 }  // namespace
 
 void register_risk(py::module_& m) {
+    m.def("risk_summaries", &summaries_entry, py::arg("metric"), py::arg("returns"), py::arg("benchmark"),
+          py::arg("target"), py::arg("periods"),
+          "Mergeable summaries of every row of each column (risk.hpp's risk_summary): uint8,\n"
+          "one row of bytes per column (a 1-D array for 1-D returns).");
+    m.def("risk_merge", &merge_entry, py::arg("metric"), py::arg("left"), py::arg("right"),
+          "The summaries of left's rows followed by right's, column by column.");
+    m.def("risk_values", &values_entry, py::arg("metric"), py::arg("summaries"), py::arg("target"),
+          py::arg("periods"), py::arg("rows"),
+          "(values, skipped) of summaries covering `rows` rows, as `risk` gives them.");
     m.def("risk", &risk_entry, py::arg("metric"), py::arg("returns"), py::arg("benchmark"), py::arg("target"),
           py::arg("periods"),
           "Full-sample risk metric (max_drawdown, sortino_ratio, omega_ratio, up_capture,\n"

@@ -196,3 +196,16 @@ def simd_available() -> list[str]: ...
 def parse_decimals(
     cells: list[Any],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def risk_summaries(
+    metric: str,
+    returns: npt.NDArray[np.floating[Any]],
+    benchmark: npt.NDArray[np.floating[Any]] | None,
+    target: float,
+    periods: float,
+) -> npt.NDArray[np.uint8]: ...
+def risk_merge(
+    metric: str, left: npt.NDArray[np.uint8], right: npt.NDArray[np.uint8]
+) -> npt.NDArray[np.uint8]: ...
+def risk_values(
+    metric: str, summaries: npt.NDArray[np.uint8], target: float, periods: float, rows: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...

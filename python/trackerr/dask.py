@@ -67,7 +67,10 @@ __all__ = [
     "alpha",
     "beta",
     "correlation",
+    "down_capture",
     "information_ratio",
+    "max_drawdown",
+    "omega_ratio",
     "r_squared",
     "rolling_active_return",
     "rolling_alpha",
@@ -83,7 +86,10 @@ __all__ = [
     "rolling_stats",
     "rolling_tracking_error",
     "rolling_up_capture",
+    "sharpe_ratio",
+    "sortino_ratio",
     "tracking_error",
+    "up_capture",
 ]
 
 
@@ -675,20 +681,7 @@ def _reduce(
         shape = (len(names), width) if width is not None else (len(names),)
         columns.append(da.from_delayed(values, shape=shape, dtype=np.float64))
     table = da.concatenate(columns, axis=1) if p.ndim == 2 else columns[0]
-    out = [table[i] for i in range(len(names))]
-    if frame.kind != "frame":
-        return out
-    import dask.dataframe as dd
-    import pandas as pd
-
-    labels = list(frame.columns)
-    return [
-        dd.from_delayed(
-            [delayed(pd.Series)(v.to_delayed().item(), index=labels, name=name)],
-            meta=pd.Series(dtype=np.float64, name=name),
-        )
-        for v, name in zip(out, names, strict=True)
-    ]
+    return _frame_reduced(frame, [table[i] for i in range(len(names))], names)
 
 
 _FULL_DOC = """{what} of the whole series, as :func:`trackerr.{name}`, on dask arrays or
@@ -1044,3 +1037,181 @@ def rolling_sharpe_ratio(
         chunk_rows=chunk_rows,
     )
     return out
+
+
+# --- full-sample risk metrics -------------------------------------------------------------
+#
+# Each is a function of a summary of its rows that merges (risk.hpp's
+# mergeable summaries: sums kept as exact pairs, drawdown as log growth, peak,
+# trough and drawdown): a summary per block, merged in order up a tree.
+
+
+def _risk_summary(p_block: np.ndarray, b_block: np.ndarray, metric: str, two: bool,
+                  target: float, periods: float) -> np.ndarray:  # fmt: skip
+    return _core.risk_summaries(
+        metric, p_block, b_block.reshape(len(b_block)) if two else None, target, periods
+    )
+
+
+def _risk_merged(metric: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return _core.risk_merge(metric, left, right)
+
+
+def _risk_read(summary: np.ndarray, metric: str, target: float, periods: float, rows: int,
+               policy: str, *checks: Any) -> np.ndarray:  # fmt: skip
+    if checks:
+        _raise_if_nan(*checks)
+    values, skipped = _core.risk_values(metric, summary, target, periods, rows)
+    if policy == "propagate":
+        values = np.where(skipped > 0, np.nan, values)
+    return values
+
+
+def _reduce_risk(
+    metric: str,
+    portfolio: Any,
+    benchmark: Any,
+    *,
+    two: bool,
+    nan_policy: str,
+    target: float = 0.0,
+    periods: float = math.nan,
+) -> Any:
+    policy = _options.nan_policy(nan_policy)
+    if two:
+        p, b, frame = _inputs_of(portfolio, benchmark)
+    else:
+        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio))
+        b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
+    b = b.rechunk({0: p.chunks[0]})
+    rows = int(p.shape[0])
+    checks = (
+        [c.to_delayed().item() for c in _first_nan(p, b if two else da.zeros_like(b))]
+        if policy == "raise"
+        else []
+    )
+    b_blocks = b.to_delayed()
+    p_blocks = p.to_delayed() if p.ndim == 2 else p.to_delayed()[:, None]
+    columns = []
+    for j in range(p_blocks.shape[1]):
+        parts = [
+            delayed(_risk_summary)(p_blocks[i, j], b_blocks[i], metric, two, target, periods)
+            for i in range(p_blocks.shape[0])
+        ]
+        while len(parts) > 1:  # adjacent pairs, in order: left before right
+            merged = [
+                delayed(_risk_merged)(metric, parts[i], parts[i + 1])
+                for i in range(0, len(parts) - 1, 2)
+            ]
+            parts = merged + ([parts[-1]] if len(parts) % 2 else [])
+        values = delayed(_risk_read)(parts[0], metric, target, periods, rows, policy, *checks)
+        width = p.chunks[1][j] if p.ndim == 2 else 1
+        columns.append(da.from_delayed(values, shape=(width,), dtype=np.float64))
+    table = da.concatenate(columns) if p.ndim == 2 else columns[0][0]
+    return _frame_reduced(frame, [table], (metric,))[0]
+
+
+def _frame_reduced(frame: _Frame, out: list[Any], names: Sequence[str]) -> list[Any]:
+    """Reductions as dask arrays, or lazy pandas Series on a DataFrame's columns."""
+    if frame.kind != "frame":
+        return out
+    import dask.dataframe as dd
+    import pandas as pd
+
+    labels = list(frame.columns)
+    return [
+        dd.from_delayed(
+            [delayed(pd.Series)(v.to_delayed().item(), index=labels, name=name)],
+            meta=pd.Series(dtype=np.float64, name=name),
+        )
+        for v, name in zip(out, names, strict=True)
+    ]
+
+
+def max_drawdown(returns: Any, /, *, nan_policy: str = "omit") -> Any:
+    return _reduce_risk("max_drawdown", returns, None, two=False, nan_policy=nan_policy)
+
+
+def sortino_ratio(
+    returns: Any, /, *, target: float = 0.0, periods_per_year: Any = None, nan_policy: str = "omit"
+) -> Any:
+    return _reduce_risk(
+        "sortino_ratio", returns, None, two=False, nan_policy=nan_policy,
+        target=_options.real("target", target), periods=_options.periods(periods_per_year),
+    )  # fmt: skip
+
+
+def omega_ratio(returns: Any, /, *, threshold: float = 0.0, nan_policy: str = "omit") -> Any:
+    return _reduce_risk(
+        "omega_ratio", returns, None, two=False, nan_policy=nan_policy,
+        target=_options.real("threshold", threshold),
+    )  # fmt: skip
+
+
+def up_capture(
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    method: str = "geometric",
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+) -> Any:
+    from ._risk import _capture_periods
+
+    return _reduce_risk(
+        "up_capture", portfolio, benchmark, two=True, nan_policy=nan_policy,
+        periods=_capture_periods(method, periods_per_year),
+    )  # fmt: skip
+
+
+def down_capture(
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    method: str = "geometric",
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+) -> Any:
+    from ._risk import _capture_periods
+
+    return _reduce_risk(
+        "down_capture", portfolio, benchmark, two=True, nan_policy=nan_policy,
+        periods=_capture_periods(method, periods_per_year),
+    )  # fmt: skip
+
+
+def sharpe_ratio(
+    returns: Any,
+    /,
+    *,
+    risk_free: float = 0.0,
+    periods_per_year: Any = None,
+    ddof: float = 1,
+    nan_policy: str = "omit",
+) -> Any:
+    p, _ = _as_dask(returns, "returns")
+    rf = da.full(p.shape[0], _options.real("risk_free", risk_free), chunks=p.chunks[0])
+    (out,) = _reduce(
+        ("information_ratio",),
+        returns,
+        rf,
+        ddof=ddof,
+        periods_per_year=periods_per_year,
+        nan_policy=nan_policy,
+    )
+    return out
+
+
+for _f, _what in (
+    (max_drawdown, "Maximum drawdown"),
+    (sortino_ratio, "Sortino ratio"),
+    (omega_ratio, "Omega ratio"),
+    (up_capture, "Up capture"),
+    (down_capture, "Down capture"),
+    (sharpe_ratio, "Sharpe ratio"),
+):
+    _f.__doc__ = _FULL_DOC.format(what=_what, name=_f.__name__).replace(
+        "a stream.Cumulative state per block", "a mergeable summary per block"
+    )

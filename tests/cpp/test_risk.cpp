@@ -2,6 +2,7 @@
 // definitions: max drawdown from the wealth path, Sortino / Omega / capture
 // from plain sums; rolling == full sample on every window; strided, float and
 // panel layouts; NaN, inf and out-of-domain rows; bad arguments.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -389,6 +390,49 @@ void test_fast_paths(std::mt19937_64& gen) {
 }
 }  // namespace
 
+// Summaries of parts merged in order give the whole's value (to rounding of
+// the full-sample function, which may take a fast path), whatever the cuts,
+// and the bytes survive a copy (as across a transport).
+void test_mergeable_summaries(std::mt19937_64& gen) {
+    std::normal_distribution<double> ret(0.0004, 0.02);
+    const long n = 20000;
+    std::vector<double> p(n), b(n);
+    for (long i = 0; i < n; ++i) p[i] = ret(gen), b[i] = ret(gen);
+    p[77] = nan_v;
+    b[5000] = nan_v;
+    const View<double> pv(p.data(), n), bv(b.data(), n);
+    const Risk metrics[] = {Risk::max_drawdown, Risk::sortino_ratio, Risk::omega_ratio, Risk::up_capture,
+                            Risk::down_capture};
+    std::uniform_int_distribution<long> cut(1, n - 1);
+    for (Risk metric : metrics) {
+        RiskParams prm;
+        prm.periods = 252.0;
+        prm.target = 0.0001;
+        const trackerr::RiskResult whole = trackerr::risk(metric, pv, bv, prm);
+        const std::size_t size = trackerr::risk_summary_size(metric);
+        for (int trial = 0; trial < 5; ++trial) {
+            long cuts[3] = {cut(gen), cut(gen), cut(gen)};
+            std::sort(cuts, cuts + 3);
+            long edges[5] = {0, cuts[0], cuts[1], cuts[2], n};
+            std::vector<unsigned char> acc(size), part(size), merged(size);
+            for (int k = 0; k < 4; ++k) {
+                const long lo = edges[k], hi = edges[k + 1];
+                trackerr::risk_summary(metric, View<double>(p.data() + lo, hi - lo),
+                                       View<double>(b.data() + lo, hi - lo), prm, part.data());
+                if (k == 0) {
+                    acc = part;
+                } else {
+                    trackerr::risk_merge(metric, acc.data(), part.data(), merged.data());
+                    acc = merged;
+                }
+            }
+            const trackerr::RiskResult got = trackerr::risk_summary_value(metric, acc.data(), prm, n);
+            CHECK_CLOSE(got.value, whole.value, 4e-16);
+            CHECK_EQ(got.skipped, whole.skipped);
+        }
+    }
+}
+
 int main() {
     std::mt19937_64 gen(20261124);
     test_full_sample(gen);
@@ -398,5 +442,6 @@ int main() {
     test_time_windows(gen);
     test_bad_arguments();
     test_fast_paths(gen);
+    test_mergeable_summaries(gen);
     return check::report("test_risk");
 }

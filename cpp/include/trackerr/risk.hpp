@@ -35,6 +35,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "detail/parallel.hpp"
@@ -1272,6 +1273,81 @@ RiskResult risk(Risk metric, View<TP> p, View<TB> b, const RiskParams& prm) {
                                     " but benchmark has length " + std::to_string(b.size));
     return detail::with_policy(metric, p, b, prm,
                                [&](const auto& m) { return detail::full_sample(m, p.size); });
+}
+
+// ---- mergeable summaries ---------------------------------------------------
+//
+// The summary of a stretch of rows, as bytes, for computing a full-sample
+// metric in parts (a distributed reduction: trackerr.dask): the parts'
+// summaries combine in order (left before right) into the whole's, whose
+// value is the metric. The combine is the monoid's, so any bracketing of the
+// merges gives the sums to about one rounding (Sum2 pairs); the result agrees
+// with the full-sample function (which may take a fast path) to rounding.
+// Bytes are the summary struct's: the same build on both ends of a transport.
+
+/// Bytes of `metric`'s summary.
+inline std::size_t risk_summary_size(Risk metric) noexcept {
+    switch (metric) {
+        case Risk::max_drawdown:
+            return sizeof(detail::DrawdownSummary);
+        case Risk::sortino_ratio:
+            return sizeof(detail::SortinoSummary);
+        case Risk::omega_ratio:
+            return sizeof(detail::OmegaSummary);
+        default:
+            return sizeof(detail::CaptureSummary);
+    }
+}
+
+/// Writes the summary of every row of (p, b) (b: the benchmark of a capture
+/// ratio, ignored otherwise) into out[0 .. risk_summary_size(metric)).
+template <class TP, class TB>
+void risk_summary(Risk metric, View<TP> p, View<TB> b, const RiskParams& prm, unsigned char* out) {
+    detail::check_risk_params(metric, prm);
+    if (detail::two_series(metric) && b.size != p.size)
+        throw std::invalid_argument("portfolio has length " + std::to_string(p.size) +
+                                    " but benchmark has length " + std::to_string(b.size));
+    detail::with_policy(metric, p, b, prm, [&](const auto& m) {
+        typename std::decay_t<decltype(m)>::Summary s{};
+        for (std::ptrdiff_t i = 0; i < p.size; ++i) s = std::decay_t<decltype(m)>::combine(s, m.leaf(i));
+        std::memcpy(out, &s, sizeof(s));
+    });
+}
+
+namespace detail {
+/// f(m) with the metric's policy object; its views are empty (summaries only).
+template <class F>
+decltype(auto) with_summary_policy(Risk metric, const RiskParams& prm, F&& f) {
+    const View<double> none(nullptr, 0, sizeof(double));
+    return with_policy(metric, none, none, prm, std::forward<F>(f));
+}
+}  // namespace detail
+
+/// out = the summary of `left`'s rows followed by `right`'s.
+inline void risk_merge(Risk metric, const unsigned char* left, const unsigned char* right,
+                       unsigned char* out) {
+    RiskParams prm;
+    prm.periods = 1.0;  // any valid value: a merge reads no option
+    detail::with_summary_policy(metric, prm, [&](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        typename M::Summary a, b;
+        std::memcpy(&a, left, sizeof(a));
+        std::memcpy(&b, right, sizeof(b));
+        const typename M::Summary c = M::combine(a, b);
+        std::memcpy(out, &c, sizeof(c));
+    });
+}
+
+/// The metric of a summary and the rows skipped as NaN, as `risk` gives them
+/// for the `rows` rows the summary covers.
+inline RiskResult risk_summary_value(Risk metric, const unsigned char* summary, const RiskParams& prm,
+                                     std::int64_t rows) {
+    detail::check_risk_params(metric, prm);
+    return detail::with_summary_policy(metric, prm, [&](const auto& m) {
+        typename std::decay_t<decltype(m)>::Summary s;
+        std::memcpy(&s, summary, sizeof(s));
+        return RiskResult{m.value(s), rows - s.rows.obs};
+    });
 }
 
 /// Maximum drawdown min_t W_t / max_{s<=t} W_s - 1 of the wealth W compounding
