@@ -397,3 +397,27 @@ def test_full_sample_risk_metrics_merge_to_the_in_memory_values(chunks):
             np.testing.assert_allclose(one, getattr(trackerr, name)(p[:, 0], **options), **tol)
     with pytest.raises(ValueError, match="first at row 40, 2 row"):
         td.max_drawdown(pd_, nan_policy="raise").compute()
+
+
+@pytest.mark.parametrize("chunks", [(999, 1), (7000, 2), (40_000, 3)])
+def test_tracking_difference_merges_growth_states(chunks):
+    p, b = panel(rows=40_000, cols=3, seed=16)
+    p[17, 1] = b[30_000] = np.nan
+    pd_, bd = da.from_array(p, chunks=chunks), da.from_array(b, chunks=chunks[0])
+    for options in ({}, {"periods_per_year": 252}, {"nan_policy": "propagate"}):
+        want = trackerr.tracking_difference(p, b, **options)
+        got = td.tracking_difference(pd_, bd, **options).compute()
+        # the products of 40,000 factors round in another order: each is off
+        # by about sqrt(n) units in the last place (a random walk of roundings,
+        # in memory as here), so the two agree to that much of the growth
+        # factors (or of 1 + CAGR), not of their difference
+        scale = np.maximum(np.nanprod(1 + p, axis=0), np.nanprod(1 + b))
+        scale = 1.0 if options.get("periods_per_year") else scale
+        bound = 8 * np.sqrt(40_000) * np.finfo(float).eps * scale
+        ok = ~np.isnan(want)
+        np.testing.assert_array_less(np.abs(got - want)[ok], (bound * np.ones(3))[ok])
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+    if chunks[0] == 40_000:  # one block: the in-memory bits
+        same(td.tracking_difference(pd_, bd).compute(), trackerr.tracking_difference(p, b))
+    one = td.tracking_difference(pd_[:, 0], bd).compute()
+    assert one.shape == ()

@@ -212,9 +212,44 @@ py::tuple evaluate(const std::string& name, const py::array& p, const py::array&
     return evaluate_typed<float, float>(metric, p, b, o);
 }
 
+// The growth state (comoments.hpp's Growth) of each column, for merging in
+// parts (trackerr.dask's tracking difference): one row of n, mant_p, mant_b,
+// exp_p, exp_b, bad, skipped per column (exponents are exact in a double).
+template <class TP, class TB>
+py::array growth_typed(const py::array& p, const py::array& b) {
+    const std::ptrdiff_t cols = p.ndim() == 2 ? p.shape(1) : 1;
+    const Panel<TP> pp = p.ndim() == 2 ? panel_of<TP>(p, cols) : broadcast(view_1d<TP>(p), 1);
+    const Panel<TB> bp = panel_of<TB>(b, cols);
+    py::array_t<double> out(std::vector<py::ssize_t>{static_cast<py::ssize_t>(cols), 7});
+    double* o = out.mutable_data();
+    {
+        py::gil_scoped_release release;  // views into arrays the caller keeps alive
+        for (std::ptrdiff_t c = 0; c < cols; ++c, o += 7) {
+            const Accumulated<Growth> g = growth(pp.column(c), bp.column(b.ndim() == 2 ? c : 0));
+            const Growth& s = g.state;
+            const double row[7] = {s.n,        s.mant_p, s.mant_b, static_cast<double>(s.exp_p),
+                                   static_cast<double>(s.exp_b), s.bad, static_cast<double>(g.skipped)};
+            std::copy(row, row + 7, o);
+        }
+    }
+    return out;
+}
+
+py::array growth_states(const py::array& p, const py::array& b) {
+    for (const auto* a : {&p, &b})
+        if (!is_float64(*a) && !is_float32(*a))
+            throw py::type_error("trackerr._core expects float32 or float64 arrays");
+    if (p.ndim() < 1 || p.ndim() > 2 || b.ndim() != 1 || p.shape(0) != b.shape(0))
+        throw std::invalid_argument("growth_states takes a 1-D or T x N portfolio and a length-T benchmark");
+    if (is_float64(p)) return is_float64(b) ? growth_typed<double, double>(p, b) : growth_typed<double, float>(p, b);
+    return is_float64(b) ? growth_typed<float, double>(p, b) : growth_typed<float, float>(p, b);
+}
+
 }  // namespace
 
 void register_full_sample(py::module_& m) {
+    m.def("growth_states", &growth_states, py::arg("portfolio"), py::arg("benchmark"),
+          "Growth states (n, mant_p, mant_b, exp_p, exp_b, bad, skipped) of each column: (N, 7).");
     m.def("evaluate", &evaluate, py::arg("metric"), py::arg("portfolio"), py::arg("benchmark"),
           py::arg("ddof"), py::arg("periods"), py::arg("risk_free"),
           "Full-sample metric over float32/float64 arrays (1-D, or T x N panels).\n\n"

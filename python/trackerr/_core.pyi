@@ -209,3 +209,6 @@ def risk_merge(
 def risk_values(
     metric: str, summaries: npt.NDArray[np.uint8], target: float, periods: float, rows: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def growth_states(
+    portfolio: npt.NDArray[np.floating[Any]], benchmark: npt.NDArray[np.floating[Any]]
+) -> npt.NDArray[np.float64]: ...

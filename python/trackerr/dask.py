@@ -88,6 +88,7 @@ __all__ = [
     "rolling_up_capture",
     "sharpe_ratio",
     "sortino_ratio",
+    "tracking_difference",
     "tracking_error",
     "up_capture",
 ]
@@ -1215,3 +1216,96 @@ for _f, _what in (
     _f.__doc__ = _FULL_DOC.format(what=_what, name=_f.__name__).replace(
         "a stream.Cumulative state per block", "a mergeable summary per block"
     )
+
+
+# --- tracking difference -------------------------------------------------------------------
+#
+# The compounded growth of each side as a mantissa in [0.5, 1) and a binary
+# exponent (comoments.hpp's Growth): a block's state from the full-sample
+# kernel, states merged as Growth::operator+= merges them (the mantissas
+# multiplied, renormalised with frexp, the exponents added), read out with
+# its formulas. The products round in another order than in memory, so the
+# growth factors agree to a few units in the last place, and their difference
+# (the tracking difference) to that much of the growth.
+
+_LN2 = 0.69314718055994530942
+
+
+def _growth_block(p_block: np.ndarray, b_block: np.ndarray) -> np.ndarray:
+    return _core.growth_states(p_block, b_block.reshape(len(b_block)))
+
+
+def _growth_merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out: np.ndarray = a + b  # n, exponents, bad and skipped add
+    for m, e in ((1, 3), (2, 4)):
+        mant, shift = np.frexp(a[:, m] * b[:, m])
+        out[:, m] = mant
+        out[:, e] = a[:, e] + b[:, e] + shift
+    return out
+
+
+def _growth_of(m: float, e: float) -> float:
+    if m == 0.0 or m != m:
+        return m
+    if e > 4096:
+        return math.inf if m > 0 else -math.inf
+    if e < -4096:
+        return 0.0 * m
+    return math.ldexp(m, int(e))
+
+
+def _cagr(m: float, e: float, n: float, periods: float) -> float:
+    if not n > 0.0 or m != m or m < 0.0:
+        return math.nan
+    if m == 0.0:
+        return -1.0
+    return math.expm1((math.log(m) + e * _LN2) * (periods / n))
+
+
+def _td_read(state: np.ndarray, periods: float, policy: str, *checks: Any) -> np.ndarray:
+    if checks:
+        _raise_if_nan(*checks)
+    out = np.empty(len(state))
+    for j, (n, mp, mb, ep, eb, bad, skipped) in enumerate(state.tolist()):
+        if not n > 0.0 or bad != 0.0 or (policy == "propagate" and skipped > 0):
+            out[j] = math.nan
+        elif periods == periods:  # annualized: CAGR_p - CAGR_b
+            out[j] = _cagr(mp, ep, n, periods) - _cagr(mb, eb, n, periods)
+        else:
+            out[j] = _growth_of(mp, ep) - _growth_of(mb, eb)
+    return out
+
+
+def tracking_difference(
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+) -> Any:
+    """Geometric tracking difference (:func:`trackerr.tracking_difference`),
+    prod(1 + p) - prod(1 + b), or CAGR_p - CAGR_b with ``periods_per_year``,
+    on dask arrays or DataFrames: the growth states of the blocks merged up
+    a tree, lazy. Agrees with the in-memory value to a few units in the last
+    place of the growth factors."""
+    policy = _options.nan_policy(nan_policy)
+    periods = _options.periods(periods_per_year)
+    p, b, frame = _inputs_of(portfolio, benchmark)
+    b = b.rechunk({0: p.chunks[0]})
+    checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
+    b_blocks = b.to_delayed()
+    p_blocks = p.to_delayed() if p.ndim == 2 else p.to_delayed()[:, None]
+    columns = []
+    for j in range(p_blocks.shape[1]):
+        parts = [delayed(_growth_block)(p_blocks[i, j], b_blocks[i]) for i in range(len(b_blocks))]
+        while len(parts) > 1:
+            merged = [
+                delayed(_growth_merged)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)
+            ]
+            parts = merged + ([parts[-1]] if len(parts) % 2 else [])
+        values = delayed(_td_read)(parts[0], periods, policy, *checks)
+        width = p.chunks[1][j] if p.ndim == 2 else 1
+        columns.append(da.from_delayed(values, shape=(width,), dtype=np.float64))
+    table = da.concatenate(columns) if p.ndim == 2 else columns[0][0]
+    return _frame_reduced(frame, [table], ("tracking_difference",))[0]
