@@ -150,10 +150,11 @@ def _as_dask(obj: Any, name: str) -> tuple[Any, Any]:
     )
 
 
-def _inputs_of(portfolio: Any, benchmark: Any) -> tuple[Any, Any, _Frame]:
+def _inputs_of(portfolio: Any, benchmark: Any, first: str = "portfolio") -> tuple[Any, Any, _Frame]:
     """(P, B, frame): P a float dask array (T,) or (T, N), B its (T,) benchmark;
-    shapes and dtypes checked as the in-memory functions check them."""
-    p, p_frame = _as_dask(portfolio, "portfolio")
+    shapes and dtypes checked as the in-memory functions check them. `first`
+    names the portfolio in errors ('returns' for a one-series metric)."""
+    p, p_frame = _as_dask(portfolio, first)
     b, b_frame = _as_dask(benchmark, "benchmark")
     if p_frame is not None and b_frame is not None:
         if p_frame.npartitions != b_frame.npartitions or not (
@@ -166,7 +167,7 @@ def _inputs_of(portfolio: Any, benchmark: Any) -> tuple[Any, Any, _Frame]:
                 "divisions): align them first (for example benchmark = "
                 "benchmark.repartition(divisions=portfolio.divisions))"
             )
-    for name, x in (("portfolio", p), ("benchmark", b)):
+    for name, x in ((first, p), ("benchmark", b)):
         if x.dtype.kind not in "fiu":
             raise TypeError(f"{name} must hold real numbers; got a dask array of dtype {x.dtype}")
         if x.ndim not in (1, 2):
@@ -185,7 +186,7 @@ def _inputs_of(portfolio: Any, benchmark: Any) -> tuple[Any, Any, _Frame]:
             )
         b = b[:, 0]
     if p.shape[0] != b.shape[0]:
-        raise ValueError(f"portfolio has length {p.shape[0]} but benchmark has length {b.shape[0]}")
+        raise ValueError(f"{first} has length {p.shape[0]} but benchmark has length {b.shape[0]}")
     if p.dtype not in (np.float32, np.float64):
         p = p.astype(np.float64)
     if b.dtype not in (np.float32, np.float64):
@@ -862,7 +863,7 @@ def _rolling_risk(
     if two:
         p, b, frame = _inputs_of(portfolio, benchmark)
     else:
-        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio))
+        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
         b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
     depth = 2 * w
     p = _chunked(p, chunk_rows)
@@ -1082,7 +1083,7 @@ def _reduce_risk(
     if two:
         p, b, frame = _inputs_of(portfolio, benchmark)
     else:
-        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio))
+        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
         b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
     b = b.rechunk({0: p.chunks[0]})
     rows = int(p.shape[0])
