@@ -7,7 +7,8 @@ Series (one column per portfolio). Results are lazy, like every dask result:
 ``.compute()`` runs them on whatever scheduler is active (the threads of this
 process by default, or a ``distributed.Client``'s workers).
 
-Rolling metrics (``rolling_tracking_error`` ... ``rolling_stats``) equal the
+Rolling metrics (``rolling_tracking_error`` ... ``rolling_stats``, and the
+risk metrics ``rolling_max_drawdown`` ... ``rolling_down_capture``) equal the
 in-memory functions bit for bit, whatever the chunking. The kernels cut a
 series into segments (``trackerr._core.segment_length`` rows, fixed by the
 series' length and the window) and a segment's values depend only on its own
@@ -25,11 +26,15 @@ halo is then a fraction of a percent); a panel of a few thousand periods is
 best left whole along time and chunked across portfolios, about 50 to 200 MB
 a block (2,520 x 2,500 float64 is 50 MB).
 
-Full-sample metrics (``tracking_error`` ... ``r_squared``) are reductions: a
-:class:`trackerr.stream.Cumulative` state per block (the full-sample block
-kernels), merged pairwise up a tree (Chan's formulas), read out at the root.
-They agree with the in-memory functions to rounding (see the README for the
-measured differences); the states cross processes as their checkpoints.
+Full-sample metrics are reductions: a state per block, merged pairwise up a
+tree, read out at the root. ``tracking_error`` ... ``r_squared`` and
+``sharpe_ratio`` merge :class:`trackerr.stream.Cumulative` states (the
+full-sample block kernels; Chan's formulas), the risk metrics the risk
+kernels' summaries (``_core.risk_summaries``: exact pairs of sums, and log
+growth, peak, trough and drawdown), ``tracking_difference`` the growth states
+(mantissa and exponent of each side's compounded growth). They agree with the
+in-memory functions to rounding (see the README for the measured
+differences); the states cross processes as bytes or checkpoints.
 
 NaN policies are those of the in-memory functions: 'omit' drops a pair with
 a NaN, 'propagate' makes every window (or result) containing one NaN, and
