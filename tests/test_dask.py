@@ -421,3 +421,48 @@ def test_tracking_difference_merges_growth_states(chunks):
         same(td.tracking_difference(pd_, bd).compute(), trackerr.tracking_difference(p, b))
     one = td.tracking_difference(pd_[:, 0], bd).compute()
     assert one.shape == ()
+
+
+# --- from a review: refusals instead of wrong numbers, and crashes --------------------------
+
+
+def test_full_sample_states_refuse_magnitudes_they_cannot_hold():
+    # merged Cumulative states square deviations as they come: at 1e-160 beta
+    # came out 0.93 instead of 0.99 and the tracking error 0
+    p, b = panel(rows=1000, cols=2, seed=17)
+    for scale in (1e-160, 1e155):
+        with pytest.raises(ValueError, match=r"beyond the 1e-150 \.\. 1e\+150"):
+            td.beta(da.from_array(p * scale, chunks=300), da.from_array(b * scale, 300)).compute()
+    tiny_column = p.copy()
+    tiny_column[:, 1] *= 1e-160  # one portfolio of a panel is enough
+    with pytest.raises(ValueError, match="correlation: the data reach"):
+        td.correlation(da.from_array(tiny_column, chunks=(300, 1)), da.from_array(b, 300)).compute()
+    # the risk summaries and the rolling kernels are not limited so
+    got = td.max_drawdown(da.from_array(p[:, 0] * 1e-160, chunks=300)).compute()
+    np.testing.assert_allclose(got, trackerr.max_drawdown(p[:, 0] * 1e-160), rtol=1e-14)
+
+
+def test_tracking_difference_past_the_double_range_is_inf_as_in_memory():
+    p, b = np.full(10, 1e40), np.zeros(10)
+    got = td.tracking_difference(da.from_array(p, chunks=3), da.from_array(b, chunks=3)).compute()
+    assert got == trackerr.tracking_difference(p, b) == np.inf
+
+
+def test_dataframes_with_different_dates_are_refused_not_paired_by_position():
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    p, b = panel(rows=1000, cols=1, seed=18)
+    index = pd.date_range("2000-01-03", periods=1000, freq="D")
+    moved = index.delete(500).insert(600, index[600] + pd.Timedelta(hours=12))
+    dp = dd.from_pandas(pd.Series(p[:, 0], index), npartitions=4)
+    db = dd.from_pandas(pd.Series(b, moved), npartitions=4).repartition(divisions=dp.divisions)
+    with pytest.raises(ValueError, match="different indexes"):
+        td.beta(dp, db)
+    with pytest.raises(ValueError, match="different indexes"):
+        td.rolling_beta(dp, db, 20)
+
+
+def test_one_series_checks_name_the_returns():
+    for f, args in ((td.sharpe_ratio, ()), (td.rolling_sharpe_ratio, (5,)), (td.max_drawdown, ())):
+        with pytest.raises(ValueError, match="returns must be 1-D or 2-D; got 0-D"):
+            f(da.from_array(np.float64(1.0)), *args)

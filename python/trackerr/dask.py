@@ -42,9 +42,14 @@ a NaN, 'propagate' makes every window (or result) containing one NaN, and
 NaN and how many do, when the result is computed.
 
 Limits: count windows only (a time span such as '30D' raises; use the
-in-memory functions on a time slice); series with values outside about
-1e-90 .. 1e90 in magnitude are rescaled by the kernel per block rather than
-per series, so their last bits may differ from the in-memory result.
+in-memory functions on a time slice); one benchmark column for every
+portfolio; the full-sample metrics merged from Cumulative states refuse data
+beyond 1e-150 .. 1e150 in magnitude (the states square deviations; the
+in-memory kernels rescale by powers of two); rolling series with values
+outside about 1e-90 .. 1e90 are rescaled by the kernel per block rather than
+per series, so their last bits may differ from the in-memory result. A dask
+DataFrame's partition lengths are computed, and its index checked against the
+benchmark's (rows are paired by position), when a function is called.
 """
 
 from __future__ import annotations
@@ -155,23 +160,54 @@ def _as_dask(obj: Any, name: str) -> tuple[Any, Any]:
     )
 
 
+def _aligned(portfolio: Any, benchmark: Any) -> tuple[Any, Any]:
+    """A dask DataFrame/Series and its benchmark, checked to share their known
+    divisions and their index (a benchmark DataFrame of one column becomes
+    that column)."""
+    if portfolio.npartitions != benchmark.npartitions or not (
+        portfolio.known_divisions
+        and benchmark.known_divisions
+        and tuple(portfolio.divisions) == tuple(benchmark.divisions)
+    ):
+        raise ValueError(
+            "portfolio and benchmark must share their partitions (the same known "
+            "divisions): align them first (for example benchmark = "
+            "benchmark.repartition(divisions=portfolio.divisions))"
+        )
+    if benchmark.ndim == 2:
+        if len(benchmark.columns) != 1:
+            raise ValueError(
+                f"benchmark must be one column; got a DataFrame of {len(benchmark.columns)}"
+            )
+        benchmark = benchmark[benchmark.columns[0]]
+    # Rows are paired by position below: refuse, rather than pair, two indexes
+    # that differ (the in-memory functions would align them on their dates).
+    # This reads both indexes now, partition by partition.
+    same = portfolio.map_partitions(
+        _same_index, benchmark, meta=(None, bool), align_dataframes=False
+    ).all()
+    if not bool(same.compute()):
+        raise ValueError(
+            "portfolio and benchmark have different indexes (dates): align them first, for "
+            "example with dask.dataframe.concat([portfolio, benchmark], axis=1, join='inner')"
+        )
+    return portfolio, benchmark
+
+
+def _same_index(left: Any, right: Any) -> Any:
+    import pandas as pd
+
+    return pd.Series([left.index.equals(right.index)])
+
+
 def _inputs_of(portfolio: Any, benchmark: Any, first: str = "portfolio") -> tuple[Any, Any, _Frame]:
     """(P, B, frame): P a float dask array (T,) or (T, N), B its (T,) benchmark;
     shapes and dtypes checked as the in-memory functions check them. `first`
     names the portfolio in errors ('returns' for a one-series metric)."""
+    if _is_dask_frame(portfolio) and _is_dask_frame(benchmark):
+        portfolio, benchmark = _aligned(portfolio, benchmark)
     p, p_frame = _as_dask(portfolio, first)
-    b, b_frame = _as_dask(benchmark, "benchmark")
-    if p_frame is not None and b_frame is not None:
-        if p_frame.npartitions != b_frame.npartitions or not (
-            p_frame.known_divisions
-            and b_frame.known_divisions
-            and tuple(p_frame.divisions) == tuple(b_frame.divisions)
-        ):
-            raise ValueError(
-                "portfolio and benchmark must share their partitions (the same known "
-                "divisions): align them first (for example benchmark = "
-                "benchmark.repartition(divisions=portfolio.divisions))"
-            )
+    b, _ = _as_dask(benchmark, "benchmark")
     for name, x in ((first, p), ("benchmark", b)):
         if x.dtype.kind not in "fiu":
             raise TypeError(f"{name} must hold real numbers; got a dask array of dtype {x.dtype}")
@@ -227,26 +263,13 @@ def _row_chunks(chunks: tuple[int, ...], least: int) -> tuple[int, ...]:
 # --- NaN policies across blocks -------------------------------------------------------------
 
 
-def _nan_rows(p_block: np.ndarray, b_block: np.ndarray) -> np.ndarray:
-    """Per row: does either side hold a NaN?"""
-    p_bad = np.isnan(p_block).any(axis=1) if p_block.ndim == 2 else np.isnan(p_block)
-    out: np.ndarray = np.isnan(b_block) | p_bad
-    return out
-
-
 def _first_nan(p: Any, b: Any) -> tuple[Any, Any]:
     """Lazy 0-d arrays: the first row of the whole series holding a NaN (the
     length when none does) and how many rows do."""
-    if p.ndim == 2:  # b as a column: map_blocks aligns axes from the right
-        bad = da.map_blocks(
-            lambda pb, bb: _nan_rows(pb, bb[:, 0]),
-            p.rechunk({1: -1}),
-            b.rechunk({0: p.chunks[0]})[:, None],
-            drop_axis=1,
-            dtype=bool,
-        )
-    else:
-        bad = da.map_blocks(_nan_rows, p, b.rechunk({0: p.chunks[0]}), dtype=bool)
+    # per row, across the portfolios' chunks by a reduction (no block ever
+    # holds more columns than the input's)
+    p_bad = da.isnan(p).any(axis=1) if p.ndim == 2 else da.isnan(p)
+    bad = p_bad | da.isnan(b.rechunk({0: p.chunks[0]}))
     rows = da.arange(bad.shape[0], chunks=bad.chunks)
     return da.where(bad, rows, bad.shape[0]).min(), bad.sum()
 
@@ -617,27 +640,57 @@ for _f, _what, _opts in (
 # --- full-sample reductions ------------------------------------------------------------
 
 
+# The stream states square deviations as they come: values (or active
+# returns) beyond this range underflow or overflow in them, where the
+# in-memory kernels rescale by a power of two. Such data is refused here.
+_STATE_RANGE = (1e-150, 1e150)
+
+
+def _tops(x: np.ndarray) -> np.ndarray:
+    """The largest finite |value| of each column (0 where none is finite)."""
+    magnitude = np.where(np.isfinite(x), np.abs(x), 0.0)
+    return np.asarray(magnitude.max(axis=0) if len(x) else np.zeros(x.shape[1:]), dtype=np.float64)
+
+
 def _state_of(p_block: np.ndarray, b_block: np.ndarray, options: dict[str, Any]) -> Any:
-    """The Cumulative state of one block (the full-sample block kernels)."""
+    """(the Cumulative state of one block; per portfolio, the largest of the
+    largest finite |p|, |b| and |p - b|; and the smallest of those that are
+    not 0): what the read-out checks against the states' range."""
     from .stream import Cumulative
 
     n = None if p_block.ndim == 1 else p_block.shape[1]
+    b1 = b_block.reshape(len(b_block))
     state = Cumulative(n_portfolios=n, **options)
-    state.update(p_block, b_block.reshape(len(b_block)))
-    return state
+    state.update(p_block, b1)
+    a = p_block - (b1[:, None] if p_block.ndim == 2 else b1)
+    tops = np.broadcast_arrays(_tops(p_block), _tops(b1), _tops(a))
+    stacked = np.stack(tops)
+    low = np.where(stacked > 0.0, stacked, np.inf).min(axis=0)
+    return state, stacked.max(axis=0), low
 
 
 def _merged(left: Any, right: Any) -> Any:
-    out = left.copy()
-    out.merge(right)
-    return out
+    out = left[0].copy()
+    out.merge(right[0])
+    return out, np.maximum(left[1], right[1]), np.minimum(left[2], right[2])
 
 
-def _read(state: Any, names: Sequence[str], rows: int, policy: str, *checks: Any) -> np.ndarray:
+def _read(part: Any, names: Sequence[str], rows: int, policy: str, *checks: Any) -> np.ndarray:
     """The metrics of the merged state, one row each; NaN where 'propagate'
     met a NaN (fewer valid pairs than rows)."""
     if checks:
         _raise_if_nan(*checks)
+    state, top, low = part
+    out = (np.atleast_1d(top) > _STATE_RANGE[1]) | (np.atleast_1d(low) < _STATE_RANGE[0])
+    if out.any():
+        j = int(np.flatnonzero(out)[0])
+        top, low = np.atleast_1d(top)[j], np.atleast_1d(low)[j]
+        worst = top if top > _STATE_RANGE[1] else low
+        raise ValueError(
+            f"{names[0]}: the data reach {worst:.3g} in magnitude, beyond the "
+            f"{_STATE_RANGE[0]:g} .. {_STATE_RANGE[1]:g} that merged states hold (their squares "
+            "leave the double range); compute it with the in-memory trackerr function"
+        )
     values = np.array([np.asarray(getattr(state, name), dtype=np.float64) for name in names])
     if policy == "propagate":
         values = np.where(np.asarray(state.count) < rows, np.nan, values)
@@ -1029,7 +1082,7 @@ def rolling_sharpe_ratio(
     """Rolling Sharpe ratio (:func:`trackerr.rolling_sharpe_ratio`: the rolling
     information ratio against a constant benchmark) on dask arrays or
     DataFrames: lazy, bit for bit the in-memory values."""
-    p, _ = _as_dask(returns, "returns")
+    p, _, _ = _inputs_of(returns, _zeros_like_rows(returns), "returns")  # checked as returns
     rf = da.full(p.shape[0], _options.real("risk_free", risk_free), chunks=p.chunks[0])
     (out,) = _rolling_public(
         ("information_ratio",),
@@ -1198,7 +1251,7 @@ def sharpe_ratio(
     ddof: float = 1,
     nan_policy: str = "omit",
 ) -> Any:
-    p, _ = _as_dask(returns, "returns")
+    p, _, _ = _inputs_of(returns, _zeros_like_rows(returns), "returns")  # checked as returns
     rf = da.full(p.shape[0], _options.real("risk_free", risk_free), chunks=p.chunks[0])
     (out,) = _reduce(
         ("information_ratio",),
@@ -1257,7 +1310,10 @@ def _growth_of(m: float, e: float) -> float:
         return math.inf if m > 0 else -math.inf
     if e < -4096:
         return 0.0 * m
-    return math.ldexp(m, int(e))
+    try:
+        return math.ldexp(m, int(e))
+    except OverflowError:  # past the double range: inf, as std::ldexp gives
+        return math.inf if m > 0 else -math.inf
 
 
 def _cagr(m: float, e: float, n: float, periods: float) -> float:
