@@ -466,3 +466,34 @@ def test_one_series_checks_name_the_returns():
     for f, args in ((td.sharpe_ratio, ()), (td.rolling_sharpe_ratio, (5,)), (td.max_drawdown, ())):
         with pytest.raises(ValueError, match="returns must be 1-D or 2-D; got 0-D"):
             f(da.from_array(np.float64(1.0)), *args)
+
+
+def test_the_method_variants_of_the_full_sample_metrics():
+    # arithmetic TD and the geometric AR, IR and alpha, each within what its
+    # states round to: a mean to 1e-15 of the spread (times n for a sum),
+    # growth factors to sqrt(n) units in the last place
+    p, b = panel(rows=20_000, cols=3, seed=19)
+    p[9, 1] = np.nan
+    pd_, bd = da.from_array(p, chunks=(3000, 2)), da.from_array(b, chunks=3000)
+    n, eps = 20_000, np.finfo(float).eps
+    spread = np.nanstd(p - b[:, None], axis=0)
+    te = trackerr.tracking_error(p, b, periods_per_year=252)
+    cases = [
+        ("tracking_difference", {"method": "arithmetic"}, 1e-15 * spread * n),
+        ("tracking_difference", {"method": "arithmetic", "periods_per_year": 252},
+         1e-15 * spread * 252),
+        ("active_return", {"method": "geometric"}, 8 * np.sqrt(n) * eps * 2),
+        ("active_return", {"method": "geometric", "periods_per_year": 252}, 8 * np.sqrt(n) * eps),
+        ("information_ratio", {"method": "geometric", "periods_per_year": 252},
+         8 * np.sqrt(n) * eps / te),
+        ("alpha", {"method": "geometric", "periods_per_year": 252, "risk_free": 1e-4},
+         1e-15 * spread * 252 * 2),
+    ]  # fmt: skip
+    for name, options, bound in cases:
+        want = getattr(trackerr, name)(p, b, **options)
+        got = getattr(td, name)(pd_, bd, **options).compute()
+        assert np.all(np.abs(got - want) <= bound), (name, options, got - want, bound)
+    one = td.alpha(pd_[:, 0], bd, method="geometric").compute()
+    assert one.shape == ()
+    with pytest.raises(ValueError, match="method"):
+        td.alpha(pd_, bd, method="log")

@@ -716,7 +716,10 @@ def _reduce(
     periods_per_year: Any = None,
     risk_free: float = 0.0,
     nan_policy: str = "omit",
-) -> list[Any]:
+    raw: bool = False,
+) -> Any:
+    """The metrics `names` of merged Cumulative states; with `raw`, (the dask
+    arrays, the frame to wrap them with) instead of wrapped results."""
     policy = _options.nan_policy(nan_policy)
     options = {
         "ddof": _options.ddof(ddof),
@@ -741,7 +744,8 @@ def _reduce(
         shape = (len(names), width) if width is not None else (len(names),)
         columns.append(da.from_delayed(values, shape=shape, dtype=np.float64))
     table = da.concatenate(columns, axis=1) if p.ndim == 2 else columns[0]
-    return _frame_reduced(frame, [table[i] for i in range(len(names))], names)
+    arrays = [table[i] for i in range(len(names))]
+    return (arrays, frame) if raw else _frame_reduced(frame, arrays, names)
 
 
 _FULL_DOC = """{what} of the whole series, as :func:`trackerr.{name}`, on dask arrays or
@@ -772,8 +776,20 @@ def tracking_error(
 
 
 def active_return(
-    portfolio: Any, benchmark: Any, /, *, periods_per_year: Any = None, nan_policy: str = "omit"
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+    method: str = "arithmetic",
 ) -> Any:
+    _options.choice("method", method, ("arithmetic", "geometric"))
+    if method == "geometric":  # (1 + R_p) / (1 + R_b) - 1 from the growth states
+        policy = _options.nan_policy(nan_policy)
+        periods = _options.periods(periods_per_year)
+        value, frame = _growth_reduce(portfolio, benchmark, periods, policy, "ratio")
+        return _frame_reduced(frame, [value], ("active_return",))[0]
     (out,) = _reduce(
         ("active_return",),
         portfolio,
@@ -792,7 +808,19 @@ def information_ratio(
     ddof: float = 1,
     periods_per_year: Any = None,
     nan_policy: str = "omit",
+    method: str = "arithmetic",
 ) -> Any:
+    _options.choice("method", method, ("arithmetic", "geometric"))
+    if method == "geometric":  # (CAGR_p - CAGR_b) / TE
+        policy = _options.nan_policy(nan_policy)
+        periods = _options.periods(periods_per_year)
+        td_, frame = _growth_reduce(portfolio, benchmark, periods, policy, "difference")
+        (te,), _ = _reduce(
+            ("tracking_error",), portfolio, benchmark, ddof=ddof,
+            periods_per_year=periods_per_year, nan_policy=nan_policy, raw=True,
+        )  # fmt: skip
+        value = da.where(te > 0, td_ / da.where(te > 0, te, 1.0), np.nan)
+        return _frame_reduced(frame, [value], ("information_ratio",))[0]
     (out,) = _reduce(
         ("information_ratio",),
         portfolio,
@@ -827,7 +855,17 @@ def alpha(
     risk_free: float = 0.0,
     periods_per_year: Any = None,
     nan_policy: str = "omit",
+    method: str = "arithmetic",
 ) -> Any:
+    _options.choice("method", method, ("arithmetic", "geometric"))
+    if method == "geometric":  # (1 + alpha_1)^P - 1 of the per-period alpha
+        periods = _options.periods(periods_per_year)
+        (per_period,), frame = _reduce(
+            ("alpha",), portfolio, benchmark, risk_free=risk_free, nan_policy=nan_policy,
+            raw=True,
+        )  # fmt: skip
+        value = per_period.map_blocks(_compound, 1.0 if periods != periods else periods)
+        return _frame_reduced(frame, [value], ("alpha",))[0]
     (out,) = _reduce(
         ("alpha",),
         portfolio,
@@ -836,6 +874,22 @@ def alpha(
         periods_per_year=periods_per_year,
         nan_policy=nan_policy,
     )
+    return out
+
+
+def _compound(a: np.ndarray, per_year: float) -> np.ndarray:
+    """metrics.hpp's compound, value by value: (1 + a)^P - 1, NaN when a
+    negative 1 + a is raised to P != 1."""
+    out = np.empty(np.shape(a))
+    for i, x in enumerate(np.ravel(a).tolist()):
+        g = 1.0 + x
+        if g < 0.0 and per_year != 1.0:
+            out.flat[i] = math.nan
+        else:
+            try:
+                out.flat[i] = math.pow(g, per_year) - 1.0
+            except (OverflowError, ValueError):  # as C's pow: inf past the range, NaN off domain
+                out.flat[i] = float(np.power(np.float64(g), per_year)) - 1.0
     return out
 
 
@@ -1324,35 +1378,39 @@ def _cagr(m: float, e: float, n: float, periods: float) -> float:
     return math.expm1((math.log(m) + e * _LN2) * (periods / n))
 
 
-def _td_read(state: np.ndarray, periods: float, policy: str, *checks: Any) -> np.ndarray:
+def _td_read(
+    state: np.ndarray, periods: float, policy: str, *checks: Any, mode: str = "difference"
+) -> np.ndarray:
+    """metrics.hpp's tracking_difference ('difference') or active_return_geometric
+    ('ratio') of merged growth states, one value per portfolio."""
     if checks:
         _raise_if_nan(*checks)
     out = np.empty(len(state))
     for j, (n, mp, mb, ep, eb, bad, skipped) in enumerate(state.tolist()):
         if not n > 0.0 or bad != 0.0 or (policy == "propagate" and skipped > 0):
             out[j] = math.nan
-        elif periods == periods:  # annualized: CAGR_p - CAGR_b
-            out[j] = _cagr(mp, ep, n, periods) - _cagr(mb, eb, n, periods)
+            continue
+        if periods == periods:  # annualized: from the CAGRs
+            gp, gb = _cagr(mp, ep, n, periods), _cagr(mb, eb, n, periods)
+            out[j] = gp - gb if mode == "difference" else _ratio(1.0 + gp, 1.0 + gb) - 1.0
         else:
-            out[j] = _growth_of(mp, ep) - _growth_of(mb, eb)
+            gp, gb = _growth_of(mp, ep), _growth_of(mb, eb)
+            out[j] = gp - gb if mode == "difference" else _ratio(gp, gb) - 1.0
     return out
 
 
-def tracking_difference(
-    portfolio: Any,
-    benchmark: Any,
-    /,
-    *,
-    periods_per_year: Any = None,
-    nan_policy: str = "omit",
-) -> Any:
-    """Geometric tracking difference (:func:`trackerr.tracking_difference`),
-    prod(1 + p) - prod(1 + b), or CAGR_p - CAGR_b with ``periods_per_year``,
-    on dask arrays or DataFrames: the growth states of the blocks merged up
-    a tree, lazy. Agrees with the in-memory value to a few units in the last
-    place of the growth factors."""
-    policy = _options.nan_policy(nan_policy)
-    periods = _options.periods(periods_per_year)
+def _ratio(x: float, y: float) -> float:
+    """x / y with IEEE rules, as C++ divides (Python's / raises on 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(x) / np.float64(y))
+
+
+def _growth_reduce(
+    portfolio: Any, benchmark: Any, periods: float, policy: str, mode: str
+) -> tuple[Any, _Frame]:
+    """The growth states of the blocks merged up a tree and read as the
+    tracking difference (mode 'difference') or the geometric active return
+    ('ratio'): a dask array and the frame to wrap it with."""
     p, b, frame = _inputs_of(portfolio, benchmark)
     b = b.rechunk({0: p.chunks[0]})
     checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
@@ -1366,8 +1424,38 @@ def tracking_difference(
                 delayed(_growth_merged)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)
             ]
             parts = merged + ([parts[-1]] if len(parts) % 2 else [])
-        values = delayed(_td_read)(parts[0], periods, policy, *checks)
+        values = delayed(_td_read)(parts[0], periods, policy, *checks, mode=mode)
         width = p.chunks[1][j] if p.ndim == 2 else 1
         columns.append(da.from_delayed(values, shape=(width,), dtype=np.float64))
-    table = da.concatenate(columns) if p.ndim == 2 else columns[0][0]
-    return _frame_reduced(frame, [table], ("tracking_difference",))[0]
+    return (da.concatenate(columns) if p.ndim == 2 else columns[0][0]), frame
+
+
+def tracking_difference(
+    portfolio: Any,
+    benchmark: Any,
+    /,
+    *,
+    periods_per_year: Any = None,
+    nan_policy: str = "omit",
+    method: str = "geometric",
+) -> Any:
+    """Tracking difference (:func:`trackerr.tracking_difference`) on dask
+    arrays or DataFrames, lazy. ``method='geometric'``: prod(1 + p) -
+    prod(1 + b), or CAGR_p - CAGR_b with ``periods_per_year``, from the blocks'
+    growth states merged up a tree (agrees with the in-memory value to about
+    sqrt(n) units in the last place of the growth factors).
+    ``method='arithmetic'``: the sum of the active returns, or their mean
+    times ``periods_per_year``, from merged Cumulative states."""
+    _options.choice("method", method, ("geometric", "arithmetic"))
+    policy = _options.nan_policy(nan_policy)
+    periods = _options.periods(periods_per_year)
+    if method == "arithmetic":
+        (mean, count), frame = _reduce(
+            ("active_return", "count"), portfolio, benchmark, nan_policy=nan_policy, raw=True
+        )
+        # the mean active return times P, or times the count of pairs (the sum)
+        value = mean * periods if periods == periods else mean * count
+        value = da.where(count > 0, value, np.nan)
+    else:
+        value, frame = _growth_reduce(portfolio, benchmark, periods, policy, "difference")
+    return _frame_reduced(frame, [value], ("tracking_difference",))[0]
