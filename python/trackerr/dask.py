@@ -54,6 +54,7 @@ benchmark's (rows are paired by position), when a function is called.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Sequence
@@ -274,6 +275,11 @@ def _first_nan(p: Any, b: Any) -> tuple[Any, Any]:
     return da.where(bad, rows, bad.shape[0]).min(), bad.sum()
 
 
+def _checks(p: Any, b: Any, policy: str) -> list[Any]:
+    """The delayed (first NaN row, count) that nan_policy='raise' reads, or none."""
+    return [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
+
+
 def _raise_if_nan(first: np.ndarray, count: np.ndarray) -> None:
     if int(count):
         raise ValueError(
@@ -283,6 +289,32 @@ def _raise_if_nan(first: np.ndarray, count: np.ndarray) -> None:
 
 
 # --- rolling -------------------------------------------------------------------------------
+
+
+def _count_window(window: Any) -> None:
+    if _time_span(window) is not None:
+        raise ValueError(
+            f"window (={window!r}): trackerr.dask takes count windows only; run time windows "
+            "with the in-memory functions (on a time slice of the data)"
+        )
+
+
+def _time_blocks(p: Any, b: Any, chunk_rows: int | None, depth: int) -> tuple[Any, Any]:
+    """p and its benchmark as a T x 1 column (blocks then align on time only),
+    chunked along time as asked, every chunk but the last at least `depth` rows."""
+    p = _chunked(p, chunk_rows)
+    time_chunks = _row_chunks(p.chunks[0], depth)
+    return p.rechunk({0: time_chunks}), b.rechunk({0: time_chunks})[:, None]
+
+
+def _with_history(p: Any, b: Any, depth: int) -> tuple[Any, Any]:
+    """The blocks of p and of its benchmark column b, each with the `depth`
+    rows before it (the first block has none); b 1-D again for a 1-D p."""
+    if len(p.chunks[0]) > 1:
+        halo = {0: (depth, 0), 1: 0}
+        p = da.overlap.overlap(p, depth=halo if p.ndim == 2 else {0: (depth, 0)}, boundary="none")
+        b = da.overlap.overlap(b, depth=halo, boundary="none")
+    return p, b if p.ndim == 2 else b[:, 0]
 
 
 def _rolling_block(
@@ -352,11 +384,7 @@ def _rolling(
     threads: int | None = 1,
     chunk_rows: int | None = None,
 ) -> tuple[list[Any], _Frame]:
-    if _time_span(window) is not None:
-        raise ValueError(
-            f"window (={window!r}): trackerr.dask takes count windows only; run time windows "
-            "with the in-memory functions (on a time slice of the data)"
-        )
+    _count_window(window)
     policy = _options.nan_policy(nan_policy)
     ddof = _options.ddof(ddof)
     periods = _options.periods(periods_per_year)
@@ -369,10 +397,7 @@ def _rolling(
     # a block needs the rows from `window` before the start of the segment
     # holding its first row: at most segment + window - 1 rows before it
     depth = segment + w
-    p = _chunked(p, chunk_rows)
-    time_chunks = _row_chunks(p.chunks[0], depth)
-    p = p.rechunk({0: time_chunks})
-    b = b.rechunk({0: time_chunks})[:, None]  # a column: blocks align on time only
+    p, b = _time_blocks(p, b, chunk_rows, depth)
     checks = list(_first_nan(p, b[:, 0])) if policy == "raise" else []
     kwargs = {
         "names": names,
@@ -388,19 +413,9 @@ def _rolling(
         "threads": n_threads,
     }
     k = len(names)
-    # each block with `depth` rows of history (the first block has none)
-    if len(time_chunks) > 1:
-        halo = {0: (depth, 0), 1: 0}
-        p_over = da.overlap.overlap(
-            p, depth=halo if p.ndim == 2 else {0: (depth, 0)}, boundary="none"
-        )
-        b_over = da.overlap.overlap(b, depth=halo, boundary="none")
-    else:
-        p_over, b_over = p, b
     stacked = da.map_blocks(
         _rolling_block,
-        p_over,
-        b_over if p.ndim == 2 else b_over[:, 0],
+        *_with_history(p, b, depth),
         *checks,
         dtype=np.float64,
         chunks=(*p.chunks, (k,)),
@@ -647,9 +662,14 @@ _STATE_RANGE = (1e-150, 1e150)
 
 
 def _tops(x: np.ndarray) -> np.ndarray:
-    """The largest finite |value| of each column (0 where none is finite)."""
-    magnitude = np.where(np.isfinite(x), np.abs(x), 0.0)
-    return np.asarray(magnitude.max(axis=0) if len(x) else np.zeros(x.shape[1:]), dtype=np.float64)
+    """The largest finite |value| of each column (0 where none is finite).
+    Two reductions that skip NaN; the masked copies only for an inf."""
+    if not len(x):
+        return np.zeros(x.shape[1:])
+    top = np.fmax(np.abs(np.fmax.reduce(x, axis=0)), np.abs(np.fmin.reduce(x, axis=0)))
+    if np.isinf(top).any():
+        top = np.where(np.isfinite(x), np.abs(x), 0.0).max(axis=0)
+    return np.nan_to_num(np.asarray(top, dtype=np.float64), nan=0.0)
 
 
 def _state_of(p_block: np.ndarray, b_block: np.ndarray, options: dict[str, Any]) -> Any:
@@ -675,7 +695,7 @@ def _merged(left: Any, right: Any) -> Any:
     return out, np.maximum(left[1], right[1]), np.minimum(left[2], right[2])
 
 
-def _read(part: Any, names: Sequence[str], rows: int, policy: str, *checks: Any) -> np.ndarray:
+def _read(part: Any, *checks: Any, names: Sequence[str], rows: int, policy: str) -> np.ndarray:
     """The metrics of the merged state, one row each; NaN where 'propagate'
     met a NaN (fewer valid pairs than rows)."""
     if checks:
@@ -694,17 +714,29 @@ def _read(part: Any, names: Sequence[str], rows: int, policy: str, *checks: Any)
     values = np.array([np.asarray(getattr(state, name), dtype=np.float64) for name in names])
     if policy == "propagate":
         values = np.where(np.asarray(state.count) < rows, np.nan, values)
-    return values
+    return values.reshape(len(names), -1)
 
 
-def _tree(states: list[Any]) -> Any:
-    """Pairwise merges up a balanced tree (log2(blocks) merges on any path)."""
-    while len(states) > 1:
-        merged = [delayed(_merged)(states[i], states[i + 1]) for i in range(0, len(states) - 1, 2)]
-        if len(states) % 2:
-            merged.append(states[-1])
-        states = merged
-    return states[0]
+def _tree_reduce(
+    p: Any, b: Any, part: Any, merge: Any, read: Any, k: int, checks: Sequence[Any]
+) -> list[Any]:
+    """For each chunk of portfolios: part(p_block, b_block) of every time block,
+    merged in order (left before right) by adjacent pairs up a tree (log2
+    of the blocks merges on any path), and read(root, *checks) as k rows of
+    values. Returns the k results: dask arrays of p's portfolios (0-d for a
+    1-D p)."""
+    b_blocks = b.rechunk({0: p.chunks[0]}).to_delayed()
+    p_blocks = p.to_delayed() if p.ndim == 2 else p.to_delayed()[:, None]
+    columns = []
+    for j, width in enumerate(p.chunks[1] if p.ndim == 2 else (1,)):
+        parts = [delayed(part)(p_blocks[i, j], b_blocks[i]) for i in range(len(b_blocks))]
+        while len(parts) > 1:
+            merged = [delayed(merge)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+            parts = merged + ([parts[-1]] if len(parts) % 2 else [])
+        values = delayed(read)(parts[0], *checks)
+        columns.append(da.from_delayed(values, shape=(k, width), dtype=np.float64))
+    table = da.concatenate(columns, axis=1)
+    return [table[i] if p.ndim == 2 else table[i, 0] for i in range(k)]
 
 
 def _reduce(
@@ -728,23 +760,11 @@ def _reduce(
     }
     _options.periods(periods_per_year)  # checked now, not in a worker
     p, b, frame = _inputs_of(portfolio, benchmark)
-    b = b.rechunk({0: p.chunks[0]})
-    rows = int(p.shape[0])
-    checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
-    b_blocks = b.to_delayed()
-    p_blocks = p.to_delayed() if p.ndim == 2 else p.to_delayed()[:, None]
-    columns = []
-    for j in range(p_blocks.shape[1]):
-        states = [
-            delayed(_state_of)(p_blocks[i, j], b_blocks[i], options)
-            for i in range(p_blocks.shape[0])
-        ]
-        values = delayed(_read)(_tree(states), names, rows, policy, *checks)
-        width = p.chunks[1][j] if p.ndim == 2 else None
-        shape = (len(names), width) if width is not None else (len(names),)
-        columns.append(da.from_delayed(values, shape=shape, dtype=np.float64))
-    table = da.concatenate(columns, axis=1) if p.ndim == 2 else columns[0]
-    arrays = [table[i] for i in range(len(names))]
+    read = functools.partial(_read, names=names, rows=int(p.shape[0]), policy=policy)
+    arrays = _tree_reduce(
+        p, b, functools.partial(_state_of, options=options), _merged, read, len(names),
+        _checks(p, b, policy),
+    )  # fmt: skip
     return (arrays, frame) if raw else _frame_reduced(frame, arrays, names)
 
 
@@ -963,11 +983,7 @@ def _rolling_risk(
     target: float = 0.0,
     periods: float = math.nan,
 ) -> Any:
-    if _time_span(window) is not None:
-        raise ValueError(
-            f"window (={window!r}): trackerr.dask takes count windows only; run time windows "
-            "with the in-memory functions (on a time slice of the data)"
-        )
+    _count_window(window)
     policy = _options.nan_policy(nan_policy)
     w = _inputs.window(window)
     mp = _inputs.min_periods(min_periods, w)
@@ -978,23 +994,11 @@ def _rolling_risk(
         p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
         b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
     depth = 2 * w
-    p = _chunked(p, chunk_rows)
-    time_chunks = _row_chunks(p.chunks[0], depth)
-    p = p.rechunk({0: time_chunks})
-    b = b.rechunk({0: time_chunks})[:, None]
+    p, b = _time_blocks(p, b, chunk_rows, depth)
     checks = list(_first_nan(p, b[:, 0])) if policy == "raise" else []
-    if len(time_chunks) > 1:
-        halo = {0: (depth, 0), 1: 0}
-        p_over = da.overlap.overlap(
-            p, depth=halo if p.ndim == 2 else {0: (depth, 0)}, boundary="none"
-        )
-        b_over = da.overlap.overlap(b, depth=halo, boundary="none")
-    else:
-        p_over, b_over = p, b
     values = da.map_blocks(
         _risk_block,
-        p_over,
-        b_over if p.ndim == 2 else b_over[:, 0],
+        *_with_history(p, b, depth),
         *checks,
         dtype=np.float64,
         chunks=p.chunks,
@@ -1171,14 +1175,14 @@ def _risk_merged(metric: str, left: np.ndarray, right: np.ndarray) -> np.ndarray
     return _core.risk_merge(metric, left, right)
 
 
-def _risk_read(summary: np.ndarray, metric: str, target: float, periods: float, rows: int,
-               policy: str, *checks: Any) -> np.ndarray:  # fmt: skip
+def _risk_read(summary: np.ndarray, *checks: Any, metric: str, target: float, periods: float,
+               rows: int, policy: str) -> np.ndarray:  # fmt: skip
     if checks:
         _raise_if_nan(*checks)
     values, skipped = _core.risk_values(metric, summary, target, periods, rows)
     if policy == "propagate":
         values = np.where(skipped > 0, np.nan, values)
-    return values
+    return values.reshape(1, -1)
 
 
 def _reduce_risk(
@@ -1197,32 +1201,14 @@ def _reduce_risk(
     else:
         p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
         b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
-    b = b.rechunk({0: p.chunks[0]})
-    rows = int(p.shape[0])
-    checks = (
-        [c.to_delayed().item() for c in _first_nan(p, b if two else da.zeros_like(b))]
-        if policy == "raise"
-        else []
-    )
-    b_blocks = b.to_delayed()
-    p_blocks = p.to_delayed() if p.ndim == 2 else p.to_delayed()[:, None]
-    columns = []
-    for j in range(p_blocks.shape[1]):
-        parts = [
-            delayed(_risk_summary)(p_blocks[i, j], b_blocks[i], metric, two, target, periods)
-            for i in range(p_blocks.shape[0])
-        ]
-        while len(parts) > 1:  # adjacent pairs, in order: left before right
-            merged = [
-                delayed(_risk_merged)(metric, parts[i], parts[i + 1])
-                for i in range(0, len(parts) - 1, 2)
-            ]
-            parts = merged + ([parts[-1]] if len(parts) % 2 else [])
-        values = delayed(_risk_read)(parts[0], metric, target, periods, rows, policy, *checks)
-        width = p.chunks[1][j] if p.ndim == 2 else 1
-        columns.append(da.from_delayed(values, shape=(width,), dtype=np.float64))
-    table = da.concatenate(columns) if p.ndim == 2 else columns[0][0]
-    return _frame_reduced(frame, [table], (metric,))[0]
+    part = functools.partial(_risk_summary, metric=metric, two=two, target=target, periods=periods)
+    read = functools.partial(
+        _risk_read, metric=metric, target=target, periods=periods, rows=int(p.shape[0]),
+        policy=policy,
+    )  # fmt: skip
+    merge = functools.partial(_risk_merged, metric)
+    (values,) = _tree_reduce(p, b, part, merge, read, 1, _checks(p, b, policy))
+    return _frame_reduced(frame, [values], (metric,))[0]
 
 
 def _frame_reduced(frame: _Frame, out: list[Any], names: Sequence[str]) -> list[Any]:
@@ -1378,9 +1364,7 @@ def _cagr(m: float, e: float, n: float, periods: float) -> float:
     return math.expm1((math.log(m) + e * _LN2) * (periods / n))
 
 
-def _td_read(
-    state: np.ndarray, periods: float, policy: str, *checks: Any, mode: str = "difference"
-) -> np.ndarray:
+def _td_read(state: np.ndarray, *checks: Any, periods: float, policy: str, mode: str) -> np.ndarray:
     """metrics.hpp's tracking_difference ('difference') or active_return_geometric
     ('ratio') of merged growth states, one value per portfolio."""
     if checks:
@@ -1396,7 +1380,7 @@ def _td_read(
         else:
             gp, gb = _growth_of(mp, ep), _growth_of(mb, eb)
             out[j] = gp - gb if mode == "difference" else _ratio(gp, gb) - 1.0
-    return out
+    return out.reshape(1, -1)
 
 
 def _ratio(x: float, y: float) -> float:
@@ -1412,22 +1396,9 @@ def _growth_reduce(
     tracking difference (mode 'difference') or the geometric active return
     ('ratio'): a dask array and the frame to wrap it with."""
     p, b, frame = _inputs_of(portfolio, benchmark)
-    b = b.rechunk({0: p.chunks[0]})
-    checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
-    b_blocks = b.to_delayed()
-    p_blocks = p.to_delayed() if p.ndim == 2 else p.to_delayed()[:, None]
-    columns = []
-    for j in range(p_blocks.shape[1]):
-        parts = [delayed(_growth_block)(p_blocks[i, j], b_blocks[i]) for i in range(len(b_blocks))]
-        while len(parts) > 1:
-            merged = [
-                delayed(_growth_merged)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)
-            ]
-            parts = merged + ([parts[-1]] if len(parts) % 2 else [])
-        values = delayed(_td_read)(parts[0], periods, policy, *checks, mode=mode)
-        width = p.chunks[1][j] if p.ndim == 2 else 1
-        columns.append(da.from_delayed(values, shape=(width,), dtype=np.float64))
-    return (da.concatenate(columns) if p.ndim == 2 else columns[0][0]), frame
+    read = functools.partial(_td_read, periods=periods, policy=policy, mode=mode)
+    (values,) = _tree_reduce(p, b, _growth_block, _growth_merged, read, 1, _checks(p, b, policy))
+    return values, frame
 
 
 def tracking_difference(
