@@ -5,7 +5,6 @@ library on the same real data read by pandas."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 from pathlib import Path
@@ -15,7 +14,8 @@ import pytest
 
 import trackerr
 from trackerr import report
-from trackerr.cli import main
+
+from cli_run import cli, one_error
 
 pd = pytest.importorskip("pandas")
 
@@ -24,14 +24,6 @@ LST = DATA / "eth_lst_2023_2024.csv"
 SPY = DATA / "spy_sp500_2010_2022.csv"
 IBIT = DATA / "ibit_btc_eth_2024.csv"
 BENCH = "SP500_price_index"
-
-
-def cli(*args):
-    """Run the command in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 def write(tmp_path, content, name="in.csv"):
@@ -51,13 +43,7 @@ def report_json(*args):
 
 def fails(*args, match):
     """Exit 2, one line on stderr, naming what is wrong."""
-    status, out, err = cli("report", *args)
-    lines = err.strip().splitlines()
-    assert status == 2, (status, out, err)
-    assert len(lines) == 1 and lines[0].startswith("trackerr: error:"), err
-    assert match in lines[0], lines[0]
-    assert "Traceback" not in err
-    return lines[0]
+    return one_error("report", *args, match=match)
 
 
 def expected(frame, name, bench, periods, window):

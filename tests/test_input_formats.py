@@ -6,8 +6,6 @@ with the clean wide CSV's; bad input is one line on stderr and exit 2."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sys
 from pathlib import Path
@@ -15,19 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trackerr.cli import main
+from cli_run import cli, one_error
 
 pd = pytest.importorskip("pandas")
 
 DATA = Path(__file__).parent / "data"
 LST = DATA / "eth_lst_2023_2024.csv"
-
-
-def cli(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 def report(path, *flags, benchmark="ETH"):
@@ -38,13 +29,7 @@ def report(path, *flags, benchmark="ETH"):
 
 def fails(path, *flags, match, benchmark="ETH"):
     """Exit 2, one line on stderr, naming what is wrong."""
-    status, out, err = cli("report", path, "--benchmark", benchmark, *flags)
-    lines = err.strip().splitlines()
-    assert status == 2, (status, out, err)
-    assert len(lines) == 1 and lines[0].startswith("trackerr: error:"), err
-    assert "Traceback" not in err
-    assert match in lines[0], lines[0]
-    return lines[0]
+    return one_error("report", path, "--benchmark", benchmark, *flags, match=match)
 
 
 def write(tmp_path, name, text):

@@ -7,8 +7,6 @@ out by hand."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
 
@@ -16,18 +14,12 @@ import numpy as np
 import pytest
 
 from trackerr import _reader
-from trackerr.cli import main
+
+from cli_run import cli, one_error
 
 pd = pytest.importorskip("pandas")
 
 DAYS = [f"2024-01-{d:02d}" for d in range(1, 29)]
-
-
-def cli(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 def report(path, *flags, benchmark="A"):
@@ -38,13 +30,7 @@ def report(path, *flags, benchmark="A"):
 
 def fails(path, *flags, match, benchmark="A"):
     """Exit 2, one line on stderr, naming what is wrong."""
-    status, out, err = cli("report", path, "--benchmark", benchmark, *flags)
-    lines = err.strip().splitlines()
-    assert status == 2, (status, out, err)
-    assert len(lines) == 1 and lines[0].startswith("trackerr: error:"), err
-    assert "Traceback" not in err
-    assert match in lines[0], lines[0]
-    return lines[0]
+    return one_error("report", path, "--benchmark", benchmark, *flags, match=match)
 
 
 def write(tmp_path, name, text):

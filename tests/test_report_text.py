@@ -6,7 +6,6 @@ library on the same data."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -16,17 +15,10 @@ import pytest
 
 import trackerr
 from trackerr import report
-from trackerr.cli import main
+
+from cli_run import cli, one_error
 
 pd = pytest.importorskip("pandas")
-
-
-def cli(*args):
-    """Run the command in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 def ok(*args):
@@ -37,12 +29,7 @@ def ok(*args):
 
 def fails(*args, match):
     """Exit 2, one line on stderr, naming what is wrong."""
-    status, out, err = cli("report", *args)
-    lines = err.strip().splitlines()
-    assert status == 2, (status, out, err)
-    assert len(lines) == 1 and lines[0].startswith("trackerr: error:"), err
-    assert match in lines[0], lines[0]
-    return lines[0]
+    return one_error("report", *args, match=match)
 
 
 def prices(tmp_path, n_funds, *, rows=300, freq="D", end=None, seed=0, name="p.csv"):
