@@ -156,7 +156,8 @@ void rolling_entry(const std::string& name, const py::array& p, const std::optio
 // kernel) and a span > 0; min_periods counts observations (0: 1).
 void rolling_time_entry(const std::string& name, const py::array& p, const std::optional<py::array>& b,
                         const py::array& times, long long span, const py::object& min_periods_arg, double target,
-                        double periods, const py::array& out, const py::object& threads_arg_) {
+                        double periods, const py::array& out, const py::object& threads_arg_, long long segment,
+                        long long origin) {
     const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, PTRDIFF_MAX);
     const int threads = threads_arg(threads_arg_);
     RiskParams prm;
@@ -166,6 +167,8 @@ void rolling_time_entry(const std::string& name, const py::array& p, const std::
     prm.min_periods = static_cast<std::ptrdiff_t>(min_periods);
     prm.times = times_arg(times, p.ndim() >= 1 ? p.shape(0) : 0);
     prm.span = static_cast<std::int64_t>(span);
+    prm.segment = static_cast<std::ptrdiff_t>(segment);  // checked by the kernel
+    prm.origin = static_cast<std::ptrdiff_t>(origin);
     run_rolling(name, p, b, prm, out, threads);
 }
 
@@ -258,9 +261,10 @@ void register_risk(py::module_& m) {
           "window >= 1, 0 <= min_periods <= window (0: window), 0 <= threads <= 1024 (0: one per core).");
     m.def("rolling_risk_time", &rolling_time_entry, py::arg("metric"), py::arg("returns"), py::arg("benchmark"),
           py::arg("times"), py::arg("span"), py::arg("min_periods"), py::arg("target"), py::arg("periods"),
-          py::arg("out"), py::arg("threads"),
+          py::arg("out"), py::arg("threads"), py::arg("segment") = 0, py::arg("origin") = 0,
           "Rolling risk metric over time windows (times[t] - span, times[t]]: int64 times (non-decreasing)\n"
-          "and span > 0 in one unit; min_periods counts observations (0: 1).");
+          "and span > 0 in one unit; min_periods counts observations (0: 1). segment, origin: where\n"
+          "the series is cut (0, 0: its own cuts; see _core.time_segment_length).");
 }
 
 }  // namespace trackerr::bindings

@@ -78,7 +78,8 @@ void rolling_entry(const std::vector<std::string>& metrics, const py::array& p, 
 void rolling_time_entry(const std::vector<std::string>& metrics, const py::array& p, const py::array& b,
                         const py::array& times, long long span, const py::object& min_periods_arg, double ddof,
                         double periods, double risk_free, bool geometric_alpha,
-                        const std::vector<py::array>& outputs, const py::object& threads_arg_) {
+                        const std::vector<py::array>& outputs, const py::object& threads_arg_, long long segment,
+                        long long origin) {
     const int threads = threads_arg(threads_arg_);
     const long long rows = p.ndim() >= 1 ? static_cast<long long>(p.shape(0)) : 0;
     const long long min_periods = integer_arg(min_periods_arg, "min_periods", 0, PTRDIFF_MAX);
@@ -97,6 +98,8 @@ void rolling_time_entry(const std::vector<std::string>& metrics, const py::array
     prm.periods = periods;
     prm.risk_free = risk_free;
     prm.geometric_alpha = geometric_alpha;
+    prm.segment = static_cast<std::ptrdiff_t>(segment);  // checked by the kernel
+    prm.origin = static_cast<std::ptrdiff_t>(origin);
     OutPanel out{};
     OutView* fields[7] = {&out.columns.tracking_error, &out.columns.active_return, &out.columns.information_ratio,
                           &out.columns.beta,           &out.columns.alpha,         &out.columns.correlation,
@@ -144,8 +147,17 @@ void register_rolling(py::module_& m) {
     m.def("rolling_time", &rolling_time_entry, py::arg("metrics"), py::arg("portfolio"), py::arg("benchmark"),
           py::arg("times"), py::arg("span"), py::arg("min_periods"), py::arg("ddof"), py::arg("periods"),
           py::arg("risk_free"), py::arg("geometric_alpha"), py::arg("outputs"), py::arg("threads"),
+          py::arg("segment") = 0, py::arg("origin") = 0,
           "Rolling metrics over time windows (times[t] - span, times[t]]: float64 inputs, int64\n"
-          "times (non-decreasing) and span > 0 in one unit; min_periods counts observations (0: 1).");
+          "times (non-decreasing) and span > 0 in one unit; min_periods counts observations (0: 1).\n"
+          "segment, origin: where the series is cut (0, 0: its own cuts; see time_segment_length).");
+    m.def("time_segment_length", [](std::int64_t first, std::int64_t last, long long rows, std::int64_t span) {
+              if (rows < 0 || span <= 0 || last < first) throw std::invalid_argument("rows >= 0, span > 0, last >= first");
+              return static_cast<long long>(
+                  detail::time_segment_length(first, last, static_cast<std::ptrdiff_t>(rows), span));
+          }, py::arg("first"), py::arg("last"), py::arg("rows"), py::arg("span"),
+          "Rows per segment of the time-window kernels' own cuts for `rows` rows of times from\n"
+          "`first` to `last` and windows of `span` (the same unit).");
 }
 
 }  // namespace trackerr::bindings

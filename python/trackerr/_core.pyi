@@ -73,7 +73,10 @@ def rolling_time(
     geometric_alpha: bool,
     outputs: list[npt.NDArray[np.float64]],
     threads: int,
+    segment: int = 0,
+    origin: int = 0,
 ) -> None: ...
+def time_segment_length(first: int, last: int, rows: int, span: int) -> int: ...
 def risk(
     metric: str,
     returns: npt.NDArray[np.floating[Any]],
@@ -103,6 +106,8 @@ def rolling_risk_time(
     periods: float,
     out: npt.NDArray[np.float64],
     threads: int,
+    segment: int = 0,
+    origin: int = 0,
 ) -> None: ...
 
 class _StreamState:

@@ -291,11 +291,12 @@ def _raise_if_nan(first: np.ndarray, count: np.ndarray) -> None:
 # --- rolling -------------------------------------------------------------------------------
 
 
-def _count_window(window: Any) -> None:
-    if _time_span(window) is not None:
+def _count_window_times(times: Any, window: Any) -> None:
+    """times= given with a window of rows: refused (as in memory)."""
+    if times is not None:
         raise ValueError(
-            f"window (={window!r}): trackerr.dask takes count windows only; run time windows "
-            "with the in-memory functions (on a time slice of the data)"
+            "times is for a time-span window (window='30D', a timedelta); window "
+            f"(={window!r}) is a count of rows"
         )
 
 
@@ -383,8 +384,16 @@ def _rolling(
     geometric_alpha: bool = False,
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> tuple[list[Any], _Frame]:
-    _count_window(window)
+    span = _time_span(window)
+    if span is not None:
+        return _rolling_in_time(
+            names, portfolio, benchmark, span, times, min_periods=min_periods, ddof=ddof,
+            periods_per_year=periods_per_year, nan_policy=nan_policy, risk_free=risk_free,
+            geometric_alpha=geometric_alpha, threads=threads, chunk_rows=chunk_rows,
+        )  # fmt: skip
+    _count_window_times(times, window)
     policy = _options.nan_policy(nan_policy)
     ddof = _options.ddof(ddof)
     periods = _options.periods(periods_per_year)
@@ -425,6 +434,42 @@ def _rolling(
     return [stacked[..., i] for i in range(k)], frame
 
 
+def _rolling_in_time(
+    names: tuple[str, ...],
+    portfolio: Any,
+    benchmark: Any,
+    span: int,
+    times: Any,
+    *,
+    min_periods: int | None,
+    ddof: float,
+    periods_per_year: Any,
+    nan_policy: str,
+    risk_free: float,
+    geometric_alpha: bool,
+    threads: int | None,
+    chunk_rows: int | None,
+) -> tuple[list[Any], _Frame]:
+    """_rolling over time windows of `span` nanoseconds (see _dask_time)."""
+    from . import _dask_time
+
+    policy = _options.nan_policy(nan_policy)
+    ddof = _options.ddof(ddof)
+    periods = _options.periods(periods_per_year)
+    mp = _dask_time.min_periods(min_periods)
+    n_threads = _inputs.threads(threads)
+    p, b, frame = _inputs_of(portfolio, benchmark)
+    p = _chunked(p, chunk_rows)
+    b = b.rechunk({0: p.chunks[0]})
+    checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
+    stacked = _dask_time.rolling(
+        _dask_time.pair_run, len(names), p, b, times, frame.index, span, checks,
+        names=names, min_periods=mp, ddof=ddof, periods=periods, risk_free=risk_free,
+        geometric_alpha=geometric_alpha, policy=policy, threads=n_threads,
+    )  # fmt: skip
+    return [stacked[..., i] for i in range(len(names))], frame
+
+
 def _rolling_public(
     names: tuple[str, ...], portfolio: Any, benchmark: Any, window: Any, **options: Any
 ) -> list[Any]:
@@ -439,8 +484,9 @@ _ROLLING_DOC = """Rolling {what} on dask arrays or DataFrames: lazy, and equal b
     ----------
     portfolio, benchmark : dask array (T or T x N; T x 1 for the benchmark) or
         dask DataFrame / Series (sharing their divisions)
-    window : int
-        Rows per window (count windows only).
+    window : int or span of time
+        Rows per window, or a span of time ('30D', a timedelta): row t's
+        window is then the rows with times in (t - span, t].
     min_periods, {options}nan_policy
         As in :func:`trackerr.{name}`.
     threads : int or None, default 1
@@ -448,6 +494,9 @@ _ROLLING_DOC = """Rolling {what} on dask arrays or DataFrames: lazy, and equal b
         None: one per core in every block).
     chunk_rows : int, optional
         Rows per block along time (default: the input's chunks).
+    times : datetime64 values, optional
+        The rows' times for a span window (a dask or numpy array, a pandas
+        or dask index or Series); default: the dask DataFrame's DatetimeIndex.
 
     Returns
     -------
@@ -458,7 +507,7 @@ _ROLLING_DOC = """Rolling {what} on dask arrays or DataFrames: lazy, and equal b
 def rolling_tracking_error(
     portfolio: Any,
     benchmark: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -467,6 +516,7 @@ def rolling_tracking_error(
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     (out,) = _rolling_public(
         ("tracking_error",),
@@ -479,6 +529,7 @@ def rolling_tracking_error(
         nan_policy=nan_policy,
         threads=threads,
         chunk_rows=chunk_rows,
+        times=times,
     )
     return out
 
@@ -486,7 +537,7 @@ def rolling_tracking_error(
 def rolling_active_return(
     portfolio: Any,
     benchmark: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -494,6 +545,7 @@ def rolling_active_return(
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     (out,) = _rolling_public(
         ("active_return",),
@@ -506,6 +558,7 @@ def rolling_active_return(
         nan_policy=nan_policy,
         threads=threads,
         chunk_rows=chunk_rows,
+        times=times,
     )
     return out
 
@@ -513,7 +566,7 @@ def rolling_active_return(
 def rolling_information_ratio(
     portfolio: Any,
     benchmark: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -522,6 +575,7 @@ def rolling_information_ratio(
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     (out,) = _rolling_public(
         ("information_ratio",),
@@ -534,6 +588,7 @@ def rolling_information_ratio(
         nan_policy=nan_policy,
         threads=threads,
         chunk_rows=chunk_rows,
+        times=times,
     )
     return out
 
@@ -542,13 +597,14 @@ def _pair_rolling(name: str) -> Any:
     def rolling_pair(
         portfolio: Any,
         benchmark: Any,
-        window: int,
+        window: Any,
         /,
         *,
         min_periods: int | None = None,
         nan_policy: str = "omit",
         threads: int | None = 1,
         chunk_rows: int | None = None,
+        times: Any = None,
     ) -> Any:
         (out,) = _rolling_public(
             (name,),
@@ -561,6 +617,7 @@ def _pair_rolling(name: str) -> Any:
             nan_policy=nan_policy,
             threads=threads,
             chunk_rows=chunk_rows,
+            times=times,
         )
         return out
 
@@ -579,7 +636,7 @@ rolling_r_squared = _pair_rolling("r_squared")
 def rolling_alpha(
     portfolio: Any,
     benchmark: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -589,6 +646,7 @@ def rolling_alpha(
     method: str = "arithmetic",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     _options.choice("method", method, ("arithmetic", "geometric"))
     (out,) = _rolling_public(
@@ -604,6 +662,7 @@ def rolling_alpha(
         geometric_alpha=method == "geometric",
         threads=threads,
         chunk_rows=chunk_rows,
+        times=times,
     )
     return out
 
@@ -611,7 +670,7 @@ def rolling_alpha(
 def rolling_stats(
     portfolio: Any,
     benchmark: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -621,6 +680,7 @@ def rolling_stats(
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> RollingStats:
     """All seven rolling metrics from one pass over each block (as
     :func:`trackerr.rolling_stats`): a :class:`trackerr.RollingStats` of lazy
@@ -638,6 +698,7 @@ def rolling_stats(
             nan_policy=nan_policy,
             threads=threads,
             chunk_rows=chunk_rows,
+            times=times,
         )
     )
 
@@ -982,8 +1043,16 @@ def _rolling_risk(
     chunk_rows: int | None,
     target: float = 0.0,
     periods: float = math.nan,
+    times: Any = None,
 ) -> Any:
-    _count_window(window)
+    span = _time_span(window)
+    if span is not None:
+        return _rolling_risk_in_time(
+            metric, portfolio, benchmark, span, times, two=two, min_periods=min_periods,
+            nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows, target=target,
+            periods=periods,
+        )  # fmt: skip
+    _count_window_times(times, window)
     policy = _options.nan_policy(nan_policy)
     w = _inputs.window(window)
     mp = _inputs.min_periods(min_periods, w)
@@ -1015,6 +1084,43 @@ def _rolling_risk(
     return frame.rolling(values, metric)
 
 
+def _rolling_risk_in_time(
+    metric: str,
+    portfolio: Any,
+    benchmark: Any,
+    span: int,
+    times: Any,
+    *,
+    two: bool,
+    min_periods: int | None,
+    nan_policy: str,
+    threads: int | None,
+    chunk_rows: int | None,
+    target: float,
+    periods: float,
+) -> Any:
+    """_rolling_risk over time windows of `span` nanoseconds (see _dask_time)."""
+    from . import _dask_time
+
+    policy = _options.nan_policy(nan_policy)
+    mp = _dask_time.min_periods(min_periods)
+    n_threads = _inputs.threads(threads)
+    if two:
+        p, b, frame = _inputs_of(portfolio, benchmark)
+    else:
+        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
+        b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
+    p = _chunked(p, chunk_rows)
+    b = b.rechunk({0: p.chunks[0]})
+    checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
+    stacked = _dask_time.rolling(
+        _dask_time.risk_run, 1, p, b, times, frame.index, span, checks,
+        metric=metric, two=two, min_periods=mp, target=target, periods=periods, policy=policy,
+        threads=n_threads,
+    )  # fmt: skip
+    return frame.rolling(stacked[..., 0], metric)
+
+
 def _zeros_like_rows(returns: Any) -> Any:
     """A stand-in benchmark for one-series metrics, checked like the returns."""
     p, _ = _as_dask(returns, "returns")
@@ -1033,25 +1139,26 @@ def _chunked(p: Any, chunk_rows: int | None) -> Any:
 
 def rolling_max_drawdown(
     returns: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling maximum drawdown (:func:`trackerr.rolling_max_drawdown`) on dask
     arrays or DataFrames: lazy, bit for bit the in-memory values."""
     return _rolling_risk(
         "max_drawdown", returns, None, window, two=False, min_periods=min_periods,
-        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows, times=times,
     )  # fmt: skip
 
 
 def rolling_sortino_ratio(
     returns: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -1060,19 +1167,20 @@ def rolling_sortino_ratio(
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling Sortino ratio (:func:`trackerr.rolling_sortino_ratio`) on dask
     arrays or DataFrames: lazy, bit for bit the in-memory values."""
     return _rolling_risk(
         "sortino_ratio", returns, None, window, two=False, min_periods=min_periods,
-        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows, times=times,
         target=_options.real("target", target), periods=_options.periods(periods_per_year),
     )  # fmt: skip
 
 
 def rolling_omega_ratio(
     returns: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -1080,12 +1188,13 @@ def rolling_omega_ratio(
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling Omega ratio (:func:`trackerr.rolling_omega_ratio`) on dask
     arrays or DataFrames: lazy, bit for bit the in-memory values."""
     return _rolling_risk(
         "omega_ratio", returns, None, window, two=False, min_periods=min_periods,
-        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+        nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows, times=times,
         target=_options.real("threshold", threshold),
     )  # fmt: skip
 
@@ -1094,7 +1203,7 @@ def _capture(name: str) -> Any:
     def rolling_capture(
         portfolio: Any,
         benchmark: Any,
-        window: int,
+        window: Any,
         /,
         *,
         method: str = "geometric",
@@ -1103,12 +1212,13 @@ def _capture(name: str) -> Any:
         nan_policy: str = "omit",
         threads: int | None = 1,
         chunk_rows: int | None = None,
+        times: Any = None,
     ) -> Any:
         from ._risk import _capture_periods
 
         return _rolling_risk(
             name, portfolio, benchmark, window, two=True, min_periods=min_periods,
-            nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows,
+            nan_policy=nan_policy, threads=threads, chunk_rows=chunk_rows, times=times,
             periods=_capture_periods(method, periods_per_year),
         )  # fmt: skip
 
@@ -1126,7 +1236,7 @@ rolling_down_capture = _capture("down_capture")
 
 def rolling_sharpe_ratio(
     returns: Any,
-    window: int,
+    window: Any,
     /,
     *,
     min_periods: int | None = None,
@@ -1136,6 +1246,7 @@ def rolling_sharpe_ratio(
     nan_policy: str = "omit",
     threads: int | None = 1,
     chunk_rows: int | None = None,
+    times: Any = None,
 ) -> Any:
     """Rolling Sharpe ratio (:func:`trackerr.rolling_sharpe_ratio`: the rolling
     information ratio against a constant benchmark) on dask arrays or
@@ -1153,6 +1264,7 @@ def rolling_sharpe_ratio(
         nan_policy=nan_policy,
         threads=threads,
         chunk_rows=chunk_rows,
+        times=times,
     )
     return out
 

@@ -70,6 +70,13 @@ struct RiskParams {
     /// (0: 1) counts observations.
     const std::int64_t* times = nullptr;
     std::int64_t span = 0;
+    /// Time windows only: the slide also rebuilds its stacks at every cut
+    /// of the series into segments (time_segment_length rows from row 0),
+    /// so a segment's values depend only on its rows and the window before
+    /// its first. Given (a piece of a longer series, as trackerr.dask runs
+    /// one), the cuts fall at `origin` and every `segment` rows after it.
+    std::ptrdiff_t segment = 0;
+    std::ptrdiff_t origin = 0;
 };
 
 namespace detail {
@@ -1152,7 +1159,8 @@ RiskResult full_sample(const CaptureOf<TP, TB>& m, std::ptrdiff_t rows) {
 /// are, so a window far longer than the series costs nothing extra.
 template <class M, class Start>
 void slide(const M& m, std::ptrdiff_t rows, std::ptrdiff_t most, const Start& start, std::ptrdiff_t min_obs,
-           OutView out, std::vector<typename M::Summary>& ring, std::vector<typename M::Summary>& front) {
+           OutView out, std::vector<typename M::Summary>& ring, std::vector<typename M::Summary>& front,
+           std::ptrdiff_t cut = -1, std::ptrdiff_t step = 0) {
     using Summary = typename M::Summary;
     const auto need = static_cast<std::size_t>(std::min(most, rows));
     ring.resize(need);  // std::bad_alloc / std::length_error if the rows' summaries do not fit
@@ -1164,7 +1172,8 @@ void slide(const M& m, std::ptrdiff_t rows, std::ptrdiff_t most, const Start& st
         ring[static_cast<std::size_t>(t % most)] = x;
         const std::ptrdiff_t s = start(t);
         Summary agg;
-        if (s >= b) {
+        if (s >= b || t == cut) {  // the front ran out, or a segment starts
+            if (t == cut) cut += step;
             Summary acc = x;
             front[static_cast<std::size_t>(t - s)] = acc;
             for (std::ptrdiff_t i = t - 1; i >= s; --i) {
@@ -1183,7 +1192,8 @@ void slide(const M& m, std::ptrdiff_t rows, std::ptrdiff_t most, const Start& st
     }
 }
 
-/// slide over the windows `prm` describes: w rows, or a span of time.
+/// slide over the windows `prm` describes: w rows, or a span of time (whose
+/// segment cuts, see RiskParams::segment, also rebuild the stacks).
 template <class M>
 void slide_windows(const M& m, std::ptrdiff_t rows, const RiskParams& prm, OutView out,
                    std::vector<typename M::Summary>& ring, std::vector<typename M::Summary>& front) {
@@ -1194,6 +1204,7 @@ void slide_windows(const M& m, std::ptrdiff_t rows, const RiskParams& prm, OutVi
               front);
         return;
     }
+    if (rows == 0) return;
     const std::int64_t* times = prm.times;
     auto edge = [&](std::ptrdiff_t t) { return time_edge(times[t], prm.span); };
     std::ptrdiff_t most = 1;  // the most rows a window holds
@@ -1206,7 +1217,12 @@ void slide_windows(const M& m, std::ptrdiff_t rows, const RiskParams& prm, OutVi
         while (left < t && times[left] <= edge(t)) ++left;
         return left;
     };
-    slide(m, rows, most, start, prm.min_periods > 0 ? prm.min_periods : 1, out, ring, front);
+    RollingParams cuts_prm;
+    cuts_prm.segment = prm.segment;
+    cuts_prm.origin = prm.origin;
+    const Cuts cuts = time_cuts(times, rows, prm.span, cuts_prm);
+    const std::ptrdiff_t first_cut = cuts.origin > 0 ? cuts.origin : cuts.L;
+    slide(m, rows, most, start, prm.min_periods > 0 ? prm.min_periods : 1, out, ring, front, first_cut, cuts.L);
 }
 
 inline double sqrt_periods(double periods) noexcept {
@@ -1229,6 +1245,9 @@ inline void check_risk_window(const RiskParams& prm, std::ptrdiff_t rows) {
         if (prm.min_periods < 0)
             throw std::invalid_argument("min_periods (=" + std::to_string(prm.min_periods) + ") must be at least 0");
         check_times(prm.times, rows, prm.span);
+        if (prm.segment < 0 || prm.origin < 0)
+            throw std::invalid_argument("segment (=" + std::to_string(prm.segment) + ") and origin (=" +
+                                        std::to_string(prm.origin) + ") must be >= 0");
         return;
     }
     if (prm.window < 1)

@@ -16,7 +16,7 @@
 // division off the chain of dependent steps; its bound counts the extra
 // rounding).
 //
-// A long series runs as segments (time_segments), each from its first
+// A long series runs as segments (time_segment_length), each from its first
 // window rebuilt, on up to `threads` threads; a panel runs its columns on the
 // threads, each column as the 1-D kernel runs it. Results depend on neither.
 #pragma once
@@ -232,14 +232,27 @@ inline std::ptrdiff_t time_left(const std::int64_t* times, std::int64_t span, st
 
 // A long series is cut into segments, each starting from the window before
 // it rebuilt, so segments run on any thread and give the same bits. Their
-// number depends on the data alone: segments of at least 2^16 rows and of at
-// least twice the rows an average window holds (a start reads its window).
-inline std::ptrdiff_t time_segments(const std::int64_t* times, std::ptrdiff_t rows, std::int64_t span) noexcept {
-    if (rows < 2) return 1;
-    const double spread = static_cast<double>(times[rows - 1]) - static_cast<double>(times[0]);
+// length depends on the data alone (the first and last times, the row count
+// and the span): at least 2^16 rows and at least twice the rows an average
+// window holds (a start reads its window); the whole series when shorter.
+// The cuts fall at every `length` rows from row 0, or, given
+// RollingParams::segment and origin (a piece of a longer series, as
+// trackerr.dask runs one), at `origin` and every `segment` rows after it.
+inline std::ptrdiff_t time_segment_length(std::int64_t first, std::int64_t last, std::ptrdiff_t rows,
+                                          std::int64_t span) noexcept {
+    if (rows < 2) return std::max<std::ptrdiff_t>(rows, 1);
+    const double spread = static_cast<double>(last) - static_cast<double>(first);
     const double per_window = static_cast<double>(rows) * static_cast<double>(span) / (spread + 1.0);
     const double length = std::max(65536.0, 2.0 * per_window);
-    return std::max<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(static_cast<double>(rows) / length));
+    return length >= static_cast<double>(rows) ? rows : static_cast<std::ptrdiff_t>(length);
+}
+
+// The cuts of `rows` rows of times under prm (see time_segment_length).
+inline Cuts time_cuts(const std::int64_t* times, std::ptrdiff_t rows, std::int64_t span,
+                      const RollingParams& prm) noexcept {
+    const std::ptrdiff_t L =
+        prm.segment > 0 ? prm.segment : time_segment_length(times[0], times[rows - 1], rows, span);
+    return Cuts{rows, std::max<std::ptrdiff_t>(L, 1), std::min(prm.origin, rows)};
 }
 
 // The states of the window of rows [first, from) (first < from), as a
@@ -309,7 +322,8 @@ void rolling_time_rows(View<TP> p, View<TB> b, const std::int64_t* times, std::i
     }
 }
 
-// The checks both forms below make once: a positive span, times that do not go back.
+// The checks both forms below make once: a positive span, times that do not
+// go back, cuts that are not negative.
 inline void check_times(const std::int64_t* times, std::ptrdiff_t rows, std::int64_t span) {
     if (span <= 0) throw std::invalid_argument("span (=" + std::to_string(span) + ") must be positive");
     for (std::ptrdiff_t t = 1; t < rows; ++t)
@@ -317,17 +331,24 @@ inline void check_times(const std::int64_t* times, std::ptrdiff_t rows, std::int
             throw std::invalid_argument("times must not go back (row " + std::to_string(t) + ")");
 }
 
+inline void check_time_cuts(const RollingParams& prm) {
+    if (prm.segment < 0 || prm.origin < 0)
+        throw std::invalid_argument("segment (=" + std::to_string(prm.segment) + ") and origin (=" +
+                                    std::to_string(prm.origin) + ") must be >= 0");
+}
+
 // One series (checked already): its segments on up to `threads` threads.
 template <class TP, class TB>
 void rolling_time_checked(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span,
                           const RollingParams& prm, const RollingOutputs& out, int threads) {
-    const std::ptrdiff_t rows = p.size, segs = time_segments(times, rows, span);
+    const Cuts cuts = time_cuts(times, p.size, span, prm);
+    const std::ptrdiff_t segs = cuts.count();
     const std::ptrdiff_t k = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, segs));
     auto part = [&](std::ptrdiff_t i) {
         std::vector<double> scratch;  // for rebuilds, grown when one needs it
         const std::ptrdiff_t s0 = segs * i / k, s1 = segs * (i + 1) / k;
         for (std::ptrdiff_t s = s0; s < s1; ++s) {
-            const std::ptrdiff_t from = rows * s / segs, to = rows * (s + 1) / segs;
+            const auto [from, to] = cuts.at(s);
             if (out.any_active()) rolling_time_rows<true, false>(p, b, times, span, prm, out, from, to, scratch);
             if (out.any_pair()) rolling_time_rows<false, true>(p, b, times, span, prm, out, from, to, scratch);
         }
@@ -344,13 +365,15 @@ void rolling_time_checked(View<TP> p, View<TB> b, const std::int64_t* times, std
 /// rows with times in (times[t] - span, times[t]]. `times` holds p.size
 /// non-decreasing integers (any unit: nanoseconds from pandas), `span` > 0
 /// in the same unit; prm.window is ignored, prm.min_periods counts
-/// observations (0: 1). Throws std::invalid_argument on a span <= 0 or times
-/// that go back.
+/// observations (0: 1), prm.segment and prm.origin place the segment cuts
+/// (0, 0: the series' own; see time_segment_length). Throws
+/// std::invalid_argument on a span <= 0, times that go back or negative cuts.
 template <class TP, class TB>
 void rolling_time(View<TP> p, View<TB> b, const std::int64_t* times, std::int64_t span, const RollingParams& prm,
                   const RollingOutputs& out, int threads = 1) {
     if (b.size != p.size) throw std::invalid_argument("portfolio and benchmark lengths differ");
     detail::check_times(times, p.size, span);
+    detail::check_time_cuts(prm);
     if (p.size == 0 || (!out.any_active() && !out.any_pair())) return;
     detail::rolling_time_checked(p, b, times, span, prm, out, threads);
 }
@@ -361,6 +384,7 @@ template <class TP, class TB>
 void rolling_time(const Panel<TP>& p, const Panel<TB>& b, const std::int64_t* times, std::int64_t span,
                   const RollingParams& prm, const OutPanel& out, int threads = 1) {
     detail::check_times(times, p.rows, span);
+    detail::check_time_cuts(prm);
     const RollingOutputs& o = out.columns;
     if (p.rows == 0 || (!o.any_active() && !o.any_pair())) return;
     const std::ptrdiff_t n = p.cols;

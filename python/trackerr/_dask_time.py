@@ -1,0 +1,345 @@
+"""Time-span windows ('30D') for trackerr.dask (imported by it alone: it
+needs dask).
+
+The time kernels cut a series into segments of L rows from row 0
+(``_core.time_segment_length``: fixed by the first and last times, the row
+count and the span), and a segment's values depend only on its rows and the
+window of the row before its first (the pair kernels start a segment from
+that window rebuilt; the risk kernels rebuild their stacks at every cut). So
+a block starting at row s is run from the window before the cut
+c = s - (s mod L): its history is the rows [h, s), h the first row whose time
+lies inside row c - 1's window, and the kernel is told that the cuts fall at
+c and every L rows on. The history reaches back L rows plus one window of
+time, so it varies with the data: the times are read once when a function is
+called (the first and last time of each block, and the checks the in-memory
+functions make: no NaT, no time going back), and each block is given the
+tails of the blocks before it that may hold rows of its history (a tail
+holds every row from c - 1 on and every row later than the first time of
+c - 1's block minus the span; the block finds h exactly among them).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dask.array as da
+import numpy as np
+from dask import compute
+from dask.delayed import delayed
+
+from . import _core, _inputs, _rolling
+
+_LOW = int(np.iinfo(np.int64).min)  # NaT, as int64 nanoseconds
+
+
+def _edge(time: int, span: int) -> int:
+    """time - span without going below the int64 range (the kernels' edge)."""
+    return _LOW if time < _LOW + span else time - span
+
+
+# --- the rows' times -------------------------------------------------------------------
+
+
+def _ns(values: np.ndarray, name: str, first_row: int) -> np.ndarray:
+    """datetime64 values as int64 nanoseconds, NaT as the int64 minimum (found
+    and named later, with the other checks); a time beyond the nanosecond
+    range is a ValueError naming its row in the whole series."""
+    values = np.asarray(values)
+    nat = np.isnat(values)
+    clean = np.where(nat, np.zeros(1, values.dtype), values) if nat.any() else values
+    try:
+        ns = _inputs.datetime_ns(clean, name)
+    except ValueError:
+        wrapped = clean.astype("datetime64[ns]").astype(clean.dtype) != clean
+        i = int(np.flatnonzero(wrapped)[0])
+        raise ValueError(
+            f"{name} holds a time outside the range of int64 nanoseconds (years 1677 to 2262): "
+            f"{clean[i]} at row {first_row + i}"
+        ) from None
+    out = np.array(ns, dtype=np.int64)
+    out[nat] = _LOW
+    return out
+
+
+def _index_ns(index: Any, name: str, first_row: int) -> np.ndarray:
+    """A pandas partition's DatetimeIndex (or datetime Series) as
+    nanoseconds (UTC for zone-aware times)."""
+    import pandas as pd
+
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return _ns(idx.to_numpy(), name, first_row)
+
+
+def _block_ns(block: np.ndarray, name: str, block_info: Any = None) -> np.ndarray:
+    return _ns(block, name, block_info[None]["array-location"][0][0])
+
+
+def _from_pieces(pieces: Sequence[Any], lengths: Sequence[int], name: str) -> Any:
+    """A dask int64 array of the nanoseconds of pandas partitions."""
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    arrays = [
+        da.from_delayed(delayed(_index_ns)(piece, name, int(s)), shape=(int(n),), dtype=np.int64)
+        for piece, n, s in zip(pieces, lengths, starts, strict=False)
+    ]
+    return da.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+
+
+def _is_datetime(dtype: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_datetime64_any_dtype(dtype))
+
+
+def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[Any, str]:
+    """The rows' times as a lazy int64 dask array chunked as `chunks`, and how
+    errors name them ('times' or 'the index'). `index` is the dask
+    DataFrame's index (None for dask arrays)."""
+    import dask.dataframe as dd
+
+    if times is None:
+        if index is None or not _is_datetime(index.dtype):
+            raise ValueError(
+                "a time-span window needs the rows' times: pass times=, or a dask DataFrame "
+                "or Series with a DatetimeIndex"
+            )
+        lengths = chunks  # the frame's partitions (its lengths were read already)
+        t = _from_pieces(index.to_delayed(), lengths, "the index")
+        return t.rechunk({0: chunks}), "the index"
+    if isinstance(times, (dd.Series, dd.Index)):
+        if not _is_datetime(times.dtype):
+            raise TypeError(f"times must hold datetime64 values, not {times.dtype}")
+        lengths = tuple(int(n) for n in times.map_partitions(len).compute())
+        if sum(lengths) != rows:
+            raise ValueError(f"times has {sum(lengths)} rows; the data has {rows}")
+        return _from_pieces(times.to_delayed(), lengths, "times").rechunk({0: chunks}), "times"
+    if isinstance(times, da.Array):
+        if times.dtype.kind != "M":
+            raise TypeError(f"times must hold datetime64 values, not {times.dtype}")
+        if times.ndim != 1 or times.shape[0] != rows:
+            raise ValueError(f"times has shape {times.shape}; the data has {rows} rows")
+        t = times.rechunk({0: chunks}).map_blocks(_block_ns, "times", dtype=np.int64)
+        return t, "times"
+    # in memory: checked and converted as the in-memory functions do
+    values = _rolling._time_values(times, _inputs.Inputs(np.empty(0), np.empty(0), None), rows)
+    return da.from_array(values, chunks=(chunks,)), "times"
+
+
+def _block_facts(t: np.ndarray, block_info: Any = None) -> np.ndarray:
+    """[first time, last time, first NaT row, first row going back] of a
+    block (rows of the whole series; -1 for none)."""
+    s = block_info[None]["array-location"][0][0]
+    nat = np.flatnonzero(t == _LOW)
+    back = np.flatnonzero(t[1:] < t[:-1])
+    facts = [int(t[0]), int(t[-1]), s + int(nat[0]) if len(nat) else -1]
+    facts.append(s + int(back[0]) + 1 if len(back) else -1)
+    return np.array([facts], dtype=np.int64)
+
+
+def facts(t: Any, name: str) -> np.ndarray:
+    """The first and last time of every block (an nblocks x 2 array), after
+    the in-memory checks: no NaT, no time before the one above it."""
+    (table,) = compute(
+        t.map_blocks(
+            _block_facts, dtype=np.int64, chunks=((1,) * len(t.chunks[0]), (4,)), new_axis=1
+        )
+    )
+    nats = table[:, 2][table[:, 2] >= 0]
+    if len(nats):
+        raise ValueError(f"{name} has a NaT at row {int(nats.min())}")
+    starts = np.cumsum((0,) + t.chunks[0][:-1])
+    across = np.flatnonzero(table[1:, 0] < table[:-1, 1])  # a block's first time before the last one's
+    backs = list(table[:, 3][table[:, 3] >= 0]) + [int(starts[j + 1]) for j in across]
+    if backs:
+        raise ValueError(f"{name} go back at row {int(min(backs))}: sort the rows by time first")
+    return table[:, :2]
+
+
+# --- blocks with their history ----------------------------------------------------------
+
+
+def _tail(x: np.ndarray, t: np.ndarray, first_row: int, keep_row: int, bound: int) -> np.ndarray:
+    """The rows of a block (starting at row `first_row` of the series) from
+    row `keep_row` of the series on, and those with times after `bound`."""
+    r0 = min(int(np.searchsorted(t, bound, side="right")), max(0, keep_row - first_row))
+    return x[r0:]
+
+
+def _run_block(
+    run: Callable[..., list[np.ndarray]],
+    p_parts: list[np.ndarray],
+    b_parts: list[np.ndarray],
+    t_parts: list[np.ndarray],
+    checks: list[Any],
+    *,
+    first: int,
+    cut: int,
+    span: int,
+) -> np.ndarray:
+    """One block (the last of the parts; the others are tails of the blocks
+    before it): cut back to its history [h, first), run, and returned without
+    the history, the metrics on a last axis."""
+    if checks:
+        from .dask import _raise_if_nan
+
+        _raise_if_nan(*checks)
+    p, b, t = (np.concatenate(x) if len(x) > 1 else x[0] for x in (p_parts, b_parts, t_parts))
+    g0 = first - (len(t) - len(t_parts[-1]))  # the series' row of the parts' first row
+    if cut == 0:
+        h, origin = 0, 0  # the block lies in the first segment: run from row 0 (g0 is 0)
+    else:
+        lc = cut - g0  # the cut, counted from the parts' first row
+        h = int(np.searchsorted(t[: lc - 1], _edge(int(t[lc - 1]), span), side="right"))
+        origin = lc - h
+    outs = run(p[h:], b[h:], t[h:], origin)
+    keep = first - g0 - h
+    return np.stack([o[keep:] for o in outs], axis=-1)
+
+
+def blocks(
+    run: Callable[..., list[np.ndarray]],
+    k: int,
+    p: Any,
+    b: Any,
+    t: Any,
+    table: np.ndarray,
+    checks: list[Any],
+    *,
+    span: int,
+    segment: int,
+) -> Any:
+    """The lazy (rows x [columns x] k) results of `run` over every block of p
+    (time along axis 0, any chunks), b (the benchmark, 1-D) and t (times),
+    each block run with its history."""
+    rows_of = p.chunks[0]
+    starts = np.cumsum((0,) + rows_of)
+    lasts = table[:, 1]
+    p_d = p.to_delayed()
+    if p.ndim == 1:
+        p_d = p_d[:, None]
+    b_d = b.rechunk({0: rows_of}).to_delayed()
+    t_d = t.to_delayed()
+    col_chunks = p.chunks[1] if p.ndim == 2 else (None,)
+    grid = []
+    for j, n in enumerate(rows_of):
+        first = int(starts[j])
+        cut = first - first % segment
+        if cut == 0:
+            keep_row, bound, k0 = 0, _LOW, 0
+        else:
+            m = int(np.searchsorted(starts, cut - 1, side="right")) - 1  # block of row cut - 1
+            keep_row, bound = cut - 1, _edge(int(table[m, 0]), span)
+            later = np.flatnonzero(lasts[:m] > bound)
+            k0 = int(later[0]) if len(later) else m
+        hist = range(k0, j)
+
+        def tails(blocks_d: Any, hist: range = hist, keep: int = keep_row, bound: int = bound) -> list[Any]:
+            return [
+                delayed(_tail)(blocks_d[q], t_d[q], int(starts[q]), keep, bound) for q in hist
+            ]
+
+        t_parts = tails(t_d) + [t_d[j]]
+        b_parts = tails(b_d) + [b_d[j]]
+        row = []
+        for i, cols in enumerate(col_chunks):
+            p_parts = tails(p_d[:, i]) + [p_d[j, i]]
+            task = delayed(_run_block)(
+                run, p_parts, b_parts, t_parts, checks, first=first, cut=cut, span=span
+            )
+            shape = (n, k) if cols is None else (n, cols, k)
+            row.append(da.from_delayed(task, shape=shape, dtype=np.float64))
+        grid.append(da.concatenate(row, axis=1) if len(row) > 1 else row[0])
+    return da.concatenate(grid, axis=0) if len(grid) > 1 else grid[0]
+
+
+# --- the kernels on a block -----------------------------------------------------------------
+
+
+def pair_run(
+    p: np.ndarray,
+    b: np.ndarray,
+    t: np.ndarray,
+    origin: int,
+    *,
+    names: tuple[str, ...],
+    span: int,
+    segment: int,
+    min_periods: int,
+    ddof: float,
+    periods: float,
+    risk_free: float,
+    geometric_alpha: bool,
+    policy: str,
+    threads: int,
+) -> list[np.ndarray]:
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    t = np.ascontiguousarray(t)
+    outs = [np.empty(p.shape) for _ in names]
+    _core.rolling_time(
+        list(names), p, b, t, span, min_periods, ddof, periods, risk_free, geometric_alpha,
+        outs, threads, segment=segment, origin=origin,
+    )  # fmt: skip
+    if policy == "propagate":
+        bad = _inputs.nan_mask(_inputs.Inputs(p, b, None))
+        if bad is not None:
+            _rolling._propagate_time(outs, bad, t, span)
+    return outs
+
+
+def risk_run(
+    p: np.ndarray,
+    b: np.ndarray,
+    t: np.ndarray,
+    origin: int,
+    *,
+    metric: str,
+    two: bool,
+    span: int,
+    segment: int,
+    min_periods: int,
+    target: float,
+    periods: float,
+    policy: str,
+    threads: int,
+) -> list[np.ndarray]:
+    t = np.ascontiguousarray(t)
+    out = np.empty(p.shape, dtype=np.float64)
+    _core.rolling_risk_time(
+        metric, p, b if two else None, t, span, min_periods, target, periods, out, threads,
+        segment=segment, origin=origin,
+    )  # fmt: skip
+    if policy == "propagate":
+        bad = _inputs.nan_mask(_inputs.Inputs(p, b, None), two)
+        if bad is not None:
+            _rolling._propagate_time([out], bad, t, span)
+    return [out]
+
+
+def rolling(
+    kernel: Callable[..., list[np.ndarray]],
+    k: int,
+    p: Any,
+    b: Any,
+    times: Any,
+    index: Any,
+    span: int,
+    checks: list[Any],
+    **options: Any,
+) -> Any:
+    """The lazy (rows x [columns x] k) results of `kernel` (pair_run or
+    risk_run, with `options`) over time windows of `span` nanoseconds."""
+    rows = int(p.shape[0])
+    t, name = stamps(times, index, rows, p.chunks[0])
+    table = facts(t, name)
+    segment = _core.time_segment_length(int(table[0, 0]), int(table[-1, 1]), rows, span)
+    run = functools.partial(kernel, span=span, segment=segment, **options)
+    return blocks(run, k, p, b, t, table, checks, span=span, segment=segment)
+
+
+def min_periods(value: Any) -> int:
+    return _rolling._time_min_periods(value)
+
