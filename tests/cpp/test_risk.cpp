@@ -234,6 +234,65 @@ void test_time_windows(std::mt19937_64& gen) {
                  std::invalid_argument);
 }
 
+// A piece of a series run with the whole series' cuts (segment, origin: how
+// trackerr.dask runs a block) gives the whole run's bits from the piece's
+// first kept row on, for the risk slide and the pair kernels over time
+// windows. The piece starts at the window before the cut preceding row s.
+void test_time_pieces(std::mt19937_64& gen) {
+    const long T = 5000, L = 700;
+    auto r = series(gen, T, 0.0005, 0.01);
+    auto b = series(gen, T, 0.0003, 0.01);
+    r[1234] = nan_v;
+    std::vector<std::int64_t> times(T);
+    std::int64_t now = 0;
+    for (long t = 0; t < T; ++t) {
+        now += (t % 5 == 2) ? 0 : 1 + static_cast<std::int64_t>(gen() % 40);
+        if (t == 2500) now += 5000;  // a gap longer than the span
+        times[t] = now;
+    }
+    const std::int64_t span = 600;
+    auto same = [](double x, double y) { return (std::isnan(x) && std::isnan(y)) || x == y; };
+    for (long s : {1L, 699L, 700L, 701L, 2501L, 3333L, 4999L}) {
+        const long c = s - s % L;
+        long h = 0;
+        if (c > 0)
+            while (times[h] <= times[c - 1] - span) ++h;
+        const long n = T - h;
+        RiskParams whole, piece;
+        whole.times = times.data();
+        whole.span = piece.span = span;
+        whole.segment = piece.segment = L;
+        piece.times = times.data() + h;
+        piece.origin = c - h;
+        for (Risk metric : {Risk::max_drawdown, Risk::sortino_ratio, Risk::omega_ratio, Risk::down_capture}) {
+            whole.periods = piece.periods = metric == Risk::down_capture ? 1.0 : nan_v;
+            std::vector<double> all(T), part(n);
+            trackerr::rolling_risk(metric, View<double>(r.data(), T), View<double>(b.data(), T), whole,
+                                   OutView{all.data()});
+            trackerr::rolling_risk(metric, View<double>(r.data() + h, n), View<double>(b.data() + h, n), piece,
+                                   OutView{part.data()});
+            for (long t = s; t < T; ++t) CHECK(same(all[t], part[t - h]));
+        }
+        trackerr::RollingParams pw, pp;
+        pw.segment = pp.segment = L;
+        pp.origin = c - h;
+        std::vector<double> te(T), beta(T), te_p(n), beta_p(n);
+        trackerr::RollingOutputs ow, op;
+        ow.tracking_error = OutView{te.data()};
+        ow.beta = OutView{beta.data()};
+        op.tracking_error = OutView{te_p.data()};
+        op.beta = OutView{beta_p.data()};
+        trackerr::rolling_time(View<double>(r.data(), T), View<double>(b.data(), T), times.data(), span, pw, ow);
+        trackerr::rolling_time(View<double>(r.data() + h, n), View<double>(b.data() + h, n), times.data() + h, span,
+                               pp, op);
+        for (long t = s; t < T; ++t) CHECK(same(te[t], te_p[t - h]) && same(beta[t], beta_p[t - h]));
+    }
+    // the default cuts: one segment for a short series, then 2^16 rows or more
+    CHECK_EQ(trackerr::detail::time_segment_length(0, 100, 101, 10), 101L);
+    CHECK_EQ(trackerr::detail::time_segment_length(0, 999999, 1000000, 1), 65536L);
+    CHECK_EQ(trackerr::detail::time_segment_length(0, 999999, 1000000, 100000), 200000L);
+}
+
 void test_bad_arguments() {
     const double r[] = {0.1, 0.2, 0.3};
     const View<double> v(r, 3), short_b(r, 2);
@@ -440,6 +499,7 @@ int main() {
     test_rolling(gen);
     test_panel(gen);
     test_time_windows(gen);
+    test_time_pieces(gen);
     test_bad_arguments();
     test_fast_paths(gen);
     test_mergeable_summaries(gen);
