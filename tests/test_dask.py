@@ -249,7 +249,7 @@ def test_bad_input_is_refused_when_called():
     pd_, bd = da.from_array(p, chunks=500), da.from_array(b, chunks=500)
     with pytest.raises(TypeError, match="dask arrays or dask DataFrames"):
         td.rolling_beta(p, bd, 20)
-    with pytest.raises(ValueError, match="count windows only"):
+    with pytest.raises(ValueError, match="needs the rows' times"):
         td.rolling_beta(pd_, bd, "30D")
     with pytest.raises(ValueError, match="length 999"):
         td.rolling_beta(pd_, bd[:999], 20)
@@ -299,8 +299,17 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_same_bits():
         computed = client.compute(list(got), sync=True)
         te = client.compute(td.tracking_error(da.from_array(p, chunks=(7000, 2)),
                                               da.from_array(b, 7000)), sync=True)  # fmt: skip
+        # time windows: blocks with tails of the blocks before them, times as a dask array
+        times = np.datetime64("2020-01-01") + np.cumsum(np.arange(40_000) % 7 * 600).astype(
+            "timedelta64[s]"
+        )
+        in_time = client.compute(
+            td.rolling_beta(da.from_array(p, chunks=(3000, 2)), da.from_array(b, 3000), "2D",
+                            times=da.from_array(times, 7000)), sync=True,
+        )  # fmt: skip
     for g, w in zip(computed, trackerr.rolling_stats(p, b, 63), strict=True):
         same(g, w)
+    same(in_time, trackerr.rolling_beta(p, b, "2D", times=times))
     np.testing.assert_allclose(te, trackerr.tracking_error(p, b), rtol=1e-14)
 
 

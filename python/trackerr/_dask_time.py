@@ -21,12 +21,13 @@ c - 1's block minus the span; the block finds h exactly among them).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable
 from typing import Any
 
 import dask.array as da
 import numpy as np
-from dask import compute
+from dask.base import compute
 from dask.delayed import delayed
 
 from . import _core, _inputs, _rolling
@@ -42,50 +43,43 @@ def _edge(time: int, span: int) -> int:
 # --- the rows' times -------------------------------------------------------------------
 
 
-def _ns(values: np.ndarray, name: str, first_row: int) -> np.ndarray:
-    """datetime64 values as int64 nanoseconds, NaT as the int64 minimum (found
-    and named later, with the other checks); a time beyond the nanosecond
-    range is a ValueError naming its row in the whole series."""
-    values = np.asarray(values)
+def _convert(values: Any, first_row: int) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """A piece of the rows' times (datetime64 values, or a pandas index or
+    Series of them: UTC for zone-aware times) as int64 nanoseconds, and its
+    facts: (first time, last time, first NaT row, first row outside the
+    nanosecond range and its value, first row going back), rows of the whole
+    series (-1: none). NaT and times out of range become the int64 minimum:
+    the facts refuse them before any block runs."""
+    if not isinstance(values, np.ndarray):
+        import pandas as pd
+
+        idx = pd.DatetimeIndex(values)
+        if idx.tz is not None:
+            idx = idx.tz_convert("UTC").tz_localize(None)
+        values = idx.to_numpy()
     nat = np.isnat(values)
     clean = np.where(nat, np.zeros(1, values.dtype), values) if nat.any() else values
-    try:
-        ns = _inputs.datetime_ns(clean, name)
-    except ValueError:
-        wrapped = clean.astype("datetime64[ns]").astype(clean.dtype) != clean
-        i = int(np.flatnonzero(wrapped)[0])
-        raise ValueError(
-            f"{name} holds a time outside the range of int64 nanoseconds (years 1677 to 2262): "
-            f"{clean[i]} at row {first_row + i}"
-        ) from None
-    out = np.array(ns, dtype=np.int64)
-    out[nat] = _LOW
-    return out
+    ns = clean.astype("datetime64[ns]")
+    unit = np.datetime_data(values.dtype)[0]
+    # a coarser unit round-trips exactly unless the conversion wrapped
+    wrapped = (
+        ns.astype(values.dtype) != clean
+        if unit not in ("ns", "ps", "fs", "as")
+        else np.zeros(len(values), bool)
+    )
+    out = np.array(ns.view(np.int64))
+    out[nat | wrapped] = _LOW
+    nat_rows, far_rows = np.flatnonzero(nat), np.flatnonzero(wrapped)
+    ok = out[~(nat | wrapped)]
+    back = np.flatnonzero(out[1:] < out[:-1]) if len(ok) == len(out) else np.empty(0, np.int64)
 
+    def row(found: np.ndarray) -> int:
+        return first_row + int(found[0]) if len(found) else -1
 
-def _index_ns(index: Any, name: str, first_row: int) -> np.ndarray:
-    """A pandas partition's DatetimeIndex (or datetime Series) as
-    nanoseconds (UTC for zone-aware times)."""
-    import pandas as pd
-
-    idx = pd.DatetimeIndex(index)
-    if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None)
-    return _ns(idx.to_numpy(), name, first_row)
-
-
-def _block_ns(block: np.ndarray, name: str, block_info: Any = None) -> np.ndarray:
-    return _ns(block, name, block_info[None]["array-location"][0][0])
-
-
-def _from_pieces(pieces: Sequence[Any], lengths: Sequence[int], name: str) -> Any:
-    """A dask int64 array of the nanoseconds of pandas partitions."""
-    starts = np.concatenate([[0], np.cumsum(lengths)])
-    arrays = [
-        da.from_delayed(delayed(_index_ns)(piece, name, int(s)), shape=(int(n),), dtype=np.int64)
-        for piece, n, s in zip(pieces, lengths, starts, strict=False)
-    ]
-    return da.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+    far = str(clean[far_rows[0]]) if len(far_rows) else ""
+    first, last = (int(out[0]), int(out[-1])) if len(out) else (0, 0)
+    facts = (first, last, row(nat_rows), row(far_rows), far, row(back + 1))
+    return out, facts
 
 
 def _is_datetime(dtype: Any) -> bool:
@@ -94,10 +88,12 @@ def _is_datetime(dtype: Any) -> bool:
     return bool(pd.api.types.is_datetime64_any_dtype(dtype))
 
 
-def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[Any, str]:
-    """The rows' times as a lazy int64 dask array chunked as `chunks`, and how
-    errors name them ('times' or 'the index'). `index` is the dask
-    DataFrame's index (None for dask arrays)."""
+def _pieces(
+    times: Any, index: Any, rows: int, chunks: tuple[int, ...]
+) -> tuple[list[Any], list[int], str]:
+    """The rows' times as delayed pieces (numpy datetime64 or pandas), their
+    lengths, and how errors name them ('times' or 'the index'). `index` is
+    the dask DataFrame's index (None for dask arrays)."""
     import dask.dataframe as dd
 
     if times is None:
@@ -106,56 +102,65 @@ def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[
                 "a time-span window needs the rows' times: pass times=, or a dask DataFrame "
                 "or Series with a DatetimeIndex"
             )
-        lengths = chunks  # the frame's partitions (its lengths were read already)
-        t = _from_pieces(index.to_delayed(), lengths, "the index")
-        return t.rechunk({0: chunks}), "the index"
+        # the frame's partitions (their lengths were read already)
+        return list(index.to_delayed()), list(chunks), "the index"
     if isinstance(times, (dd.Series, dd.Index)):
         if not _is_datetime(times.dtype):
             raise TypeError(f"times must hold datetime64 values, not {times.dtype}")
-        lengths = tuple(int(n) for n in times.map_partitions(len).compute())
+        lengths = [int(n) for n in times.map_partitions(len).compute()]
         if sum(lengths) != rows:
             raise ValueError(f"times has {sum(lengths)} rows; the data has {rows}")
-        return _from_pieces(times.to_delayed(), lengths, "times").rechunk({0: chunks}), "times"
+        return list(times.to_delayed()), lengths, "times"
     if isinstance(times, da.Array):
         if times.dtype.kind != "M":
             raise TypeError(f"times must hold datetime64 values, not {times.dtype}")
         if times.ndim != 1 or times.shape[0] != rows:
             raise ValueError(f"times has shape {times.shape}; the data has {rows} rows")
-        t = times.rechunk({0: chunks}).map_blocks(_block_ns, "times", dtype=np.int64)
-        return t, "times"
+        times = times.rechunk({0: chunks})
+        return list(times.to_delayed()), list(chunks), "times"
     # in memory: checked and converted as the in-memory functions do
     values = _rolling._time_values(times, _inputs.Inputs(np.empty(0), np.empty(0), None), rows)
-    return da.from_array(values, chunks=(chunks,)), "times"
+    stamped = da.from_array(values.view("datetime64[ns]"), chunks=(chunks,))
+    return list(stamped.to_delayed()), list(chunks), "times"
 
 
-def _block_facts(t: np.ndarray, block_info: Any = None) -> np.ndarray:
-    """[first time, last time, first NaT row, first row going back] of a
-    block (rows of the whole series; -1 for none)."""
-    s = block_info[None]["array-location"][0][0]
-    nat = np.flatnonzero(t == _LOW)
-    back = np.flatnonzero(t[1:] < t[:-1])
-    facts = [int(t[0]), int(t[-1]), s + int(nat[0]) if len(nat) else -1]
-    facts.append(s + int(back[0]) + 1 if len(back) else -1)
-    return np.array([facts], dtype=np.int64)
-
-
-def facts(t: Any, name: str) -> np.ndarray:
-    """The first and last time of every block (an nblocks x 2 array), after
-    the in-memory checks: no NaT, no time before the one above it."""
-    (table,) = compute(
-        t.map_blocks(
-            _block_facts, dtype=np.int64, chunks=((1,) * len(t.chunks[0]), (4,)), new_axis=1
+def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[Any, np.ndarray]:
+    """The rows' times as a lazy int64 dask array (nanoseconds) chunked as
+    `chunks`, and the first and last time of each of those chunks (an
+    nblocks x 2 array), after the in-memory checks (no NaT, no time outside
+    the nanosecond range, none before the one above it), which read the times
+    now and name rows of the whole series."""
+    pieces, lengths, name = _pieces(times, index, rows, chunks)
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+    converted = [delayed(_convert, nout=2)(x, int(s)) for x, s in zip(pieces, starts, strict=False)]
+    arrays = [
+        da.from_delayed(c[0], shape=(int(n),), dtype=np.int64)
+        for c, n in zip(converted, lengths, strict=True)
+    ]
+    t = (da.concatenate(arrays) if len(arrays) > 1 else arrays[0]).rechunk({0: chunks})
+    found = compute(*[c[1] for c in converted])
+    nats = [f[2] for f in found if f[2] >= 0]
+    if nats:
+        raise ValueError(f"{name} has a NaT at row {min(nats)}")
+    far = [(f[3], f[4]) for f in found if f[3] >= 0]
+    if far:
+        i, value = min(far)
+        raise ValueError(
+            f"{name} holds a time outside the range of int64 nanoseconds (years 1677 to 2262): "
+            f"{value} at row {i}"
         )
-    )
-    nats = table[:, 2][table[:, 2] >= 0]
-    if len(nats):
-        raise ValueError(f"{name} has a NaT at row {int(nats.min())}")
-    starts = np.cumsum((0,) + t.chunks[0][:-1])
-    across = np.flatnonzero(table[1:, 0] < table[:-1, 1])  # a block's first time before the last one's
-    backs = list(table[:, 3][table[:, 3] >= 0]) + [int(starts[j + 1]) for j in across]
+    backs = [f[5] for f in found if f[5] >= 0]
+    full = [j for j, n in enumerate(lengths) if n > 0]
+    backs += [int(starts[k]) for j, k in itertools.pairwise(full) if found[k][0] < found[j][1]]
     if backs:
-        raise ValueError(f"{name} go back at row {int(min(backs))}: sort the rows by time first")
-    return table[:, :2]
+        raise ValueError(f"{name} go back at row {min(backs)}: sort the rows by time first")
+    ends = np.array([f[:2] for f in found], dtype=np.int64)  # of the pieces
+    # of the chunks: the first time of the piece holding a chunk's first row,
+    # the last of the one holding its last (a lower and an upper bound)
+    bounds = np.cumsum((0, *chunks))
+    first_piece = np.searchsorted(starts, bounds[:-1], side="right") - 1
+    last_piece = np.searchsorted(starts, bounds[1:] - 1, side="right") - 1
+    return t, np.stack([ends[first_piece, 0], ends[last_piece, 1]], axis=1)
 
 
 # --- blocks with their history ----------------------------------------------------------
@@ -215,7 +220,7 @@ def blocks(
     (time along axis 0, any chunks), b (the benchmark, 1-D) and t (times),
     each block run with its history."""
     rows_of = p.chunks[0]
-    starts = np.cumsum((0,) + rows_of)
+    starts = np.cumsum((0, *rows_of))
     lasts = table[:, 1]
     p_d = p.to_delayed()
     if p.ndim == 1:
@@ -236,16 +241,16 @@ def blocks(
             k0 = int(later[0]) if len(later) else m
         hist = range(k0, j)
 
-        def tails(blocks_d: Any, hist: range = hist, keep: int = keep_row, bound: int = bound) -> list[Any]:
-            return [
-                delayed(_tail)(blocks_d[q], t_d[q], int(starts[q]), keep, bound) for q in hist
-            ]
+        def tails(
+            blocks_d: Any, hist: range = hist, keep: int = keep_row, bound: int = bound
+        ) -> list[Any]:
+            return [delayed(_tail)(blocks_d[q], t_d[q], int(starts[q]), keep, bound) for q in hist]
 
-        t_parts = tails(t_d) + [t_d[j]]
-        b_parts = tails(b_d) + [b_d[j]]
+        t_parts = [*tails(t_d), t_d[j]]
+        b_parts = [*tails(b_d), b_d[j]]
         row = []
         for i, cols in enumerate(col_chunks):
-            p_parts = tails(p_d[:, i]) + [p_d[j, i]]
+            p_parts = [*tails(p_d[:, i]), p_d[j, i]]
             task = delayed(_run_block)(
                 run, p_parts, b_parts, t_parts, checks, first=first, cut=cut, span=span
             )
@@ -333,8 +338,7 @@ def rolling(
     """The lazy (rows x [columns x] k) results of `kernel` (pair_run or
     risk_run, with `options`) over time windows of `span` nanoseconds."""
     rows = int(p.shape[0])
-    t, name = stamps(times, index, rows, p.chunks[0])
-    table = facts(t, name)
+    t, table = stamps(times, index, rows, p.chunks[0])
     segment = _core.time_segment_length(int(table[0, 0]), int(table[-1, 1]), rows, span)
     run = functools.partial(kernel, span=span, segment=segment, **options)
     return blocks(run, k, p, b, t, table, checks, span=span, segment=segment)
@@ -342,4 +346,3 @@ def rolling(
 
 def min_periods(value: Any) -> int:
     return _rolling._time_min_periods(value)
-

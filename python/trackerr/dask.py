@@ -21,6 +21,15 @@ the halo joins its neighbour); portfolios (axis 1) are independent. Each
 block runs the kernel on one thread (``threads=1``): Dask runs the blocks in
 parallel.
 
+Time-span windows (``window='30D'``, with ``times=`` or a dask DataFrame's
+DatetimeIndex) are exact the same way: the time kernels cut the series into
+segments of ``trackerr._core.time_segment_length`` rows (fixed by the first
+and last times, the row count and the span), and each block is given the
+rows back to the window before the cut preceding it, found from the times.
+The times are read when the function is called (their first and last value
+per block, and the in-memory checks: no NaT, none going back, rows named in
+the whole series).
+
 How to chunk: along time, blocks of 1e6 to 1e7 rows for a long series (the
 halo is then a fraction of a percent); a panel of a few thousand periods is
 best left whole along time and chunked across portfolios, about 50 to 200 MB
@@ -41,11 +50,10 @@ a NaN, 'propagate' makes every window (or result) containing one NaN, and
 'raise' raises ValueError naming the first row (of the whole series) holding
 NaN and how many do, when the result is computed.
 
-Limits: count windows only (a time span such as '30D' raises; use the
-in-memory functions on a time slice); one benchmark column for every
-portfolio; the full-sample metrics merged from Cumulative states refuse data
-beyond 1e-150 .. 1e150 in magnitude (the states square deviations; the
-in-memory kernels rescale by powers of two); rolling series with values
+Limits: one benchmark column for every portfolio; the full-sample metrics
+merged from Cumulative states refuse data beyond 1e-150 .. 1e150 in
+magnitude (the states square deviations; the in-memory kernels rescale by
+powers of two); rolling series with values
 outside about 1e-90 .. 1e90 are rescaled by the kernel per block rather than
 per series, so their last bits may differ from the in-memory result. A dask
 DataFrame's partition lengths are computed, and its index checked against the
