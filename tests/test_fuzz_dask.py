@@ -71,6 +71,45 @@ def test_dask_equals_in_memory_on_random_layouts():
             np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-300, equal_nan=True)
 
 
+def test_dask_time_windows_equal_in_memory_on_random_layouts():
+    # times with ties and gaps; spans from one tick to the whole series; now
+    # and then a series longer than a segment (2^16 rows) so blocks start
+    # inside later segments
+    for rng in budget():
+        long = rng.random() < 0.15
+        rows = int(rng.integers(65_537, 160_000)) if long else int(rng.integers(2, 5000))
+        cols = int(rng.integers(1, 3))
+        gaps = rng.choice([0, 1, 1, 2, 5, 60], size=rows)
+        if rows > 10 and rng.random() < 0.5:
+            gaps[rng.integers(rows)] = int(rng.integers(100, 100_000))
+        times = np.datetime64("2024-01-01T00:00") + np.cumsum(gaps).astype("timedelta64[m]")
+        level = float(rng.choice([0.0, 0.0, 2.0]))
+        b = rng.normal(0.0003, 0.01, rows)
+        p = b[:, None] + rng.normal(0, 0.003, (rows, cols)) + level
+        for _ in range(int(rng.integers(0, 4))):
+            p[rng.integers(rows), rng.integers(cols)] = rng.choice([np.nan, np.inf])
+        spread = int(np.sum(gaps)) + 1
+        span = np.timedelta64(
+            int(rng.integers(1, max(2, spread // int(rng.choice([1, 10, 1000]))))), "m"
+        )
+        options = {"times": times}
+        if rng.random() < 0.4:
+            options["min_periods"] = int(rng.integers(1, 6))
+        if rng.random() < 0.3:
+            options["nan_policy"] = "propagate"
+        pd_ = da.from_array(p, chunks=(chunking(rng, rows), 1 + int(rng.integers(0, cols))))
+        bd = da.from_array(b, chunks=chunking(rng, rows))
+        if rng.random() < 0.5:
+            options_d = {**options, "times": da.from_array(times, chunks=chunking(rng, rows))}
+        else:
+            options_d = options
+        name, two = ROLLING[int(rng.integers(len(ROLLING)))]
+        args, lazy = ((p, b), (pd_, bd)) if two else ((p,), (pd_,))
+        want = getattr(trackerr, name)(*args, span, **options)
+        got = getattr(td, name)(*lazy, span, **options_d).compute(scheduler="sync")
+        assert np.array_equal(got, want, equal_nan=True), (name, rows, span, pd_.chunks)
+
+
 def test_dask_refuses_what_the_in_memory_functions_refuse():
     p = np.random.default_rng(1).normal(0, 0.01, (200, 2))
     b = p[:, 0] * 0.5
