@@ -43,20 +43,31 @@ def _edge(time: int, span: int) -> int:
 # --- the rows' times -------------------------------------------------------------------
 
 
-def _convert(values: Any, first_row: int) -> tuple[np.ndarray, tuple[Any, ...]]:
-    """A piece of the rows' times (datetime64 values, or a pandas index or
-    Series of them: UTC for zone-aware times) as int64 nanoseconds, and its
-    facts: (first time, last time, first NaT row, first row outside the
-    nanosecond range and its value, first row going back), rows of the whole
-    series (-1: none). NaT and times out of range become the int64 minimum:
-    the facts refuse them before any block runs."""
-    if not isinstance(values, np.ndarray):
-        import pandas as pd
+def _naive(values: Any) -> np.ndarray:
+    """datetime64 values, or a pandas index or Series of them (in UTC when
+    zone-aware), as a numpy datetime64 array."""
+    if isinstance(values, np.ndarray):
+        return values
+    import pandas as pd
 
-        idx = pd.DatetimeIndex(values)
-        if idx.tz is not None:
-            idx = idx.tz_convert("UTC").tz_localize(None)
-        values = idx.to_numpy()
+    idx = pd.DatetimeIndex(values)
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    out: np.ndarray = idx.to_numpy()
+    return out
+
+
+def _ns(values: Any) -> np.ndarray:
+    """A piece of the rows' times as int64 nanoseconds (checked by _facts)."""
+    out: np.ndarray = _naive(values).astype("datetime64[ns]").view(np.int64)
+    return out
+
+
+def _facts(values: Any, first_row: int) -> tuple[Any, ...]:
+    """A piece of the rows' times: (first time, last time in nanoseconds,
+    first NaT row, first row outside the nanosecond range and its value,
+    first row going back), rows of the whole series (-1: none)."""
+    values = _naive(values)
     nat = np.isnat(values)
     clean = np.where(nat, np.zeros(1, values.dtype), values) if nat.any() else values
     ns = clean.astype("datetime64[ns]")
@@ -67,19 +78,17 @@ def _convert(values: Any, first_row: int) -> tuple[np.ndarray, tuple[Any, ...]]:
         if unit not in ("ns", "ps", "fs", "as")
         else np.zeros(len(values), bool)
     )
-    out = np.array(ns.view(np.int64))
-    out[nat | wrapped] = _LOW
+    out = ns.view(np.int64)
     nat_rows, far_rows = np.flatnonzero(nat), np.flatnonzero(wrapped)
-    ok = out[~(nat | wrapped)]
-    back = np.flatnonzero(out[1:] < out[:-1]) if len(ok) == len(out) else np.empty(0, np.int64)
+    fine = not len(nat_rows) and not len(far_rows)
+    back = np.flatnonzero(out[1:] < out[:-1]) if fine else np.empty(0, np.int64)
 
     def row(found: np.ndarray) -> int:
         return first_row + int(found[0]) if len(found) else -1
 
     far = str(clean[far_rows[0]]) if len(far_rows) else ""
-    first, last = (int(out[0]), int(out[-1])) if len(out) else (0, 0)
-    facts = (first, last, row(nat_rows), row(far_rows), far, row(back + 1))
-    return out, facts
+    first, last = (int(out[0]), int(out[-1])) if len(out) and fine else (0, 0)
+    return (first, last, row(nat_rows), row(far_rows), far, row(back + 1))
 
 
 def _is_datetime(dtype: Any) -> bool:
@@ -118,10 +127,16 @@ def _pieces(
             raise ValueError(f"times has shape {times.shape}; the data has {rows} rows")
         times = times.rechunk({0: chunks})
         return list(times.to_delayed()), list(chunks), "times"
-    # in memory: checked and converted as the in-memory functions do
-    values = _rolling._time_values(times, _inputs.Inputs(np.empty(0), np.empty(0), None), rows)
-    stamped = da.from_array(values.view("datetime64[ns]"), chunks=(chunks,))
-    return list(stamped.to_delayed()), list(chunks), "times"
+    raise AssertionError("in-memory times are read by stamps()")  # pragma: no cover
+
+
+def _is_lazy(times: Any) -> bool:
+    """None (the dask DataFrame's index), a dask array, Series or Index."""
+    if times is None or isinstance(times, da.Array):
+        return True
+    import dask.dataframe as dd
+
+    return isinstance(times, (dd.Series, dd.Index))
 
 
 def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[Any, np.ndarray]:
@@ -130,15 +145,21 @@ def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[
     nblocks x 2 array), after the in-memory checks (no NaT, no time outside
     the nanosecond range, none before the one above it), which read the times
     now and name rows of the whole series."""
+    if not _is_lazy(times):
+        # in memory: checked and converted as the in-memory functions do
+        no_data = _inputs.Inputs(np.empty(0), np.empty(0), None)
+        values = _rolling._time_values(times, no_data, rows)
+        bounds = np.cumsum((0, *chunks))
+        table = np.stack([values[bounds[:-1]], values[bounds[1:] - 1]], axis=1)
+        return da.from_array(values, chunks=(chunks,), name=False), table  # (no hashing)
     pieces, lengths, name = _pieces(times, index, rows, chunks)
     starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
-    converted = [delayed(_convert, nout=2)(x, int(s)) for x, s in zip(pieces, starts, strict=False)]
     arrays = [
-        da.from_delayed(c[0], shape=(int(n),), dtype=np.int64)
-        for c, n in zip(converted, lengths, strict=True)
+        da.from_delayed(delayed(_ns)(x), shape=(int(n),), dtype=np.int64)
+        for x, n in zip(pieces, lengths, strict=True)
     ]
     t = (da.concatenate(arrays) if len(arrays) > 1 else arrays[0]).rechunk({0: chunks})
-    found = compute(*[c[1] for c in converted])
+    found = compute(*[delayed(_facts)(x, int(s)) for x, s in zip(pieces, starts, strict=False)])
     nats = [f[2] for f in found if f[2] >= 0]
     if nats:
         raise ValueError(f"{name} has a NaT at row {min(nats)}")
@@ -174,7 +195,7 @@ def _tail(x: np.ndarray, t: np.ndarray, first_row: int, keep_row: int, bound: in
 
 
 def _run_block(
-    run: Callable[..., list[np.ndarray]],
+    run: Callable[..., np.ndarray],
     p_parts: list[np.ndarray],
     b_parts: list[np.ndarray],
     t_parts: list[np.ndarray],
@@ -199,13 +220,12 @@ def _run_block(
         lc = cut - g0  # the cut, counted from the parts' first row
         h = int(np.searchsorted(t[: lc - 1], _edge(int(t[lc - 1]), span), side="right"))
         origin = lc - h
-    outs = run(p[h:], b[h:], t[h:], origin)
-    keep = first - g0 - h
-    return np.stack([o[keep:] for o in outs], axis=-1)
+    out = run(p[h:], b[h:], t[h:], origin)
+    return out[first - g0 - h :]
 
 
 def blocks(
-    run: Callable[..., list[np.ndarray]],
+    run: Callable[..., np.ndarray],
     k: int,
     p: Any,
     b: Any,
@@ -279,11 +299,12 @@ def pair_run(
     geometric_alpha: bool,
     policy: str,
     threads: int,
-) -> list[np.ndarray]:
+) -> np.ndarray:
     p = np.ascontiguousarray(p, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64)
     t = np.ascontiguousarray(t)
-    outs = [np.empty(p.shape) for _ in names]
+    out = np.empty((*p.shape, len(names)))
+    outs = [out[..., i] for i in range(len(names))]
     _core.rolling_time(
         list(names), p, b, t, span, min_periods, ddof, periods, risk_free, geometric_alpha,
         outs, threads, segment=segment, origin=origin,
@@ -292,7 +313,7 @@ def pair_run(
         bad = _inputs.nan_mask(_inputs.Inputs(p, b, None))
         if bad is not None:
             _rolling._propagate_time(outs, bad, t, span)
-    return outs
+    return out
 
 
 def risk_run(
@@ -310,22 +331,22 @@ def risk_run(
     periods: float,
     policy: str,
     threads: int,
-) -> list[np.ndarray]:
+) -> np.ndarray:
     t = np.ascontiguousarray(t)
-    out = np.empty(p.shape, dtype=np.float64)
+    out = np.empty((*p.shape, 1), dtype=np.float64)
     _core.rolling_risk_time(
-        metric, p, b if two else None, t, span, min_periods, target, periods, out, threads,
+        metric, p, b if two else None, t, span, min_periods, target, periods, out[..., 0], threads,
         segment=segment, origin=origin,
     )  # fmt: skip
     if policy == "propagate":
         bad = _inputs.nan_mask(_inputs.Inputs(p, b, None), two)
         if bad is not None:
-            _rolling._propagate_time([out], bad, t, span)
-    return [out]
+            _rolling._propagate_time([out[..., 0]], bad, t, span)
+    return out
 
 
 def rolling(
-    kernel: Callable[..., list[np.ndarray]],
+    kernel: Callable[..., np.ndarray],
     k: int,
     p: Any,
     b: Any,
