@@ -316,66 +316,82 @@ def _time_blocks(p: Any, b: Any, chunk_rows: int | None, depth: int) -> tuple[An
     return p.rechunk({0: time_chunks}), b.rechunk({0: time_chunks})[:, None]
 
 
-def _with_history(p: Any, b: Any, depth: int) -> tuple[Any, Any]:
-    """The blocks of p and of its benchmark column b, each with the `depth`
-    rows before it (the first block has none); b 1-D again for a 1-D p."""
-    if len(p.chunks[0]) > 1:
-        halo = {0: (depth, 0), 1: 0}
-        p = da.overlap.overlap(p, depth=halo if p.ndim == 2 else {0: (depth, 0)}, boundary="none")
-        b = da.overlap.overlap(b, depth=halo, boundary="none")
-    return p, b if p.ndim == 2 else b[:, 0]
+def _with_halos(p: Any, b: Any, depth: int) -> tuple[Any, Any, Any, Any]:
+    """The blocks of p and of its benchmark column b, and for each the `depth`
+    rows before it (arrays of blocks of `depth` rows; every block but the
+    last holds `depth` rows or more, so a halo is a view of the block before
+    it, not a copy of the block). The first block's halo is a stand-in, its
+    own first row (dask drops empty blocks), which it does not read. b is
+    1-D again for a 1-D p. map_blocks pairs the blocks by position."""
+    starts = np.cumsum(p.chunks[0])[:-1]
+
+    def halos(x: Any) -> Any:
+        return da.concatenate([x[:1], *(x[s - depth : s] for s in starts)], axis=0)
+
+    if p.ndim == 1:
+        b = b[:, 0]
+    return p, b, halos(p), halos(b)
+
+
+def _run_rolling(
+    p: np.ndarray, b: np.ndarray, origin: int, out: np.ndarray, names: tuple[str, ...],
+    window: int, options: dict[str, Any],
+) -> None:  # fmt: skip
+    """The pair kernel on rows p, b (cuts at `origin` and every segment rows
+    on) into out (rows x [columns x] metrics)."""
+    outs = [out[..., i] for i in range(len(names))]
+    _core.rolling(
+        list(names), p, b, window, options["min_periods"], options["ddof"], options["periods"],
+        options["risk_free"], options["geometric_alpha"], outs, options["threads"],
+        segment=options["segment"], origin=origin,
+    )  # fmt: skip
+    if options["policy"] == "propagate":
+        _inputs.propagate(outs, _inputs.nan_mask(_inputs.Inputs(p, b, None)), window)
 
 
 def _rolling_block(
     p_block: np.ndarray,
     b_block: np.ndarray,
+    p_halo: np.ndarray,
+    b_halo: np.ndarray,
     *checks: np.ndarray,
     names: tuple[str, ...],
     window: int,
-    min_periods: int,
-    ddof: float,
-    periods: float,
-    risk_free: float,
-    geometric_alpha: bool,
-    segment: int,
-    depth: int,
-    policy: str,
-    threads: int,
     block_info: Any = None,
+    **options: Any,
 ) -> np.ndarray:
-    """One block, with `depth` rows of history before it unless it is the
-    first. The whole series is cut into segments of `segment` rows from row
-    0, and a segment's values depend only on its rows and the `window` rows
-    before it; so the kernel is told that the block's cuts fall at the start
-    of the segment holding the block's first row (which the history reaches,
-    `window` rows before it included) and every `segment` rows on, and the
-    rows before the block are dropped. Returns the metrics on a last axis."""
+    """One block, and the `depth` (= segment + window) rows before it (none for
+    the first). The whole series is cut into segments of `segment` rows from
+    row 0, and a segment's values depend only on its rows and the `window`
+    rows before it. So the block runs in place, told that its cuts fall at
+    the first of the whole series' cuts at least `window` rows into it (every
+    row from there on gets the in-memory value, and nothing is copied); its
+    rows before that cut run again from the start of the segment holding its
+    first row, with the rows of the halo that segment needs (a copy of at
+    most segment + 2 window rows). Returns the metrics on a last axis."""
     if checks:
         _raise_if_nan(*checks)
-    first = block_info[None]["array-location"][0][0]  # the block's first row in the series
-    history = depth if first > 0 else 0
-    origin = history - (first - first // segment * segment) if first > 0 else 0
+    first = block_info[0]["array-location"][0][0]  # the block's first row in the series
+    segment = options["segment"]
     b1 = b_block.reshape(len(b_block))
+    n = len(p_block)
     out = np.empty((*p_block.shape, len(names)), dtype=np.float64)
-    outs = [out[..., i] for i in range(len(names))]
-    _core.rolling(
-        list(names),
-        p_block,
-        b1,
-        window,
-        min_periods,
-        ddof,
-        periods,
-        risk_free,
-        geometric_alpha,
-        outs,
-        threads,
-        segment=segment,
-        origin=origin,
-    )
-    if policy == "propagate":
-        _inputs.propagate(outs, _inputs.nan_mask(_inputs.Inputs(p_block, b1, None)), window)
-    return out[history:]
+    if first == 0:
+        _run_rolling(p_block, b1, 0, out, names, window, options)
+        return out
+    # the first cut at least `window` rows into the block, in the block's rows
+    inside = -(-(first + window) // segment) * segment - first
+    if inside < n:
+        _run_rolling(p_block, b1, inside, out, names, window, options)
+    head = min(inside, n)
+    start = first - first % segment - window  # the first row the head's segment needs
+    take = len(p_halo) - (first - start)
+    p_head = np.concatenate([p_halo[take:], p_block[:head]])
+    b_head = np.concatenate([b_halo.reshape(len(b_halo))[take:], b1[:head]])
+    head_out = np.empty((*p_head.shape, len(names)), dtype=np.float64)
+    _run_rolling(p_head, b_head, window, head_out, names, window, options)
+    out[:head] = head_out[first - start :]
+    return out
 
 
 def _rolling(
@@ -425,14 +441,13 @@ def _rolling(
         "risk_free": risk_free,
         "geometric_alpha": geometric_alpha,
         "segment": segment,
-        "depth": depth,
         "policy": policy,
         "threads": n_threads,
     }
     k = len(names)
     stacked = da.map_blocks(
         _rolling_block,
-        *_with_history(p, b, depth),
+        *_with_halos(p, b, depth),
         *checks,
         dtype=np.float64,
         chunks=(*p.chunks, (k,)),
@@ -999,43 +1014,64 @@ for _f, _what in (
 # The risk kernels slide two stacks over the rows (see risk.hpp): the window's
 # suffix sums are rebuilt from its rows whenever the front stack runs out,
 # which for a window of w rows happens at the rows 0, w, 2w, ... of the run.
-# After such a rebuild a run depends only on the window's rows. So a block
-# starting at row c is run from row c - (c mod w) - w, a multiple of w at
-# least w rows back: its rebuilds fall where the whole series' do, the first
-# of them (at a row the whole series also rebuilds at) before row c, and
-# every kept value is the in-memory one, bit for bit.
+# After such a rebuild a run depends only on the window's rows. So a run
+# started at a multiple of w rebuilds where the whole series does, and from w
+# rows on every value is the in-memory one, bit for bit: a block runs in
+# place from its first row on a multiple of w, and its rows before that one's
+# exact values run again from the multiple of w at least w before its start.
+
+
+def _run_risk(
+    p: np.ndarray, b: np.ndarray, out: np.ndarray, window: int, options: dict[str, Any]
+) -> None:
+    """The risk kernel on rows p (and b) into out, from a rebuild at row 0."""
+    two = options["two"]
+    _core.rolling_risk(
+        options["metric"], p, b if two else None, window, options["min_periods"],
+        options["target"], options["periods"], out, options["threads"],
+    )  # fmt: skip
+    if options["policy"] == "propagate":
+        bad = _inputs.nan_mask(_inputs.Inputs(p, b, None), two)
+        _inputs.propagate([out], bad, window)
 
 
 def _risk_block(
     p_block: np.ndarray,
     b_block: np.ndarray,
+    p_halo: np.ndarray,
+    b_halo: np.ndarray,
     *checks: np.ndarray,
-    metric: str,
-    two: bool,
     window: int,
-    min_periods: int,
-    target: float,
-    periods: float,
-    depth: int,
-    policy: str,
-    threads: int,
     block_info: Any = None,
+    **options: Any,
 ) -> np.ndarray:
+    """One block, and the 2 window rows before it (none for the first). The
+    block runs in place from its first row on a multiple of the window (the
+    whole series' rebuilds fall there), which gives the in-memory values a
+    window later; the rows before those run again from the multiple of the
+    window at least a window before the block's first row, with the rows of
+    the halo that needs (a copy of at most 3 windows of rows)."""
     if checks:
         _raise_if_nan(*checks)
-    first = block_info[None]["array-location"][0][0]
-    history = first % window + window if first > 0 else 0  # rows run before the block
-    skip = depth - history if first > 0 else 0  # halo rows not needed
-    r = p_block[skip:]
-    b = b_block.reshape(len(b_block))[skip:]
-    out = np.empty(r.shape, dtype=np.float64)
-    _core.rolling_risk(
-        metric, r, b if two else None, window, min_periods, target, periods, out, threads
-    )
-    if policy == "propagate":
-        bad = _inputs.nan_mask(_inputs.Inputs(r, b, None), two)
-        _inputs.propagate([out], bad, window)
-    return out[history:]
+    first = block_info[0]["array-location"][0][0]
+    b1 = b_block.reshape(len(b_block))
+    n = len(p_block)
+    out = np.empty(p_block.shape, dtype=np.float64)
+    if first == 0:
+        _run_risk(p_block, b1, out, window, options)
+        return out
+    on = -first % window  # the block's first row on a multiple of the window
+    head = min(on + window, n)  # rows before the in-place run's exact ones
+    if head < n:
+        _run_risk(p_block[on:], b1[on:], out[on:], window, options)
+    start = first - first % window - window  # a multiple, at least a window back
+    take = len(p_halo) - (first - start)
+    p_head = np.concatenate([p_halo[take:], p_block[:head]])
+    b_head = np.concatenate([b_halo.reshape(len(b_halo))[take:], b1[:head]])
+    head_out = np.empty(p_head.shape, dtype=np.float64)
+    _run_risk(p_head, b_head, head_out, window, options)
+    out[:head] = head_out[first - start :]
+    return out
 
 
 def _rolling_risk(
@@ -1075,7 +1111,7 @@ def _rolling_risk(
     checks = list(_first_nan(p, b[:, 0])) if policy == "raise" else []
     values = da.map_blocks(
         _risk_block,
-        *_with_history(p, b, depth),
+        *_with_halos(p, b, depth),
         *checks,
         dtype=np.float64,
         chunks=p.chunks,
@@ -1085,7 +1121,6 @@ def _rolling_risk(
         min_periods=mp,
         target=target,
         periods=periods,
-        depth=depth,
         policy=policy,
         threads=n_threads,
     )
