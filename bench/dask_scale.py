@@ -31,6 +31,13 @@ process's peak (getrusage) for the in-memory route.
     python bench/dask_scale.py                        # ~15 min on a 2-core VM
     TRACKERR_BENCH_QUICK=1 python bench/dask_scale.py # 5,000 portfolios, 2e6 points
     TRACKERR_BENCH_DIR=/big/disk python bench/dask_scale.py   # where the series goes
+    TRACKERR_BENCH_JOBS=series python bench/dask_scale.py     # one job only
+
+The series job also runs both Dask routes on this process's threaded
+scheduler (2 threads, no worker processes): the gap between those and the
+LocalCluster figures is what moving the pieces between workers costs (the
+pieces of p and of b are separate files, so a block's two inputs are often
+read by different workers).
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ POINTS = 2_000_000 if QUICK else 200_000_000
 PIECE = 1_000_000 if QUICK else 10_000_000
 ROUNDS = 1 if QUICK else 3
 SEED = 20241130
+JOBS = os.environ.get("TRACKERR_BENCH_JOBS", "panel,series").split(",")
 
 
 def peak_rss_mb() -> float:
@@ -185,6 +193,14 @@ def cluster_run(workers: int, job: str, route, pieces, rounds: int):
     return times, peaks
 
 
+def threaded_run(route, pieces) -> float:
+    """One run of a route on this process's threaded scheduler (2 threads)."""
+    p, b = series_arrays(pieces)
+    start = time.perf_counter()
+    dask.compute(*summary(*route(p, b)), scheduler="threads", num_workers=2)
+    return time.perf_counter() - start
+
+
 def in_memory_run(job: str, pieces, threads):
     """The panel is made before the clock starts (as the cluster's is held in
     its workers); the series is read from its pieces inside the clock, as the
@@ -216,6 +232,8 @@ def main() -> None:
         took = time.perf_counter() - start
         print(f"series written: {POINTS:.0e} points x 2 in {folder} ({took:.0f} s)")
         for job, size in (("panel", f"{ROWS} x {COLS:,}"), ("series", f"{POINTS:.0e} points")):
+            if job not in JOBS:
+                continue
             print(f"\n{job} ({size}), rolling TE + beta, window {WINDOW}; medians of {ROUNDS}")
             results = {}
             # interleaved: each round of every route before the next round
@@ -229,13 +247,20 @@ def main() -> None:
                     results.setdefault(name, ([], []))
                     results[name][0].extend(times)
                     results[name][1].append(max(peaks))
+                if job == "series":
+                    for name, route in (
+                        ("trackerr.dask, threaded scheduler", ours),
+                        ("map_overlap + numbagg, threaded scheduler", generic),
+                    ):
+                        results.setdefault(name, ([], [peak_rss_mb()]))
+                        results[name][0].append(threaded_run(route, pieces))
             for threads, label in ((1, "one thread"), (None, "default threads")):
                 times = in_memory_run(job, pieces, threads)
                 results[f"trackerr in memory, {label}"] = (times, [peak_rss_mb()])
             base = statistics.median(results["trackerr.dask, 2 workers"][0])
             for name, (times, peaks) in results.items():
                 t = statistics.median(times)
-                whose = "(this process)" if "memory" in name else "(a worker)"
+                whose = "(a worker)" if "worker" in name else "(this process)"
                 print(
                     f"  {name:42s} {t:8.2f} s  {t / base:5.2f}x trackerr.dask's time  "
                     f"peak {max(peaks):8.0f} MB {whose}"
