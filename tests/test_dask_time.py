@@ -167,3 +167,26 @@ def test_the_times_are_checked_when_called_and_name_rows_of_the_whole_series():
     far[15_000:] = np.datetime64("2300-01-01")
     with pytest.raises(ValueError, match=r"outside the range .* at row 15000"):
         td.rolling_beta(pd_, bd, "1D", times=da.from_array(far, chunks=3000))
+
+
+def test_a_dask_dataframe_with_an_empty_partition():
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    times, p, b = ticks(6000, seed=7, cols=2)
+    frame = pd.DataFrame(p, index=pd.DatetimeIndex(times), columns=["A", "B"])
+    bench = pd.Series(b, index=frame.index, name="X")
+
+    def keep(d):  # drops the second partition's rows
+        return d[(d.index < frame.index[1400]) | (d.index > frame.index[3100])]
+
+    dframe = dd.from_pandas(frame, npartitions=4).map_partitions(keep)
+    dbench = dd.from_pandas(bench, npartitions=4).map_partitions(keep)
+    assert 0 in [len(x) for x in dframe.partitions]
+    for window in ("3h", 40):
+        got = td.rolling_tracking_error(dframe, dbench, window).compute()
+        same(
+            got.to_numpy(),
+            trackerr.rolling_tracking_error(keep(frame), keep(bench), window).to_numpy(),
+        )
+        got = td.rolling_max_drawdown(dframe, window).compute()
+        same(got.to_numpy(), trackerr.rolling_max_drawdown(keep(frame), window).to_numpy())
