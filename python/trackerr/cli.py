@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"trackerr {__version__}")
     sub = top.add_subparsers(
-        dest="command", metavar="{report,replicate,demo}", parser_class=_Parser
+        dest="command", metavar="{report,replicate,watch,demo}", parser_class=_Parser
     )
 
     rep = sub.add_parser(
@@ -92,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     from ._cli_replicate import _replicate_parser  # it imports this module's helpers
 
     _replicate_parser(sub)
+
+    from ._cli_watch import _watch_parser
+
+    _watch_parser(sub)
 
     demo = sub.add_parser(
         "demo",
@@ -823,6 +827,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._cli_replicate import _replicate
 
             return _replicate(args)
+        if args.command == "watch":
+            from ._cli_watch import _watch
+
+            return _watch(args)
         if args.command == "demo":
             return _demo(args)
         parser.print_help()

@@ -1,0 +1,239 @@
+"""``trackerr watch``: the command-line service around :class:`trackerr.watch.Watcher`.
+
+    trackerr watch [FILE] --benchmark ETH [--portfolio STETH ...] --limit 5% --window 30
+        [--state watch.state] [--events events.jsonl] [--strict]
+
+Reads lines (JSON or CSV, see trackerr.watch) from FILE or stdin, writes
+breach and recovery events as JSON lines on stdout (and appends them to
+--events), reports bad lines on stderr with their number, and with --state
+checkpoints everything every --checkpoint-every lines, at the end of the
+input and on SIGTERM or SIGINT: written to a temporary file, flushed to disk
+and renamed over the old one, so a crash leaves the last whole checkpoint. A
+restart with the same arguments restores it and goes on from the line after
+the last one it holds: a FILE is reopened at that byte, stdin has the lines
+it already holds skipped (replay the same input). The --events file is cut
+back to its length at the checkpoint, so across crashes it holds every event
+exactly once; stdout may repeat the events since the last checkpoint (each
+has a sequence number, "seq", to drop repeats by).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from typing import IO, Any
+
+from ._reader import _Fail
+from .watch import BadLine, WatchConfig, Watcher
+
+
+class _Stop(Exception):
+    """SIGTERM or SIGINT while waiting for input."""
+
+
+def _watch_parser(sub: Any) -> None:
+    from .cli import _fraction, _int_from
+
+    w = sub.add_parser(
+        "watch",
+        help="watch live prices: tracking-error breach alerts as JSON lines, restartable",
+        description=(
+            "Reads price (or return) ticks as JSON lines or CSV rows from FILE or stdin, keeps "
+            "each portfolio's tracking error against the benchmark over a window, and writes "
+            "breach and recovery events as JSON lines. Prices become returns at each benchmark "
+            "tick (every portfolio's last price as of it), or at the ends of --every intervals."
+        ),
+    )
+    w.add_argument("file", metavar="FILE", nargs="?", help="the input (default: stdin)")
+    w.add_argument("--benchmark", required=True, metavar="ASSET", help="the benchmark asset")
+    w.add_argument(
+        "--portfolio",
+        action="append",
+        metavar="ASSET",
+        help="a portfolio (repeat for several; default: every other field of the first line, "
+        "for input with one field per asset)",
+    )
+    w.add_argument(
+        "--limit", type=_fraction, required=True, metavar="X",
+        help="tracking-error limit (annualized with --periods-per-year), as 0.03 or 3%%",
+    )  # fmt: skip
+    w.add_argument(
+        "--clear-below", type=_fraction, metavar="X",
+        help="a breach ends when the tracking error falls below X (default: --limit)",
+    )  # fmt: skip
+    w.add_argument(
+        "--window", metavar="N|SPAN",
+        help="returns per window (a count), or a span of time such as 30D or 12h "
+        "(default: every return since the start)",
+    )  # fmt: skip
+    w.add_argument(
+        "--halflife", type=float, metavar="H", help="exponential weights of this half-life"
+    )
+    w.add_argument(
+        "--periods-per-year", metavar="NAME|N",
+        help="annualize: daily, crypto-daily, crypto-hourly, ... or a number",
+    )  # fmt: skip
+    w.add_argument("--min-periods", type=_int_from(1), metavar="N")
+    w.add_argument("--returns", action="store_true", help="the values are returns, not prices")
+    w.add_argument(
+        "--every", metavar="SPAN", help="sample prices at the ends of intervals (e.g. 1h)"
+    )
+    w.add_argument(
+        "--time-unit", choices=("s", "ms", "us", "ns"),
+        help="the unit of numeric times (epoch); ISO 8601 times need none",
+    )  # fmt: skip
+    w.add_argument("--state", metavar="FILE", help="checkpoint file: restored if it exists")
+    w.add_argument(
+        "--checkpoint-every", type=_int_from(1), default=10_000, metavar="N",
+        help="lines between checkpoints (default 10000)",
+    )  # fmt: skip
+    w.add_argument("--events", metavar="FILE", help="also append the events to this file")
+    w.add_argument("--strict", action="store_true", help="a bad line is fatal (exit 2)")
+
+
+def _config(args: argparse.Namespace) -> WatchConfig:
+    from .cli import _periods
+
+    text: str | None = args.window
+    window: int | str | None = int(text) if text is not None and text.isdigit() else text
+    try:
+        return WatchConfig(
+            benchmark=args.benchmark,
+            portfolios=tuple(args.portfolio) if args.portfolio else None,
+            limit=args.limit,
+            clear_below=args.clear_below,
+            window=window,
+            halflife=args.halflife,
+            periods_per_year=_periods(args.periods_per_year),
+            min_periods=args.min_periods,
+            returns=args.returns,
+            every=args.every,
+            time_unit=args.time_unit,
+        ).checked()
+    except ValueError as exc:
+        raise _Fail(str(exc)) from None
+
+
+def _save(path: str, data: bytes) -> None:
+    """Write, flush to disk, rename over the old file, and flush the folder."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    config = _config(args)
+    try:
+        watcher = Watcher(config)  # (the Monitor's options are checked here)
+    except (ValueError, TypeError) as exc:
+        raise _Fail(str(exc)) from None
+    if args.state and os.path.exists(args.state):
+        with open(args.state, "rb") as f:
+            data = f.read()
+        try:
+            watcher = Watcher.from_bytes(data, config)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _Fail(f"--state {args.state}: {exc}") from None
+    events_out: IO[str] | None = None
+    if args.events:
+        events_out = open(args.events, "a+", encoding="utf-8")  # closed below
+        saved = watcher.extra.get("events_bytes")
+        if saved is not None:
+            events_out.truncate(int(saved))  # what came after the checkpoint comes again
+        events_out.seek(0, os.SEEK_END)
+    source: IO[bytes]
+    if args.file:
+        try:
+            source = open(args.file, "rb")  # closed below
+        except OSError as exc:
+            raise _Fail(f"cannot read {args.file}: {exc.strerror}") from None
+        size = os.fstat(source.fileno()).st_size
+        if watcher.offset > size:
+            raise _Fail(
+                f"--state {args.state} has read {watcher.offset} bytes of {args.file}, "
+                f"which holds {size}: not the file it was reading"
+            )
+        source.seek(watcher.offset)
+    else:
+        source = sys.stdin.buffer
+        for _ in range(watcher.lines):  # the lines the checkpoint holds already
+            if not source.readline():
+                raise _Fail(f"--state {args.state} holds {watcher.lines} lines; stdin has fewer")
+
+    flags = {"stop": False, "reading": False}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        flags["stop"] = True
+        if flags["reading"]:
+            raise _Stop
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def emit(events: list[dict[str, Any]]) -> None:
+        for e in events:
+            text = json.dumps(e) + "\n"
+            sys.stdout.write(text)
+            if events_out is not None:
+                events_out.write(text)
+        if events:
+            sys.stdout.flush()
+
+    def checkpoint() -> None:
+        if not args.state:
+            return
+        extra: dict[str, Any] = {}
+        if events_out is not None:
+            events_out.flush()
+            os.fsync(events_out.fileno())
+            extra["events_bytes"] = events_out.tell()
+        _save(args.state, watcher.to_bytes(extra))
+
+    ended = False
+    try:
+        while True:
+            flags["reading"] = True
+            try:
+                if flags["stop"]:
+                    break
+                line = source.readline()
+            except _Stop:
+                break
+            finally:
+                flags["reading"] = False
+            if not line:
+                ended = True
+                break
+            try:
+                emit(watcher.feed(line))
+            except BadLine as exc:
+                if args.strict:
+                    raise _Fail(f"line {watcher.lines}: {exc}") from None
+                print(f"trackerr watch: line {watcher.lines}: {exc} (skipped)", file=sys.stderr)
+            if watcher.lines % args.checkpoint_every == 0:
+                checkpoint()
+            if flags["stop"]:
+                break
+        if ended:
+            emit(watcher.finish())
+        checkpoint()
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if events_out is not None:
+            events_out.close()
+        if source is not sys.stdin.buffer:
+            source.close()
+    if watcher.bad:
+        print(f"trackerr watch: {watcher.bad} bad line(s) skipped", file=sys.stderr)
+    return 0

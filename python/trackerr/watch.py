@@ -1,0 +1,474 @@
+"""Live tracking-error monitoring of a stream of ticks: ``trackerr watch``, and
+:class:`Watcher`, the same thing for a service to embed.
+
+Ticks arrive as lines, JSON or CSV, in one of two shapes:
+
+* one price per line: ``{"time": "2024-05-01T12:00:00Z", "asset": "STETH",
+  "price": 3001.5}`` (CSV: a header ``time,asset,price``);
+* one line per timestamp, a field per asset: ``{"time": ..., "ETH": 3003.1,
+  "STETH": 3001.5}`` (CSV: a header ``time,ETH,STETH``).
+
+How prices become returns (assets tick at different moments): at each
+benchmark tick, every portfolio's return is its last price as of that tick
+over its last price as of the benchmark tick before, minus 1; the benchmark's
+is its own price ratio. "As of" includes every tick with the same time,
+whatever their order in the stream: a benchmark tick is closed when a later
+time arrives (or at the end of the input). With ``every`` (a span of time),
+the samples are the ends of intervals of that length (aligned on the epoch,
+UTC) that saw ticks instead, and a gap of several intervals gives one return
+across it. A portfolio without a price on either side gives no observation
+for that return (it is skipped, as NaN is by the stream states). With
+``returns=True`` the values are periodic returns, paired by identical
+timestamps.
+
+The returns feed a :class:`trackerr.Monitor` of all portfolios (its window,
+half-life or cumulative state, its limit and hysteresis), whose breach and
+recovery events come out as dicts (JSON lines on the command line):
+``{"seq": 1, "event": "breach", "portfolio": "STETH", "time":
+"2022-06-13T00:00:00Z", "tracking_error": 0.123, "limit": 0.1}``.
+
+Times: ISO 8601 text (a date, or a date and time to the nanosecond, with
+``Z`` or an offset; without one, UTC), or numbers in the unit given as
+``time_unit`` ('s', 'ms', 'us', 'ns': a number alone could be any of them,
+so one is never guessed). Times must not go back.
+
+Bad lines (malformed JSON or CSV, an unknown asset, a price that is not a
+positive finite number, a missing or unreadable time, time going back) raise
+:class:`BadLine` from :meth:`Watcher.feed` naming the reason; the state is
+untouched by them. ``trackerr watch`` counts them, reports each on stderr
+with its line number and goes on (``--strict``: the first one is fatal).
+
+Checkpoints: :meth:`Watcher.to_bytes` / :meth:`Watcher.from_bytes` hold the
+whole state (the stream state's validated record, the last prices, the
+pending sample, the counters), the configuration it was built with, and
+how much input it has consumed; the record ends with a CRC-32, so a
+truncated, corrupted or foreign file is refused (ValueError), never
+half-loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+import zlib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _rolling
+from ._monitor import Monitor
+
+__all__ = ["BadLine", "WatchConfig", "Watcher"]
+
+_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_ISO = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?"
+    r"(Z|[+-]\d{2}:\d{2})?"
+)
+_MAGIC = b"TRACKERR-WATCH\x01"
+
+
+_NAME_THEM = "name the portfolios (portfolios=, --portfolio) for a stream of one price a line"
+
+
+class BadLine(ValueError):
+    """A line of input that cannot be used (the reason is the message)."""
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """What a :class:`Watcher` watches.
+
+    benchmark : the benchmark asset's name.
+    portfolios : the portfolios' names, in order (None: every other asset of
+        the first line, for a stream with one field per asset).
+    limit, clear_below, window, halflife, periods_per_year, min_periods :
+        as for :class:`trackerr.Monitor` (window: a count of returns, or a
+        span of time such as '30D').
+    returns : the values are returns, not prices.
+    every : sample prices at the ends of intervals of this span (e.g. '1h').
+    time_unit : the unit of numeric times ('s', 'ms', 'us', 'ns').
+    """
+
+    benchmark: str
+    portfolios: tuple[str, ...] | None = None
+    limit: float = 0.0
+    clear_below: float | None = None
+    window: int | str | None = None
+    halflife: float | None = None
+    periods_per_year: float | str | None = None
+    min_periods: int | None = None
+    returns: bool = False
+    every: str | None = None
+    time_unit: str | None = None
+
+    def checked(self) -> WatchConfig:
+        if not isinstance(self.benchmark, str) or not self.benchmark:
+            raise ValueError(f"benchmark (={self.benchmark!r}) must be an asset name")
+        if self.portfolios is not None:
+            names = tuple(self.portfolios)
+            if not names or not all(isinstance(n, str) and n for n in names):
+                raise ValueError(f"portfolios (={self.portfolios!r}) must be asset names")
+            if len(set(names)) != len(names) or self.benchmark in names:
+                raise ValueError(f"portfolios (={names!r}) must be distinct and not the benchmark")
+        if self.time_unit is not None and self.time_unit not in _UNITS:
+            raise ValueError(f"time_unit (={self.time_unit!r}) must be one of {list(_UNITS)}")
+        if self.every is not None:
+            if self.returns:
+                raise ValueError("every samples prices; with returns, ticks pair by time")
+            if _rolling._time_span(self.every) is None:
+                raise ValueError(f"every (={self.every!r}) must be a span of time such as '1h'")
+        return self
+
+
+def _time_ns(value: Any, unit: str | None) -> int:
+    """A tick's time as int64 nanoseconds (UTC)."""
+    if isinstance(value, str):
+        m = _ISO.fullmatch(value)
+        if m is None:
+            raise BadLine(f"time {value!r} is not an ISO 8601 date or time")
+        day, clock, zone = m.groups()
+        try:
+            ns = int(np.datetime64(day + ("T" + clock if clock else ""), "ns").astype(np.int64))
+        except ValueError:
+            raise BadLine(f"time {value!r} is not a valid date or time") from None
+        if zone and zone != "Z":
+            sign = 1 if zone[0] == "+" else -1
+            ns -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60) * 1_000_000_000
+        return ns
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadLine(f"time {value!r} is neither ISO 8601 text nor a number")
+    if unit is None:
+        raise BadLine(
+            f"time {value!r} is a number: say its unit (time_unit 's', 'ms', 'us' or 'ns'; "
+            "on the command line --time-unit)"
+        )
+    if not math.isfinite(value):
+        raise BadLine(f"time {value!r} is not finite")
+    ns = value * _UNITS[unit] if isinstance(value, int) else round(value * _UNITS[unit])
+    if not -(2**63) < ns < 2**63:
+        raise BadLine(f"time {value!r} {unit} is outside the int64 nanosecond range")
+    return int(ns)
+
+
+def _iso(ns: int) -> str:
+    """Nanoseconds as ISO 8601 UTC text, no finer than needed."""
+    t = np.datetime64(ns, "ns")
+    for unit, step in (("D", 86_400_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000),
+                       ("us", 1_000)):  # fmt: skip
+        if ns % step == 0:
+            text = str(np.datetime_as_string(t, unit=unit))  # type: ignore[call-overload]
+            return text + ("" if unit == "D" else "Z")
+    return str(np.datetime_as_string(t, unit="ns")) + "Z"
+
+
+def _value(name: str, value: Any, returns: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadLine(f"{name}'s value {value!r} is not a number")
+    x = float(value)
+    if not math.isfinite(x):
+        raise BadLine(f"{name}'s value {value!r} is not finite")
+    if not returns and x <= 0.0:
+        raise BadLine(f"{name}'s price {value!r} is not positive")
+    return x
+
+
+def _csv_number(text: str) -> float | None:
+    """A CSV cell: a plain decimal number (no thousands separators, no comma
+    decimals: those read two ways), or None for an empty cell."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        raise BadLine(f"{text!r} is not a plain decimal number")
+    return float(text)
+
+
+class Watcher:
+    """The state of ``trackerr watch``: feed it lines (or ticks), read its
+    events. See the module's documentation for the rules."""
+
+    def __init__(self, config: WatchConfig) -> None:
+        self.config = config.checked()
+        self.portfolios: tuple[str, ...] | None = config.portfolios
+        self.monitor: Monitor | None = None
+        self.csv_header: list[str] | None = None
+        self.time = -(2**63)  # the latest tick's time
+        self.pending = False  # a sample at self.time waits for a later time
+        self.last: dict[str, float] = {}  # the last price (or return) per asset
+        self.anchor: dict[str, float] = {}  # prices as of the previous sample
+        self.lines = 0  # lines consumed (good and bad)
+        self.offset = 0  # bytes consumed
+        self.bad = 0
+        self.samples = 0  # returns fed to the monitor
+        self.seq = 0  # events emitted
+        self._span = None if config.every is None else _rolling._time_span(config.every)
+        self._index: dict[str, int] = {}
+        self.extra: dict[str, Any] = {}  # what from_bytes read beside the state
+        if self.portfolios is not None:
+            self._start(self.portfolios)
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def _start(self, portfolios: tuple[str, ...]) -> None:
+        c = self.config
+        self.portfolios = portfolios
+        self._index = {name: j for j, name in enumerate(portfolios)}
+        self.monitor = Monitor(
+            c.limit, window=c.window, halflife=c.halflife, periods_per_year=c.periods_per_year,
+            clear_below=c.clear_below, min_periods=c.min_periods, n_portfolios=len(portfolios),
+        )  # fmt: skip
+
+    def _names_from(self, fields: Iterable[str]) -> None:
+        """Portfolios from the first line's fields when none were named."""
+        if self.portfolios is None:
+            names = tuple(f for f in fields if f not in ("time", self.config.benchmark))
+            if not names:
+                raise BadLine("the first line names no portfolio besides the benchmark")
+            self._start(names)
+
+    # --- input ---------------------------------------------------------------------------
+
+    def feed(self, line: str | bytes) -> list[dict[str, Any]]:
+        """One line of input (JSON or CSV; a blank line is skipped). Returns
+        the events it caused. Raises BadLine, the state untouched."""
+        self.lines += 1
+        self.offset += len(line) if isinstance(line, bytes) else len(line.encode())
+        text = line.decode() if isinstance(line, bytes) else line
+        text = text.strip()
+        if not text:
+            return []
+        try:
+            if text[0] == "{":
+                return self._json(text)
+            return self._csv(text)
+        except BadLine:
+            self.bad += 1
+            raise
+
+    def _json(self, text: str) -> list[dict[str, Any]]:
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise BadLine(f"malformed JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise BadLine("a line must be a JSON object")
+        if "time" not in obj:
+            raise BadLine("the line has no 'time'")
+        t = _time_ns(obj["time"], self.config.time_unit)
+        if "asset" in obj:
+            name = obj["asset"]
+            key = "return" if self.config.returns else "price"
+            if not isinstance(name, str) or key not in obj or len(obj) != 3:
+                raise BadLine(f"a one-asset line holds 'time', 'asset' and '{key}' only")
+            if self.portfolios is None:
+                raise BadLine(_NAME_THEM)
+            return self._ticks(t, {name: obj[key]})
+        self._names_from(obj)
+        return self._ticks(t, {k: v for k, v in obj.items() if k != "time"})
+
+    def _csv(self, text: str) -> list[dict[str, Any]]:
+        cells = [c.strip() for c in text.split(",")]
+        if self.csv_header is None:
+            if cells[0] != "time" or len(cells) < 2 or len(set(cells)) != len(cells):
+                raise BadLine("a CSV stream starts with a header: time,asset,price or time,A,B,...")
+            self.csv_header = cells
+            if cells[1:] != ["asset", "return" if self.config.returns else "price"]:
+                self._names_from(cells[1:])
+            return []
+        if len(cells) != len(self.csv_header):
+            raise BadLine(f"{len(cells)} fields where the header has {len(self.csv_header)}")
+        stamp: Any = cells[0]
+        if re.fullmatch(r"[+-]?\d+", stamp):
+            stamp = int(stamp)
+        elif re.fullmatch(r"[+-]?\d*\.\d+", stamp):
+            stamp = float(stamp)
+        t = _time_ns(stamp, self.config.time_unit)
+        if self.csv_header[1] == "asset" and len(self.csv_header) == 3:
+            if self.portfolios is None:
+                raise BadLine(_NAME_THEM)
+            return self._ticks(t, {cells[1]: _csv_number(cells[2])})
+        values = {n: _csv_number(v) for n, v in zip(self.csv_header[1:], cells[1:], strict=True)}
+        return self._ticks(t, {n: v for n, v in values.items() if v is not None})
+
+    def _ticks(self, t: int, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Prices (or returns) at time t: checked in full before the state changes."""
+        c = self.config
+        if t < self.time:
+            raise BadLine(f"time {_iso(t)} goes back (the last was {_iso(self.time)})")
+        checked = {}
+        for name, v in values.items():
+            if name != c.benchmark and name not in self._index:
+                raise BadLine(f"unknown asset {name!r}")
+            checked[name] = _value(name, v, c.returns)
+        events: list[dict[str, Any]] = []
+        if c.returns:
+            if t > self.time and self.pending:
+                events = self._close(self.time)
+            self.last.update(checked)
+        elif self._span is not None:
+            span = self._span
+            if self.pending and t // span > self.time // span:
+                events = self._close((self.time // span + 1) * span)
+            self.last.update(checked)
+        else:
+            if t > self.time and self.pending:
+                events = self._close(self.time)
+            self.last.update(checked)
+        self.time = t
+        self.pending = self.pending or (
+            bool(checked) and (c.returns or self._span is not None or c.benchmark in checked)
+        )
+        return events
+
+    # --- samples -------------------------------------------------------------------------
+
+    def _close(self, at: int) -> list[dict[str, Any]]:
+        """The sample at time `at`: returns since the previous one, to the monitor."""
+        assert self.monitor is not None and self.portfolios is not None
+        self.pending = False
+        nan = math.nan
+        if self.config.returns:
+            r_b = self.last.pop(self.config.benchmark, nan)
+            r_p = np.array([self.last.pop(n, nan) for n in self.portfolios])
+            self.last.clear()
+        else:
+            b = self.last.get(self.config.benchmark, nan)
+            if self.config.benchmark not in self.anchor:
+                self.anchor = dict(self.last)  # the first sample: no return yet
+                return []
+            r_b = b / self.anchor[self.config.benchmark] - 1.0
+            r_p = np.array(
+                [self.last.get(n, nan) / self.anchor.get(n, nan) - 1.0 for n in self.portfolios]
+            )
+            self.anchor = dict(self.last)
+        self.samples += 1
+        found = self.monitor.update(r_p, r_b, np.datetime64(at, "ns") if self._timed else None)
+        out = []
+        for e in found:
+            self.seq += 1
+            out.append(
+                {
+                    "seq": self.seq,
+                    "event": e.kind,
+                    "portfolio": self.portfolios[e.portfolio or 0],
+                    "time": _iso(at),
+                    "tracking_error": e.value,
+                    "limit": self.monitor.limit if e.kind == "breach" else self.monitor.clear_below,
+                }
+            )
+        return out
+
+    @property
+    def _timed(self) -> bool:
+        return bool(self.monitor is not None and self.monitor._timed)
+
+    def finish(self) -> list[dict[str, Any]]:
+        """The end of the input: the pending sample is taken."""
+        if not self.pending or self.monitor is None:
+            return []
+        if self._span is not None:
+            return self._close((self.time // self._span + 1) * self._span)
+        return self._close(self.time)
+
+    # --- read-outs -------------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """Per portfolio: tracking_error, active_return, beta, breached."""
+        if self.monitor is None or self.portfolios is None:
+            return {}
+        s = self.monitor.state
+        te, ar, beta = (np.atleast_1d(x) for x in (s.tracking_error, s.active_return, s.beta))
+        breached = np.atleast_1d(self.monitor.breached)
+        return {
+            n: {
+                "tracking_error": float(te[j]),
+                "active_return": float(ar[j]),
+                "beta": float(beta[j]),
+                "breached": float(breached[j]),
+            }
+            for j, n in enumerate(self.portfolios)
+        }
+
+    # --- checkpoints -----------------------------------------------------------------------
+
+    def _meta(self) -> dict[str, Any]:
+        config = asdict(self.config)
+        config["portfolios"] = list(self.config.portfolios or [])
+        return {
+            "config": config,
+            "portfolios": list(self.portfolios or []),
+            "csv_header": self.csv_header,
+            "time": self.time,
+            "pending": self.pending,
+            "last": {k: struct.pack("<d", v).hex() for k, v in self.last.items()},
+            "anchor": {k: struct.pack("<d", v).hex() for k, v in self.anchor.items()},
+            "lines": self.lines,
+            "offset": self.offset,
+            "bad": self.bad,
+            "samples": self.samples,
+            "seq": self.seq,
+            "breached": [] if self.monitor is None else [bool(x) for x in self.monitor._breached],
+            "ticks": 0 if self.monitor is None else self.monitor._ticks,
+        }
+
+    def to_bytes(self, extra: dict[str, Any] | None = None) -> bytes:
+        """The whole state as one validated record (with `extra`, a JSON-able
+        dict the caller keeps with it: ``trackerr watch`` keeps its output's
+        position there)."""
+        meta = self._meta()
+        meta["extra"] = extra or {}
+        head = json.dumps(meta, sort_keys=True).encode()
+        state = b"" if self.monitor is None else self.monitor.state.to_bytes()
+        body = _MAGIC + struct.pack("<QQ", len(head), len(state)) + head + state
+        return body + struct.pack("<I", zlib.crc32(body))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, config: WatchConfig | None = None) -> Watcher:
+        """A Watcher from :meth:`to_bytes`. With `config`, it must be the one
+        the record was written with (ValueError naming what differs). Raises
+        ValueError on truncated, corrupted or foreign bytes."""
+        data = bytes(data)
+        if len(data) < len(_MAGIC) + 20 or not data.startswith(_MAGIC):
+            raise ValueError("not a trackerr watch state (no header)")
+        body, crc = data[:-4], struct.unpack("<I", data[-4:])[0]
+        if zlib.crc32(body) != crc:
+            raise ValueError("the trackerr watch state is corrupted (its checksum does not match)")
+        n_head, n_state = struct.unpack("<QQ", body[len(_MAGIC) : len(_MAGIC) + 16])
+        start = len(_MAGIC) + 16
+        if start + n_head + n_state != len(body):
+            raise ValueError("the trackerr watch state is truncated or has trailing bytes")
+        meta = json.loads(body[start : start + n_head])
+        saved = dict(meta["config"])
+        saved["portfolios"] = tuple(saved["portfolios"]) or None
+        written = WatchConfig(**saved)
+        if config is not None:
+            diff = [k for k, v in asdict(config.checked()).items() if v != asdict(written)[k]]
+            if diff:
+                raise ValueError(
+                    "the state was written for another configuration ("
+                    + ", ".join(
+                        f"{k}: {asdict(written)[k]!r}, now {getattr(config, k)!r}" for k in diff
+                    )
+                    + ")"
+                )
+        w = cls(written)
+        if meta["portfolios"] and w.monitor is None:
+            w._start(tuple(meta["portfolios"]))
+        w.csv_header = meta["csv_header"]
+        w.time, w.pending = meta["time"], meta["pending"]
+        w.last = {k: struct.unpack("<d", bytes.fromhex(v))[0] for k, v in meta["last"].items()}
+        w.anchor = {k: struct.unpack("<d", bytes.fromhex(v))[0] for k, v in meta["anchor"].items()}
+        w.lines, w.offset, w.bad = meta["lines"], meta["offset"], meta["bad"]
+        w.samples, w.seq = meta["samples"], meta["seq"]
+        if w.monitor is not None:
+            state = body[start + n_head :]
+            w.monitor.state = type(w.monitor.state).from_bytes(state)
+            w.monitor._breached[:] = meta["breached"]
+            w.monitor._ticks = meta["ticks"]
+        w.extra = meta.get("extra", {})
+        return w

@@ -1,0 +1,281 @@
+"""trackerr.watch and `trackerr watch`: events equal trackerr.Monitor's fed the
+same returns; prices pair as of each benchmark tick whatever their order
+within a timestamp; bad lines are counted and skipped without touching the
+state; checkpoints restore exactly, and a process killed at random points and
+restarted ends with the events and state of an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import trackerr
+from trackerr import datasets
+from trackerr.watch import BadLine, WatchConfig, Watcher
+
+
+def steth_lines(shape="wide"):
+    d = datasets.load("steth_eth")
+    lines = []
+    for t, row in zip(d.dates, d.prices, strict=True):
+        prices = dict(zip(d.columns, (float(v) for v in row), strict=True))
+        if shape == "wide":
+            lines.append(json.dumps({"time": str(t), **prices}))
+        else:  # the portfolio first, then the benchmark, at the same time
+            for name in ("STETH", "ETH"):
+                lines.append(json.dumps({"time": str(t), "asset": name, "price": prices[name]}))
+    return d, lines
+
+
+def run(config, lines):
+    w = Watcher(config)
+    events = []
+    for line in lines:
+        events += w.feed(line)
+    return w, events + w.finish()
+
+
+def test_events_equal_a_monitor_fed_the_same_returns():
+    d, lines = steth_lines()
+    config = WatchConfig("ETH", limit=0.1, window=30, periods_per_year="crypto-daily")
+    w, events = run(config, lines)
+    r = d.returns(["STETH"])
+    b = d.returns("ETH")
+    monitor = trackerr.Monitor(0.1, window=30, periods_per_year="crypto-daily", n_portfolios=1)
+    want = monitor.update(r, b)
+    assert len(want) >= 4
+    assert [e["event"] for e in events] == [e.kind for e in want]
+    assert [e["tracking_error"] for e in events] == [e.value for e in want]  # the same bits
+    assert [e["time"] for e in events] == [str(d.dates[int(e.tick)]) for e in want]
+    assert [e["seq"] for e in events] == list(range(1, len(want) + 1))
+    assert w.monitor.state.to_bytes() == monitor.state.to_bytes()
+    assert w.samples == len(r)
+
+
+def test_a_stream_of_single_prices_pairs_as_of_each_benchmark_tick():
+    _, wide = steth_lines("wide")
+    _, long = steth_lines("long")  # the benchmark after the portfolio at each time
+    config = WatchConfig("ETH", ("STETH",), limit=0.1, window=30, periods_per_year=365)
+    assert run(config, wide)[1] == run(config, long)[1]
+    # the benchmark first at each time: the portfolio's price of that time still counts
+    swapped = []
+    for i in range(0, len(long), 2):
+        swapped += [long[i + 1], long[i]]
+    assert run(config, swapped)[1] == run(config, wide)[1]
+
+
+def test_portfolios_that_tick_between_benchmark_ticks():
+    # hourly benchmark, a portfolio ticking at random minutes: its last price as of each hour
+    rng = np.random.default_rng(1)
+    hours = 400
+    b = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, hours)))
+    p_minutes = np.sort(rng.choice(hours * 60, size=3000, replace=False))
+    p_prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.004, len(p_minutes))))
+    lines = []
+    start = np.datetime64("2024-03-01T00:00", "m")
+    ticks = [(h * 60, "B", b[h]) for h in range(hours)]
+    ticks += [(int(m), "P", float(v)) for m, v in zip(p_minutes, p_prices, strict=True)]
+    ticks.sort(key=lambda x: x[0])
+    for m, name, v in ticks:
+        lines.append(json.dumps({"time": str(start + m) + "Z", "asset": name, "price": float(v)}))
+    config = WatchConfig("B", ("P",), limit=0.02, window=48)
+    w, events = run(config, lines)
+    # the portfolio's price as of each hour (the last tick at or before it)
+    k = np.searchsorted(p_minutes, np.arange(hours) * 60, side="right") - 1
+    as_of = np.where(k >= 0, p_prices[np.maximum(k, 0)], np.nan)
+    monitor = trackerr.Monitor(0.02, window=48, n_portfolios=1)
+    want = monitor.update((as_of[1:] / as_of[:-1] - 1)[:, None], b[1:] / b[:-1] - 1)
+    assert [(e["event"], e["tracking_error"]) for e in events] == [(e.kind, e.value) for e in want]
+    assert w.monitor.state.to_bytes() == monitor.state.to_bytes()
+
+
+def test_every_samples_the_ends_of_intervals():
+    lines = [
+        '{"time": "2024-01-01T00:10:00Z", "A": 10.0, "B": 20.0}',
+        '{"time": "2024-01-01T00:50:00Z", "A": 11.0}',
+        '{"time": "2024-01-01T01:20:00Z", "B": 21.0}',
+        '{"time": "2024-01-01T04:05:00Z", "A": 12.0, "B": 23.0}',  # a gap: one return across it
+        '{"time": "2024-01-01T04:59:00Z", "A": 13.0}',
+    ]
+    config = WatchConfig("B", limit=1e-9, every="1h")
+    w, events = run(config, lines)
+    # samples at 01:00 (the first: no return yet), 02:00 and 05:00
+    r_p = np.array([11 / 11, 13 / 11]) - 1
+    r_b = np.array([21 / 20, 23 / 21]) - 1
+    monitor = trackerr.Monitor(1e-9, n_portfolios=1)
+    want = monitor.update(r_p[:, None], r_b)
+    assert w.samples == 2
+    assert [(e["event"], e["tracking_error"]) for e in events] == [(e.kind, e.value) for e in want]
+    assert [e["time"] for e in events] == ["2024-01-01T05:00:00Z"]
+
+
+def test_returns_pair_by_timestamp_and_csv_reads_as_json():
+    config = WatchConfig("B", ("P",), limit=0.001, window=3, returns=True)
+    rows = [(1, 0.01, 0.02), (2, -0.01, 0.0), (3, 0.03, 0.01), (4, 0.0, -0.02), (5, 0.01, 0.0)]
+    as_json = [json.dumps({"time": t, "P": p, "B": b}) for t, p, b in rows]
+    as_csv = ["time,P,B"] + [f"{t},{p},{b}" for t, p, b in rows]
+    cfg = WatchConfig("B", ("P",), limit=0.001, window=3, returns=True, time_unit="s")
+    monitor = trackerr.Monitor(0.001, window=3, n_portfolios=1)
+    want = monitor.update(np.array([[r[1]] for r in rows]), np.array([r[2] for r in rows]))
+    for lines in (as_json, as_csv):
+        _, events = run(cfg, lines)
+        assert [(e["event"], e["tracking_error"]) for e in events] == [
+            (e.kind, e.value) for e in want
+        ]
+    with pytest.raises(BadLine, match="say its unit"):
+        Watcher(config).feed(as_json[0])
+
+
+def test_bad_lines_are_refused_and_change_nothing():
+    _, lines = steth_lines()
+    config = WatchConfig("ETH", limit=0.1, window=30, periods_per_year=365)
+    bad = [
+        "{not json",
+        '{"time": "2021-13-45", "ETH": 1.0, "STETH": 1.0}',
+        '{"time": "2021-01-05", "ETH": -3.0, "STETH": 1.0}',
+        '{"time": "2021-01-05", "ETH": 3.0, "STETH": "1,5"}',
+        '{"time": "2021-01-05", "ETH": 3.0, "DOGE": 1.0}',
+        '{"time": "2020-01-01", "ETH": 3.0, "STETH": 1.0}',  # goes back
+        '{"ETH": 3.0, "STETH": 1.0}',
+        '{"time": 1609459200, "ETH": 3.0, "STETH": 1.0}',  # a number without a unit
+        '{"time": "2021-01-05", "ETH": NaN, "STETH": 1.0}',
+        "[1, 2]",
+    ]
+    clean_w, clean = run(config, lines)
+    w = Watcher(config)
+    events = []
+    for i, line in enumerate(lines):
+        events += w.feed(line)
+        if i == 20:
+            for b in bad:
+                with pytest.raises(BadLine):
+                    w.feed(b)
+    events += w.finish()
+    assert events == clean
+    assert w.bad == len(bad)
+    assert w.monitor.state.to_bytes() == clean_w.monitor.state.to_bytes()
+
+
+def test_checkpoints_restore_exactly_and_refuse_what_is_not_theirs():
+    _, lines = steth_lines("long")
+    config = WatchConfig("ETH", ("STETH",), limit=0.1, window="30D", periods_per_year=365)
+    _, whole = run(config, lines)
+    w = Watcher(config)
+    events = []
+    for i, line in enumerate(lines):
+        if i % 397 == 0:  # a restart, sometimes with a benchmark tick pending
+            w = Watcher.from_bytes(w.to_bytes(), config)
+        events += w.feed(line)
+    assert events + w.finish() == whole
+    data = w.to_bytes()
+    for broken in (data[:-1], data[:40] + bytes([data[40] ^ 1]) + data[41:], b"hello" * 20):
+        with pytest.raises(ValueError):
+            Watcher.from_bytes(broken, config)
+    with pytest.raises(ValueError, match=r"another configuration .*limit"):
+        Watcher.from_bytes(data, WatchConfig("ETH", ("STETH",), limit=0.2, window="30D",
+                                             periods_per_year=365))  # fmt: skip
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def synthetic(path, rows, seed=0, portfolios=4):
+    """A stream of single prices: the benchmark and portfolios ticking at random."""
+    rng = np.random.default_rng(seed)
+    names = ["B"] + [f"P{j}" for j in range(portfolios)]
+    price = dict.fromkeys(names, 100.0)
+    t = 0
+    with open(path, "w") as f:
+        for _ in range(rows):
+            t += int(rng.integers(0, 3))
+            a = names[int(rng.integers(len(names)))]
+            price[a] *= float(np.exp(rng.normal(0, 0.01 if a == "B" else 0.012)))
+            f.write(json.dumps({"time": t, "asset": a, "price": price[a]}) + "\n")
+    return ["--benchmark", "B"] + [x for j in range(portfolios) for x in ("--portfolio", f"P{j}")]
+
+
+def watch(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "trackerr", "watch", *args], capture_output=True,
+                          text=True, timeout=300, **kw)  # fmt: skip
+
+
+def test_a_process_killed_at_random_points_ends_as_an_uninterrupted_run(tmp_path):
+    stream = tmp_path / "ticks.jsonl"
+    names = synthetic(stream, 250_000)
+    common = [str(stream), *names, "--limit", "0.017", "--clear-below", "0.0165",
+              "--window", "200", "--time-unit", "s", "--checkpoint-every", "2000"]  # fmt: skip
+    whole = watch(*common, "--state", str(tmp_path / "a.state"), "--events",
+                  str(tmp_path / "a.jsonl"))  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    assert (tmp_path / "a.jsonl").read_text().count("\n") > 20
+    rng = np.random.default_rng(7)
+    state, out = tmp_path / "b.state", tmp_path / "b.jsonl"
+    kills = 0
+    for _ in range(40):
+        cmd = [sys.executable, "-m", "trackerr", "watch", *common, "--state", str(state),
+               "--events", str(out)]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(float(rng.uniform(0.5, 1.5)))  # (starting takes about 0.4 s)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+        if proc.returncode == 0:
+            break
+    assert proc.returncode == 0 and kills >= 2
+    assert out.read_bytes() == (tmp_path / "a.jsonl").read_bytes()
+    a = Watcher.from_bytes((tmp_path / "a.state").read_bytes())
+    b = Watcher.from_bytes(state.read_bytes())
+    assert a.monitor.state.to_bytes() == b.monitor.state.to_bytes()
+    assert (a.lines, a.offset, a.samples, a.seq) == (b.lines, b.offset, b.samples, b.seq)
+
+
+def test_sigterm_checkpoints_and_a_restart_goes_on(tmp_path):
+    stream = tmp_path / "ticks.jsonl"
+    names = synthetic(stream, 3000, seed=3)
+    common = [*names, "--limit", "0.01", "--window", "50", "--time-unit", "s"]
+    whole = watch(str(stream), *common)
+    state = tmp_path / "s.state"
+    lines = stream.read_text().splitlines(keepends=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trackerr", "watch", *common, "--state", str(state)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    proc.stdin.write("".join(lines[:1000]))
+    proc.stdin.flush()
+    time.sleep(2.0)  # it has read them and waits for more
+    proc.send_signal(signal.SIGTERM)
+    first, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert Watcher.from_bytes(state.read_bytes()).lines == 1000
+    # the restart is given the same input again from the start: it skips what it holds
+    rest = watch(*common, "--state", str(state), input="".join(lines))
+    assert rest.returncode == 0, rest.stderr
+    assert first + rest.stdout == whole.stdout
+
+
+def test_the_command_reports_bad_lines_and_refuses_a_foreign_state(tmp_path):
+    stream = tmp_path / "s.jsonl"
+    stream.write_text(
+        '{"time": "2024-01-01", "B": 1.0, "P": 1.0}\n{"time": "2024-01-02", "B": 0, "P": 1.0}\n'
+        "garbage\n"
+    )
+    done = watch(str(stream), "--benchmark", "B", "--limit", "5%")
+    assert done.returncode == 0
+    assert "line 2: B's price 0 is not positive (skipped)" in done.stderr
+    assert "line 3: " in done.stderr and "2 bad line(s) skipped" in done.stderr
+    strict = watch(str(stream), "--benchmark", "B", "--limit", "5%", "--strict")
+    assert strict.returncode == 2 and strict.stderr.count("\n") == 1
+    assert "line 2" in strict.stderr
+    junk = tmp_path / "junk.state"
+    junk.write_bytes(os.urandom(200))
+    refused = watch(str(stream), "--benchmark", "B", "--limit", "5%", "--state", str(junk))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "not a trackerr watch state" in refused.stderr
