@@ -279,3 +279,58 @@ def test_the_command_reports_bad_lines_and_refuses_a_foreign_state(tmp_path):
     refused = watch(str(stream), "--benchmark", "B", "--limit", "5%", "--state", str(junk))
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert "not a trackerr watch state" in refused.stderr
+
+
+def test_metrics_scraped_over_http_equal_the_state():
+    pytest.importorskip("prometheus_client")
+    import urllib.request
+
+    _, lines = steth_lines()
+    head = lines[:700]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trackerr", "watch", "--benchmark", "ETH", "--limit", "10%",
+         "--window", "30", "--periods-per-year", "crypto-daily", "--metrics-port", "0"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        banner = proc.stderr.readline()
+        url = banner.split("metrics on ")[1].strip()
+        assert url.startswith("http://127.0.0.1:")
+        proc.stdin.write("\n".join(head) + "\n")
+        proc.stdin.flush()
+        want = Watcher(WatchConfig("ETH", limit=0.1, window=30, periods_per_year="crypto-daily"))
+        for line in head:
+            want.feed(line)
+        deadline = time.monotonic() + 30
+        while True:
+            text = urllib.request.urlopen(url, timeout=10).read().decode()
+            if "trackerr_lines_total 700.0" in text or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        values = {}
+        for row in text.splitlines():
+            if row.startswith("trackerr_"):
+                key, value = row.rsplit(" ", 1)
+                values[key] = float(value)
+        m = want.metrics()["STETH"]
+        for key in ("tracking_error", "active_return", "beta", "breached"):
+            assert values[f'trackerr_{key}{{portfolio="STETH"}}'] == m[key]  # repr round-trips
+        assert values["trackerr_lines_total"] == 700
+        assert values["trackerr_samples_total"] == want.samples
+        assert values["trackerr_events_total"] == want.seq
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_replay_prints_the_shipped_data_as_a_stream():
+    done = subprocess.run([sys.executable, "-m", "trackerr", "replay", "steth_eth", "--long"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0
+    d, long = steth_lines("long")
+    rows = [json.loads(x) for x in done.stdout.splitlines()]
+    assert len(rows) == 2 * len(d.dates)
+    assert {r["asset"] for r in rows} == {"ETH", "STETH"}
+    config = WatchConfig("ETH", ("STETH",), limit=0.1, window=30, periods_per_year=365)
+    assert run(config, done.stdout.splitlines())[1] == run(config, long)[1]

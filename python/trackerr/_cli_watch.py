@@ -20,10 +20,13 @@ has a sequence number, "seq", to drop repeats by).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
+import threading
+import time
 from typing import IO, Any
 
 from ._reader import _Fail
@@ -92,6 +95,60 @@ def _watch_parser(sub: Any) -> None:
     )  # fmt: skip
     w.add_argument("--events", metavar="FILE", help="also append the events to this file")
     w.add_argument("--strict", action="store_true", help="a bad line is fatal (exit 2)")
+    w.add_argument(
+        "--metrics-port", type=int, metavar="N",
+        help="serve Prometheus metrics on this port (0: any free one; the address goes to "
+        "stderr); needs prometheus_client (pip install \"trackerr[watch]\")",
+    )  # fmt: skip
+    w.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="ADDR",
+        help="the address to serve metrics on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    )  # fmt: skip
+
+
+def _replay_parser(sub: Any) -> None:
+    from . import datasets
+
+    r = sub.add_parser(
+        "replay",
+        help="print a shipped dataset as a live stream of JSON lines (for trackerr watch)",
+        description=(
+            "Prints a dataset shipped with trackerr as JSON lines, one line per date with a "
+            "field per asset (or, with --long, one price a line), optionally paced: "
+            "trackerr replay steth_eth --rate 20 | trackerr watch --benchmark ETH ..."
+        ),
+    )
+    r.add_argument("dataset", choices=datasets.available(), help="a shipped dataset")
+    r.add_argument(
+        "--rate", type=float, metavar="N", help="lines per second (default: as fast as read)"
+    )
+    r.add_argument("--long", action="store_true", help="one price a line")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import math
+
+    from . import datasets
+
+    if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
+        raise _Fail(f"--rate must be a positive number of lines per second, not {args.rate}")
+    d = datasets.load(args.dataset)
+    pause = 0.0 if args.rate is None else 1.0 / args.rate
+    for day, row in zip(d.dates, d.prices, strict=True):
+        prices = {c: float(v) for c, v in zip(d.columns, row, strict=True) if v == v}
+        if args.long:
+            lines = [
+                json.dumps({"time": str(day), "asset": c, "price": v}) for c, v in prices.items()
+            ]
+        else:
+            lines = [json.dumps({"time": str(day), **prices})]
+        for line in lines:
+            sys.stdout.write(line + "\n")
+            if pause:
+                sys.stdout.flush()
+                time.sleep(pause)
+    sys.stdout.flush()
+    return 0
 
 
 def _config(args: argparse.Namespace) -> WatchConfig:
@@ -115,6 +172,71 @@ def _config(args: argparse.Namespace) -> WatchConfig:
         ).checked()
     except ValueError as exc:
         raise _Fail(str(exc)) from None
+
+
+class _Metrics:
+    """A Prometheus collector reading the watcher when scraped (nothing is
+    done per tick), under the lock the tick loop holds while it feeds a line."""
+
+    def __init__(self, get: Any, lock: threading.Lock) -> None:
+        self.get, self.lock = get, lock
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        with self.lock:
+            w = self.get()
+            per = w.metrics()
+            counts = (w.lines, w.bad, w.samples, w.seq)
+            last = w.time if w.lines and w.time > -(2**63) else None
+        gauges = {
+            "tracking_error": "tracking error of each portfolio (annualized as configured)",
+            "active_return": "mean active return of each portfolio (annualized as configured)",
+            "beta": "beta of each portfolio to the benchmark",
+            "breached": "1 while the portfolio is in breach of the limit, else 0",
+        }
+        for key, text in gauges.items():
+            g = GaugeMetricFamily(f"trackerr_{key}", text, labels=["portfolio"])
+            for name, values in per.items():
+                g.add_metric([name], values[key])
+            yield g
+        for key, value, text in zip(
+            ("lines", "bad_lines", "samples", "events"),
+            counts,
+            ("input lines read", "bad input lines skipped", "returns fed to the monitor",
+             "breach and recovery events"),
+            strict=True,
+        ):  # fmt: skip
+            yield CounterMetricFamily(f"trackerr_{key}", text, value=value)
+        if last is not None:
+            yield GaugeMetricFamily(
+                "trackerr_last_tick_timestamp_seconds", "time of the latest tick", value=last / 1e9
+            )
+            yield GaugeMetricFamily(
+                "trackerr_lag_seconds",
+                "how far the latest tick's time is behind this machine's clock",
+                value=time.time() - last / 1e9,
+            )
+
+
+def _serve(args: argparse.Namespace, get: Any, lock: threading.Lock) -> Any:
+    try:
+        from prometheus_client import CollectorRegistry, start_http_server
+    except ImportError:
+        raise _Fail(
+            '--metrics-port needs prometheus_client: pip install "trackerr[watch]"'
+        ) from None
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Metrics(get, lock))
+    try:
+        server, _ = start_http_server(args.metrics_port, addr=args.metrics_host, registry=registry)
+    except OSError as exc:
+        raise _Fail(
+            f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: {exc.strerror}"
+        ) from None
+    host, port = (str(x) for x in server.server_address[:2])
+    print(f"trackerr watch: metrics on http://{host}:{port}/metrics", file=sys.stderr, flush=True)
+    return server
 
 
 def _save(path: str, data: bytes) -> None:
@@ -171,6 +293,13 @@ def _watch(args: argparse.Namespace) -> int:
             if not source.readline():
                 raise _Fail(f"--state {args.state} holds {watcher.lines} lines; stdin has fewer")
 
+    lock = threading.Lock()
+    server = None
+    if args.metrics_port is not None:
+        if not 0 <= args.metrics_port <= 65535:
+            raise _Fail(f"--metrics-port must be 0 to 65535, not {args.metrics_port}")
+        server = _serve(args, lambda: watcher, lock)
+    guard: Any = lock if server is not None else contextlib.nullcontext()
     flags = {"stop": False, "reading": False}
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -215,7 +344,9 @@ def _watch(args: argparse.Namespace) -> int:
                 ended = True
                 break
             try:
-                emit(watcher.feed(line))
+                with guard:
+                    events = watcher.feed(line)
+                emit(events)
             except BadLine as exc:
                 if args.strict:
                     raise _Fail(f"line {watcher.lines}: {exc}") from None
@@ -225,9 +356,13 @@ def _watch(args: argparse.Namespace) -> int:
             if flags["stop"]:
                 break
         if ended:
-            emit(watcher.finish())
+            with guard:
+                events = watcher.finish()
+            emit(events)
         checkpoint()
     finally:
+        if server is not None:
+            server.shutdown()
         for s, handler in old.items():
             signal.signal(s, handler)
         if events_out is not None:

@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"trackerr {__version__}")
     sub = top.add_subparsers(
-        dest="command", metavar="{report,replicate,watch,demo}", parser_class=_Parser
+        dest="command", metavar="{report,replicate,watch,replay,demo}", parser_class=_Parser
     )
 
     rep = sub.add_parser(
@@ -93,9 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
     _replicate_parser(sub)
 
-    from ._cli_watch import _watch_parser
+    from ._cli_watch import _replay_parser, _watch_parser
 
     _watch_parser(sub)
+    _replay_parser(sub)
 
     demo = sub.add_parser(
         "demo",
@@ -831,6 +832,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._cli_watch import _watch
 
             return _watch(args)
+        if args.command == "replay":
+            from ._cli_watch import _replay
+
+            return _replay(args)
         if args.command == "demo":
             return _demo(args)
         parser.print_help()
