@@ -63,6 +63,7 @@ import numpy as np
 from . import _rolling
 from ._monitor import Monitor
 
+_loads: Any
 try:  # a parser 7x faster than json's (optional: pip install "trackerr[watch]")
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - depends on the environment
