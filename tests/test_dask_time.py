@@ -190,3 +190,47 @@ def test_a_dask_dataframe_with_an_empty_partition():
         )
         got = td.rolling_max_drawdown(dframe, window).compute()
         same(got.to_numpy(), trackerr.rolling_max_drawdown(keep(frame), window).to_numpy())
+
+
+def test_empty_chunks_anywhere_and_a_series_cut_by_its_spread():
+    # found by review: an empty last chunk (or partition) raised IndexError. And an
+    # empty first partition must not change the segment length, which here depends
+    # on the first and last times (windows of ~40,000 rows: segments of ~80,000)
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    times, p, b = ticks(100_000, seed=8)
+    span = (times[-1] - times[0]) * 2 // 5
+    want = trackerr.rolling_beta(p, b, span, times=times)
+    for chunks in ((0, 50_000, 50_000), (50_000, 50_000, 0), (30_000, 0, 70_000, 0)):
+        got = td.rolling_beta(
+            da.from_array(p, chunks=(chunks,)), da.from_array(b, chunks=(chunks,)), span,
+            times=times,
+        ).compute()  # fmt: skip
+        same(got, want)
+    frame = pd.DataFrame(
+        {"p": p, "b": b, "k": np.ones(len(p), bool)}, index=pd.DatetimeIndex(times)
+    )
+    frame.loc[frame.index[:25_000], "k"] = False  # the first partition's rows
+    frame.loc[frame.index[75_000:], "k"] = False  # the last partition's rows
+    kept = frame[frame["k"]]
+    d = dd.from_pandas(frame, npartitions=4)
+    d = d[d["k"]]
+    assert [len(x) for x in d.partitions] == [0, 25_000, 25_000, 0]
+    span = (kept.index[-1] - kept.index[0]) * 2 / 5
+    got = td.rolling_beta(d["p"], d["b"], span).compute()
+    same(got.to_numpy(), trackerr.rolling_beta(kept["p"], kept["b"], span).to_numpy())
+
+
+def test_a_dataframe_index_with_other_blocks_than_its_partitions():
+    # found by review: chunk_rows= paired the index's partitions with the new blocks
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    times, p, b = ticks(9000, seed=9)
+    frame = pd.DataFrame({"p": p}, index=pd.DatetimeIndex(times))
+    bench = pd.Series(b, index=frame.index, name="b")
+    dp, db = dd.from_pandas(frame, npartitions=3), dd.from_pandas(bench, npartitions=3)
+    for rows in (100, 2500, 4000):
+        got = td.rolling_tracking_error(dp, db, "1h", chunk_rows=rows).compute()
+        same(got.to_numpy(), trackerr.rolling_tracking_error(frame, bench, "1h").to_numpy())
+        got = td.rolling_max_drawdown(dp["p"], "1h", chunk_rows=rows).compute()
+        same(got.to_numpy(), trackerr.rolling_max_drawdown(frame["p"], "1h").to_numpy())

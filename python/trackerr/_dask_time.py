@@ -98,7 +98,7 @@ def _is_datetime(dtype: Any) -> bool:
 
 
 def _pieces(
-    times: Any, index: Any, rows: int, chunks: tuple[int, ...]
+    times: Any, index: Any, rows: int, partitions: tuple[int, ...]
 ) -> tuple[list[Any], list[int], str]:
     """The rows' times as delayed pieces (numpy datetime64 or pandas), their
     lengths, and how errors name them ('times' or 'the index'). `index` is
@@ -112,7 +112,7 @@ def _pieces(
                 "or Series with a DatetimeIndex"
             )
         # the frame's partitions (their lengths were read already)
-        return list(index.to_delayed()), list(chunks), "the index"
+        return list(index.to_delayed()), list(partitions), "the index"
     if isinstance(times, (dd.Series, dd.Index)):
         if not _is_datetime(times.dtype):
             raise TypeError(f"times must hold datetime64 values, not {times.dtype}")
@@ -125,8 +125,7 @@ def _pieces(
             raise TypeError(f"times must hold datetime64 values, not {times.dtype}")
         if times.ndim != 1 or times.shape[0] != rows:
             raise ValueError(f"times has shape {times.shape}; the data has {rows} rows")
-        times = times.rechunk({0: chunks})
-        return list(times.to_delayed()), list(chunks), "times"
+        return list(times.to_delayed()), list(times.chunks[0]), "times"
     raise AssertionError("in-memory times are read by stamps()")  # pragma: no cover
 
 
@@ -139,20 +138,28 @@ def _is_lazy(times: Any) -> bool:
     return isinstance(times, (dd.Series, dd.Index))
 
 
-def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[Any, np.ndarray]:
+def stamps(
+    times: Any, index: Any, rows: int, chunks: tuple[int, ...], partitions: tuple[int, ...]
+) -> tuple[Any, np.ndarray, tuple[int, int]]:
     """The rows' times as a lazy int64 dask array (nanoseconds) chunked as
-    `chunks`, and the first and last time of each of those chunks (an
-    nblocks x 2 array), after the in-memory checks (no NaT, no time outside
-    the nanosecond range, none before the one above it), which read the times
-    now and name rows of the whole series."""
+    `chunks`; bounds on the times of each of those chunks (an nblocks x 2
+    array: at most its first time, at least its last; an empty chunk gets
+    its neighbour's); and the series' first and last time. The in-memory
+    checks (no NaT, no time outside the nanosecond range, none before the one
+    above it) run first: they read the times now and name rows of the whole
+    series. `partitions` are the dask DataFrame's partition lengths (for its
+    index)."""
+    bounds = np.cumsum((0, *chunks))
+    first_rows = np.minimum(bounds[:-1], rows - 1)  # (an empty last chunk: the last row)
+    last_rows = np.maximum(bounds[1:] - 1, 0)
     if not _is_lazy(times):
         # in memory: checked and converted as the in-memory functions do
         no_data = _inputs.Inputs(np.empty(0), np.empty(0), None)
         values = _rolling._time_values(times, no_data, rows)
-        bounds = np.cumsum((0, *chunks))
-        table = np.stack([values[bounds[:-1]], values[bounds[1:] - 1]], axis=1)
-        return da.from_array(values, chunks=(chunks,), name=False), table  # (no hashing)
-    pieces, lengths, name = _pieces(times, index, rows, chunks)
+        table = np.stack([values[first_rows], values[last_rows]], axis=1)
+        ends = (int(values[0]), int(values[-1]))
+        return da.from_array(values, chunks=(chunks,), name=False), table, ends  # (no hashing)
+    pieces, lengths, name = _pieces(times, index, rows, partitions)
     starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
     arrays = [
         da.from_delayed(delayed(_ns)(x), shape=(int(n),), dtype=np.int64)
@@ -174,14 +181,14 @@ def stamps(times: Any, index: Any, rows: int, chunks: tuple[int, ...]) -> tuple[
     full = [j for j, n in enumerate(lengths) if n > 0]
     backs += [int(starts[k]) for j, k in itertools.pairwise(full) if found[k][0] < found[j][1]]
     if backs:
-        raise ValueError(f"{name} go back at row {min(backs)}: sort the rows by time first")
-    ends = np.array([f[:2] for f in found], dtype=np.int64)  # of the pieces
-    # of the chunks: the first time of the piece holding a chunk's first row,
-    # the last of the one holding its last (a lower and an upper bound)
-    bounds = np.cumsum((0, *chunks))
-    first_piece = np.searchsorted(starts, bounds[:-1], side="right") - 1
-    last_piece = np.searchsorted(starts, bounds[1:] - 1, side="right") - 1
-    return t, np.stack([ends[first_piece, 0], ends[last_piece, 1]], axis=1)
+        raise ValueError(f"times go back at row {min(backs)}: sort the rows by time first")
+    piece_ends = np.array([f[:2] for f in found], dtype=np.int64)  # (empty pieces: 0, 0)
+    # of the chunks: the first time of the (non-empty) piece holding a chunk's
+    # first row, the last of the one holding its last (a lower and an upper bound)
+    first_piece = np.searchsorted(starts, first_rows, side="right") - 1
+    last_piece = np.searchsorted(starts, last_rows, side="right") - 1
+    table = np.stack([piece_ends[first_piece, 0], piece_ends[last_piece, 1]], axis=1)
+    return t, table, (int(piece_ends[full[0], 0]), int(piece_ends[full[-1], 1]))
 
 
 # --- blocks with their history ----------------------------------------------------------
@@ -352,15 +359,17 @@ def rolling(
     b: Any,
     times: Any,
     index: Any,
+    partitions: tuple[int, ...],
     span: int,
     checks: list[Any],
     **options: Any,
 ) -> Any:
     """The lazy (rows x [columns x] k) results of `kernel` (pair_run or
-    risk_run, with `options`) over time windows of `span` nanoseconds."""
+    risk_run, with `options`) over time windows of `span` nanoseconds.
+    `index`, `partitions`: the dask DataFrame's index and partition lengths."""
     rows = int(p.shape[0])
-    t, table = stamps(times, index, rows, p.chunks[0])
-    segment = _core.time_segment_length(int(table[0, 0]), int(table[-1, 1]), rows, span)
+    t, table, (first, last) = stamps(times, index, rows, p.chunks[0], partitions)
+    segment = _core.time_segment_length(first, last, rows, span)
     run = functools.partial(kernel, span=span, segment=segment, **options)
     return blocks(run, k, p, b, t, table, checks, span=span, segment=segment)
 

@@ -486,7 +486,7 @@ def _rolling_in_time(
     b = b.rechunk({0: p.chunks[0]})
     checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
     stacked = _dask_time.rolling(
-        _dask_time.pair_run, len(names), p, b, times, frame.index, span, checks,
+        _dask_time.pair_run, len(names), p, b, times, frame.index, frame.rows, span, checks,
         names=names, min_periods=mp, ddof=ddof, periods=periods, risk_free=risk_free,
         geometric_alpha=geometric_alpha, policy=policy, threads=n_threads,
     )  # fmt: skip
@@ -1157,7 +1157,7 @@ def _rolling_risk_in_time(
     b = b.rechunk({0: p.chunks[0]})
     checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
     stacked = _dask_time.rolling(
-        _dask_time.risk_run, 1, p, b, times, frame.index, span, checks,
+        _dask_time.risk_run, 1, p, b, times, frame.index, frame.rows, span, checks,
         metric=metric, two=two, min_periods=mp, target=target, periods=periods, policy=policy,
         threads=n_threads,
     )  # fmt: skip
