@@ -133,6 +133,28 @@ def test_returns_pair_by_timestamp_and_csv_reads_as_json():
         Watcher(config).feed(as_json[0])
 
 
+def test_bad_single_price_lines_are_refused():
+    config = WatchConfig("B", ("P",), limit=0.1)
+    w = Watcher(config)
+    w.feed('{"time": "2024-01-01", "asset": "B", "price": 1.0}')
+    for line in (
+        '{"time": "2024-01-02", "asset": ["B"], "price": 1.0}',
+        '{"time": "2024-01-02", "asset": {"a": 1}, "price": 1.0}',
+        '{"time": "2024-01-02", "asset": "X", "price": 1.0}',
+        '{"time": "2024-01-02", "asset": "B", "price": true}',
+        '{"time": "2024-01-02", "asset": "B", "price": 0}',
+        '{"time": "2024-01-02", "asset": "B", "price": 1e400}',
+        '{"time": "2024-01-02", "asset": "B", "prize": 1.0}',
+        '{"time": "2023-12-31", "asset": "B", "price": 1.0}',
+        '{"time": ["2024-01-02"], "asset": "B", "price": 1.0}',
+        b"\xff\xfe",
+    ):
+        with pytest.raises(BadLine):
+            w.feed(line)
+    assert w.bad == 10 and w.samples == 0
+    assert w.feed('{"time": "2024-01-02", "asset": "B", "price": 2}') == []  # an int price
+
+
 def test_bad_lines_are_refused_and_change_nothing():
     _, lines = steth_lines()
     config = WatchConfig("ETH", limit=0.1, window=30, periods_per_year=365)

@@ -274,7 +274,7 @@ def _watch(args: argparse.Namespace) -> int:
         if saved is not None:
             events_out.truncate(int(saved))  # what came after the checkpoint comes again
         events_out.seek(0, os.SEEK_END)
-    source: IO[bytes]
+    source: Any  # a buffered binary reader (read1)
     if args.file:
         try:
             source = open(args.file, "rb")  # closed below
@@ -329,31 +329,45 @@ def _watch(args: argparse.Namespace) -> int:
         _save(args.state, watcher.to_bytes(extra))
 
     ended = False
+    every = args.checkpoint_every
+    feed = watcher.feed
+    rest = b""  # a line not yet ended
     try:
-        while True:
+        while not flags["stop"]:
             flags["reading"] = True
             try:
                 if flags["stop"]:
                     break
-                line = source.readline()
+                chunk = source.read1(1 << 16)  # what has arrived (waits only for the first byte)
             except _Stop:
                 break
             finally:
                 flags["reading"] = False
-            if not line:
+            if not chunk:
                 ended = True
-                break
-            try:
-                with guard:
-                    events = watcher.feed(line)
-                emit(events)
-            except BadLine as exc:
-                if args.strict:
-                    raise _Fail(f"line {watcher.lines}: {exc}") from None
-                print(f"trackerr watch: line {watcher.lines}: {exc} (skipped)", file=sys.stderr)
-            if watcher.lines % args.checkpoint_every == 0:
-                checkpoint()
-            if flags["stop"]:
+                lines = [rest] if rest else []
+            else:
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+            # the lines of a chunk run under the metrics lock (a scrape waits for them)
+            with guard:
+                for body in lines:
+                    try:
+                        events = feed(body + b"\n" if chunk else body)
+                        if events:
+                            emit(events)
+                    except BadLine as exc:
+                        if args.strict:
+                            raise _Fail(f"line {watcher.lines}: {exc}") from None
+                        print(
+                            f"trackerr watch: line {watcher.lines}: {exc} (skipped)",
+                            file=sys.stderr,
+                        )
+                    if watcher.lines % every == 0:
+                        checkpoint()
+                    if flags["stop"]:
+                        break
+            if ended:
                 break
         if ended:
             with guard:

@@ -233,15 +233,17 @@ class Watcher:
         self.csv_header: list[str] | None = None
         self.time = -(2**63)  # the latest tick's time
         self.pending = False  # a sample at self.time waits for a later time
-        self.last: dict[str, float] = {}  # the last price (or return) per asset
-        self.anchor: dict[str, float] = {}  # prices as of the previous sample
+        # the last price (or return) of each portfolio, then the benchmark's; and
+        # the prices as of the previous sample (NaN: none yet)
+        self.last = np.empty(0)
+        self.anchor = np.empty(0)
         self.lines = 0  # lines consumed (good and bad)
         self.offset = 0  # bytes consumed
         self.bad = 0
         self.samples = 0  # returns fed to the monitor
         self.seq = 0  # events emitted
         self._span = None if config.every is None else _rolling._time_span(config.every)
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] = {}  # each portfolio's slot, the benchmark's last
         self.extra: dict[str, Any] = {}  # what from_bytes read beside the state
         self._stamp: tuple[Any, int] = (None, 0)  # the last time text read, and its value
         # prices paired at benchmark ticks: the case _json takes inline
@@ -255,6 +257,9 @@ class Watcher:
         c = self.config
         self.portfolios = portfolios
         self._index = {name: j for j, name in enumerate(portfolios)}
+        self._index[c.benchmark] = len(portfolios)
+        self.last = np.full(len(portfolios) + 1, math.nan)
+        self.anchor = np.full(len(portfolios) + 1, math.nan)
         self.monitor = Monitor(
             c.limit, window=c.window, halflife=c.halflife, periods_per_year=c.periods_per_year,
             clear_below=c.clear_below, min_periods=c.min_periods, n_portfolios=len(portfolios),
@@ -309,16 +314,17 @@ class Watcher:
         if self._plain and len(obj) == 3 and self.monitor is not None:
             # the common line, one price a line, checked and taken inline
             name, price = obj.get("asset"), obj.get("price")
+            slot = self._index.get(name) if name.__class__ is str else None
             if (
-                price.__class__ is float
+                slot is not None
+                and price.__class__ is float
                 and 0.0 < price < math.inf
-                and (name == self.config.benchmark or name in self._index)
                 and t >= self.time
             ):
                 events = self._close(self.time) if t > self.time and self.pending else []
-                self.last[name] = price
+                self.last[slot] = price
                 self.time = t
-                if name == self.config.benchmark:
+                if slot == len(self.last) - 1:  # the benchmark
                     self.pending = True
                 return events
         if "asset" in obj:
@@ -363,26 +369,23 @@ class Watcher:
             raise BadLine(f"time {_iso(t)} goes back (the last was {_iso(self.time)})")
         checked = {}
         for name, v in values.items():
-            if name != c.benchmark and name not in self._index:
+            slot = self._index.get(name)
+            if slot is None:
                 raise BadLine(f"unknown asset {name!r}")
-            checked[name] = _value(name, v, c.returns)
+            checked[slot] = _value(name, v, c.returns)
         events: list[dict[str, Any]] = []
-        if c.returns:
-            if t > self.time and self.pending:
-                events = self._close(self.time)
-            self.last.update(checked)
-        elif self._span is not None:
+        if self._span is not None:
             span = self._span
             if self.pending and t // span > self.time // span:
                 events = self._close((self.time // span + 1) * span)
-            self.last.update(checked)
-        else:
-            if t > self.time and self.pending:
-                events = self._close(self.time)
-            self.last.update(checked)
+        elif t > self.time and self.pending:
+            events = self._close(self.time)
+        for slot, v in checked.items():
+            self.last[slot] = v
         self.time = t
+        bench = len(self.last) - 1
         self.pending = self.pending or (
-            bool(checked) and (c.returns or self._span is not None or c.benchmark in checked)
+            bool(checked) and (c.returns or self._span is not None or bench in checked)
         )
         return events
 
@@ -392,21 +395,16 @@ class Watcher:
         """The sample at time `at`: returns since the previous one, to the monitor."""
         assert self.monitor is not None and self.portfolios is not None
         self.pending = False
-        nan = math.nan
         if self.config.returns:
-            r_b = self.last.pop(self.config.benchmark, nan)
-            r_p = np.array([self.last.pop(n, nan) for n in self.portfolios])
-            self.last.clear()
+            r = self.last.copy()  # the returns of this time (NaN: none)
+            self.last.fill(math.nan)
         else:
-            b = self.last.get(self.config.benchmark, nan)
-            if self.config.benchmark not in self.anchor:
-                self.anchor = dict(self.last)  # the first sample: no return yet
+            if math.isnan(self.anchor[-1]):  # no benchmark price before: no return yet
+                self.anchor[:] = self.last
                 return []
-            r_b = b / self.anchor[self.config.benchmark] - 1.0
-            r_p = np.array(
-                [self.last.get(n, nan) / self.anchor.get(n, nan) - 1.0 for n in self.portfolios]
-            )
-            self.anchor = dict(self.last)
+            r = self.last / self.anchor - 1.0
+            self.anchor[:] = self.last
+        r_p, r_b = r[:-1], float(r[-1])
         self.samples += 1
         found = self.monitor.update(r_p, r_b, np.datetime64(at, "ns") if self._timed else None)
         out = []
@@ -466,8 +464,8 @@ class Watcher:
             "csv_header": self.csv_header,
             "time": self.time,
             "pending": self.pending,
-            "last": {k: struct.pack("<d", v).hex() for k, v in self.last.items()},
-            "anchor": {k: struct.pack("<d", v).hex() for k, v in self.anchor.items()},
+            "last": self.last.astype("<f8").tobytes().hex(),
+            "anchor": self.anchor.astype("<f8").tobytes().hex(),
             "lines": self.lines,
             "offset": self.offset,
             "bad": self.bad,
@@ -522,8 +520,8 @@ class Watcher:
             w._start(tuple(meta["portfolios"]))
         w.csv_header = meta["csv_header"]
         w.time, w.pending = meta["time"], meta["pending"]
-        w.last = {k: struct.unpack("<d", bytes.fromhex(v))[0] for k, v in meta["last"].items()}
-        w.anchor = {k: struct.unpack("<d", bytes.fromhex(v))[0] for k, v in meta["anchor"].items()}
+        w.last = np.frombuffer(bytes.fromhex(meta["last"]), dtype="<f8").astype(np.float64)
+        w.anchor = np.frombuffer(bytes.fromhex(meta["anchor"]), dtype="<f8").astype(np.float64)
         w.lines, w.offset, w.bad = meta["lines"], meta["offset"], meta["bad"]
         w.samples, w.seq = meta["samples"], meta["seq"]
         if w.monitor is not None:
