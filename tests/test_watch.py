@@ -230,7 +230,7 @@ def watch(*args, **kw):
 
 def test_a_process_killed_at_random_points_ends_as_an_uninterrupted_run(tmp_path):
     stream = tmp_path / "ticks.jsonl"
-    names = synthetic(stream, 250_000)
+    names = synthetic(stream, 500_000)
     common = [str(stream), *names, "--limit", "0.017", "--clear-below", "0.0165",
               "--window", "200", "--time-unit", "s", "--checkpoint-every", "2000"]  # fmt: skip
     whole = watch(*common, "--state", str(tmp_path / "a.state"), "--events",
@@ -240,15 +240,16 @@ def test_a_process_killed_at_random_points_ends_as_an_uninterrupted_run(tmp_path
     rng = np.random.default_rng(7)
     state, out = tmp_path / "b.state", tmp_path / "b.jsonl"
     kills = 0
-    for _ in range(40):
-        cmd = [sys.executable, "-m", "trackerr", "watch", *common, "--state", str(state),
-               "--events", str(out)]  # fmt: skip
+    cmd = [sys.executable, "-m", "trackerr", "watch", *common, "--state", str(state),
+           "--events", str(out)]  # fmt: skip
+    for _ in range(30):  # SIGKILL at random moments (up to 4 times) while it runs, then the end
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(float(rng.uniform(0.5, 1.5)))  # (starting takes about 0.4 s)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait(timeout=60)
+        if kills < 4:
+            time.sleep(float(rng.uniform(0.5, 1.1)))  # (starting takes about 0.4 s)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+        proc.wait(timeout=120)
         if proc.returncode == 0:
             break
     assert proc.returncode == 0 and kills >= 2
