@@ -357,3 +357,51 @@ def test_replay_prints_the_shipped_data_as_a_stream():
     assert {r["asset"] for r in rows} == {"ETH", "STETH"}
     config = WatchConfig("ETH", ("STETH",), limit=0.1, window=30, periods_per_year=365)
     assert run(config, done.stdout.splitlines())[1] == run(config, long)[1]
+
+
+def test_follow_a_growing_file_through_rotations(tmp_path):
+    _, lines = steth_lines("long")
+    parts = [lines[:900], lines[900:1800], lines[1800:2600], lines[2600:]]
+    path, state, out = tmp_path / "ticks.jsonl", tmp_path / "f.state", tmp_path / "f.jsonl"
+    path.write_text("\n".join(parts[0]) + "\n")
+    common = ["--benchmark", "ETH", "--portfolio", "STETH", "--limit", "10%", "--window", "30",
+              "--periods-per-year", "crypto-daily", "--follow", "--poll", "0.02",
+              "--state", str(state), "--events", str(out)]  # fmt: skip
+
+    def start():
+        return subprocess.Popen(
+            [sys.executable, "-m", "trackerr", "watch", str(path), *common],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def settle(n):  # wait until the checkpoint on SIGTERM holds n lines
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+        assert Watcher.from_bytes(state.read_bytes()).lines == n
+
+    proc = start()
+    time.sleep(0.8)
+    with open(path, "a") as f:  # it grows
+        f.write("\n".join(parts[1][:400]) + "\n")
+        f.flush()
+        time.sleep(0.3)
+        f.write("\n".join(parts[1][400:]) + "\n")
+    time.sleep(0.5)
+    path.rename(tmp_path / "ticks.jsonl.1")  # rotated: renamed, then a new file
+    path.write_text("\n".join(parts[2]) + "\n")
+    settle(2600)
+    proc = start()  # a restart follows the same file from where it stopped
+    time.sleep(0.8)
+    with open(path, "r+") as f:  # rotated by truncation (copytruncate), then written again
+        f.truncate(0)
+    time.sleep(0.5)
+    with open(path, "a") as f:
+        f.write("\n".join(parts[3]) + "\n")
+    settle(len(lines))
+    # the events of every line (the last benchmark tick still pending, as a follower's is)
+    w = Watcher(WatchConfig("ETH", ("STETH",), limit=0.1, window=30,
+                            periods_per_year="crypto-daily"))  # fmt: skip
+    want = [e for line in lines for e in w.feed(line)]
+    assert [json.loads(x) for x in out.read_text().splitlines()] == want
+    assert len(want) >= 4

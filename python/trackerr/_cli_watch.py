@@ -88,6 +88,15 @@ def _watch_parser(sub: Any) -> None:
         "--time-unit", choices=("s", "ms", "us", "ns"),
         help="the unit of numeric times (epoch); ISO 8601 times need none",
     )  # fmt: skip
+    w.add_argument(
+        "--follow", action="store_true",
+        help="keep reading FILE as it grows, like tail -F: waits at its end, and goes on with "
+        "the new file when it is rotated (renamed or truncated); stop with SIGTERM or SIGINT",
+    )  # fmt: skip
+    w.add_argument(
+        "--poll", type=float, default=0.1, metavar="SECONDS",
+        help="with --follow, how often to look for new lines at the end (default 0.1)",
+    )  # fmt: skip
     w.add_argument("--state", metavar="FILE", help="checkpoint file: restored if it exists")
     w.add_argument(
         "--checkpoint-every", type=_int_from(1), default=10_000, metavar="N",
@@ -274,19 +283,31 @@ def _watch(args: argparse.Namespace) -> int:
         if saved is not None:
             events_out.truncate(int(saved))  # what came after the checkpoint comes again
         events_out.seek(0, os.SEEK_END)
+    if args.follow and not args.file:
+        raise _Fail("--follow needs a FILE to follow")
+    if not (args.poll > 0 and args.poll < 3600):
+        raise _Fail(f"--poll must be a positive number of seconds, not {args.poll}")
     source: Any  # a buffered binary reader (read1)
+    # where the current file starts in the watcher's count of bytes (a rotation
+    # starts a new file); its identity, to tell a rotation on restart
+    base = 0
     if args.file:
         try:
             source = open(args.file, "rb")  # closed below
         except OSError as exc:
             raise _Fail(f"cannot read {args.file}: {exc.strerror}") from None
-        size = os.fstat(source.fileno()).st_size
-        if watcher.offset > size:
+        st = os.fstat(source.fileno())
+        at = int(watcher.extra.get("file_offset", watcher.offset))
+        same = watcher.extra.get("inode") in (None, st.st_ino)
+        if args.follow and not same:
+            at = 0  # rotated since the checkpoint: the new file from its start
+        elif at > st.st_size:
             raise _Fail(
-                f"--state {args.state} has read {watcher.offset} bytes of {args.file}, "
-                f"which holds {size}: not the file it was reading"
+                f"--state {args.state} has read {at} bytes of {args.file}, "
+                f"which holds {st.st_size}: not the file it was reading"
             )
-        source.seek(watcher.offset)
+        base = watcher.offset - at
+        source.seek(at)
     else:
         source = sys.stdin.buffer
         for _ in range(watcher.lines):  # the lines the checkpoint holds already
@@ -322,6 +343,9 @@ def _watch(args: argparse.Namespace) -> int:
         if not args.state:
             return
         extra: dict[str, Any] = {}
+        if args.file:
+            extra["file_offset"] = watcher.offset - base
+            extra["inode"] = os.fstat(source.fileno()).st_ino
         if events_out is not None:
             events_out.flush()
             os.fsync(events_out.fileno())
@@ -331,6 +355,17 @@ def _watch(args: argparse.Namespace) -> int:
     ended = False
     every = args.checkpoint_every
     feed = watcher.feed
+
+    def _feed_one(line: bytes) -> None:
+        try:
+            events = feed(line)
+            if events:
+                emit(events)
+        except BadLine as exc:
+            if args.strict:
+                raise _Fail(f"line {watcher.lines}: {exc}") from None
+            print(f"trackerr watch: line {watcher.lines}: {exc} (skipped)", file=sys.stderr)
+
     rest = b""  # a line not yet ended
     try:
         while not flags["stop"]:
@@ -343,6 +378,34 @@ def _watch(args: argparse.Namespace) -> int:
                 break
             finally:
                 flags["reading"] = False
+            if not chunk and args.follow:
+                # at the end: the file may grow, or be rotated (a new file at the path)
+                try:
+                    st = os.stat(args.file)
+                    rotated = st.st_ino != os.fstat(source.fileno()).st_ino or (
+                        st.st_size < source.tell()
+                    )
+                except FileNotFoundError:  # between a rename and the new file
+                    rotated = False
+                if not rotated:
+                    flags["reading"] = True
+                    try:
+                        if not flags["stop"]:
+                            time.sleep(args.poll)
+                    except _Stop:
+                        break
+                    finally:
+                        flags["reading"] = False
+                    continue
+                lines = [rest] if rest else []  # the old file's last line, unended
+                rest = b""
+                with guard:
+                    for body in lines:
+                        _feed_one(body)
+                source.close()
+                source = open(args.file, "rb")
+                base = watcher.offset
+                continue
             if not chunk:
                 ended = True
                 lines = [rest] if rest else []
@@ -352,17 +415,7 @@ def _watch(args: argparse.Namespace) -> int:
             # the lines of a chunk run under the metrics lock (a scrape waits for them)
             with guard:
                 for body in lines:
-                    try:
-                        events = feed(body + b"\n" if chunk else body)
-                        if events:
-                            emit(events)
-                    except BadLine as exc:
-                        if args.strict:
-                            raise _Fail(f"line {watcher.lines}: {exc}") from None
-                        print(
-                            f"trackerr watch: line {watcher.lines}: {exc} (skipped)",
-                            file=sys.stderr,
-                        )
+                    _feed_one(body + b"\n" if chunk else body)
                     if watcher.lines % every == 0:
                         checkpoint()
                     if flags["stop"]:
