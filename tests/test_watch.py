@@ -405,3 +405,86 @@ def test_follow_a_growing_file_through_rotations(tmp_path):
     want = [e for line in lines for e in w.feed(line)]
     assert [json.loads(x) for x in out.read_text().splitlines()] == want
     assert len(want) >= 4
+
+
+class _Receiver:
+    """An HTTP endpoint on 127.0.0.1 that fails the first `fail` posts (500),
+    answers the next `slow` after a pause, then accepts; it keeps what it accepted."""
+
+    def __init__(self, fail=0, slow=0, pause=0.3):
+        import http.server
+        import threading
+
+        self.got, self.calls = [], 0
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.calls += 1
+                if owner.calls <= fail:
+                    self.send_response(500)
+                else:
+                    if owner.calls <= fail + slow:
+                        time.sleep(pause)
+                    owner.got.append(json.loads(body))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_webhook_that_fails_then_is_slow_gets_every_event_once_in_order(tmp_path):
+    _, lines = steth_lines("long")
+    path = tmp_path / "ticks.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    receiver = _Receiver(fail=4, slow=3)
+    try:
+        done = watch(str(path), "--benchmark", "ETH", "--portfolio", "STETH", "--limit", "10%",
+                     "--window", "30", "--periods-per-year", "crypto-daily",
+                     "--webhook", receiver.url, "--webhook-drain", "60")  # fmt: skip
+    finally:
+        receiver.close()
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(x) for x in done.stdout.splitlines()]
+    assert len(events) >= 8
+    assert receiver.got == events  # each once, in order, after 4 failures and 3 slow answers
+    assert receiver.calls == len(events) + 4
+    assert f"{len(events)} event(s) posted, 0 dropped" in done.stderr
+
+
+def test_a_dead_webhook_drops_what_its_queue_cannot_hold_and_keeps_the_rest(tmp_path):
+    import socket
+
+    _, lines = steth_lines("long")
+    path = tmp_path / "ticks.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/hook"
+    state = tmp_path / "w.state"
+    common = [str(path), "--benchmark", "ETH", "--portfolio", "STETH", "--limit", "10%",
+              "--window", "30", "--periods-per-year", "crypto-daily", "--state", str(state),
+              "--webhook-queue", "2"]  # fmt: skip
+    first = watch(*common, "--webhook", dead, "--webhook-drain", "0.5")
+    assert first.returncode == 0, first.stderr
+    events = [json.loads(x) for x in first.stdout.splitlines()]
+    assert f"0 event(s) posted, {len(events) - 2} dropped (queue full), 2 not posted yet " \
+           "(kept in --state)" in first.stderr  # fmt: skip
+    receiver = _Receiver()
+    try:  # the restart has no new line to read; it posts what the state kept
+        again = watch(*common, "--webhook", receiver.url, "--webhook-drain", "30")
+    finally:
+        receiver.close()
+    assert again.returncode == 0 and again.stdout == ""
+    assert receiver.got == events[:2]
+    assert "2 event(s) posted, 0 dropped" in again.stderr

@@ -20,6 +20,7 @@ has a sequence number, "seq", to drop repeats by).
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -105,6 +106,25 @@ def _watch_parser(sub: Any) -> None:
     w.add_argument("--events", metavar="FILE", help="also append the events to this file")
     w.add_argument("--strict", action="store_true", help="a bad line is fatal (exit 2)")
     w.add_argument(
+        "--webhook", metavar="URL",
+        help="POST each event as JSON to this http(s) URL, from a queue that never holds up the "
+        "input: failed posts are retried (pauses doubling from 0.5 s to 30 s), in order",
+    )  # fmt: skip
+    w.add_argument(
+        "--webhook-queue", type=_int_from(1), default=10_000, metavar="N",
+        help="events held for the webhook at most (default 10000); beyond, new ones are "
+        "dropped and counted",
+    )  # fmt: skip
+    w.add_argument(
+        "--webhook-timeout", type=float, default=5.0, metavar="SECONDS",
+        help="how long a post may take (default 5)",
+    )  # fmt: skip
+    w.add_argument(
+        "--webhook-drain", type=float, default=5.0, metavar="SECONDS",
+        help="at the end, how long to go on posting what is queued (default 5); what is left "
+        "is kept in --state and posted after a restart",
+    )  # fmt: skip
+    w.add_argument(
         "--metrics-port", type=int, metavar="N",
         help="serve Prometheus metrics on this port (0: any free one; the address goes to "
         "stderr); needs prometheus_client (pip install \"trackerr[watch]\")",
@@ -181,6 +201,82 @@ def _config(args: argparse.Namespace) -> WatchConfig:
         ).checked()
     except ValueError as exc:
         raise _Fail(str(exc)) from None
+
+
+class _Webhook:
+    """Posts each event (JSON) to a URL from a thread of its own, in order.
+
+    The tick loop only appends to a bounded queue (never waits). A failed
+    post (an error, a timeout, a status other than 2xx) is retried after a
+    pause that doubles from 0.5 s up to 30 s, and the events behind it wait:
+    order is kept. When the queue is full a new event is dropped and counted.
+    What is still queued at a checkpoint is saved in it, and queued again on
+    restart."""
+
+    def __init__(self, url: str, capacity: int, timeout: float, pending: list[Any]) -> None:
+        self.url, self.capacity, self.timeout = url, capacity, timeout
+        self.queue: collections.deque[dict[str, Any]] = collections.deque(pending)
+        self.cond = threading.Condition()
+        self.sent = self.dropped = self.failures = 0
+        self.deadline: float | None = None  # set by close: give up after it
+        self.thread = threading.Thread(target=self._run, name="trackerr-webhook", daemon=True)
+        self.thread.start()
+
+    def put(self, event: dict[str, Any]) -> None:
+        with self.cond:
+            if len(self.queue) >= self.capacity:
+                self.dropped += 1
+                return
+            self.queue.append(event)
+            self.cond.notify()
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self.cond:
+            return list(self.queue)
+
+    def _post(self, event: dict[str, Any]) -> bool:
+        import urllib.request
+
+        body = json.dumps(event).encode()
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return 200 <= int(response.status) < 300
+        except (OSError, ValueError):  # URLError, HTTPError, timeouts, refused connections
+            return False
+
+    def _run(self) -> None:
+        pause = 0.5
+        while True:
+            with self.cond:
+                while not self.queue and self.deadline is None:
+                    self.cond.wait()
+                if not self.queue or (
+                    self.deadline is not None and time.monotonic() > self.deadline
+                ):
+                    return
+                event = self.queue[0]
+            if self._post(event):
+                with self.cond:
+                    self.queue.popleft()
+                    self.sent += 1
+                pause = 0.5
+                continue
+            with self.cond:
+                self.failures += 1
+                if self.deadline is not None:
+                    pause = min(pause, max(0.0, self.deadline - time.monotonic()))
+                self.cond.wait(pause)
+            pause = min(2 * pause, 30.0)
+
+    def close(self, drain: float) -> None:
+        """Go on posting for up to `drain` seconds, then stop."""
+        with self.cond:
+            self.deadline = time.monotonic() + drain
+            self.cond.notify()
+        self.thread.join(drain + self.timeout + 1.0)
 
 
 class _Metrics:
@@ -330,12 +426,32 @@ def _watch(args: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
 
+    hook = None
+    if args.webhook:
+        from urllib.parse import urlsplit
+
+        if (
+            urlsplit(args.webhook).scheme not in ("http", "https")
+            or not urlsplit(args.webhook).netloc
+        ):
+            raise _Fail(f"--webhook must be an http:// or https:// URL, not {args.webhook!r}")
+        for name in ("webhook_timeout", "webhook_drain"):
+            value = getattr(args, name)
+            if not (value >= 0 and value < 86_400):
+                raise _Fail(f"--{name.replace('_', '-')} must be a number of seconds, not {value}")
+        hook = _Webhook(
+            args.webhook, args.webhook_queue, args.webhook_timeout,
+            list(watcher.extra.get("webhook_pending", [])),
+        )  # fmt: skip
+
     def emit(events: list[dict[str, Any]]) -> None:
         for e in events:
             text = json.dumps(e) + "\n"
             sys.stdout.write(text)
             if events_out is not None:
                 events_out.write(text)
+            if hook is not None:
+                hook.put(e)
         if events:
             sys.stdout.flush()
 
@@ -343,6 +459,8 @@ def _watch(args: argparse.Namespace) -> int:
         if not args.state:
             return
         extra: dict[str, Any] = {}
+        if hook is not None:
+            extra["webhook_pending"] = hook.pending()
         if args.file:
             extra["file_offset"] = watcher.offset - base
             extra["inode"] = os.fstat(source.fileno()).st_ino
@@ -426,6 +544,8 @@ def _watch(args: argparse.Namespace) -> int:
             with guard:
                 events = watcher.finish()
             emit(events)
+        if hook is not None:
+            hook.close(args.webhook_drain)
         checkpoint()
     finally:
         if server is not None:
@@ -438,4 +558,12 @@ def _watch(args: argparse.Namespace) -> int:
             source.close()
     if watcher.bad:
         print(f"trackerr watch: {watcher.bad} bad line(s) skipped", file=sys.stderr)
+    if hook is not None:
+        left = len(hook.pending())
+        print(
+            f"trackerr watch: webhook: {hook.sent} event(s) posted, {hook.dropped} dropped "
+            f"(queue full), {left} not posted yet"
+            + (" (kept in --state)" if left and args.state else ""),
+            file=sys.stderr,
+        )
     return 0
