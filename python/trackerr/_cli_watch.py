@@ -474,9 +474,9 @@ def _watch(args: argparse.Namespace) -> int:
     every = args.checkpoint_every
     feed = watcher.feed
 
-    def _feed_one(line: bytes) -> None:
+    def _feed_one(line: bytes, end: int = 0) -> None:
         try:
-            events = feed(line)
+            events = feed(line, end=end)
             if events:
                 emit(events)
         except BadLine as exc:
@@ -533,7 +533,7 @@ def _watch(args: argparse.Namespace) -> int:
             # the lines of a chunk run under the metrics lock (a scrape waits for them)
             with guard:
                 for body in lines:
-                    _feed_one(body + b"\n" if chunk else body)
+                    _feed_one(body, 1 if chunk else 0)
                     if watcher.lines % every == 0:
                         checkpoint()
                     if flags["stop"]:

@@ -275,16 +275,18 @@ class Watcher:
 
     # --- input ---------------------------------------------------------------------------
 
-    def feed(self, line: str | bytes) -> list[dict[str, Any]]:
+    def feed(self, line: str | bytes, *, end: int = 0) -> list[dict[str, Any]]:
         """One line of input (JSON or CSV; a blank line is skipped). Returns
-        the events it caused. Raises BadLine, the state untouched."""
+        the events it caused. Raises BadLine, the state untouched. `end`: the
+        bytes of the line's end that `line` leaves out (1 for a line split at
+        its newline), counted in the input's position."""
         self.lines += 1
-        self.offset += len(line) if isinstance(line, bytes) else len(line.encode())
+        self.offset += (len(line) if isinstance(line, bytes) else len(line.encode())) + end
         raw = line.strip()
         if not raw:
             return []
         try:
-            if raw[:1] in (b"{", "{"):
+            if raw[0] == 123 or raw[0] == "{":  # '{' (bytes index to ints)
                 return self._json(raw)
             if isinstance(raw, bytes):
                 try:
