@@ -488,3 +488,37 @@ def test_a_dead_webhook_drops_what_its_queue_cannot_hold_and_keeps_the_rest(tmp_
     assert again.returncode == 0 and again.stdout == ""
     assert receiver.got == events[:2]
     assert "2 event(s) posted, 0 dropped" in again.stderr
+
+
+def test_a_toml_configuration_and_the_command_line_over_it(tmp_path):
+    _, lines = steth_lines("long")
+    path = tmp_path / "ticks.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    flags = [str(path), "--benchmark", "ETH", "--portfolio", "STETH", "--limit", "10%",
+             "--window", "30", "--periods-per-year", "crypto-daily"]  # fmt: skip
+    want = watch(*flags)
+    config = tmp_path / "watch.toml"
+    config.write_text(
+        'benchmark = "ETH"\nportfolios = ["STETH"]\nlimit = "10%"\nwindow = 30\n'
+        'periods_per_year = "crypto-daily"\nclear_below = 0.1\n'
+    )
+    got = watch(str(path), "--config", str(config))
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout and want.stdout.count("\n") >= 8
+    # the command line wins over the file
+    over = watch(str(path), "--config", str(config), "--limit", "20%")
+    same = [*flags[:-6], "--limit", "20%", *flags[-4:], "--clear-below", "0.1"]
+    assert over.stdout == watch(*same).stdout
+    assert over.stdout != want.stdout
+    for text, message in (
+        ('benchmark = "ETH"\nlimt = 0.1\n', "unknown option(s) limt"),
+        ('benchmark = "ETH"\nlimit = "ten"\n', "limit"),
+        ('benchmark = "ETH"\nlimit = 0.1\nreturns = "yes"\n', "returns must be true or false"),
+        ('benchmark = "ETH"\nlimit = 0.1\nportfolios = "STETH"\n', "list of asset names"),
+        ("benchmark = \n", "not valid TOML"),
+        ("limit = 0.1\n", "--benchmark is required"),
+    ):
+        config.write_text(text)
+        bad = watch(str(path), "--config", str(config))
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+        assert message in bad.stderr

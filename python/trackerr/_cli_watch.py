@@ -38,6 +38,73 @@ class _Stop(Exception):
     """SIGTERM or SIGINT while waiting for input."""
 
 
+_PARSER: list[argparse.ArgumentParser] = []  # the watch parser, for --config's options
+
+
+def _with_config(args: argparse.Namespace) -> argparse.Namespace:
+    """args with the options of --config that the command line leaves at
+    their defaults, each checked as the command line checks it; then the
+    required ones."""
+    if args.config:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # Python 3.10
+            try:
+                import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+            except ImportError:
+                raise _Fail(
+                    '--config needs tomli on Python 3.10: pip install "trackerr[watch]"'
+                ) from None
+        try:
+            with open(args.config, "rb") as f:
+                table = tomllib.load(f)
+        except OSError as exc:
+            raise _Fail(f"cannot read --config {args.config}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise _Fail(f"--config {args.config} is not valid TOML: {exc}") from None
+        parser = _PARSER[0]
+        actions = {
+            ("portfolios" if a.dest == "portfolio" else a.dest): a
+            for a in parser._actions
+            if a.dest not in ("help", "config")
+        }
+        unknown = sorted(set(table) - set(actions))
+        if unknown:
+            raise _Fail(
+                f"--config {args.config}: unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(actions))}"
+            )
+        for key, value in table.items():
+            action = actions[key]
+            if getattr(args, action.dest) != parser.get_default(action.dest):
+                continue  # given on the command line
+            where = f"--config {args.config}: {key}"
+            if action.const is True:  # a flag
+                if not isinstance(value, bool):
+                    raise _Fail(f"{where} must be true or false, not {value!r}")
+            elif action.dest == "portfolio":
+                if not (
+                    isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+                ):
+                    raise _Fail(f"{where} must be a list of asset names, not {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise _Fail(f"{where} must be text or a number, not {value!r}")
+            elif callable(action.type):
+                try:
+                    value = action.type(str(value))
+                except (argparse.ArgumentTypeError, ValueError) as exc:
+                    raise _Fail(f"{where}: {exc}") from None
+            elif not isinstance(value, str) and action.dest not in ("window",):
+                raise _Fail(f"{where} must be text, not {value!r}")
+            else:
+                value = str(value)
+            setattr(args, action.dest, value)
+    for name in ("benchmark", "limit"):
+        if getattr(args, name) is None:
+            raise _Fail(f"--{name} is required (on the command line or in --config)")
+    return args
+
+
 def _watch_parser(sub: Any) -> None:
     from .cli import _fraction, _int_from
 
@@ -52,7 +119,13 @@ def _watch_parser(sub: Any) -> None:
         ),
     )
     w.add_argument("file", metavar="FILE", nargs="?", help="the input (default: stdin)")
-    w.add_argument("--benchmark", required=True, metavar="ASSET", help="the benchmark asset")
+    w.add_argument(
+        "--config", metavar="FILE.toml",
+        help="options from a TOML file, one key per option (benchmark = \"ETH\", portfolios = "
+        "[\"STETH\"], limit = \"5%%\", window = \"30D\", state = \"w.state\", ...); the command "
+        "line overrides them",
+    )  # fmt: skip
+    w.add_argument("--benchmark", metavar="ASSET", help="the benchmark asset (required)")
     w.add_argument(
         "--portfolio",
         action="append",
@@ -61,8 +134,8 @@ def _watch_parser(sub: Any) -> None:
         "for input with one field per asset)",
     )
     w.add_argument(
-        "--limit", type=_fraction, required=True, metavar="X",
-        help="tracking-error limit (annualized with --periods-per-year), as 0.03 or 3%%",
+        "--limit", type=_fraction, metavar="X",
+        help="tracking-error limit (annualized with --periods-per-year), as 0.03 or 3%% (required)",
     )  # fmt: skip
     w.add_argument(
         "--clear-below", type=_fraction, metavar="X",
@@ -105,6 +178,7 @@ def _watch_parser(sub: Any) -> None:
     )  # fmt: skip
     w.add_argument("--events", metavar="FILE", help="also append the events to this file")
     w.add_argument("--strict", action="store_true", help="a bad line is fatal (exit 2)")
+    _PARSER[:] = [w]
     w.add_argument(
         "--webhook", metavar="URL",
         help="POST each event as JSON to this http(s) URL, from a queue that never holds up the "
@@ -360,6 +434,7 @@ def _save(path: str, data: bytes) -> None:
 
 
 def _watch(args: argparse.Namespace) -> int:
+    args = _with_config(args)
     config = _config(args)
     try:
         watcher = Watcher(config)  # (the Monitor's options are checked here)
