@@ -230,7 +230,7 @@ def watch(*args, **kw):
 
 def test_a_process_killed_at_random_points_ends_as_an_uninterrupted_run(tmp_path):
     stream = tmp_path / "ticks.jsonl"
-    names = synthetic(stream, 500_000)
+    names = synthetic(stream, 1_000_000)  # the 1e6-tick run
     common = [str(stream), *names, "--limit", "0.017", "--clear-below", "0.0165",
               "--window", "200", "--time-unit", "s", "--checkpoint-every", "2000"]  # fmt: skip
     whole = watch(*common, "--state", str(tmp_path / "a.state"), "--events",
@@ -245,7 +245,7 @@ def test_a_process_killed_at_random_points_ends_as_an_uninterrupted_run(tmp_path
     for _ in range(30):  # SIGKILL at random moments (up to 4 times) while it runs, then the end
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if kills < 4:
-            time.sleep(float(rng.uniform(0.5, 1.1)))  # (starting takes about 0.4 s)
+            time.sleep(float(rng.uniform(0.5, 2.5)))  # (starting takes about 0.5 s)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1

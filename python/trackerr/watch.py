@@ -282,6 +282,12 @@ class Watcher:
         its newline), counted in the input's position."""
         self.lines += 1
         self.offset += (len(line) if isinstance(line, bytes) else len(line.encode())) + end
+        if line[:1] == b"{":  # the usual line: the parser skips the whitespace around it
+            try:
+                return self._json(line)
+            except BadLine:
+                self.bad += 1
+                raise
         raw = line.strip()
         if not raw:
             return []
