@@ -1101,11 +1101,7 @@ def _rolling_risk(
     w = _inputs.window(window)
     mp = _inputs.min_periods(min_periods, w)
     n_threads = _inputs.threads(threads)
-    if two:
-        p, b, frame = _inputs_of(portfolio, benchmark)
-    else:
-        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
-        b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
+    p, b, frame = _risk_inputs(portfolio, benchmark, two)
     depth = 2 * w
     p, b = _time_blocks(p, b, chunk_rows, depth)
     checks = list(_first_nan(p, b[:, 0])) if policy == "raise" else []
@@ -1148,11 +1144,7 @@ def _rolling_risk_in_time(
     policy = _options.nan_policy(nan_policy)
     mp = _dask_time.min_periods(min_periods)
     n_threads = _inputs.threads(threads)
-    if two:
-        p, b, frame = _inputs_of(portfolio, benchmark)
-    else:
-        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
-        b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
+    p, b, frame = _risk_inputs(portfolio, benchmark, two)
     p = _chunked(p, chunk_rows)
     b = b.rechunk({0: p.chunks[0]})
     checks = [c.to_delayed().item() for c in _first_nan(p, b)] if policy == "raise" else []
@@ -1162,6 +1154,15 @@ def _rolling_risk_in_time(
         threads=n_threads,
     )  # fmt: skip
     return frame.rolling(stacked[..., 0], metric)
+
+
+def _risk_inputs(portfolio: Any, benchmark: Any, two: bool) -> tuple[Any, Any, _Frame]:
+    """(P, B, frame) of a risk metric: B the benchmark of a capture ratio, or
+    zeros (a stand-in the one-series kernels do not read)."""
+    if two:
+        return _inputs_of(portfolio, benchmark)
+    p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
+    return p, da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64), frame
 
 
 def _zeros_like_rows(returns: Any) -> Any:
@@ -1351,11 +1352,7 @@ def _reduce_risk(
     periods: float = math.nan,
 ) -> Any:
     policy = _options.nan_policy(nan_policy)
-    if two:
-        p, b, frame = _inputs_of(portfolio, benchmark)
-    else:
-        p, _, frame = _inputs_of(portfolio, _zeros_like_rows(portfolio), "returns")
-        b = da.zeros(p.shape[0], chunks=p.chunks[0], dtype=np.float64)
+    p, b, frame = _risk_inputs(portfolio, benchmark, two)
     part = functools.partial(_risk_summary, metric=metric, two=two, target=target, periods=periods)
     read = functools.partial(
         _risk_read, metric=metric, target=target, periods=periods, rows=int(p.shape[0]),
