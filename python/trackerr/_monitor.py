@@ -232,18 +232,28 @@ class Monitor:
         return out
 
     def _check(self, label: Any) -> list[Event]:
+        """The crossings of the latest tick: a portfolio out of breach crosses
+        above the limit, one in breach below clear_below (NaN crosses nothing)."""
         te = np.atleast_1d(np.asarray(self.state.tracking_error, dtype=np.float64))
-        up = ~self._breached & (te > self.limit)
-        down = self._breached & (te < self.clear_below)
-        if not (up.any() or down.any()):
+        limit, clear = self.limit, self.clear_below
+        if te.shape[0] <= 32:  # a few portfolios: Python floats beat numpy's calls
+            flips = [
+                j
+                for j, (x, b) in enumerate(zip(te.tolist(), self._breached.tolist(), strict=True))
+                if (x < clear if b else x > limit)
+            ]
+        else:
+            flips = np.flatnonzero(np.where(self._breached, te < clear, te > limit)).tolist()
+        if not flips:
             return []
         if isinstance(label, int):
             label = float(label)
         events = []
-        for j in np.flatnonzero(up | down):
-            kind = "breach" if up[j] else "recovery"
-            self._breached[j] = bool(up[j])
-            event = Event(kind, None if self._scalar else int(j), label, float(te[j]))
+        for j in flips:
+            up = not self._breached[j]
+            self._breached[j] = up
+            event = Event("breach" if up else "recovery", None if self._scalar else j, label,
+                          float(te[j]))  # fmt: skip
             events.append(event)
             if self.on_event is not None:
                 self.on_event(event)
