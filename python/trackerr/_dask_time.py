@@ -264,8 +264,8 @@ def blocks(
         else:
             m = int(np.searchsorted(starts, cut - 1, side="right")) - 1  # block of row cut - 1
             keep_row, bound = cut - 1, _edge(int(table[m, 0]), span)
-            later = np.flatnonzero(lasts[:m] > bound)
-            k0 = int(later[0]) if len(later) else m
+            # the first block that may hold a later time (the bounds do not go back)
+            k0 = int(np.searchsorted(lasts[:m], bound, side="right"))
         hist = range(k0, j)
 
         def tails(

@@ -1400,38 +1400,33 @@ def omega_ratio(returns: Any, /, *, threshold: float = 0.0, nan_policy: str = "o
     )  # fmt: skip
 
 
-def up_capture(
-    portfolio: Any,
-    benchmark: Any,
-    /,
-    *,
-    method: str = "geometric",
-    periods_per_year: Any = None,
-    nan_policy: str = "omit",
-) -> Any:
-    from ._risk import _capture_periods
+def _full_capture(name: str) -> Any:
+    def capture(
+        portfolio: Any,
+        benchmark: Any,
+        /,
+        *,
+        method: str = "geometric",
+        periods_per_year: Any = None,
+        nan_policy: str = "omit",
+    ) -> Any:
+        from ._risk import _capture_periods
 
-    return _reduce_risk(
-        "up_capture", portfolio, benchmark, two=True, nan_policy=nan_policy,
-        periods=_capture_periods(method, periods_per_year),
-    )  # fmt: skip
+        return _reduce_risk(
+            name, portfolio, benchmark, two=True, nan_policy=nan_policy,
+            periods=_capture_periods(method, periods_per_year),
+        )  # fmt: skip
+
+    capture.__name__ = capture.__qualname__ = name
+    capture.__doc__ = (
+        f"{name.replace('_', ' ').capitalize()} (:func:`trackerr.{name}`) on dask arrays or "
+        "DataFrames: merged risk summaries, lazy."
+    )
+    return capture
 
 
-def down_capture(
-    portfolio: Any,
-    benchmark: Any,
-    /,
-    *,
-    method: str = "geometric",
-    periods_per_year: Any = None,
-    nan_policy: str = "omit",
-) -> Any:
-    from ._risk import _capture_periods
-
-    return _reduce_risk(
-        "down_capture", portfolio, benchmark, two=True, nan_policy=nan_policy,
-        periods=_capture_periods(method, periods_per_year),
-    )  # fmt: skip
+up_capture = _full_capture("up_capture")
+down_capture = _full_capture("down_capture")
 
 
 def sharpe_ratio(
