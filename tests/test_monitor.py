@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,31 @@ def test_bad_arguments():
         Monitor(0.05, window=10, halflife=5)
     with pytest.raises(TypeError, match="on_event must be callable"):
         Monitor(0.05, on_event=3)
+
+
+@pytest.mark.parametrize(
+    ("n", "clear"),
+    [(1, 0.12), (7, 0.12), (300, 0.15), (3000, 0.12), (5, 0.0)],  # 3000: rows in several blocks
+)
+def test_batches_of_any_split_give_the_events_of_single_ticks(rng, n, clear):
+    """Many crossings (a 4-tick window), NaN returns and ties at the limit: a
+    batch, split anywhere, gives exactly the events and breach states of one
+    tick at a time."""
+    rows = 400 if n == 3000 else 2000
+    p = rng.normal(0, 0.01, (rows, n))
+    p[rng.random((rows, n)) < 0.1] = np.nan
+    b = rng.normal(0, 0.01, rows)
+    opts = {"window": 4, "periods_per_year": 252, "clear_below": clear, "n_portfolios": n}
+    one = Monitor(0.15, **opts)
+    want = [e for i in range(rows) for e in one.update(p[i], float(b[i]))]
+    # many crossings (with clear_below=0 a breach never ends: one per portfolio)
+    assert len(want) > (rows // 10 if clear else n // 2)
+    for cuts in ([0, rows], [0, 1, 2, 17, 600, rows], sorted({0, rows, *rng.integers(0, rows, 9)})):
+        m = Monitor(0.15, **opts)
+        got = [e for i, j in itertools.pairwise(cuts) for e in m.update(p[i:j], b[i:j])]
+        assert got == want
+        assert np.array_equal(m.breached, one.breached)
+    # a tracking error exactly at the limit holds the state (it crosses neither way)
+    flat = Monitor(0.15, window=4, clear_below=0.15, n_portfolios=2)
+    path = np.array([[0.15, 0.2], [0.15, 0.15], [0.1, 0.15], [0.2, 0.1]])
+    assert flat._crossings(path) == [(0, 1, True, 0.2), (3, 0, True, 0.2), (3, 1, False, 0.1)]

@@ -6,6 +6,7 @@ restarted ends with the events and state of an uninterrupted run."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -205,6 +206,76 @@ def test_checkpoints_restore_exactly_and_refuse_what_is_not_theirs():
                                              periods_per_year=365))  # fmt: skip
 
 
+def _mixed_streams():
+    """Streams of each shape and pairing rule, with many crossings."""
+    rng = np.random.default_rng(5)
+    names = ["B", "P0", "P1", "P2"]
+    price = dict.fromkeys(names, 100.0)
+    t = np.datetime64("2024-03-01T00:00:00", "ns")
+    single, wide, rets = [], [], []
+    for i in range(4000):
+        t += np.timedelta64(int(rng.integers(0, 400)) * 1_000_000_000, "ns")
+        stamp = str(t) + "Z"
+        a = names[int(rng.integers(len(names)))]
+        price[a] *= float(np.exp(rng.normal(0, 0.01)))
+        single.append(json.dumps({"time": stamp, "asset": a, "price": price[a]}))
+        if i % 3 == 0:
+            wide.append(json.dumps({"time": stamp, **{n: price[n] for n in names[:3]}}))
+            rets.append(f"{stamp},{rng.normal(0, 0.01)!r},{rng.normal(0, 0.01)!r}")
+    base = {"limit": 0.01, "clear_below": 0.008}
+    return [
+        (WatchConfig("B", ("P0", "P1", "P2"), window=5, **base), single),
+        (WatchConfig("B", ("P0", "P1", "P2"), window="2h", **base), single),
+        (WatchConfig("B", ("P0", "P1", "P2"), halflife=3.0, every="15min", **base), single),
+        (WatchConfig("B", window=4, **base), wide),
+        (WatchConfig("B", ("P0",), window=6, returns=True, **base), ["time,P0,B", *rets]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_lines_fed_in_batches_give_what_one_at_a_time_gives(case):
+    """feed_lines (the command's path: a batch's samples go to the monitor
+    at once) against feed, line by line: the same events, the same
+    checkpoint bytes, whatever the cuts; bad lines among them are skipped and
+    reported with their numbers, and stop_at_bad stops at the first."""
+    config, lines = _mixed_streams()[case]
+    rng = np.random.default_rng(case)
+    bad = ["{broken", '{"time": "2020-01-01T00:00:00Z", "asset": "B", "price": 1.0}', "[1]"]
+    lines = list(lines)
+    for k in sorted(rng.integers(2, len(lines), 6).tolist(), reverse=True):
+        lines.insert(k, bad[k % 3])
+    one = Watcher(config)
+    want, want_bad = [], []
+    for i, line in enumerate(lines, 1):
+        try:
+            want += one.feed(line)
+        except BadLine:
+            want_bad.append(i)
+    want += one.finish()
+    assert len(want) > 20 and len(want_bad) == 6
+    cuts = [0, 1, 2, 3, 50, *rng.integers(0, len(lines), 30).tolist(), len(lines)]
+    cuts = sorted(set(cuts))
+    w, got, got_bad = Watcher(config), [], []
+    for i, j in itertools.pairwise(cuts):
+        events, skipped = w.feed_lines(lines[i:j], end=0)
+        got += events
+        got_bad += [n for n, exc in skipped if isinstance(exc, BadLine)]
+        if i % 2:  # a checkpoint between batches restores exactly
+            w = Watcher.from_bytes(w.to_bytes(), config)
+    got += w.finish()
+    assert got == want and got_bad == want_bad
+    assert w.to_bytes() == one.to_bytes()
+    first = want_bad[0]
+    w = Watcher(config)
+    events, skipped = w.feed_lines(lines, end=0, stop_at_bad=True)
+    assert [n for n, _ in skipped] == [first] and w.lines == first
+    prefix = Watcher(config)
+    assert events == [e for line in lines[: first - 1] for e in prefix.feed(line)]
+    with pytest.raises(BadLine):
+        prefix.feed(lines[first - 1])
+    assert w.to_bytes() == prefix.to_bytes()
+
+
 # --- the command ---------------------------------------------------------------------------
 
 
@@ -246,7 +317,7 @@ def test_a_process_killed_at_random_points_ends_as_an_uninterrupted_run(tmp_path
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if kills < 4:
             # short enough that 4 kills leave most of the stream to the last run (starting
-            # takes about 0.5 s; then 150,000-200,000 lines a second)
+            # takes about 0.5 s; then about 250,000 lines a second)
             time.sleep(float(rng.uniform(0.3, 1.2)))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
@@ -407,6 +478,39 @@ def test_follow_a_growing_file_through_rotations(tmp_path):
     want = [e for line in lines for e in w.feed(line)]
     assert [json.loads(x) for x in out.read_text().splitlines()] == want
     assert len(want) >= 4
+
+
+def test_checkpoint_seconds_saves_a_quiet_follower(tmp_path):
+    """--checkpoint-seconds: lines that came, then a quiet input, are in the
+    checkpoint within the period, long before --checkpoint-every lines."""
+    _, lines = steth_lines("long")
+    path, state = tmp_path / "ticks.jsonl", tmp_path / "q.state"
+    path.write_text("\n".join(lines[:300]) + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trackerr", "watch", str(path), "--benchmark", "ETH",
+         "--portfolio", "STETH", "--limit", "10%", "--window", "30", "--follow", "--poll",
+         "0.02", "--state", str(state), "--checkpoint-every", "100000",
+         "--checkpoint-seconds", "0.2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        seen = []
+        for goal in (300, 301):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if state.exists() and Watcher.from_bytes(state.read_bytes()).lines == goal:
+                    seen.append(goal)
+                    break
+                time.sleep(0.05)
+            if goal == 300:
+                with open(path, "a") as f:
+                    f.write(lines[300] + "\n")
+        assert seen == [300, 301]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    bad = watch("--benchmark", "ETH", "--limit", "1%", "--checkpoint-seconds", "0", input="")
+    assert bad.returncode == 2 and "--checkpoint-seconds must be a positive" in bad.stderr
 
 
 class _Receiver:

@@ -31,7 +31,7 @@ import time
 from typing import IO, Any
 
 from ._reader import _Fail
-from .watch import BadLine, WatchConfig, Watcher
+from .watch import WatchConfig, Watcher
 
 
 class _Stop(Exception):
@@ -175,6 +175,10 @@ def _watch_parser(sub: Any) -> None:
     w.add_argument(
         "--checkpoint-every", type=_int_from(1), default=10_000, metavar="N",
         help="lines between checkpoints (default 10000)",
+    )  # fmt: skip
+    w.add_argument(
+        "--checkpoint-seconds", type=float, metavar="S",
+        help="also checkpoint when S seconds have passed since the last one and lines came",
     )  # fmt: skip
     w.add_argument("--events", metavar="FILE", help="also append the events to this file")
     w.add_argument("--strict", action="store_true", help="a bad line is fatal (exit 2)")
@@ -458,6 +462,9 @@ def _watch(args: argparse.Namespace) -> int:
         raise _Fail("--follow needs a FILE to follow")
     if not (args.poll > 0 and args.poll < 3600):
         raise _Fail(f"--poll must be a positive number of seconds, not {args.poll}")
+    if args.checkpoint_seconds is not None and not 0 < args.checkpoint_seconds < 86_400:
+        seconds = args.checkpoint_seconds
+        raise _Fail(f"--checkpoint-seconds must be a positive number of seconds, not {seconds}")
     source: Any  # a buffered binary reader (read1)
     # where the current file starts in the watcher's count of bytes (a rotation
     # starts a new file); its identity, to tell a rotation on restart
@@ -547,17 +554,32 @@ def _watch(args: argparse.Namespace) -> int:
 
     ended = False
     every = args.checkpoint_every
-    feed = watcher.feed
+    saved_at = [time.monotonic(), watcher.lines]  # the last checkpoint: when, after which line
 
-    def _feed_one(line: bytes, end: int = 0) -> None:
-        try:
-            events = feed(line, end=end)
-            if events:
-                emit(events)
-        except BadLine as exc:
-            if args.strict:
-                raise _Fail(f"line {watcher.lines}: {exc}") from None
-            print(f"trackerr watch: line {watcher.lines}: {exc} (skipped)", file=sys.stderr)
+    def due() -> None:
+        """A checkpoint after every `every` lines, and --checkpoint-seconds after the last."""
+        if watcher.lines % every == 0 or (
+            args.checkpoint_seconds is not None
+            and watcher.lines != saved_at[1]
+            and time.monotonic() - saved_at[0] >= args.checkpoint_seconds
+        ):
+            checkpoint()
+            saved_at[:] = [time.monotonic(), watcher.lines]
+
+    def take(lines: list[bytes], end: int) -> None:
+        """Lines, in slices that end at each checkpoint; a slice's samples go to
+        the monitor in one batch, and its events out before the next slice."""
+        i = 0
+        while i < len(lines) and not flags["stop"]:
+            n = min(len(lines) - i, every - watcher.lines % every)
+            events, bad = watcher.feed_lines(lines[i : i + n], end=end, stop_at_bad=args.strict)
+            emit(events)
+            for number, exc in bad:
+                if args.strict:
+                    raise _Fail(f"line {number}: {exc}")
+                print(f"trackerr watch: line {number}: {exc} (skipped)", file=sys.stderr)
+            i += n
+            due()
 
     rest = b""  # a line not yet ended
     try:
@@ -566,7 +588,9 @@ def _watch(args: argparse.Namespace) -> int:
             try:
                 if flags["stop"]:
                     break
-                chunk = source.read1(1 << 16)  # what has arrived (waits only for the first byte)
+                # what has arrived (waits only for the first byte); 16 KiB, about 200
+                # lines, keeps the wait of a chunk's last line for its events short
+                chunk = source.read1(1 << 14)
             except _Stop:
                 break
             finally:
@@ -581,6 +605,8 @@ def _watch(args: argparse.Namespace) -> int:
                 except FileNotFoundError:  # between a rename and the new file
                     rotated = False
                 if not rotated:
+                    with guard:
+                        due()  # (--checkpoint-seconds while the input is quiet)
                     flags["reading"] = True
                     try:
                         if not flags["stop"]:
@@ -593,8 +619,7 @@ def _watch(args: argparse.Namespace) -> int:
                 lines = [rest] if rest else []  # the old file's last line, unended
                 rest = b""
                 with guard:
-                    for body in lines:
-                        _feed_one(body)
+                    take(lines, 0)
                 source.close()
                 source = open(args.file, "rb")
                 base = watcher.offset
@@ -607,12 +632,7 @@ def _watch(args: argparse.Namespace) -> int:
                 rest = lines.pop()
             # the lines of a chunk run under the metrics lock (a scrape waits for them)
             with guard:
-                for body in lines:
-                    _feed_one(body, 1 if chunk else 0)
-                    if watcher.lines % every == 0:
-                        checkpoint()
-                    if flags["stop"]:
-                        break
+                take(lines, 1 if chunk else 0)
             if ended:
                 break
         if ended:

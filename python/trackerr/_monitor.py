@@ -194,10 +194,7 @@ class Monitor:
         path = path.reshape(rows, -1)
         first = self._ticks
         self._ticks += rows
-        found: list[tuple[int, int, bool, float]] = []  # (row, portfolio, breach?, value)
-        for j in range(path.shape[1]):
-            found.extend(self._column_crossings(path[:, j], j))
-        found.sort()
+        found = self._crossings(path)
         events = []
         for i, j, up, value in found:
             if self._timed:
@@ -210,26 +207,40 @@ class Monitor:
                 self.on_event(event)
         return events
 
-    def _column_crossings(self, te: Any, j: int) -> list[tuple[int, int, bool, float]]:
-        """The crossings of one portfolio's tracking-error path, hysteresis
-        included: from each crossing, the next is the first row past it on the
-        other side (a search, not a loop over the rows)."""
-        ups = np.flatnonzero(te > self.limit)
-        downs = np.flatnonzero(te < self.clear_below)
-        breached = bool(self._breached[j])
-        out = []
-        i = 0
-        while True:
-            candidates = downs if breached else ups
-            k = int(np.searchsorted(candidates, i))
-            if k == len(candidates):
-                break
-            i = int(candidates[k])
-            breached = not breached
-            out.append((i, j, breached, float(te[i])))
-            i += 1
-        self._breached[j] = breached
-        return out
+    def _crossings(self, path: np.ndarray) -> list[tuple[int, int, bool, float]]:
+        """The crossings along a T x N tracking-error path, hysteresis included,
+        as (row, portfolio, breach?, value) in row then portfolio order.
+
+        Above the limit sets a portfolio's breach, below clear_below clears it,
+        anything else (NaN included) keeps it; the two never hold at once
+        (clear_below <= limit), so the breach state after row i is set by the
+        last row up to i that was above or below, whatever came before it: a
+        running maximum of those rows' indices, with no loop over rows. Rows go
+        in blocks, to bound the memory of a long batch of many portfolios."""
+        rows, n = path.shape
+        found: list[tuple[int, int, bool, float]] = []
+        if not np.where(self._breached, path < self.clear_below, path > self.limit).any():
+            return found  # no portfolio leaves its side: the usual batch, found at once
+        step = max(1, (1 << 18) // max(n, 1))
+        for start in range(0, rows, step):
+            te = path[start : start + step]
+            up = te > self.limit
+            decided = np.where(up | (te < self.clear_below), np.arange(len(te))[:, None], -1)
+            np.maximum.accumulate(decided, axis=0, out=decided)
+            state = np.take_along_axis(up, np.maximum(decided, 0), axis=0)
+            state = np.where(decided >= 0, state, self._breached[None, :])
+            before = np.empty_like(state)
+            before[0] = self._breached
+            before[1:] = state[:-1]
+            i, j = np.nonzero(state != before)
+            found.extend(
+                zip(
+                    (i + start).tolist(), j.tolist(), state[i, j].tolist(), te[i, j].tolist(),
+                    strict=True,
+                )
+            )  # fmt: skip
+            self._breached[:] = state[-1]
+        return found
 
     def _check(self, label: Any) -> list[Event]:
         """The crossings of the latest tick: a portfolio out of breach crosses
