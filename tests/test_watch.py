@@ -134,6 +134,52 @@ def test_returns_pair_by_timestamp_and_csv_reads_as_json():
         Watcher(config).feed(as_json[0])
 
 
+def test_times_read_from_a_minute_seen_before_equal_a_full_read():
+    """ISO times "YYYY-MM-DDTHH:MM:SSZ" of a minute seen before are read from
+    their seconds alone: the same value as the full read, and the same
+    refusals (seconds 60, a sign, a space, another script's digits), at the
+    edges of the nanosecond range too."""
+    import trackerr.watch as tw
+
+    def full(text):
+        saved = dict(tw._MINUTES)
+        tw._MINUTES.clear()
+        try:
+            return tw._iso_ns(text)
+        except BadLine:
+            return None
+        finally:
+            tw._MINUTES.update(saved)
+
+    def cached(text):
+        try:
+            return tw._iso_ns(text)
+        except BadLine:
+            return None
+
+    rng = np.random.default_rng(3)
+    minutes = ["2024-02-29T23:59:", "1970-01-01T00:00:", "2262-04-11T23:47:",
+               "1677-09-21T00:12:", "2024-01-01 05:33:", "2023-02-29T00:00:"]  # fmt: skip
+    seconds = ["00", "16", "17", "43", "44", "59", "60", "99", "+5", " 5", "5 ", "\u0661\u0662",
+               "5a", "-1"]  # fmt: skip
+    tried = 0
+    for _ in range(3):
+        for m in minutes:
+            for sec in rng.permutation(seconds):
+                text = f"{m}{sec}Z"
+                assert cached(text) == full(text), text
+                tried += 1
+    assert tried == 3 * len(minutes) * len(seconds)
+    assert (
+        full("2024-01-01T05:33:21Z")
+        == cached("2024-01-01T05:33:21Z")
+        == (np.datetime64("2024-01-01T05:33:21", "ns").astype(np.int64))
+    )
+    for text in ("2024-01-01T\u0661\u0662:00:00Z", "\u0662024-01-01", "2024-01-01T12:00:0\u0661Z"):
+        with pytest.raises(BadLine, match="not an ISO 8601"):
+            tw._iso_ns(text)
+
+
 def test_bad_single_price_lines_are_refused():
     config = WatchConfig("B", ("P",), limit=0.1)
     w = Watcher(config)

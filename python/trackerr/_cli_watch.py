@@ -33,6 +33,11 @@ from typing import IO, Any
 from ._reader import _Fail
 from .watch import WatchConfig, Watcher
 
+# the most read at once: about 100 lines, whose samples go to the monitor in one
+# batch and whose events are written together, after about 0.3 ms (16 KiB: 2%
+# faster, and twice the wait; 4 KiB: 15% slower)
+READ_SIZE = 1 << 13
+
 
 class _Stop(Exception):
     """SIGTERM or SIGINT while waiting for input."""
@@ -588,9 +593,7 @@ def _watch(args: argparse.Namespace) -> int:
             try:
                 if flags["stop"]:
                     break
-                # what has arrived (waits only for the first byte); 16 KiB, about 200
-                # lines, keeps the wait of a chunk's last line for its events short
-                chunk = source.read1(1 << 14)
+                chunk = source.read1(READ_SIZE)  # what has arrived (waits for a first byte)
             except _Stop:
                 break
             finally:

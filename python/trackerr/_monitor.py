@@ -219,27 +219,34 @@ class Monitor:
         in blocks, to bound the memory of a long batch of many portfolios."""
         rows, n = path.shape
         found: list[tuple[int, int, bool, float]] = []
-        if not np.where(self._breached, path < self.clear_below, path > self.limit).any():
-            return found  # no portfolio leaves its side: the usual batch, found at once
         step = max(1, (1 << 18) // max(n, 1))
         for start in range(0, rows, step):
-            te = path[start : start + step]
+            block = path[start : start + step]
+            # the portfolios that leave their side somewhere in the block (usually
+            # none); the others cannot cross in it
+            was = self._breached
+            cols = np.flatnonzero(
+                np.where(was, block < self.clear_below, block > self.limit).any(axis=0)
+            )
+            if not len(cols):
+                continue
+            te = block[:, cols]
             up = te > self.limit
             decided = np.where(up | (te < self.clear_below), np.arange(len(te))[:, None], -1)
             np.maximum.accumulate(decided, axis=0, out=decided)
             state = np.take_along_axis(up, np.maximum(decided, 0), axis=0)
-            state = np.where(decided >= 0, state, self._breached[None, :])
+            state = np.where(decided >= 0, state, was[cols][None, :])
             before = np.empty_like(state)
-            before[0] = self._breached
+            before[0] = was[cols]
             before[1:] = state[:-1]
             i, j = np.nonzero(state != before)
             found.extend(
                 zip(
-                    (i + start).tolist(), j.tolist(), state[i, j].tolist(), te[i, j].tolist(),
-                    strict=True,
+                    (i + start).tolist(), cols[j].tolist(), state[i, j].tolist(),
+                    te[i, j].tolist(), strict=True,
                 )
             )  # fmt: skip
-            self._breached[:] = state[-1]
+            self._breached[cols] = state[-1]
         return found
 
     def _check(self, label: Any) -> list[Event]:

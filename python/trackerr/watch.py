@@ -74,7 +74,8 @@ __all__ = ["BadLine", "WatchConfig", "Watcher"]
 _UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _ISO = re.compile(
     r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?"
-    r"(Z|[+-]\d{2}:\d{2})?"
+    r"(Z|[+-]\d{2}:\d{2})?",
+    re.ASCII,  # digits 0-9 only (\d would take any script's, and int() reads them)
 )
 _MAGIC = b"TRACKERR-WATCH\x01"
 
@@ -134,6 +135,10 @@ class WatchConfig:
 
 _EPOCH = _dt.date(1970, 1, 1).toordinal()
 _DAYS: dict[str, int] = {}  # a date's midnight in nanoseconds, for the dates seen
+# the start of a minute in nanoseconds, by its text "YYYY-MM-DDTHH:MM:", for the
+# times "YYYY-MM-DDTHH:MM:SSZ" seen: a time of a minute seen before is read from
+# its two digits of seconds alone
+_MINUTES: dict[str, int] = {}
 _NS_MIN, _NS_MAX = -(2**63) + 1, 2**63 - 1  # (the minimum is NaT)
 
 
@@ -141,6 +146,12 @@ def _iso_ns(value: str) -> int:
     """ISO 8601 text as int64 nanoseconds (UTC): integer arithmetic on the
     fields, each checked (a date as the calendar has it, hours < 24, minutes
     and seconds < 60, offsets up to 23:59)."""
+    if len(value) == 20 and value[19] == "Z":
+        start = _MINUTES.get(value[:17])
+        if start is not None:
+            sec = value[17:19]
+            if sec.isascii() and sec.isdigit() and sec < "60":
+                return start + int(sec) * 1_000_000_000
     m = _ISO.fullmatch(value)
     if m is None:
         raise BadLine(f"time {value!r} is not an ISO 8601 date or time")
@@ -153,6 +164,7 @@ def _iso_ns(value: str) -> int:
             raise BadLine(f"time {value!r} is not a valid date") from None
         if len(_DAYS) < 100_000:
             _DAYS[day] = ns
+    seconds = 0
     if clock:
         hours, minutes = int(clock[0:2]), int(clock[3:5])
         seconds = int(clock[6:8]) if len(clock) > 5 else 0
@@ -167,6 +179,10 @@ def _iso_ns(value: str) -> int:
         ns -= (1 if zone[0] == "+" else -1) * (zh * 60 + zm) * 60_000_000_000
     if not _NS_MIN <= ns <= _NS_MAX:
         raise BadLine(f"time {value!r} is outside the int64 nanosecond range (1677 to 2262)")
+    if len(value) == 20 and zone == "Z" and len(_MINUTES) < 100_000:
+        start = ns - seconds * 1_000_000_000  # (the whole minute is in range)
+        if _NS_MIN <= start and start + 59_999_999_999 <= _NS_MAX:
+            _MINUTES[value[:17]] = start
     return ns
 
 
@@ -350,7 +366,7 @@ class Watcher:
         if stamp.__class__ is str and stamp == self._stamp[0]:
             t = self._stamp[1]  # the same time as the line before (several assets a time)
         else:
-            t = _time_ns(stamp, self.config.time_unit)
+            t = _iso_ns(stamp) if stamp.__class__ is str else _time_ns(stamp, self.config.time_unit)
             self._stamp = (stamp, t)
         if self._plain and len(obj) == 3 and self.monitor is not None:
             # the common line, one price a line, checked and taken inline
