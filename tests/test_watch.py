@@ -268,8 +268,18 @@ def _mixed_streams():
         if i % 3 == 0:
             wide.append(json.dumps({"time": stamp, **{n: price[n] for n in names[:3]}}))
             rets.append(f"{stamp},{rng.normal(0, 0.01)!r},{rng.normal(0, 0.01)!r}")
+    many = [f"Q{j}" for j in range(40)]  # prices kept in numpy arrays (a few: in lists)
+    level = dict.fromkeys(["B", *many], 100.0)
+    wide_many = []
+    for i in range(3000):
+        stamp = str(np.datetime64("2024-03-01T00:00:00", "s") + 7 * i) + "Z"
+        moved = {n: level[n] for n in rng.choice(["B", *many], 5, replace=False).tolist()}
+        for n in moved:
+            level[n] = moved[n] = level[n] * float(np.exp(rng.normal(0, 0.01)))
+        wide_many.append(json.dumps({"time": stamp, **moved}))
     base = {"limit": 0.01, "clear_below": 0.008}
     return [
+        (WatchConfig("B", tuple(many), window=5, **base), wide_many),
         (WatchConfig("B", ("P0", "P1", "P2"), window=5, **base), single),
         (WatchConfig("B", ("P0", "P1", "P2"), window="2h", **base), single),
         (WatchConfig("B", ("P0", "P1", "P2"), halflife=3.0, every="15min", **base), single),
@@ -278,8 +288,8 @@ def _mixed_streams():
     ]
 
 
-@pytest.mark.parametrize("case", range(5))
-def test_lines_fed_in_batches_give_what_one_at_a_time_gives(case):
+@pytest.mark.parametrize("case", range(6))
+def test_lines_fed_in_batches_give_what_one_at_a_time_gives(case, monkeypatch):
     """feed_lines (the command's path: a batch's samples go to the monitor
     at once) against feed, line by line: the same events, the same
     checkpoint bytes, whatever the cuts; bad lines among them are skipped and
@@ -311,6 +321,13 @@ def test_lines_fed_in_batches_give_what_one_at_a_time_gives(case):
     got += w.finish()
     assert got == want and got_bad == want_bad
     assert w.to_bytes() == one.to_bytes()
+    if case == 0:  # 41 prices in arrays, the same as in lists
+        assert isinstance(w.last, np.ndarray)
+        monkeypatch.setattr(Watcher, "_ARRAYS_FROM", 10**9)
+        listed = Watcher(config)
+        events, _ = listed.feed_lines(lines, end=0)
+        assert isinstance(listed.last, list)
+        assert events + listed.finish() == want and listed.to_bytes() == one.to_bytes()
     first = want_bad[0]
     w = Watcher(config)
     events, skipped = w.feed_lines(lines, end=0, stop_at_bad=True)
@@ -557,6 +574,33 @@ def test_checkpoint_seconds_saves_a_quiet_follower(tmp_path):
         assert proc.wait(timeout=30) == 0, proc.stderr.read()
     bad = watch("--benchmark", "ETH", "--limit", "1%", "--checkpoint-seconds", "0", input="")
     assert bad.returncode == 2 and "--checkpoint-seconds must be a positive" in bad.stderr
+
+
+def test_a_restart_tells_a_file_rewritten_in_place_from_the_one_it_read(tmp_path):
+    """A file truncated and written again while the command was stopped keeps
+    its inode: its first bytes tell it from the one the checkpoint read. With
+    --follow it is read from its start (a rotation by copytruncate); without,
+    it is refused."""
+    _, lines = steth_lines("long")
+    path, state = tmp_path / "ticks.jsonl", tmp_path / "r.state"
+    common = [str(path), "--benchmark", "ETH", "--portfolio", "STETH", "--limit", "10%",
+              "--window", "30", "--state", str(state)]  # fmt: skip
+    path.write_text("\n".join(lines[:1000]) + "\n")
+    assert watch(*common).returncode == 0
+    with open(path, "r+") as f:  # rewritten in place: the same inode, longer than before
+        f.truncate(0)
+        f.write("\n".join(lines[1000:]) + "\n")
+    refused = watch(*common)
+    assert refused.returncode == 2 and "first bytes" in refused.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "trackerr", "watch", *common, "--follow",
+                             "--poll", "0.02", "--checkpoint-seconds", "0.1"],
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Watcher.from_bytes(state.read_bytes()).lines < len(lines):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    assert Watcher.from_bytes(state.read_bytes()).lines == len(lines)  # all of the new file read
 
 
 class _Receiver:

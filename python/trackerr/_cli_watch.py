@@ -28,6 +28,7 @@ import signal
 import sys
 import threading
 import time
+import zlib
 from typing import IO, Any
 
 from ._reader import _Fail
@@ -427,6 +428,12 @@ def _serve(args: argparse.Namespace, get: Any, lock: threading.Lock) -> Any:
     return server
 
 
+def _head(fd: int, upto: int) -> int:
+    """A fingerprint of a file: the CRC-32 of its first bytes (up to 256, and
+    not past `upto`, the bytes read)."""
+    return zlib.crc32(os.pread(fd, min(upto, 256), 0))
+
+
 def _save(path: str, data: bytes) -> None:
     """Write, flush to disk, rename over the old file, and flush the folder."""
     tmp = f"{path}.tmp"
@@ -481,13 +488,20 @@ def _watch(args: argparse.Namespace) -> int:
             raise _Fail(f"cannot read {args.file}: {exc.strerror}") from None
         st = os.fstat(source.fileno())
         at = int(watcher.extra.get("file_offset", watcher.offset))
-        same = watcher.extra.get("inode") in (None, st.st_ino)
-        if args.follow and not same:
+        # the file read before: the same inode, at least as long, and the same
+        # first bytes (a file truncated and written again keeps its inode)
+        head = at <= st.st_size and watcher.extra.get("head") in (None, _head(source.fileno(), at))
+        if args.follow and not (head and watcher.extra.get("inode") in (None, st.st_ino)):
             at = 0  # rotated since the checkpoint: the new file from its start
         elif at > st.st_size:
             raise _Fail(
                 f"--state {args.state} has read {at} bytes of {args.file}, "
                 f"which holds {st.st_size}: not the file it was reading"
+            )
+        elif not head:
+            raise _Fail(
+                f"--state {args.state} was reading another file: the first bytes of {args.file} "
+                "differ from those it read"
             )
         base = watcher.offset - at
         source.seek(at)
@@ -551,6 +565,7 @@ def _watch(args: argparse.Namespace) -> int:
         if args.file:
             extra["file_offset"] = watcher.offset - base
             extra["inode"] = os.fstat(source.fileno()).st_ino
+            extra["head"] = _head(source.fileno(), extra["file_offset"])
         if events_out is not None:
             events_out.flush()
             os.fsync(events_out.fileno())

@@ -230,6 +230,18 @@ class Monitor:
             )
             if not len(cols):
                 continue
+            if len(block) * len(cols) <= 256:  # a few values: a loop beats numpy's calls
+                limit, clear = self.limit, self.clear_below
+                mine = []
+                for col, values in zip(cols.tolist(), block[:, cols].T.tolist(), strict=True):
+                    on = bool(was[col])
+                    for row, x in enumerate(values):
+                        if (x < clear) if on else (x > limit):
+                            on = not on
+                            mine.append((row + start, col, on, x))
+                    was[col] = on
+                found.extend(sorted(mine))
+                continue
             te = block[:, cols]
             up = te > self.limit
             decided = np.where(up | (te < self.clear_below), np.arange(len(te))[:, None], -1)

@@ -242,6 +242,8 @@ class Watcher:
     """The state of ``trackerr watch``: feed it lines (or ticks), read its
     events. See the module's documentation for the rules."""
 
+    _ARRAYS_FROM = 34  # prices in numpy arrays from this many (portfolios and benchmark)
+
     def __init__(self, config: WatchConfig) -> None:
         self.config = config.checked()
         self.portfolios: tuple[str, ...] | None = config.portfolios
@@ -250,13 +252,15 @@ class Watcher:
         self.time = -(2**63)  # the latest tick's time
         self.pending = False  # a sample at self.time waits for a later time
         # the last price (or return) of each portfolio, then the benchmark's; and
-        # the prices as of the previous sample (NaN: none yet); Python lists, as
-        # a line sets one item (numpy's item access costs more)
-        self.last: list[float] = []
-        self.anchor: list[float] = []
+        # the prices as of the previous sample (NaN: none yet). Python lists for
+        # a few portfolios (a line sets one item: numpy's item access costs
+        # more), numpy arrays for many (a sample copies them all: a list's floats
+        # cost 15 us a thousand to turn into an array)
+        self.last: Any = []
+        self.anchor: Any = []
         # samples closed but not yet given to the monitor (its values, its time):
         # a feed gives them in one batch at its end
-        self._rows: list[list[float]] = []
+        self._rows: list[Any] = []
         self._at: list[int] = []
         self.lines = 0  # lines consumed (good and bad)
         self.offset = 0  # bytes consumed
@@ -281,12 +285,21 @@ class Watcher:
         self._index = {name: j for j, name in enumerate(portfolios)}
         self._index[c.benchmark] = len(portfolios)
         self._bench = len(portfolios)  # the benchmark's slot
-        self.last = [math.nan] * (len(portfolios) + 1)
-        self.anchor = [math.nan] * (len(portfolios) + 1)
+        self.last = self._blank()
+        self.anchor = self._blank()
         self.monitor = Monitor(
             c.limit, window=c.window, halflife=c.halflife, periods_per_year=c.periods_per_year,
             clear_below=c.clear_below, min_periods=c.min_periods, n_portfolios=len(portfolios),
         )  # fmt: skip
+
+    def _blank(self, values: Any = None) -> Any:
+        """A vector of prices (`values`, or NaN) for each portfolio and the benchmark."""
+        n = len(self._index)
+        if values is None:
+            values = np.full(n, math.nan)
+        if n >= self._ARRAYS_FROM:
+            return np.array(values, dtype=np.float64)
+        return [float(x) for x in values]
 
     def _names_from(self, fields: Iterable[str]) -> None:
         """Portfolios from the first line's fields when none were named."""
@@ -451,7 +464,7 @@ class Watcher:
         self.pending = False
         if self.config.returns:
             row = self.last  # the returns of this time (NaN: none)
-            self.last = [math.nan] * len(row)
+            self.last = self._blank()
         elif math.isnan(self.anchor[-1]):  # no benchmark price before: no return yet
             self.anchor = self.last.copy()
             return
@@ -605,8 +618,8 @@ class Watcher:
             w._start(tuple(meta["portfolios"]))
         w.csv_header = meta["csv_header"]
         w.time, w.pending = meta["time"], meta["pending"]
-        w.last = np.frombuffer(bytes.fromhex(meta["last"]), dtype="<f8").tolist()
-        w.anchor = np.frombuffer(bytes.fromhex(meta["anchor"]), dtype="<f8").tolist()
+        w.last = w._blank(np.frombuffer(bytes.fromhex(meta["last"]), dtype="<f8"))
+        w.anchor = w._blank(np.frombuffer(bytes.fromhex(meta["anchor"]), dtype="<f8"))
         w.lines, w.offset, w.bad = meta["lines"], meta["offset"], meta["bad"]
         w.samples, w.seq = meta["samples"], meta["seq"]
         if w.monitor is not None:
