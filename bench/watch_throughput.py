@@ -7,7 +7,7 @@ per 20 samples (found by bisection on the stream; clear_below 0.9 x limit):
 
 * throughput of the command: the whole ``trackerr watch`` process reading
   the stream from stdin (start-up included, and measured alone: ``--help``),
-  medians of interleaved rounds;
+  pinned to one core and not, medians of interleaved rounds;
 * latency from input read to events written, in the command's own loop
   (8 KiB reads, ``Watcher.feed_lines``, the events as JSON lines to a
   file), at full speed: every line of a read is done when the events of its
@@ -105,11 +105,17 @@ def calibrate(path: Path, portfolios: int, per_sample: float = 0.05) -> float:
     return float(np.exp(high))
 
 
-def command(path: Path, portfolios: int, limit: float) -> float:
+def one_core() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def command(path: Path, portfolios: int, limit: float, pinned: bool) -> float:
+    """Seconds for the command on the stream (`pinned`: to one core)."""
     cmd = [sys.executable, "-m", "trackerr", "watch", *options(portfolios, limit)]
     with open(path, "rb") as f:
         start = time.perf_counter()
-        subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True,
+                       preexec_fn=one_core if pinned else None)  # fmt: skip
         return time.perf_counter() - start
 
 
@@ -256,16 +262,21 @@ def main() -> None:
     for portfolios, rows in cases:
         stream(paths[portfolios], rows, portfolios)
     limits = {p: calibrate(paths[p], p) for p, _ in cases}
-    runs: dict[int, list[float]] = {p: [] for p, _ in cases}
+    runs: dict[tuple[int, bool], list[float]] = {}
+    pinning = (True, False) if hasattr(os, "sched_setaffinity") else (False,)
     for _ in range(ROUNDS):  # interleaved
         for portfolios, _rows in cases:
-            runs[portfolios].append(command(paths[portfolios], portfolios, limits[portfolios]))
+            for pinned in pinning:
+                took = command(paths[portfolios], portfolios, limits[portfolios], pinned)
+                runs.setdefault((portfolios, pinned), []).append(took)
     for portfolios, rows in cases:
         path, limit = paths[portfolios], limits[portfolios]
-        took = statistics.median(runs[portfolios])
         print(f"\n{portfolios} portfolios, {rows:,} lines, limit {limit:.5f} (window {WINDOW})")
-        print(f"  trackerr watch < stream:  {took:6.2f} s, {rows / took:10,.0f} lines/s "
-              f"({rows / (took - start_up):,.0f} without start-up)")  # fmt: skip
+        for pinned in pinning:
+            took = statistics.median(runs[portfolios, pinned])
+            where = "one core" if pinned else "no pinning"
+            print(f"  trackerr watch < stream, {where:10s}: {took:6.2f} s, {rows / took:10,.0f} "
+                  f"lines/s ({rows / (took - start_up):,.0f} without start-up)")  # fmt: skip
         ns = loop_latencies(path, portfolios, limit)
         print(f"  read to events written, the command's loop at full speed: {pct(ns)}")
         for rate in (50_000, 150_000) if portfolios == 10 else (20_000, 60_000):

@@ -502,16 +502,20 @@ class Watcher:
             times = np.array(at, dtype="datetime64[ns]") if timed else None
             found = monitor.update(r[:, :-1], r[:, -1], times)
         out = []
+        texts: dict[int, str] = {}  # the samples' times as text (many events may share one)
         for e in found:
             self.seq += 1
             # the sample's time: the event's label (a time window), or from its tick count
             when = int(e.tick.astype(np.int64)) if timed else at[int(e.tick) - first - 1]
+            text = texts.get(when)
+            if text is None:
+                text = texts[when] = _iso(when)
             out.append(
                 {
                     "seq": self.seq,
                     "event": e.kind,
                     "portfolio": self.portfolios[e.portfolio or 0],
-                    "time": _iso(when),
+                    "time": text,
                     "tracking_error": e.value,
                     "limit": monitor.limit if e.kind == "breach" else monitor.clear_below,
                 }
