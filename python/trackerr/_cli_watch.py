@@ -546,15 +546,16 @@ def _watch(args: argparse.Namespace) -> int:
         )  # fmt: skip
 
     def emit(events: list[dict[str, Any]]) -> None:
-        for e in events:
-            text = json.dumps(e) + "\n"
-            sys.stdout.write(text)
-            if events_out is not None:
-                events_out.write(text)
-            if hook is not None:
+        if not events:
+            return
+        text = "".join([json.dumps(e) + "\n" for e in events])  # one write for them all
+        sys.stdout.write(text)
+        if events_out is not None:
+            events_out.write(text)
+        if hook is not None:
+            for e in events:
                 hook.put(e)
-        if events:
-            sys.stdout.flush()
+        sys.stdout.flush()
 
     def checkpoint() -> None:
         if not args.state:
