@@ -591,7 +591,7 @@ def test_a_restart_tells_a_file_rewritten_in_place_from_the_one_it_read(tmp_path
         f.truncate(0)
         f.write("\n".join(lines[1000:]) + "\n")
     refused = watch(*common)
-    assert refused.returncode == 2 and "first bytes" in refused.stderr
+    assert refused.returncode == 2 and "differ from those it read" in refused.stderr
     proc = subprocess.Popen([sys.executable, "-m", "trackerr", "watch", *common, "--follow",
                              "--poll", "0.02", "--checkpoint-seconds", "0.1"],
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
@@ -601,6 +601,101 @@ def test_a_restart_tells_a_file_rewritten_in_place_from_the_one_it_read(tmp_path
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, proc.stderr.read()
     assert Watcher.from_bytes(state.read_bytes()).lines == len(lines)  # all of the new file read
+
+
+def test_review_findings_on_reads_checkpoints_and_odd_inputs(tmp_path):
+    """What a review of the batched reads found, each fixed: an idle follower
+    at a multiple of --checkpoint-every kept rewriting its state; a rewrite in
+    place behind the same first 256 bytes (a long CSV header) was read from the
+    old offset; a numeric time of 1e300 raised OverflowError (leaving samples
+    queued); --checkpoint-seconds waited for a line on a quiet stdin; a FILE
+    that is a pipe crashed on seek; other scripts' digits were read in CSV."""
+    _, lines = steth_lines("long")
+    common = ["--benchmark", "ETH", "--portfolio", "STETH", "--limit", "10%", "--window", "30",
+              "--periods-per-year", "crypto-daily"]  # fmt: skip
+    # an idle follower does not checkpoint again and again
+    path, state = tmp_path / "idle.jsonl", tmp_path / "idle.state"
+    path.write_text("\n".join(lines[:10]) + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trackerr", "watch", str(path), *common, "--follow", "--poll",
+         "0.02", "--state", str(state), "--checkpoint-every", "10"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not state.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        written = os.stat(state).st_ino  # each checkpoint renames a new file into place
+        time.sleep(1.0)
+        assert os.stat(state).st_ino == written
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    # a long CSV header, then the file rewritten in place: the bytes before the offset differ
+    names = [f"PORTFOLIO_{j:02d}" for j in range(24)]
+    csv = tmp_path / "wide.csv"
+    header = "time,B," + ",".join(names)
+    assert len(header) > 256
+    rows = [f"2024-01-{d:02d},{100 + d},{','.join(str(100 + d + j) for j in range(24))}"
+            for d in range(1, 29)]  # fmt: skip
+    csv.write_text(header + "\n" + "\n".join(rows[:10]) + "\n")
+    wide = [str(csv), "--benchmark", "B", "--limit", "10%", "--state", str(tmp_path / "w.state")]
+    assert watch(*wide).returncode == 0
+    with open(csv, "r+") as f:
+        f.truncate(0)
+        f.write(header + "\n" + "\n".join(rows[12:]) + "\n")
+    refused = watch(*wide)
+    assert refused.returncode == 2 and "differ from those it read" in refused.stderr
+    # a time too large for nanoseconds is a bad line, and the samples before it are taken
+    config = WatchConfig("B", ("P",), limit=0.01, window=3, time_unit="s")
+    good = [json.dumps({"time": t, "asset": a, "price": 1.0 + 0.1 * (t % 3) + (a == "P")})
+            for t in range(1, 40) for a in ("P", "B")]  # fmt: skip
+    huge = '{"time": 1e300, "asset": "B", "price": 1.0}'
+    one = Watcher(config)
+    want = [e for line in good for e in one.feed(line)]
+    w = Watcher(config)
+    events, bad = w.feed_lines([*good, huge])
+    assert events == want and [n for n, _ in bad] == [len(good) + 1]
+    assert "outside the int64 nanosecond range" in str(bad[0][1])
+    w.to_bytes()  # nothing left queued
+    assert w.offset == one.offset + len(huge)  # feed and feed_lines count bytes alike
+    for row in ("\u0661\u0662,1.5,2", "2024-01-01T00:00:00Z,\u0661.\u0665,2", "9" * 300 + ".5,1,2"):
+        c = Watcher(config)
+        c.feed("time,P,B")
+        with pytest.raises(BadLine):
+            c.feed(row)
+    # a quiet stdin is checkpointed by --checkpoint-seconds; a long unended line is one bad line
+    state = tmp_path / "stdin.state"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trackerr", "watch", *common, "--state", str(state),
+         "--checkpoint-seconds", "0.2"],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        proc.stdin.write(("x" * 3_000_000 + "\n" + "\n".join(lines[:300]) + "\n").encode())
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if state.exists() and Watcher.from_bytes(state.read_bytes()).lines == 301:
+                break
+            time.sleep(0.05)
+        assert Watcher.from_bytes(state.read_bytes()).bad == 1
+    finally:
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    # a FILE that is a pipe is read as stdin is; --follow refuses it
+    fifo = tmp_path / "ticks.fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, "-m", "trackerr", "watch", str(fifo), *common],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    with open(fifo, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    piped = watch(*common, input="\n".join(lines) + "\n")
+    assert out == piped.stdout and out.count("\n") >= 4
+    refused = watch(str(fifo), *common, "--follow")
+    assert refused.returncode == 2 and "regular file" in refused.stderr
 
 
 class _Receiver:

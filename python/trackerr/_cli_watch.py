@@ -24,7 +24,9 @@ import collections
 import contextlib
 import json
 import os
+import select
 import signal
+import stat
 import sys
 import threading
 import time
@@ -429,9 +431,32 @@ def _serve(args: argparse.Namespace, get: Any, lock: threading.Lock) -> Any:
 
 
 def _head(fd: int, upto: int) -> int:
-    """A fingerprint of a file: the CRC-32 of its first bytes (up to 256, and
-    not past `upto`, the bytes read)."""
-    return zlib.crc32(os.pread(fd, min(upto, 256), 0))
+    """A fingerprint of the first `upto` bytes of a file (the bytes read): the
+    CRC-32 of its first 256 bytes and of the 256 before `upto`."""
+    n = min(upto, 256)
+    return zlib.crc32(os.pread(fd, n, 0) + os.pread(fd, n, upto - n))
+
+
+def _skip_lines(fd: int, count: int, state: str) -> bytes:
+    """Reads past the first `count` lines of a stream (those a checkpoint
+    holds; the last may be unended); returns the bytes read after them."""
+    left = count
+    unended = False  # bytes after the last newline
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            if left == 1 and unended:  # an unended last line counts as a line at the end
+                return b""
+            raise _Fail(f"--state {state} holds {count} lines; the input has fewer")
+        ends = chunk.count(b"\n")
+        if ends < left:
+            left -= ends
+            unended = not chunk.endswith(b"\n")
+            continue
+        at = -1
+        for _ in range(left):
+            at = chunk.index(b"\n", at + 1)
+        return chunk[at + 1 :]
 
 
 def _save(path: str, data: bytes) -> None:
@@ -477,39 +502,48 @@ def _watch(args: argparse.Namespace) -> int:
     if args.checkpoint_seconds is not None and not 0 < args.checkpoint_seconds < 86_400:
         seconds = args.checkpoint_seconds
         raise _Fail(f"--checkpoint-seconds must be a positive number of seconds, not {seconds}")
-    source: Any  # a buffered binary reader (read1)
-    # where the current file starts in the watcher's count of bytes (a rotation
-    # starts a new file); its identity, to tell a rotation on restart
+    # the input, read with raw reads (what has arrived, up to READ_SIZE): FILE,
+    # or stdin; a FILE that is not a regular file (a pipe, <(...)) is read as
+    # stdin is. Where the current file starts in the watcher's count of bytes (a
+    # rotation starts a new file)
+    source: Any = None  # the open FILE (a raw FileIO), closed below
+    fd = 0
     base = 0
+    first = b""  # bytes read past the lines skipped on restart, not taken yet
+    regular = False
     if args.file:
         try:
-            source = open(args.file, "rb")  # closed below
+            if args.follow and not stat.S_ISREG(os.stat(args.file).st_mode):
+                # (checked first: opening a named pipe waits for a writer)
+                raise _Fail(f"--follow needs a regular file; {args.file} is a pipe or a device")
+            source = open(args.file, "rb", buffering=0)
         except OSError as exc:
             raise _Fail(f"cannot read {args.file}: {exc.strerror}") from None
-        st = os.fstat(source.fileno())
+        fd = source.fileno()
+        st = os.fstat(fd)
+        regular = stat.S_ISREG(st.st_mode)
+    if regular:
         at = int(watcher.extra.get("file_offset", watcher.offset))
         # the file read before: the same inode, at least as long, and the same
-        # first bytes (a file truncated and written again keeps its inode)
-        head = at <= st.st_size and watcher.extra.get("head") in (None, _head(source.fileno(), at))
-        if args.follow and not (head and watcher.extra.get("inode") in (None, st.st_ino)):
+        # bytes at its start and before `at` (a file truncated and written again
+        # keeps its inode)
+        same = at <= st.st_size and watcher.extra.get("head") in (None, _head(fd, at))
+        if args.follow and not (same and watcher.extra.get("inode") in (None, st.st_ino)):
             at = 0  # rotated since the checkpoint: the new file from its start
         elif at > st.st_size:
             raise _Fail(
                 f"--state {args.state} has read {at} bytes of {args.file}, "
                 f"which holds {st.st_size}: not the file it was reading"
             )
-        elif not head:
+        elif not same:
             raise _Fail(
-                f"--state {args.state} was reading another file: the first bytes of {args.file} "
+                f"--state {args.state} was reading another file: the bytes of {args.file} "
                 "differ from those it read"
             )
         base = watcher.offset - at
         source.seek(at)
-    else:
-        source = sys.stdin.buffer
-        for _ in range(watcher.lines):  # the lines the checkpoint holds already
-            if not source.readline():
-                raise _Fail(f"--state {args.state} holds {watcher.lines} lines; stdin has fewer")
+    elif watcher.lines:
+        first = _skip_lines(fd, watcher.lines, args.state)
 
     lock = threading.Lock()
     server = None
@@ -563,10 +597,10 @@ def _watch(args: argparse.Namespace) -> int:
         extra: dict[str, Any] = {}
         if hook is not None:
             extra["webhook_pending"] = hook.pending()
-        if args.file:
+        if regular:
             extra["file_offset"] = watcher.offset - base
-            extra["inode"] = os.fstat(source.fileno()).st_ino
-            extra["head"] = _head(source.fileno(), extra["file_offset"])
+            extra["inode"] = os.fstat(fd).st_ino
+            extra["head"] = _head(fd, extra["file_offset"])
         if events_out is not None:
             events_out.flush()
             os.fsync(events_out.fileno())
@@ -578,11 +612,14 @@ def _watch(args: argparse.Namespace) -> int:
     saved_at = [time.monotonic(), watcher.lines]  # the last checkpoint: when, after which line
 
     def due() -> None:
-        """A checkpoint after every `every` lines, and --checkpoint-seconds after the last."""
-        if watcher.lines % every == 0 or (
-            args.checkpoint_seconds is not None
-            and watcher.lines != saved_at[1]
-            and time.monotonic() - saved_at[0] >= args.checkpoint_seconds
+        """A checkpoint after every `every` lines, and --checkpoint-seconds after
+        the last; none while no line has come since the last."""
+        if watcher.lines != saved_at[1] and (
+            watcher.lines % every == 0
+            or (
+                args.checkpoint_seconds is not None
+                and time.monotonic() - saved_at[0] >= args.checkpoint_seconds
+            )
         ):
             checkpoint()
             saved_at[:] = [time.monotonic(), watcher.lines]
@@ -602,25 +639,43 @@ def _watch(args: argparse.Namespace) -> int:
             i += n
             due()
 
-    rest = b""  # a line not yet ended
+    # a stream can wait in select() for its next bytes, so that --checkpoint-seconds
+    # also runs while it is quiet (POSIX; elsewhere at the next line)
+    timed = args.checkpoint_seconds is not None and not regular and os.name == "posix"
+
+    def read_some() -> bytes | None:
+        """What has arrived (waits for a first byte); None: a timed checkpoint is due."""
+        if timed and watcher.lines != saved_at[1]:
+            left = saved_at[0] + args.checkpoint_seconds - time.monotonic()
+            if not select.select([fd], [], [], max(left, 0.0))[0]:
+                return None
+        return os.read(fd, READ_SIZE)
+
+    rest: list[bytes] = []  # the pieces of a line not yet ended (a list: linear in its length)
     try:
         while not flags["stop"]:
-            flags["reading"] = True
-            try:
-                if flags["stop"]:
+            if first:
+                chunk: bytes | None = first
+                first = b""
+            else:
+                flags["reading"] = True
+                try:
+                    if flags["stop"]:
+                        break
+                    chunk = read_some()
+                except _Stop:
                     break
-                chunk = source.read1(READ_SIZE)  # what has arrived (waits for a first byte)
-            except _Stop:
-                break
-            finally:
-                flags["reading"] = False
+                finally:
+                    flags["reading"] = False
+            if chunk is None:
+                with guard:
+                    due()
+                continue
             if not chunk and args.follow:
                 # at the end: the file may grow, or be rotated (a new file at the path)
                 try:
                     st = os.stat(args.file)
-                    rotated = st.st_ino != os.fstat(source.fileno()).st_ino or (
-                        st.st_size < source.tell()
-                    )
+                    rotated = st.st_ino != os.fstat(fd).st_ino or st.st_size < source.tell()
                 except FileNotFoundError:  # between a rename and the new file
                     rotated = False
                 if not rotated:
@@ -635,20 +690,27 @@ def _watch(args: argparse.Namespace) -> int:
                     finally:
                         flags["reading"] = False
                     continue
-                lines = [rest] if rest else []  # the old file's last line, unended
-                rest = b""
+                lines = [b"".join(rest)] if rest else []  # the old file's last line, unended
+                rest = []
                 with guard:
                     take(lines, 0)
                 source.close()
-                source = open(args.file, "rb")
+                source = open(args.file, "rb", buffering=0)
+                fd = source.fileno()
                 base = watcher.offset
                 continue
             if not chunk:
                 ended = True
-                lines = [rest] if rest else []
+                lines = [b"".join(rest)] if rest else []
+            elif b"\n" not in chunk:
+                rest.append(chunk)
+                continue
             else:
-                lines = (rest + chunk).split(b"\n")
-                rest = lines.pop()
+                lines = chunk.split(b"\n")
+                if rest:
+                    lines[0] = b"".join(rest) + lines[0]
+                last = lines.pop()
+                rest = [last] if last else []
             # the lines of a chunk run under the metrics lock (a scrape waits for them)
             with guard:
                 take(lines, 1 if chunk else 0)
@@ -668,7 +730,7 @@ def _watch(args: argparse.Namespace) -> int:
             signal.signal(s, handler)
         if events_out is not None:
             events_out.close()
-        if source is not sys.stdin.buffer:
+        if source is not None:
             source.close()
     if watcher.bad:
         print(f"trackerr watch: {watcher.bad} bad line(s) skipped", file=sys.stderr)
