@@ -297,11 +297,9 @@ class Watcher:
     def _blank(self, values: Any = None) -> Any:
         """A vector of prices (`values`, or NaN) for each portfolio and the benchmark."""
         n = len(self._index)
-        if values is None:
-            values = np.full(n, math.nan)
         if n >= self._ARRAYS_FROM:
-            return np.array(values, dtype=np.float64)
-        return [float(x) for x in values]
+            return np.full(n, math.nan) if values is None else np.array(values, dtype=np.float64)
+        return [math.nan] * n if values is None else [float(x) for x in values]
 
     def _names_from(self, fields: Iterable[str]) -> None:
         """Portfolios from the first line's fields when none were named."""
